@@ -1,0 +1,92 @@
+"""The Typer application and its command groups; command modules attach to these."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+from typing import Any
+
+import click
+import typer
+from typer.core import TyperGroup
+
+from qualcode import __version__
+from qualcode.cli import state
+from qualcode.errors import QualcodeError
+
+
+class QualcodeGroup(TyperGroup):
+    """Turns the errors a user can cause into one line on stderr and a non-zero exit."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except QualcodeError as exc:
+            state.err_console().print(f"[bold red]error:[/] {exc}", markup=True, highlight=False, soft_wrap=True)
+            raise typer.Exit(code=2) from None
+        except sqlite3.OperationalError as exc:
+            message = str(exc)
+            if "locked" in message or "busy" in message:
+                message = "the project store is busy (another qualcode command is writing); try again"
+            state.err_console().print(f"[bold red]error:[/] {message}", highlight=False, soft_wrap=True)
+            raise typer.Exit(code=3) from None
+        except KeyboardInterrupt:
+            state.err_console().print(
+                "interrupted: the unfinished command changed nothing (finished steps are kept)"
+            )
+            raise typer.Exit(code=130) from None
+
+
+def _new_group(name: str, help_text: str, **kwargs: Any) -> typer.Typer:
+    return typer.Typer(name=name, help=help_text, cls=QualcodeGroup, no_args_is_help=True, **kwargs)
+
+
+app = typer.Typer(
+    name="qualcode",
+    help="Qualitative interview analysis: ingest, code, recode, report, check agreement, interchange.",
+    cls=QualcodeGroup,
+    no_args_is_help=True,
+    rich_markup_mode="rich",
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+
+codebook_app = _new_group("codebook", "Validate and show codebooks.")
+coder_app = _new_group("coder", "Coder layers: list, set the default, copy a layer.")
+respondents_app = typer.Typer(
+    name="respondents",
+    help="List respondents with attributes and counts, or change an attribute.",
+    cls=QualcodeGroup,
+    invoke_without_command=True,
+)
+report_app = _new_group("report", "Frequency tables, co-occurrence, quotes and full reports.")
+export_app = _new_group("export", "Export codings (csv/xlsx) and REFI-QDA files (qdpx/qdc).")
+import_app = _new_group("import", "Import codings (csv/xlsx) and REFI-QDA files (qdpx/qdc).")
+config_app = _new_group("config", "Project settings.")
+pseudonyms_app = _new_group("pseudonyms", "Pseudonymisation of exported quotes.")
+
+for group in (
+    codebook_app, coder_app, respondents_app, report_app, export_app, import_app, config_app,
+    pseudonyms_app,
+):
+    app.add_typer(group)
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"qualcode {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def main(
+    project: Path | None = typer.Option(
+        None, "--project", "-p", help="Project folder (default: the nearest one upwards).",
+        envvar="QUALCODE_PROJECT",
+    ),
+    version: bool = typer.Option(
+        False, "--version", callback=_version, is_eager=True, help="Show the version and exit."
+    ),
+) -> None:
+    """Qualitative interview analysis: ingest, code, recode, report, agreement, interchange."""
+    state.set_project(project)

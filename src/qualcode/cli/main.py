@@ -1,0 +1,13 @@
+"""Entry point of the ``qualcode`` command: the app with every command module attached."""
+
+from __future__ import annotations
+
+# Each module attaches its commands to the app when imported; they import heavy libraries
+# (spaCy, pandas, python-docx) only inside the commands, so --help stays fast.
+from qualcode.cli import project_cmds  # noqa: F401
+from qualcode.cli.app import app
+
+
+def run() -> None:
+    """Run the command line."""
+    app()

@@ -1,0 +1,100 @@
+"""Printing results: a rich table for people, CSV or JSON for scripts."""
+
+from __future__ import annotations
+
+import csv
+import json
+import sys
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from enum import StrEnum
+from typing import Any
+
+from qualcode.cli import state
+
+
+class OutputFormat(StrEnum):
+    """How tabular results are printed."""
+
+    table = "table"
+    csv = "csv"
+    json = "json"
+
+
+def emit_rows(
+    columns: Sequence[str],
+    rows: Sequence[Sequence[Any]],
+    fmt: OutputFormat = OutputFormat.table,
+    *,
+    title: str | None = None,
+    right_align: Sequence[str] = (),
+    wrap_columns: Sequence[str] = (),
+) -> None:
+    """Print rows as a rich table, CSV (with a header) or a JSON list of objects."""
+    if fmt == OutputFormat.csv:
+        writer = csv.writer(sys.stdout, lineterminator="\n")
+        writer.writerow(columns)
+        writer.writerows([["" if v is None else v for v in row] for row in rows])
+        return
+    if fmt == OutputFormat.json:
+        records = [dict(zip(columns, row, strict=True)) for row in rows]
+        sys.stdout.write(json.dumps(records, ensure_ascii=False, indent=2, default=str) + "\n")
+        return
+    from rich.table import Table
+
+    table = Table(title=title, show_lines=bool(wrap_columns), header_style="bold")
+    for column in columns:
+        table.add_column(
+            column,
+            justify="right" if column in right_align else "left",
+            overflow="fold",
+            ratio=3 if column in wrap_columns else None,
+            no_wrap=column not in wrap_columns,
+        )
+    for row in rows:
+        table.add_row(*["" if v is None else str(v) for v in row])
+    state.console().print(table)
+
+
+def emit_frame(frame: Any, fmt: OutputFormat = OutputFormat.table, *, title: str | None = None,
+               index: bool = True) -> None:
+    """Print a pandas DataFrame through :func:`emit_rows`."""
+    data = frame.reset_index() if index else frame
+    columns = [str(c) for c in data.columns]
+    numeric = [str(c) for c, dtype in zip(data.columns, data.dtypes, strict=True) if dtype.kind in "iuf"]
+    rows = [
+        [None if _is_missing(v) else v for v in record]
+        for record in data.itertuples(index=False, name=None)
+    ]
+    emit_rows(columns, rows, fmt, title=title, right_align=numeric)
+
+
+def _is_missing(value: Any) -> bool:
+    return value is None or (isinstance(value, float) and value != value)
+
+
+def warn(message: str) -> None:
+    """A warning on stderr."""
+    state.err_console().print(f"[yellow]warning:[/] {message}", highlight=False, soft_wrap=True)
+
+
+def info(message: str) -> None:
+    """A progress or status line on stderr (stdout stays clean for --format csv|json)."""
+    state.err_console().print(message, highlight=False, soft_wrap=True)
+
+
+@contextmanager
+def progress_bar(description: str, total: int) -> Iterator[Any]:
+    """A rich progress bar on stderr; yields a function to call once per finished item."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    with Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=state.err_console(),
+        transient=True,
+    ) as progress:
+        task = progress.add_task(description, total=total)
+        yield lambda *_: progress.advance(task)

@@ -1,0 +1,226 @@
+"""Commands for the project and its data: init, ingest, respondents, segments, show, config, analyze."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+
+from qualcode.cli import state
+from qualcode.cli.app import app, config_app, respondents_app
+from qualcode.cli.output import OutputFormat, emit_rows, info, progress_bar, warn
+from qualcode.errors import InputError
+
+FORMAT_OPTION = typer.Option(OutputFormat.table, "--format", "-f", help="table, csv or json.")
+
+
+@app.command()
+def init(
+    directory: Path = typer.Argument(Path("."), help="Project folder (created if missing)."),
+) -> None:
+    """Create a project folder holding the store (qualcode.db)."""
+    from qualcode.store import DB_NAME, create_store
+
+    existed = (directory / DB_NAME).is_file()
+    with create_store(directory):
+        pass
+    info(f"{'Project already exists' if existed else 'Created project'} in {directory} ({DB_NAME})")
+
+
+def _print_ingest_report(report) -> None:  # type: ignore[no-untyped-def]
+    for message in report.warnings:
+        warn(message)
+    for lost in report.lost:
+        warn(
+            f"{lost.transcript} turn {lost.segment_position}: {lost.coder}'s coding {lost.code} could "
+            f"not be carried over (the turn's text is gone); it is kept in the audit log"
+        )
+    parts = [f"{len(report.added)} added", f"{len(report.unchanged)} unchanged"]
+    if report.replaced:
+        parts.append(f"{len(report.replaced)} replaced ({report.carried} codings carried over, "
+                     f"{len(report.lost)} not carried)")
+    if report.skipped:
+        parts.append(f"{len(report.skipped)} skipped")
+    info(f"Transcripts: {', '.join(parts)}; {report.turns} turns stored.")
+
+
+@app.command()
+def ingest(
+    paths: list[Path] = typer.Argument(..., help="Transcript files and folders."),
+    respondent: str | None = typer.Option(
+        None, "--respondent", "-r", help="The respondent of a single file (e.g. R7)."
+    ),
+    attributes: Path | None = typer.Option(
+        None, "--attributes", help="Respondent table (default: respondents.csv beside the files)."
+    ),
+    interviewer: list[str] = typer.Option(
+        [], "--interviewer", help="Another speaker label that is the interviewer (repeatable)."
+    ),
+    replace: bool = typer.Option(
+        False, "--replace", help="Re-segment changed files, carrying codings over."
+    ),
+) -> None:
+    """Read transcripts (txt, md, docx, vtt, srt) into speaker turns, all files or none."""
+    from qualcode.ingest import collect_files, ingest_paths
+    from qualcode.store import command_line
+
+    store = state.open_project()
+    with store:
+        files, _ = collect_files(paths)
+        with progress_bar("Reading transcripts", len(files)) as advance:
+            report = ingest_paths(
+                store, paths, respondent=respondent, attributes_file=attributes,
+                interviewer_labels=interviewer, replace=replace, on_file=advance,
+                command=command_line(),
+            )
+    _print_ingest_report(report)
+
+
+@respondents_app.callback(invoke_without_command=True)
+def respondents_list(
+    ctx: typer.Context,
+    fmt: OutputFormat = FORMAT_OPTION,
+) -> None:
+    """List respondents with their attributes, transcripts, turns and words."""
+    if ctx.invoked_subcommand is not None:
+        return
+    from qualcode.corpus import respondents
+
+    with state.open_project() as store:
+        people = respondents(store)
+    names = sorted({name for p in people for name in p.attributes})
+    columns = ["respondent", *names, "transcripts", "turns", "words"]
+    rows = [
+        [p.label, *[p.attributes.get(n, "") for n in names], p.transcripts, p.turns, p.words]
+        for p in people
+    ]
+    emit_rows(columns, rows, fmt, title="Respondents", right_align=("transcripts", "turns", "words"))
+
+
+@respondents_app.command("set")
+def respondents_set(
+    respondent: str = typer.Argument(..., help="Respondent label, e.g. R7."),
+    assignments: list[str] = typer.Argument(..., help="NAME=VALUE pairs; an empty VALUE removes."),
+) -> None:
+    """Change attributes of one respondent, e.g. 'respondents set R7 sector=leverandør'."""
+    from qualcode.corpus import set_attribute
+    from qualcode.store import command_line
+
+    pairs = []
+    for item in assignments:
+        if "=" not in item:
+            raise InputError(f"'{item}' is not NAME=VALUE")
+        name, value = item.split("=", 1)
+        pairs.append((name, value.strip()))
+    with state.open_project() as store:
+        for name, value in pairs:
+            old = set_attribute(store, respondent, name, value, command_line())
+            info(f"{respondent}: {name.strip().casefold()} {old or '(none)'} → {value or '(removed)'}")
+
+
+@app.command("segments")
+def segments_cmd(
+    respondent: str | None = typer.Option(None, "--respondent", "-r", help="Only this respondent."),
+    role: str | None = typer.Option(None, "--role", help="respondent, interviewer or other."),
+    transcript: str | None = typer.Option(None, "--transcript", "-t", help="Only this transcript."),
+    fmt: OutputFormat = FORMAT_OPTION,
+) -> None:
+    """List turns with their segment ids."""
+    from qualcode.corpus import SEGMENT_COLUMNS, segments
+
+    with state.open_project() as store:
+        rows = segments(store, respondent=respondent, role=role, transcript=transcript)
+    if fmt != OutputFormat.table:
+        emit_rows(SEGMENT_COLUMNS, [r.as_tuple() for r in rows], fmt)
+        return
+    emit_rows(
+        ["id", "transcript", "resp.", "#", "speaker", "role", "text"],
+        [[r.segment_id, r.transcript, r.respondent, r.position, r.speaker, r.role, r.text] for r in rows],
+        fmt,
+        right_align=("id", "#"),
+        wrap_columns=("text",),
+    )
+
+
+@app.command()
+def show(
+    respondent: str = typer.Argument(..., help="Respondent label, e.g. R7."),
+    fmt: OutputFormat = FORMAT_OPTION,
+) -> None:
+    """Print one respondent's interview(s) turn by turn, with segment ids."""
+    from rich.text import Text
+
+    from qualcode.corpus import SEGMENT_COLUMNS, segments
+
+    with state.open_project() as store:
+        rows = segments(store, respondent=respondent)
+        if not rows:
+            # The respondent's transcript may hold turns attributed to others (joint interviews).
+            raise InputError(f"respondent '{respondent}' has no turns")
+    if fmt != OutputFormat.table:
+        emit_rows(SEGMENT_COLUMNS, [r.as_tuple() for r in rows], fmt)
+        return
+    console = state.console()
+    current = None
+    for row in rows:
+        if row.transcript != current:
+            current = row.transcript
+            console.rule(f"[bold]{row.transcript}[/] — {respondent}")
+        style = "dim" if row.role == "interviewer" else ""
+        line = Text()
+        line.append(f"[{row.segment_id}] ", style="cyan")
+        line.append(f"{row.speaker}: ", style="bold " + style)
+        line.append(row.text, style=style)
+        console.print(line)
+
+
+@config_app.command("show")
+def config_show(fmt: OutputFormat = FORMAT_OPTION) -> None:
+    """Show the project's settings."""
+    with state.open_project() as store:
+        rows = [
+            ["interviewer_labels", ", ".join(store.interviewer_labels())],
+            ["default_coder", store.get_setting("default_coder", "") or ""],
+        ]
+    emit_rows(["setting", "value"], rows, fmt)
+
+
+@config_app.command("interviewer")
+def config_interviewer(
+    labels: list[str] = typer.Argument(..., help="Every speaker label that is the interviewer."),
+) -> None:
+    """Set the speaker labels read as the interviewer (replaces the list)."""
+    from qualcode.store import command_line
+
+    cleaned = [label.strip() for label in labels if label.strip()]
+    if not cleaned:
+        raise InputError("give at least one interviewer label")
+    with state.open_project() as store, store.write(command_line()) as tx:
+        store.set_setting(tx, "interviewer_labels", cleaned)
+    info(f"Interviewer labels: {', '.join(cleaned)} (applies to transcripts ingested from now on)")
+
+
+@app.command()
+def analyze(
+    folder: Path = typer.Argument(..., help="Folder of transcripts (and respondents.csv)."),
+    out: Path = typer.Option(Path("out"), "--out", "-o", help="Project folder to create or reuse."),
+    interviewer: list[str] = typer.Option([], "--interviewer", help="Another interviewer label."),
+    fmt: OutputFormat = FORMAT_OPTION,
+) -> None:
+    """The main job: ingest a folder into a project and summarise it."""
+    from qualcode.ingest import collect_files
+    from qualcode.pipeline import analyze as run_analyze
+
+    files, _ = collect_files([folder]) if folder.is_dir() else ([], [])
+    with progress_bar("Reading transcripts", len(files)) as advance:
+        result = run_analyze(folder, out, interviewer_labels=tuple(interviewer), on_file=advance,
+                             command=f"analyze {folder}")
+    _print_ingest_report(result.ingest)
+    rows = [[p.label, p.transcripts, p.turns, p.words] for p in result.respondents]
+    total = ["total", sum(r[1] for r in rows), sum(r[2] for r in rows), sum(r[3] for r in rows)]
+    emit_rows(
+        ["respondent", "transcripts", "turns", "words"], [*rows, total], fmt,
+        title=f"Project {out}", right_align=("transcripts", "turns", "words"),
+    )
+    for note in result.notes:
+        info(note)

@@ -1,0 +1,48 @@
+"""Per-invocation CLI state (the chosen project) and the consoles; kept light for fast startup."""
+
+from __future__ import annotations
+
+from functools import cache
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+    from qualcode.store import Store
+
+_project: Path | None = None
+
+
+def set_project(project: Path | None) -> None:
+    """Remember ``--project`` for the command about to run."""
+    global _project
+    _project = project
+
+
+def project_option() -> Path | None:
+    """The ``--project`` given, if any."""
+    return _project
+
+
+@cache
+def console() -> Console:
+    """The console for results (stdout)."""
+    from rich.console import Console
+
+    return Console(highlight=False)
+
+
+@cache
+def err_console() -> Console:
+    """The console for errors, warnings and progress (stderr)."""
+    from rich.console import Console
+
+    return Console(stderr=True, highlight=False)
+
+
+def open_project() -> Store:
+    """Open the project named by ``--project``, or the nearest one from the current folder up."""
+    from qualcode.store import find_project, open_store
+
+    return open_store(find_project(_project))

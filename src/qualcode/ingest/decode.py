@@ -1,0 +1,87 @@
+"""Turning a file's bytes into normalised text, or a clear error."""
+
+from __future__ import annotations
+
+import codecs
+import unicodedata
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from qualcode.errors import InputError
+
+_SNIFF_BYTES = 8192
+# Bytes that never occur in text files but do in binaries (NUL and most C0 controls).
+_BINARY_CONTROLS = set(range(0, 9)) | {11} | set(range(14, 27)) | set(range(28, 32))
+
+
+@dataclass
+class DecodedText:
+    """Text decoded from a file, with the encoding used and any warnings."""
+
+    text: str
+    encoding: str
+    warnings: list[str] = field(default_factory=list)
+
+
+def normalise(text: str) -> str:
+    """Unicode NFC with ``\\n`` line ends; the form every offset in the store refers to."""
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    return unicodedata.normalize("NFC", text)
+
+
+def looks_binary(data: bytes) -> bool:
+    """True if ``data`` (not UTF-16 with BOM) has bytes that text files never hold."""
+    sample = data[:_SNIFF_BYTES]
+    if b"\x00" in sample:
+        return True
+    controls = sum(1 for b in sample if b in _BINARY_CONTROLS)
+    return controls > max(2, len(sample) // 100)
+
+
+def decode_bytes(data: bytes, path: Path) -> DecodedText:
+    """Decode a text file: UTF-8 (BOM or not), UTF-16 with BOM, else Windows-1252 with a warning."""
+    if data.startswith(codecs.BOM_UTF8):
+        return DecodedText(_strict(data[3:], "utf-8", path), "utf-8-sig")
+    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return DecodedText(_strict(data, "utf-16", path), "utf-16")
+    if looks_binary(data):
+        raise InputError("binary data, not a text transcript", path=path)
+    try:
+        return DecodedText(data.decode("utf-8"), "utf-8")
+    except UnicodeDecodeError:
+        pass
+    try:
+        text = data.decode("cp1252")
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        raise InputError(
+            "cannot decode: neither UTF-8, UTF-16 with BOM nor Windows-1252; "
+            "save it as UTF-8 and try again",
+            path=path,
+            line=line,
+        ) from None
+    warning = f"{path}: not UTF-8; read as Windows-1252 (check æ, ø and å in the result)"
+    return DecodedText(text, "cp1252", [warning])
+
+
+def _strict(data: bytes, encoding: str, path: Path) -> str:
+    try:
+        return data.decode(encoding)
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        raise InputError(f"invalid {encoding.upper()} text", path=path, line=line) from None
+
+
+def read_bytes(path: Path) -> bytes:
+    """The file's bytes, or an :class:`InputError` naming it if it is missing or empty."""
+    if not path.exists():
+        raise InputError("no such file", path=path)
+    if not path.is_file():
+        raise InputError("not a file", path=path)
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise InputError(f"cannot read: {exc.strerror}", path=path) from None
+    if not data.strip():
+        raise InputError("empty file", path=path)
+    return data

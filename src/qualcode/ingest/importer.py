@@ -1,0 +1,382 @@
+"""Bringing transcript files into the store: one transaction for the whole batch.
+
+Every file is read and checked before anything is written, and the writes for all files happen in
+one transaction, so one bad file leaves the store exactly as it was.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from qualcode.errors import InputError
+from qualcode.ingest.model import ParsedTranscript
+from qualcode.ingest.readers import format_of, read_transcript
+from qualcode.ingest.respondents import RESPONDENTS_FILE, RespondentTable, read_respondent_table
+from qualcode.ingest.turns import is_interviewer
+from qualcode.store import Store, WriteTx, command_line, now_iso
+
+
+@dataclass
+class LostCoding:
+    """A coding that could not be carried over to a re-segmented transcript."""
+
+    transcript: str
+    segment_position: int
+    segment_text: str
+    code: str
+    coder: str
+    memo: str | None
+
+
+@dataclass
+class IngestReport:
+    """What an ingest did, for the user and for tests."""
+
+    added: list[str] = field(default_factory=list)
+    unchanged: list[str] = field(default_factory=list)
+    replaced: list[str] = field(default_factory=list)
+    skipped: list[tuple[str, str]] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    turns: int = 0
+    carried: int = 0
+    lost: list[LostCoding] = field(default_factory=list)
+
+
+def collect_files(paths: Sequence[Path]) -> tuple[list[Path], list[tuple[str, str]]]:
+    """The transcript files named or inside the named folders (not their subfolders).
+
+    Files of unknown type inside a folder are skipped (and reported); named directly they are an
+    error. The respondent table and hidden files are never transcripts.
+    """
+    files: list[Path] = []
+    skipped: list[tuple[str, str]] = []
+    for path in paths:
+        if not path.exists():
+            raise InputError("no such file or folder", path=path)
+        if path.is_dir():
+            for child in sorted(path.iterdir()):
+                if child.is_dir() or child.name.startswith((".", "~$")):
+                    continue
+                if child.name.lower() == RESPONDENTS_FILE:
+                    continue
+                if format_of(child) is None:
+                    skipped.append((str(child), f"unknown file type '{child.suffix}'"))
+                    continue
+                files.append(child)
+        else:
+            if format_of(path) is None:
+                read_transcript(path, [])  # raises the unknown-type error naming the file
+            files.append(path)
+    seen: dict[str, Path] = {}
+    for file in files:
+        if file.name in seen and seen[file.name].resolve() != file.resolve():
+            raise InputError(
+                f"two transcripts share the file name {file.name} ({seen[file.name]}); "
+                "rename one: the file name identifies a transcript in the project",
+                path=file,
+            )
+        seen[file.name] = file
+    unique = list({f.resolve(): f for f in files}.values())
+    return unique, skipped
+
+
+def _respondent_tables(paths: Sequence[Path], attributes_file: Path | None) -> RespondentTable:
+    if attributes_file is not None:
+        return read_respondent_table(attributes_file)
+    candidates: list[Path] = []
+    for path in paths:
+        folder = path if path.is_dir() else path.parent
+        table = folder / RESPONDENTS_FILE
+        if table.is_file() and table not in candidates:
+            candidates.append(table)
+    merged = RespondentTable()
+    for table_path in candidates:
+        table = read_respondent_table(table_path)
+        for label in table.attributes:
+            if label in merged.attributes:
+                raise InputError(f"respondent {label} is also listed in {merged.path}", path=table_path)
+        merged.attributes.update(table.attributes)
+        merged.file_owner.update(table.file_owner)
+        merged.path = merged.path or table_path
+    return merged
+
+
+def ingest_paths(
+    store: Store,
+    paths: Sequence[Path],
+    *,
+    respondent: str | None = None,
+    attributes_file: Path | None = None,
+    interviewer_labels: Iterable[str] = (),
+    replace: bool = False,
+    on_file: Callable[[Path], None] | None = None,
+    command: str | None = None,
+) -> IngestReport:
+    """Read transcripts and store them, all or nothing.
+
+    ``respondent`` names the respondent of a single file (and lets a file without speaker labels be
+    read as that respondent's speech). ``interviewer_labels`` are added to the project's labels.
+    ``on_file`` is called after each file is read (for a progress bar).
+    """
+    files, skipped = collect_files(paths)
+    if respondent is not None and len(files) != 1:
+        raise InputError(
+            f"--respondent names the respondent of one file, but {len(files)} files were given"
+        )
+    table = _respondent_tables(paths, attributes_file)
+    labels = [*store.interviewer_labels(), *interviewer_labels]
+    report = IngestReport(skipped=list(skipped))
+    report.warnings.extend(f"{p}: skipped, {why}" for p, why in skipped)
+
+    parsed: list[tuple[ParsedTranscript, str]] = []
+    for file in files:
+        owner = respondent or table.respondent_for(file)
+        if owner is None:
+            owner = file.stem
+            if table.path is not None:
+                report.warnings.append(
+                    f"{file}: not listed in {table.path.name}; respondent is '{owner}' (the file name)"
+                )
+        transcript = read_transcript(file, labels, whole_text_speaker=respondent)
+        report.warnings.extend(transcript.warnings)
+        parsed.append((transcript, owner))
+        if on_file is not None:
+            on_file(file)
+    if table.path is not None:
+        for name, owner in table.file_owner.items():
+            if not any(t.name == name or t.path.stem == name for t, _ in parsed):
+                report.warnings.append(f"{table.path}: {owner}'s file {name} was not among the files")
+
+    with store.write(command or command_line()) as tx:
+        respondent_ids: dict[str, int] = {}
+
+        def respondent_id(label: str) -> int:
+            if label not in respondent_ids:
+                respondent_ids[label] = _ensure_respondent(store, tx, label)
+            return respondent_ids[label]
+
+        for transcript, owner in parsed:
+            _store_transcript(store, tx, transcript, owner, respondent_id, labels, table, replace, report)
+        for label, attributes in table.attributes.items():
+            if store.respondent_id(label) is not None:
+                _set_attributes(tx, respondent_id(label), label, attributes)
+    return report
+
+
+def _ensure_respondent(store: Store, tx: WriteTx, label: str) -> int:
+    existing = store.respondent_id(label)
+    if existing is not None:
+        return existing
+    cur = tx.conn.execute("INSERT INTO respondents (label) VALUES (?)", (label,))
+    tx.audit("add_respondent", detail={"respondent": label})
+    return int(cur.lastrowid or 0)
+
+
+def _set_attributes(tx: WriteTx, rid: int, label: str, attributes: dict[str, str]) -> None:
+    current = dict(
+        tx.conn.execute(
+            "SELECT name, value FROM respondent_attributes WHERE respondent_id = ?", (rid,)
+        ).fetchall()
+    )
+    for name, value in attributes.items():
+        if current.get(name) == value:
+            continue
+        tx.conn.execute(
+            "INSERT INTO respondent_attributes (respondent_id, name, value) VALUES (?, ?, ?)"
+            " ON CONFLICT(respondent_id, name) DO UPDATE SET value = excluded.value",
+            (rid, name, value),
+        )
+        tx.audit(
+            "set_attribute",
+            detail={"respondent": label, "name": name, "old": current.get(name), "new": value},
+        )
+
+
+def _store_transcript(
+    store: Store,
+    tx: WriteTx,
+    transcript: ParsedTranscript,
+    owner: str,
+    respondent_id: Callable[[str], int],
+    interviewer_labels: list[str],
+    table: RespondentTable,
+    replace: bool,
+    report: IngestReport,
+) -> None:
+    conn = tx.conn
+    row = conn.execute(
+        "SELECT id, sha256 FROM transcripts WHERE name = ?", (transcript.name,)
+    ).fetchone()
+    if row is not None and row[1] == transcript.sha256:
+        report.unchanged.append(transcript.name)
+        return
+    if row is not None and not replace:
+        raise InputError(
+            "changed since it was ingested; re-ingest with --replace to re-segment it "
+            "(codings are carried over to turns whose text is unchanged)",
+            path=transcript.path,
+        )
+    owner_id = respondent_id(owner)
+    if row is None:
+        cur = conn.execute(
+            "INSERT INTO transcripts (respondent_id, name, format, sha256, text, imported_at)"
+            " VALUES (?, ?, ?, ?, ?, ?)",
+            (owner_id, transcript.name, transcript.format, transcript.sha256, transcript.text, now_iso()),
+        )
+        transcript_id = int(cur.lastrowid or 0)
+        _insert_segments(store, tx, transcript_id, transcript, owner_id, respondent_id, interviewer_labels, table)
+        tx.audit(
+            "add_transcript",
+            detail={"transcript": transcript.name, "respondent": owner, "turns": len(transcript.turns)},
+        )
+        report.added.append(transcript.name)
+    else:
+        transcript_id = int(row[0])
+        _replace_transcript(store, tx, transcript_id, transcript, owner_id, respondent_id, interviewer_labels, table, report)
+        report.replaced.append(transcript.name)
+    report.turns += len(transcript.turns)
+
+
+def _insert_segments(
+    store: Store,
+    tx: WriteTx,
+    transcript_id: int,
+    transcript: ParsedTranscript,
+    owner_id: int,
+    respondent_id: Callable[[str], int],
+    interviewer_labels: list[str],
+    table: RespondentTable,
+) -> list[int]:
+    rows = []
+    for position, turn in enumerate(transcript.turns, start=1):
+        if is_interviewer(turn.speaker, interviewer_labels):
+            role, rid = "interviewer", owner_id
+        else:
+            role = "respondent"
+            # In a joint interview a speaker may be a respondent of their own.
+            known = turn.speaker in table.attributes or store.respondent_id(turn.speaker) is not None
+            rid = respondent_id(turn.speaker) if known else owner_id
+        rows.append(
+            (
+                transcript_id, rid, position, turn.speaker, role, turn.char_start, turn.char_end,
+                turn.start_time, turn.end_time, transcript.turn_text(turn),
+            )
+        )
+    # Row by row for the ids: AUTOINCREMENT ids are never reused, so they cannot be guessed.
+    insert = (
+        "INSERT INTO segments (transcript_id, respondent_id, position, speaker, role, char_start,"
+        " char_end, start_time, end_time, text) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+    )
+    return [int(tx.conn.execute(insert, row).lastrowid or 0) for row in rows]
+
+
+def _squash(text: str) -> str:
+    return re.sub(r"\s+", " ", text).strip().casefold()
+
+
+def _replace_transcript(
+    store: Store,
+    tx: WriteTx,
+    transcript_id: int,
+    transcript: ParsedTranscript,
+    owner_id: int,
+    respondent_id: Callable[[str], int],
+    interviewer_labels: list[str],
+    table: RespondentTable,
+    report: IngestReport,
+) -> None:
+    conn = tx.conn
+    old_segments = conn.execute(
+        "SELECT id, position, text FROM segments WHERE transcript_id = ? ORDER BY position",
+        (transcript_id,),
+    ).fetchall()
+    old_ids = [s[0] for s in old_segments]
+    marks = ",".join("?" * len(old_ids))
+    codings = conn.execute(
+        f"SELECT c.segment_id, c.code_id, c.coder_id, c.source, c.negated, c.evidence, c.memo,"
+        f" c.created_at, k.path, d.name FROM codings c JOIN codes k ON k.id = c.code_id"
+        f" JOIN coders d ON d.id = c.coder_id WHERE c.segment_id IN ({marks})",
+        old_ids,
+    ).fetchall()
+    memos = conn.execute(
+        f"SELECT segment_id, coder, text, created_at FROM memos WHERE segment_id IN ({marks})",
+        old_ids,
+    ).fetchall()
+    conn.execute(f"DELETE FROM codings WHERE segment_id IN ({marks})", old_ids)
+    conn.execute(f"DELETE FROM memos WHERE segment_id IN ({marks})", old_ids)
+    conn.execute(f"DELETE FROM segments WHERE transcript_id = ?", (transcript_id,))
+    conn.execute(
+        "UPDATE transcripts SET respondent_id = ?, format = ?, sha256 = ?, text = ?, imported_at = ?"
+        " WHERE id = ?",
+        (owner_id, transcript.format, transcript.sha256, transcript.text, now_iso(), transcript_id),
+    )
+    new_ids = _insert_segments(
+        store, tx, transcript_id, transcript, owner_id, respondent_id, interviewer_labels, table
+    )
+    new_texts = [(_squash(transcript.turn_text(t)), i + 1) for i, t in enumerate(transcript.turns)]
+
+    def new_segment_for(position: int, text: str) -> int | None:
+        key = _squash(text)
+        exact = [pos for t, pos in new_texts if t == key]
+        if not exact:
+            exact = [pos for t, pos in new_texts if key and key in t]
+        if not exact:
+            return None
+        best = min(exact, key=lambda pos: abs(pos - position))
+        return new_ids[best - 1]
+
+    mapping = {seg_id: new_segment_for(pos, text) for seg_id, pos, text in old_segments}
+    old_by_id = {seg_id: (pos, text) for seg_id, pos, text in old_segments}
+    carried = 0
+    for seg_id, code_id, coder_id, source, negated, evidence, memo, created, path, coder in codings:
+        target = mapping[seg_id]
+        if target is not None:
+            conn.execute(
+                "INSERT OR IGNORE INTO codings (segment_id, code_id, coder_id, source, negated,"
+                " evidence, memo, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                (target, code_id, coder_id, source, negated, evidence, memo, created),
+            )
+            carried += 1
+            continue
+        pos, text = old_by_id[seg_id]
+        lost = LostCoding(transcript.name, pos, text, path, coder, memo)
+        report.lost.append(lost)
+        tx.audit(
+            "replace_lost_coding",
+            segment_id=seg_id,
+            code_path=path,
+            coder=coder,
+            detail={
+                "transcript": transcript.name, "position": pos, "segment_text": text,
+                "source": source, "negated": negated, "evidence": evidence, "memo": memo,
+                "created_at": created,
+            },
+        )
+    for seg_id, coder, text, created in memos:
+        target = mapping[seg_id]
+        if target is not None:
+            conn.execute(
+                "INSERT INTO memos (segment_id, coder, text, created_at) VALUES (?, ?, ?, ?)",
+                (target, coder, text, created),
+            )
+        else:
+            tx.audit(
+                "replace_lost_memo",
+                segment_id=seg_id,
+                coder=coder,
+                detail={"transcript": transcript.name, "segment_text": old_by_id[seg_id][1], "memo": text},
+            )
+    report.carried += carried
+    tx.audit(
+        "replace_transcript",
+        detail={
+            "transcript": transcript.name,
+            "old_turns": len(old_segments),
+            "new_turns": len(transcript.turns),
+            "carried_codings": carried,
+            "lost_codings": len(codings) - carried,
+        },
+    )

@@ -1,0 +1,165 @@
+"""Finding speaker turns in labelled text (``R7: …``, ``[00:03:12] Kari: …``, ``Kari (00:03:12): …``).
+
+A line starting with ``Word:`` is not always a speaker label: ``Det er sånn: vi …`` or ``Altså: …``
+open ordinary sentences. A candidate is taken as a label only when it has a speaker's shape
+(capitalised words, at most three) and some corroboration: it is an interviewer label, looks like a
+respondent code (``R7``, ``IP12``), carries a timestamp, is bold in the source document, or opens
+at least two turns in the file.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from qualcode.ingest.model import Turn
+
+_TIME = r"\d{1,2}(?::\d{1,2}){1,2}(?:[.,]\d{1,3})?"
+_MD = r"(?:\*\*|__)?"
+_LABEL_LINE = re.compile(
+    rf"""^[ \t]*
+    (?:\[(?P<ts>{_TIME})\][ \t]*)?
+    {_MD}
+    (?P<label>[^\W_][\w.'’-]*(?:[ \t]+[\w.'’-]+){{0,2}}?)
+    {_MD}
+    (?:[ \t]*\((?P<ts2>{_TIME})\))?
+    {_MD}[ \t]*:{_MD}
+    (?:[ \t]+|$)
+    """,
+    re.VERBOSE,
+)
+_RESPONDENT_CODE = re.compile(r"^[A-ZÆØÅ]{1,4}[ -]?\d{1,3}$")
+MAX_LABEL_LENGTH = 40
+
+# Words that open ordinary sentences; "Altså: …" or "Men: …" at a line start is speech, not a
+# speaker. Compared case-insensitively against a candidate label's first word.
+_SENTENCE_OPENERS = frozenset(
+    """
+    det den de dei dette disse der her da nå så men og eller altså ja nei jo vel hmm eh ehm
+    vi jeg eg du han hun ho me dere de hva kva hvem kven hvorfor kvifor hvordan korleis når
+    kor hvor om fordi som for til med på et en ei ein eit noe noko ingen alle mange mye
+    poenget problemet spørsmålet svaret tanken konklusjonen nb merk obs eksempel liksom sånn typ
+    tja okei ok ikke ikkje aldri the so and but yes no note well
+    """.split()
+)
+
+
+@dataclass(frozen=True)
+class _Candidate:
+    line_start: int
+    text_start: int
+    label: str
+    seconds: float | None
+    has_time: bool
+
+
+def parse_time(value: str) -> float:
+    """Seconds from ``hh:mm:ss``, ``mm:ss`` or either with a fraction (``.`` or ``,``)."""
+    value = value.replace(",", ".")
+    seconds = 0.0
+    for part in value.split(":"):
+        seconds = seconds * 60 + float(part)
+    return seconds
+
+
+def is_interviewer(label: str, interviewer_labels: Iterable[str]) -> bool:
+    """True if ``label`` names the interviewer (case-insensitive)."""
+    key = label.casefold()
+    return any(key == other.casefold() for other in interviewer_labels)
+
+
+def _has_speaker_shape(label: str) -> bool:
+    if len(label) > MAX_LABEL_LENGTH:
+        return False
+    words = label.split()
+    if not 1 <= len(words) <= 3:
+        return False
+    return all(w[0].isupper() or w[0].isdigit() for w in words)
+
+
+def _candidates(text: str) -> list[_Candidate]:
+    found = []
+    offset = 0
+    for line in text.split("\n"):
+        match = _LABEL_LINE.match(line)
+        if match:
+            label = " ".join(match.group("label").split())
+            if _has_speaker_shape(label):
+                stamp = match.group("ts") or match.group("ts2")
+                found.append(
+                    _Candidate(
+                        line_start=offset,
+                        text_start=offset + match.end(),
+                        label=label,
+                        seconds=parse_time(stamp) if stamp else None,
+                        has_time=stamp is not None,
+                    )
+                )
+        offset += len(line) + 1
+    return found
+
+
+def _accepted(
+    candidates: list[_Candidate], interviewer_labels: Iterable[str], strong_labels: set[str]
+) -> list[_Candidate]:
+    counts = Counter(c.label for c in candidates)
+    interviewer = list(interviewer_labels)
+    accepted = []
+    for cand in candidates:
+        first_word = cand.label.split()[0].casefold()
+        if (
+            is_interviewer(cand.label, interviewer)
+            or _RESPONDENT_CODE.match(cand.label)
+            or cand.label in strong_labels
+            or (first_word not in _SENTENCE_OPENERS and (cand.has_time or counts[cand.label] >= 2))
+        ):
+            accepted.append(cand)
+    return accepted
+
+
+def _trim(text: str, start: int, end: int) -> tuple[int, int]:
+    while start < end and text[start].isspace():
+        start += 1
+    while end > start and text[end - 1].isspace():
+        end -= 1
+    return start, end
+
+
+def parse_labelled_text(
+    text: str, interviewer_labels: Iterable[str], strong_labels: Iterable[str] = ()
+) -> tuple[list[Turn], int]:
+    """Split normalised text into speaker turns.
+
+    Returns the turns and the number of non-blank characters before the first label (a header the
+    caller may want to warn about). Lines without a label continue the previous turn.
+    """
+    labels = _accepted(_candidates(text), interviewer_labels, set(strong_labels))
+    turns: list[Turn] = []
+    for i, cand in enumerate(labels):
+        end = labels[i + 1].line_start if i + 1 < len(labels) else len(text)
+        start, end = _trim(text, cand.text_start, end)
+        if start == end:
+            continue  # a label with nothing said: no turn to code
+        turns.append(Turn(cand.label, start, end, cand.seconds, None))
+    preamble = len(text[: labels[0].line_start].strip()) if labels else len(text.strip())
+    return turns, preamble
+
+
+def paragraph_turns(text: str, speaker: str) -> list[Turn]:
+    """One turn per paragraph, all by ``speaker``: for text without speaker labels.
+
+    Paragraphs are separated by blank lines; text without any blank line has one per line.
+    """
+    separator = re.compile(r"\n[ \t]*\n\s*") if re.search(r"\n[ \t]*\n", text) else re.compile(r"\n")
+    turns = []
+    start = 0
+    for match in [*separator.finditer(text), None]:
+        end = match.start() if match else len(text)
+        a, b = _trim(text, start, end)
+        if a < b:
+            turns.append(Turn(speaker, a, b))
+        if match:
+            start = match.end()
+    return turns

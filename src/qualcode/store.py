@@ -1,0 +1,518 @@
+"""The project store: one SQLite database per project folder.
+
+Every write goes through :meth:`Store.write`, which opens one ``BEGIN IMMEDIATE`` transaction,
+records the command in ``commands`` and lets the caller append to the audit log. Either the whole
+command lands or nothing does, so an interrupted or failing command never leaves half its work.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from qualcode.errors import ProjectError
+
+DB_NAME = "qualcode.db"
+SCHEMA_VERSION = 1
+BUSY_TIMEOUT_SECONDS = 60.0
+AUTO_CODER = "auto"
+DEFAULT_INTERVIEWER_LABELS = ("I", "Int", "Intervjuer", "Interviewer", "Q")
+
+_SCHEMA_V1 = """
+CREATE TABLE settings (
+    key   TEXT PRIMARY KEY,
+    value TEXT NOT NULL            -- JSON
+);
+
+CREATE TABLE respondents (
+    id    INTEGER PRIMARY KEY AUTOINCREMENT,
+    label TEXT NOT NULL UNIQUE     -- the pseudonym used in quotes, e.g. R7
+);
+
+CREATE TABLE respondent_attributes (
+    respondent_id INTEGER NOT NULL REFERENCES respondents(id) ON DELETE CASCADE,
+    name          TEXT NOT NULL,
+    value         TEXT NOT NULL,
+    PRIMARY KEY (respondent_id, name)
+);
+
+CREATE TABLE transcripts (
+    id            INTEGER PRIMARY KEY AUTOINCREMENT,
+    respondent_id INTEGER NOT NULL REFERENCES respondents(id),
+    name          TEXT NOT NULL UNIQUE,   -- source file name, e.g. R7_nordvik.docx
+    format        TEXT NOT NULL,          -- txt, md, docx, vtt, srt, qdpx
+    sha256        TEXT NOT NULL,
+    text          TEXT NOT NULL,          -- normalised text; segments point into it
+    imported_at   TEXT NOT NULL
+);
+
+CREATE TABLE segments (
+    id            INTEGER PRIMARY KEY AUTOINCREMENT,
+    transcript_id INTEGER NOT NULL REFERENCES transcripts(id),
+    respondent_id INTEGER NOT NULL REFERENCES respondents(id),
+    position      INTEGER NOT NULL,       -- 1-based order of the turn in its transcript
+    speaker       TEXT NOT NULL,
+    role          TEXT NOT NULL CHECK (role IN ('respondent', 'interviewer', 'other')),
+    char_start    INTEGER NOT NULL,
+    char_end      INTEGER NOT NULL,
+    start_time    REAL,                   -- seconds from the start of the recording
+    end_time      REAL,
+    text          TEXT NOT NULL,          -- equals transcripts.text[char_start:char_end]
+    CHECK (char_start <= char_end)
+);
+CREATE INDEX segments_by_transcript ON segments (transcript_id, position);
+CREATE INDEX segments_by_respondent ON segments (respondent_id);
+
+CREATE TABLE codebook_versions (
+    id          INTEGER PRIMARY KEY,
+    name        TEXT NOT NULL,
+    source_path TEXT,
+    sha256      TEXT NOT NULL,
+    content     TEXT NOT NULL,            -- the YAML exactly as loaded
+    loaded_at   TEXT NOT NULL
+);
+
+CREATE TABLE codes (
+    id                 INTEGER PRIMARY KEY,
+    path               TEXT NOT NULL UNIQUE,   -- e.g. tillit/åpenhet
+    parent_id          INTEGER REFERENCES codes(id),
+    name               TEXT NOT NULL,
+    description        TEXT NOT NULL DEFAULT '',
+    color              TEXT,
+    sort_order         INTEGER NOT NULL DEFAULT 0,
+    active             INTEGER NOT NULL DEFAULT 1,  -- 0: no longer in the current codebook
+    codebook_version_id INTEGER REFERENCES codebook_versions(id)
+);
+
+CREATE TABLE coders (
+    id         INTEGER PRIMARY KEY,
+    name       TEXT NOT NULL UNIQUE,
+    kind       TEXT NOT NULL DEFAULT 'human' CHECK (kind IN ('auto', 'human')),
+    created_at TEXT NOT NULL
+);
+
+CREATE TABLE codings (
+    id         INTEGER PRIMARY KEY AUTOINCREMENT,
+    segment_id INTEGER NOT NULL REFERENCES segments(id),
+    code_id    INTEGER NOT NULL REFERENCES codes(id),
+    coder_id   INTEGER NOT NULL REFERENCES coders(id),
+    source     TEXT NOT NULL CHECK (source IN ('auto', 'manual')),
+    negated    INTEGER NOT NULL DEFAULT 0,
+    evidence   TEXT NOT NULL DEFAULT '[]',     -- JSON list of matches
+    memo       TEXT,
+    created_at TEXT NOT NULL,
+    UNIQUE (segment_id, code_id, coder_id)
+);
+CREATE INDEX codings_by_coder ON codings (coder_id, code_id);
+CREATE INDEX codings_by_code ON codings (code_id);
+
+CREATE TABLE memos (
+    id         INTEGER PRIMARY KEY AUTOINCREMENT,
+    segment_id INTEGER REFERENCES segments(id),
+    code_id    INTEGER REFERENCES codes(id),
+    coder      TEXT,
+    text       TEXT NOT NULL,
+    created_at TEXT NOT NULL,
+    CHECK ((segment_id IS NULL) <> (code_id IS NULL))
+);
+
+CREATE TABLE commands (
+    id         INTEGER PRIMARY KEY AUTOINCREMENT,
+    command    TEXT NOT NULL,           -- the command line, e.g. "recode 12 --add tillit"
+    coder      TEXT,
+    started_at TEXT NOT NULL
+);
+
+CREATE TABLE audit_log (
+    id         INTEGER PRIMARY KEY AUTOINCREMENT,
+    command_id INTEGER NOT NULL REFERENCES commands(id),
+    at         TEXT NOT NULL,
+    coder      TEXT,
+    action     TEXT NOT NULL,           -- e.g. add_coding, remove_coding, ingest, replace_lost
+    segment_id INTEGER,                 -- no foreign key: the log outlives replaced segments
+    code_path  TEXT,
+    detail     TEXT NOT NULL DEFAULT '{}'  -- JSON with everything needed to undo
+);
+CREATE INDEX audit_by_command ON audit_log (command_id);
+
+CREATE TRIGGER audit_log_no_update BEFORE UPDATE ON audit_log
+BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
+CREATE TRIGGER audit_log_no_delete BEFORE DELETE ON audit_log
+BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
+"""
+
+
+def _execute_script(conn: sqlite3.Connection, script: str) -> None:
+    """Run SQL statements one by one inside the caller's transaction.
+
+    ``executescript`` would commit the open transaction first, so a failing migration could
+    leave a half-built schema behind.
+    """
+    statement = ""
+    for line in script.splitlines(keepends=True):
+        statement += line
+        if sqlite3.complete_statement(statement):
+            conn.execute(statement)
+            statement = ""
+    if statement.strip():
+        raise ValueError(f"incomplete SQL statement in migration: {statement[:60]}")
+
+
+def _migrate_0_to_1(conn: sqlite3.Connection) -> None:
+    _execute_script(conn, _SCHEMA_V1)
+
+
+#: ``MIGRATIONS[n]`` takes a store from schema version ``n`` to ``n + 1``.
+MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [_migrate_0_to_1]
+assert len(MIGRATIONS) == SCHEMA_VERSION
+
+
+def now_iso() -> str:
+    """The current time in UTC as an ISO 8601 string with seconds."""
+    return datetime.now(UTC).isoformat(timespec="seconds")
+
+
+def find_project(explicit: str | Path | None = None, start: str | Path | None = None) -> Path:
+    """The project folder: ``explicit`` if given, else the nearest folder upwards holding the store."""
+    if explicit is not None:
+        folder = Path(explicit)
+        if not (folder / DB_NAME).is_file():
+            raise ProjectError(
+                f"not a qualcode project (no {DB_NAME}); create one with 'qualcode init'",
+                path=folder,
+            )
+        return folder
+    here = Path(start or Path.cwd()).resolve()
+    for folder in (here, *here.parents):
+        if (folder / DB_NAME).is_file():
+            return folder
+    raise ProjectError(
+        f"no qualcode project here or above (no {DB_NAME}); "
+        "run 'qualcode init' or pass --project DIR",
+        path=here,
+    )
+
+
+@dataclass
+class WriteTx:
+    """One write command in progress: the connection and the command's audit-log id."""
+
+    conn: sqlite3.Connection
+    command_id: int
+    coder: str | None
+
+    def audit(
+        self,
+        action: str,
+        *,
+        segment_id: int | None = None,
+        code_path: str | None = None,
+        detail: dict[str, Any] | None = None,
+        coder: str | None = None,
+    ) -> None:
+        """Append one entry to the audit log of this command."""
+        self.conn.execute(
+            "INSERT INTO audit_log (command_id, at, coder, action, segment_id, code_path, detail)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?)",
+            (
+                self.command_id,
+                now_iso(),
+                coder if coder is not None else self.coder,
+                action,
+                segment_id,
+                code_path,
+                json.dumps(detail or {}, ensure_ascii=False, sort_keys=True),
+            ),
+        )
+
+
+class Store:
+    """An open project store. Use :func:`open_store` or :func:`create_store` to get one."""
+
+    def __init__(self, folder: Path, conn: sqlite3.Connection):
+        self.folder = folder
+        self.path = folder / DB_NAME
+        self.conn = conn
+
+    # -- lifecycle ---------------------------------------------------------------------------
+    def close(self) -> None:
+        """Close the connection."""
+        self.conn.close()
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -- transactions ------------------------------------------------------------------------
+    @contextmanager
+    def write(self, command: str, coder: str | None = None) -> Iterator[WriteTx]:
+        """Run one command's writes in a single transaction, logged in ``commands``.
+
+        ``BEGIN IMMEDIATE`` takes the write lock at once, so two processes queue up (within the
+        busy timeout) instead of failing halfway through.
+        """
+        conn = self.conn
+        if conn.in_transaction:
+            raise RuntimeError("nested write transactions are not supported")
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            cur = conn.execute(
+                "INSERT INTO commands (command, coder, started_at) VALUES (?, ?, ?)",
+                (command, coder, now_iso()),
+            )
+            yield WriteTx(conn=conn, command_id=int(cur.lastrowid or 0), coder=coder)
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+        else:
+            conn.execute("COMMIT")
+
+    # -- settings ----------------------------------------------------------------------------
+    def get_setting(self, key: str, default: Any = None) -> Any:
+        """A project setting (JSON-decoded), or ``default``."""
+        row = self.conn.execute("SELECT value FROM settings WHERE key = ?", (key,)).fetchone()
+        return default if row is None else json.loads(row[0])
+
+    def set_setting(self, tx: WriteTx, key: str, value: Any) -> None:
+        """Set a project setting inside a write transaction and log it."""
+        old = self.get_setting(key)
+        tx.conn.execute(
+            "INSERT INTO settings (key, value) VALUES (?, ?)"
+            " ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+            (key, json.dumps(value, ensure_ascii=False)),
+        )
+        tx.audit("set_setting", detail={"key": key, "old": old, "new": value})
+
+    def interviewer_labels(self) -> list[str]:
+        """Speaker labels treated as the interviewer in this project."""
+        return list(self.get_setting("interviewer_labels", list(DEFAULT_INTERVIEWER_LABELS)))
+
+    # -- lookups -----------------------------------------------------------------------------
+    def respondent_id(self, label: str) -> int | None:
+        """The id of respondent ``label``, or None."""
+        row = self.conn.execute("SELECT id FROM respondents WHERE label = ?", (label,)).fetchone()
+        return None if row is None else int(row[0])
+
+    def code_id(self, path: str) -> int | None:
+        """The id of the code with this path, or None."""
+        row = self.conn.execute("SELECT id FROM codes WHERE path = ?", (path,)).fetchone()
+        return None if row is None else int(row[0])
+
+    def coder_id(self, name: str) -> int | None:
+        """The id of coder layer ``name``, or None."""
+        row = self.conn.execute("SELECT id FROM coders WHERE name = ?", (name,)).fetchone()
+        return None if row is None else int(row[0])
+
+    def ensure_coder(self, tx: WriteTx, name: str) -> int:
+        """The id of coder layer ``name``, created if it does not exist yet."""
+        existing = self.coder_id(name)
+        if existing is not None:
+            return existing
+        kind = "auto" if name == AUTO_CODER else "human"
+        cur = tx.conn.execute(
+            "INSERT INTO coders (name, kind, created_at) VALUES (?, ?, ?)", (name, kind, now_iso())
+        )
+        tx.audit("create_coder", detail={"coder": name, "kind": kind})
+        return int(cur.lastrowid or 0)
+
+    def code_paths(self, active_only: bool = True) -> list[str]:
+        """All code paths in codebook order."""
+        sql = "SELECT path FROM codes"
+        if active_only:
+            sql += " WHERE active = 1"
+        sql += " ORDER BY sort_order, path"
+        return [r[0] for r in self.conn.execute(sql)]
+
+    # -- codes and codings ------------------------------------------------------------------
+    def upsert_code(
+        self,
+        tx: WriteTx,
+        path: str,
+        *,
+        name: str | None = None,
+        description: str = "",
+        color: str | None = None,
+        sort_order: int = 0,
+        codebook_version_id: int | None = None,
+    ) -> int:
+        """Create or update the code at ``path`` (its parent must exist first); returns its id."""
+        parent_path, _, leaf = path.rpartition("/")
+        parent_id = self.code_id(parent_path) if parent_path else None
+        if parent_path and parent_id is None:
+            raise ValueError(f"parent code {parent_path!r} of {path!r} does not exist")
+        tx.conn.execute(
+            "INSERT INTO codes (path, parent_id, name, description, color, sort_order, active,"
+            " codebook_version_id) VALUES (?, ?, ?, ?, ?, ?, 1, ?)"
+            " ON CONFLICT(path) DO UPDATE SET parent_id = excluded.parent_id, name = excluded.name,"
+            " description = excluded.description, color = excluded.color,"
+            " sort_order = excluded.sort_order, active = 1,"
+            " codebook_version_id = excluded.codebook_version_id",
+            (path, parent_id, name or leaf, description, color, sort_order, codebook_version_id),
+        )
+        return int(self.code_id(path) or 0)
+
+    def add_coding(
+        self,
+        tx: WriteTx,
+        segment_id: int,
+        code_path: str,
+        coder: str,
+        *,
+        source: str = "manual",
+        negated: bool = False,
+        evidence: list[dict[str, Any]] | None = None,
+        memo: str | None = None,
+    ) -> bool:
+        """Give ``segment_id`` the code in ``coder``'s layer; False if it already had it.
+
+        The audit entry holds the whole new row, so the change can be undone exactly.
+        """
+        code_id = self.code_id(code_path)
+        if code_id is None:
+            raise ValueError(f"unknown code {code_path!r}")
+        coder_id = self.ensure_coder(tx, coder)
+        created = now_iso()
+        evidence_json = json.dumps(evidence or [], ensure_ascii=False)
+        cur = tx.conn.execute(
+            "INSERT OR IGNORE INTO codings (segment_id, code_id, coder_id, source, negated, evidence,"
+            " memo, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            (segment_id, code_id, coder_id, source, int(negated), evidence_json, memo, created),
+        )
+        if cur.rowcount == 0:
+            return False
+        tx.audit(
+            "add_coding",
+            segment_id=segment_id,
+            code_path=code_path,
+            coder=coder,
+            detail={"source": source, "negated": bool(negated), "evidence": evidence or [],
+                    "memo": memo, "created_at": created},
+        )
+        return True
+
+    def remove_coding(self, tx: WriteTx, segment_id: int, code_path: str, coder: str) -> bool:
+        """Take the code off ``segment_id`` in ``coder``'s layer; False if it was not there.
+
+        The audit entry holds the whole removed row, so the change can be undone exactly.
+        """
+        row = tx.conn.execute(
+            "SELECT c.id, c.source, c.negated, c.evidence, c.memo, c.created_at FROM codings c"
+            " JOIN codes k ON k.id = c.code_id JOIN coders d ON d.id = c.coder_id"
+            " WHERE c.segment_id = ? AND k.path = ? AND d.name = ?",
+            (segment_id, code_path, coder),
+        ).fetchone()
+        if row is None:
+            return False
+        tx.conn.execute("DELETE FROM codings WHERE id = ?", (row[0],))
+        tx.audit(
+            "remove_coding",
+            segment_id=segment_id,
+            code_path=code_path,
+            coder=coder,
+            detail={"source": row[1], "negated": bool(row[2]), "evidence": json.loads(row[3]),
+                    "memo": row[4], "created_at": row[5]},
+        )
+        return True
+
+    # -- inspection --------------------------------------------------------------------------
+    def dump(self) -> dict[str, list[tuple[Any, ...]]]:
+        """Every row of every table, sorted: for tests that the store is exactly unchanged."""
+        tables = [
+            r[0]
+            for r in self.conn.execute(
+                "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'"
+                " ORDER BY name"
+            )
+        ]
+        return {
+            t: sorted(self.conn.execute(f'SELECT * FROM "{t}"').fetchall(), key=repr)
+            for t in tables
+        }
+
+
+def _connect(path: Path) -> sqlite3.Connection:
+    # isolation_level=None: we issue BEGIN/COMMIT ourselves, so Python never opens
+    # implicit transactions behind our back.
+    conn = sqlite3.connect(path, timeout=BUSY_TIMEOUT_SECONDS, isolation_level=None)
+    conn.execute("PRAGMA foreign_keys = ON")
+    conn.execute("PRAGMA journal_mode = WAL")
+    # FULL: a commit survives a power cut, not only a crash of this process.
+    conn.execute("PRAGMA synchronous = FULL")
+    return conn
+
+
+def _migrate(conn: sqlite3.Connection, path: Path) -> None:
+    version = conn.execute("PRAGMA user_version").fetchone()[0]
+    if version > SCHEMA_VERSION:
+        raise ProjectError(
+            f"the store has schema version {version}, newer than this qualcode "
+            f"understands ({SCHEMA_VERSION}); upgrade qualcode",
+            path=path,
+        )
+    if version == SCHEMA_VERSION:
+        return
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        # Re-read under the lock: another process may have migrated meanwhile.
+        version = conn.execute("PRAGMA user_version").fetchone()[0]
+        for step in range(version, SCHEMA_VERSION):
+            MIGRATIONS[step](conn)
+        conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
+    conn.execute("COMMIT")
+
+
+def open_store(folder: str | Path) -> Store:
+    """Open the store of an existing project folder, migrating its schema if needed."""
+    folder = Path(folder)
+    path = folder / DB_NAME
+    if not path.is_file():
+        raise ProjectError(f"no {DB_NAME} in this folder; run 'qualcode init'", path=folder)
+    try:
+        conn = _connect(path)
+        _migrate(conn, path)
+    except sqlite3.DatabaseError as exc:
+        raise ProjectError(f"the store cannot be opened: {exc}", path=path) from None
+    return Store(folder, conn)
+
+
+def create_store(folder: str | Path) -> Store:
+    """Create a project folder with an empty store (or open the existing one)."""
+    folder = Path(folder)
+    if folder.exists() and not folder.is_dir():
+        raise ProjectError("exists and is not a folder", path=folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / DB_NAME
+    try:
+        conn = _connect(path)
+        _migrate(conn, path)
+    except sqlite3.DatabaseError as exc:
+        raise ProjectError(f"the store cannot be created: {exc}", path=path) from None
+    return Store(folder, conn)
+
+
+def command_line() -> str:
+    """The current process's command line, as recorded in the audit log."""
+    return " ".join([Path(sys.argv[0]).name, *sys.argv[1:]]) if sys.argv else "qualcode"
+
+
+def default_coder(store: Store | None = None) -> str | None:
+    """The coder from ``QUALCODE_CODER`` or, failing that, the project's default coder."""
+    env = os.environ.get("QUALCODE_CODER")
+    if env:
+        return env
+    if store is not None:
+        return store.get_setting("default_coder")
+    return None
