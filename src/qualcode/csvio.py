@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from qualcode.errors import InputError
-from qualcode.ingest.decode import decode_bytes, normalise, read_bytes
+from qualcode.textfile import decode_bytes, normalise, read_bytes
 
 
 @dataclass

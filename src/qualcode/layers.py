@@ -79,15 +79,34 @@ def resolve_layer(store: Store, path: Path, rows: list[LayerRow]) -> list[tuple[
     return resolved
 
 
-def import_layer_file(store: Store, path: Path, coder: str, command: str) -> int:
-    """Add every coding of a layer file to ``coder``'s layer, all or nothing; returns the count added."""
-    resolved = resolve_layer(store, path, read_layer_file(path))
-    added = 0
-    with store.write(command, coder=coder) as tx:
-        store.ensure_coder(tx, coder)
-        for row, seg_id in resolved:
-            if row.code and store.add_coding(
-                tx, seg_id, row.code, coder, source="manual", memo=row.memo or None
-            ):
-                added += 1
+def coder_of(path: Path) -> str:
+    """The coder a layer file belongs to: ``kari.csv`` and ``kari_R1-R4.csv`` are both Kari's."""
+    return path.stem.split("_", 1)[0]
+
+
+def import_layer_files(store: Store, paths: list[Path], command: str) -> dict[str, int]:
+    """Add the codings of layer files to their coders' layers, all files or none.
+
+    A coder layer that already exists is left alone (its file is not read again): once a person
+    has recoded their layer, re-running the main job must not put back what they removed.
+    Returns the number of codings added per coder.
+    """
+    pending: list[tuple[str, Path, list[tuple[LayerRow, int]]]] = []
+    for path in sorted(paths):
+        coder = coder_of(path)
+        if store.coder_id(coder) is None:
+            pending.append((coder, path, resolve_layer(store, path, read_layer_file(path))))
+    added: dict[str, int] = {}
+    if not pending:
+        return added
+    with store.write(command) as tx:
+        for coder, _, resolved in pending:
+            store.ensure_coder(tx, coder)
+            count = added.setdefault(coder, 0)
+            for row, seg_id in resolved:
+                if row.code and store.add_coding(
+                    tx, seg_id, row.code, coder, source="manual", memo=row.memo or None
+                ):
+                    count += 1
+            added[coder] = count
     return added

@@ -4,7 +4,14 @@ from __future__ import annotations
 
 # Each module attaches its commands to the app when imported; they import heavy libraries
 # (spaCy, pandas, python-docx) only inside the commands, so --help stays fast.
-from qualcode.cli import project_cmds  # noqa: F401
+from qualcode.cli import (  # noqa: F401
+    agreement_cmds,
+    coding_cmds,
+    project_cmds,
+    recode_cmds,
+    refi_cmds,
+    report_cmds,
+)
 from qualcode.cli.app import app
 
 

@@ -9,7 +9,7 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 
 from qualcode.errors import InputError
-from qualcode.ingest.decode import DecodedText, decode_bytes, normalise, read_bytes
+from qualcode.textfile import DecodedText, decode_bytes, normalise, read_bytes
 from qualcode.ingest.model import ParsedTranscript, Turn
 from qualcode.ingest.turns import paragraph_turns, parse_labelled_text, parse_time
 

@@ -1,4 +1,4 @@
-"""Turning a file's bytes into normalised text, or a clear error."""
+"""Reading text files people give us: bytes to normalised text, or a one-line error."""
 
 from __future__ import annotations
 

@@ -1,0 +1,3 @@
+"""Commands for consistency: agreement, disagreements, evaluate, consistency."""
+
+from __future__ import annotations

@@ -1,0 +1,3 @@
+"""Commands for manual coding: coder, recode, review, export/import codings, log, undo, memo."""
+
+from __future__ import annotations

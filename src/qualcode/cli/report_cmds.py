@@ -1,0 +1,3 @@
+"""Commands for reports and pseudonyms."""
+
+from __future__ import annotations
