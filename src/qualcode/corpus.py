@@ -13,7 +13,15 @@ _WORD = re.compile(r"\w+(?:[-'’]\w+)*")
 
 #: The column order of ``qualcode segments --format csv``: a stable interface for scripts.
 SEGMENT_COLUMNS = (
-    "segment_id", "transcript", "respondent", "position", "speaker", "role", "start", "end", "text",
+    "segment_id",
+    "transcript",
+    "respondent",
+    "position",
+    "speaker",
+    "role",
+    "start",
+    "end",
+    "text",
 )
 
 
@@ -39,8 +47,15 @@ class SegmentRow:
     def as_tuple(self) -> tuple:
         """The values in :data:`SEGMENT_COLUMNS` order."""
         return (
-            self.segment_id, self.transcript, self.respondent, self.position, self.speaker,
-            self.role, self.start, self.end, self.text,
+            self.segment_id,
+            self.transcript,
+            self.respondent,
+            self.position,
+            self.speaker,
+            self.role,
+            self.start,
+            self.end,
+            self.text,
         )
 
 
@@ -58,7 +73,9 @@ def segments(
     where, params = [], []
     if respondent is not None:
         if store.respondent_id(respondent) is None:
-            raise InputError(f"no respondent '{respondent}' in the project{_suggest(store, respondent)}")
+            raise InputError(
+                f"no respondent '{respondent}' in the project{_suggest(store, respondent)}"
+            )
         where.append("r.label = ?")
         params.append(respondent)
     if role is not None:
@@ -119,7 +136,9 @@ def respondents(store: Store) -> list[RespondentSummary]:
         " FROM respondents r ORDER BY r.id"
     ):
         result.append(
-            RespondentSummary(label, attrs.get(rid, {}), n_transcripts, turns.get(rid, 0), words.get(rid, 0))
+            RespondentSummary(
+                label, attrs.get(rid, {}), n_transcripts, turns.get(rid, 0), words.get(rid, 0)
+            )
         )
     return result
 
@@ -134,12 +153,14 @@ def set_attribute(store: Store, label: str, name: str, value: str, command: str)
         raise InputError(f"no respondent '{label}' in the project{_suggest(store, label)}")
     with store.write(command) as tx:
         row = tx.conn.execute(
-            "SELECT value FROM respondent_attributes WHERE respondent_id = ? AND name = ?", (rid, name)
+            "SELECT value FROM respondent_attributes WHERE respondent_id = ? AND name = ?",
+            (rid, name),
         ).fetchone()
         old = None if row is None else row[0]
         if value == "":
             tx.conn.execute(
-                "DELETE FROM respondent_attributes WHERE respondent_id = ? AND name = ?", (rid, name)
+                "DELETE FROM respondent_attributes WHERE respondent_id = ? AND name = ?",
+                (rid, name),
             )
         else:
             tx.conn.execute(
@@ -147,5 +168,8 @@ def set_attribute(store: Store, label: str, name: str, value: str, command: str)
                 " ON CONFLICT(respondent_id, name) DO UPDATE SET value = excluded.value",
                 (rid, name, value),
             )
-        tx.audit("set_attribute", detail={"respondent": label, "name": name, "old": old, "new": value or None})
+        tx.audit(
+            "set_attribute",
+            detail={"respondent": label, "name": name, "old": old, "new": value or None},
+        )
     return old

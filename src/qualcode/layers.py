@@ -37,7 +37,9 @@ def read_layer_file(path: Path) -> list[LayerRow]:
         try:
             turn = int(values["turn"])
         except ValueError:
-            raise InputError(f"turn '{values['turn']}' is not a number", path=path, line=row.line) from None
+            raise InputError(
+                f"turn '{values['turn']}' is not a number", path=path, line=row.line
+            ) from None
         rows.append(
             LayerRow(
                 row.line,
@@ -65,7 +67,9 @@ def resolve_layer(store: Store, path: Path, rows: list[LayerRow]) -> list[tuple[
     for row in rows:
         found = segment_ids.get((row.file, row.turn))
         if found is None:
-            raise InputError(f"no turn {row.turn} in transcript '{row.file}'", path=path, line=row.line)
+            raise InputError(
+                f"no turn {row.turn} in transcript '{row.file}'", path=path, line=row.line
+            )
         seg_id, text = found
         if row.excerpt and " ".join(row.excerpt.split()) not in " ".join(text.split()):
             raise InputError(

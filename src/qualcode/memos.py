@@ -26,7 +26,10 @@ class Memo:
 
 def segment_exists(store: Store, segment_id: int) -> bool:
     """Whether the project holds a segment with this id."""
-    return store.conn.execute("SELECT 1 FROM segments WHERE id = ?", (segment_id,)).fetchone() is not None
+    return (
+        store.conn.execute("SELECT 1 FROM segments WHERE id = ?", (segment_id,)).fetchone()
+        is not None
+    )
 
 
 def add_memo_tx(
@@ -81,7 +84,9 @@ def add_memo(
         return add_memo_tx(store, tx, text, coder, segment_id=segment_id, code_path=code_path)
 
 
-def remove_memo(store: Store, memo_id: int, coder: str | None, command: str = "memo --delete") -> Memo:
+def remove_memo(
+    store: Store, memo_id: int, coder: str | None, command: str = "memo --delete"
+) -> Memo:
     """Delete one memo in its own command (logged with the whole row); returns what was deleted."""
     found = [m for m in list_memos(store) if m.memo_id == memo_id]
     if not found:

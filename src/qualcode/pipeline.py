@@ -39,7 +39,11 @@ def analyze(
         raise InputError("not a folder of transcripts", path=folder)
     with create_store(out) as store:
         report = ingest_paths(
-            store, [folder], interviewer_labels=interviewer_labels, replace=True,
-            on_file=on_file, command=command,
+            store,
+            [folder],
+            interviewer_labels=interviewer_labels,
+            replace=True,
+            on_file=on_file,
+            command=command,
         )
         return AnalyzeResult(project=out, ingest=report, respondents=respondents(store))

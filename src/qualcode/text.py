@@ -6,7 +6,30 @@ import re
 
 # Abbreviations that end in a full stop without ending the sentence (bokmål and nynorsk).
 _ABBREVIATIONS = frozenset(
-    "f.eks bl.a dvs osv mfl m.fl ca evt el.l o.l mht jf pga ift iflg nr kl tlf mm etc vs ev".split()
+    [
+        "f.eks",
+        "bl.a",
+        "dvs",
+        "osv",
+        "mfl",
+        "m.fl",
+        "ca",
+        "evt",
+        "el.l",
+        "o.l",
+        "mht",
+        "jf",
+        "pga",
+        "ift",
+        "iflg",
+        "nr",
+        "kl",
+        "tlf",
+        "mm",
+        "etc",
+        "vs",
+        "ev",
+    ]
 )
 _SENTENCE_END = re.compile(r"(?:[.!?]+|…|\.\.\.)[\"”»)\]]*(?=\s+|$)")
 
@@ -23,7 +46,7 @@ def sentence_spans(text: str) -> list[tuple[int, int]]:
     for match in _SENTENCE_END.finditer(text):
         end = match.end()
         token = text[max(0, match.start() - 8) : match.start()].split()
-        word = token[-1].casefold().strip("(\"«") if token else ""
+        word = token[-1].casefold().strip('("«') if token else ""
         if match.group().startswith(".") and len(match.group()) == 1 and word in _ABBREVIATIONS:
             continue
         following = text[end:].lstrip()

@@ -32,8 +32,17 @@ def test_ingest_segments_csv_interface(runner, proj, small_corpus):
     assert "2 added" in result.output
     result = run(runner, proj, "segments", "--respondent", "R2", "--format", "csv")
     rows = list(csv.reader(io.StringIO(result.stdout)))
-    assert rows[0] == ["segment_id", "transcript", "respondent", "position", "speaker", "role",
-                       "start", "end", "text"]
+    assert rows[0] == [
+        "segment_id",
+        "transcript",
+        "respondent",
+        "position",
+        "speaker",
+        "role",
+        "start",
+        "end",
+        "text",
+    ]
     assert [r[5] for r in rows[1:]] == ["interviewer", "respondent", "interviewer", "respondent"]
     assert rows[2][8].startswith("Ja, [konkurrent] er jo en konkurrent")
 
@@ -74,13 +83,15 @@ def test_show_prints_turns_with_ids(runner, proj, small_corpus):
         ("nolabels.txt", ["ingest", "{d}/nolabels.txt"], "nolabels.txt: no speaker labels"),
     ],
 )
-def test_bad_input_is_one_line_nonzero_store_unchanged(runner, proj, tmp_path, setup, args, message):
+def test_bad_input_is_one_line_nonzero_store_unchanged(
+    runner, proj, tmp_path, setup, args, message
+):
     content = {
         "empty.txt": b"",
         "binary.txt": b"\x00\xff\x10" * 100,
         "corrupt.docx": b"PK\x03\x04garbage",
         "notes.pdf": b"%PDF",
-        "nolabels.txt": "Bare fritekst uten navn.\n".encode(),
+        "nolabels.txt": b"Bare fritekst uten navn.\n",
     }
     if setup:
         (tmp_path / setup).write_bytes(content[setup])

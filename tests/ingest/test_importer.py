@@ -14,7 +14,9 @@ from qualcode.store import Store
 
 def test_folder_ingest_stores_turns_roles_and_attributes(ingested: Store):
     rows = segments(ingested)
-    assert [(r.respondent, r.position, r.speaker, r.role) for r in rows if r.transcript == "R2.txt"] == [
+    assert [
+        (r.respondent, r.position, r.speaker, r.role) for r in rows if r.transcript == "R2.txt"
+    ] == [
         ("R2", 1, "Intervjuer", "interviewer"),
         ("R2", 2, "R2", "respondent"),
         ("R2", 3, "Intervjuer", "interviewer"),
@@ -54,7 +56,9 @@ def test_changed_file_is_refused_without_replace(ingested: Store, small_corpus: 
     assert ingested.dump() == before
 
 
-def code_turn(store: Store, make_codes, transcript: str, position: int, code: str, coder: str) -> int:
+def code_turn(
+    store: Store, make_codes, transcript: str, position: int, code: str, coder: str
+) -> int:
     make_codes(store, [code.split("/")[0], code])
     seg = store.conn.execute(
         "SELECT s.id FROM segments s JOIN transcripts t ON t.id = s.transcript_id"
@@ -93,7 +97,12 @@ def test_replace_carries_codings_to_unchanged_turns_and_logs_the_rest(
         ("forankring/mål", "kari", 2)
     ]
     assert codings_by_text(ingested) == [
-        ("Vi stoler på hverandre, vi har jobbet sammen i mange år.", "tillit/erfaring", "kari", "viktig")
+        (
+            "Vi stoler på hverandre, vi har jobbet sammen i mange år.",
+            "tillit/erfaring",
+            "kari",
+            "viktig",
+        )
     ]
     positions = ingested.conn.execute(
         "SELECT s.position FROM codings c JOIN segments s ON s.id = c.segment_id"
@@ -172,8 +181,12 @@ def test_joint_interview_keeps_both_respondents(project: Store, tmp_path: Path):
     folder = tmp_path / "c"
     folder.mkdir()
     (folder / "felles.txt").write_text("I: Hei?\nR3: Hei.\nR4: Hallo.\n", encoding="utf-8")
-    (folder / "respondents.csv").write_text("respondent,file\nR3,felles.txt\nR4,\n", encoding="utf-8")
+    (folder / "respondents.csv").write_text(
+        "respondent,file\nR3,felles.txt\nR4,\n", encoding="utf-8"
+    )
     ingest_paths(project, [folder], command="x")
     assert [(r.speaker, r.respondent) for r in segments(project)] == [
-        ("I", "R3"), ("R3", "R3"), ("R4", "R4"),
+        ("I", "R3"),
+        ("R3", "R3"),
+        ("R4", "R4"),
     ]

@@ -32,7 +32,9 @@ def test_txt_utf8(tmp_path):
 
 def test_txt_cp1252_with_norwegian_letters_warns(tmp_path):
     path = tmp_path / "R2.txt"
-    path.write_bytes("I: Hva med tilliten?\nR2: Vi stoler på hverandre, særlig på Ørsta.\n".encode("cp1252"))
+    path.write_bytes(
+        "I: Hva med tilliten?\nR2: Vi stoler på hverandre, særlig på Ørsta.\n".encode("cp1252")
+    )
     parsed = read_transcript(path, LABELS)
     assert parsed.turn_text(parsed.turns[1]) == "Vi stoler på hverandre, særlig på Ørsta."
     assert any("Windows-1252" in w and "R2.txt" in w for w in parsed.warnings)
@@ -54,10 +56,13 @@ def test_text_is_nfc_normalised(tmp_path):
 
 def test_markdown(tmp_path):
     path = tmp_path / "R5.md"
-    path.write_text("# Intervju R5\n\n**I:** Hva gjør dere?\n\n**R5:** Vi *leverer* deler.\n", encoding="utf-8")
+    path.write_text(
+        "# Intervju R5\n\n**I:** Hva gjør dere?\n\n**R5:** Vi *leverer* deler.\n", encoding="utf-8"
+    )
     parsed = read_transcript(path, LABELS)
     assert [(t.speaker, parsed.turn_text(t)) for t in parsed.turns] == [
-        ("I", "Hva gjør dere?"), ("R5", "Vi *leverer* deler."),
+        ("I", "Hva gjør dere?"),
+        ("R5", "Vi *leverer* deler."),
     ]
     assert any("before the first speaker label" in w for w in parsed.warnings)
 
@@ -127,7 +132,12 @@ def test_teams_vtt_voice_tags_merge_consecutive_cues(tmp_path):
     parsed = read_transcript(path, LABELS)
     assert [(t.speaker, parsed.turn_text(t), t.start_time, t.end_time) for t in parsed.turns] == [
         ("Intervjuer", "Hvordan kom dere med i klyngen?", 1.0, 3.5),
-        ("Per Fjordal", "Det var ledelsen som ville det. Vi & de andre store bedriftene.", 4.0, 9.9),
+        (
+            "Per Fjordal",
+            "Det var ledelsen som ville det. Vi & de andre store bedriftene.",
+            4.0,
+            9.9,
+        ),
         ("Intervjuer", "Skjønner.", 10.0, 12.0),
     ]
 
@@ -163,7 +173,8 @@ def test_unlabelled_text_needs_respondent(tmp_path):
         read_transcript(path, LABELS)
     assert "notat.txt" in str(err.value) and "--respondent" in str(err.value)
     assert turns_of(path, whole_text_speaker="R9") == [
-        ("R9", "Vi har ingen mål."), ("R9", "Klyngen er viktig."),
+        ("R9", "Vi har ingen mål."),
+        ("R9", "Klyngen er viktig."),
     ]
 
 

@@ -29,7 +29,9 @@ def test_timestamp_before_and_after_label():
     text = "[00:03:12] Kari: Hei.\nKari (00:04:01): Igjen.\n[1:02:03.5] I: Ok?"
     turns, _ = parse_labelled_text(text, LABELS)
     assert [(t.speaker, t.start_time) for t in turns] == [
-        ("Kari", 192.0), ("Kari", 241.0), ("I", 3723.5),
+        ("Kari", 192.0),
+        ("Kari", 241.0),
+        ("I", 3723.5),
     ]
 
 
@@ -52,7 +54,12 @@ def test_capitalised_word_once_is_not_a_label_but_twice_is_a_speaker():
     once = "I: Spørsmål?\nR2: Svar.\nMerknad: dette er tekst.\n"
     assert [s for s, _ in speakers_and_texts(once)] == ["I", "R2"]
     twice = "Kari: Hei.\nOla Nordmann: Hei selv.\nKari: Ja.\nOla Nordmann: Nei.\n"
-    assert [s for s, _ in speakers_and_texts(twice)] == ["Kari", "Ola Nordmann", "Kari", "Ola Nordmann"]
+    assert [s for s, _ in speakers_and_texts(twice)] == [
+        "Kari",
+        "Ola Nordmann",
+        "Kari",
+        "Ola Nordmann",
+    ]
 
 
 def test_sentence_openers_never_label_even_when_repeated():
@@ -79,7 +86,8 @@ def test_no_labels_gives_no_turns():
 def test_paragraph_turns_by_blank_lines_or_lines():
     text = "Første avsnitt\nfortsetter.\n\nAndre avsnitt."
     assert [text[t.char_start : t.char_end] for t in paragraph_turns(text, "R1")] == [
-        "Første avsnitt\nfortsetter.", "Andre avsnitt.",
+        "Første avsnitt\nfortsetter.",
+        "Andre avsnitt.",
     ]
     lines = "En.\nTo.\nTre."
     assert len(paragraph_turns(lines, "R1")) == 3
@@ -93,7 +101,13 @@ def test_parse_time_forms():
 _words = st.text(alphabet="abcdefghijklmnopqrstuvwxyzæøå ,.?", min_size=1, max_size=40)
 
 
-@given(st.lists(st.tuples(st.sampled_from(["I", "R1", "R12", "Intervjuer"]), _words), min_size=1, max_size=12))
+@given(
+    st.lists(
+        st.tuples(st.sampled_from(["I", "R1", "R12", "Intervjuer"]), _words),
+        min_size=1,
+        max_size=12,
+    )
+)
 def test_generated_transcripts_round_trip(turns):
     """Whatever is said, labelled lines come back as the same speakers and words."""
     said = [(speaker, " ".join(words.split()) or "ja") for speaker, words in turns]
@@ -108,5 +122,7 @@ def test_spans_always_slice_inside_the_text(text):
     previous_end = 0
     for turn in turns:
         assert previous_end <= turn.char_start < turn.char_end <= len(text)
-        assert text[turn.char_start : turn.char_end].strip() == text[turn.char_start : turn.char_end]
+        assert (
+            text[turn.char_start : turn.char_end].strip() == text[turn.char_start : turn.char_end]
+        )
         previous_end = turn.char_end

@@ -1,3 +1,302 @@
 """Commands for consistency: agreement, disagreements, evaluate, consistency."""
 
 from __future__ import annotations
+
+import json
+import sys
+from enum import StrEnum
+from pathlib import Path
+from typing import Any
+
+import typer
+
+from qualcode.cli import state
+from qualcode.cli.app import app
+from qualcode.cli.output import OutputFormat, emit_rows, info, warn
+from qualcode.errors import InputError
+
+FORMAT_OPTION = typer.Option(OutputFormat.table, "--format", "-f", help="table, csv or json.")
+CODES_OPTION = typer.Option(
+    None, "--codes", "-c",
+    help="Only these codes (repeatable or comma-separated); each includes its subcodes.",
+)
+
+
+class UnitKind(StrEnum):
+    """What one unit of agreement is."""
+
+    segment = "segment"
+    respondent = "respondent"
+
+
+class Level(StrEnum):
+    """Which codes are compared."""
+
+    top = "top"
+    all = "all"
+
+
+def _num(value: float | None, digits: int = 3) -> str:
+    return "n/a" if value is None else f"{value:.{digits}f}"
+
+
+def _warn_not_seen(items: Any, unit: str) -> None:
+    for item in items:
+        warn(
+            f"{item.transcript}: coded by {', '.join(item.seen_by) or 'nobody'} only; "
+            f"its {item.n_units} {unit}(s) are missing data for {', '.join(item.not_seen_by)} "
+            "(left out, not counted as agreement)"
+        )
+
+
+@app.command("agreement")
+def agreement_cmd(
+    coders: list[str] = typer.Argument(..., help="Two or more coder layers, e.g. kari jonas."),
+    unit: UnitKind = typer.Option(
+        UnitKind.segment, "--unit", "-u",
+        help="segment: each turn; respondent: does the respondent talk about it at all.",
+    ),
+    codes: list[str] | None = CODES_OPTION,
+    level: Level = typer.Option(
+        Level.top, "--level", "-l", help="top: subcodes rolled into top codes; all: every code."
+    ),
+    bootstrap: int = typer.Option(
+        0, "--bootstrap", "-b", help="Bootstrap resamples for 95% intervals of κ and α (e.g. 2000)."
+    ),
+    seed: int = typer.Option(1, "--seed", help="Seed of the bootstrap (same seed, same interval)."),
+    fmt: OutputFormat = FORMAT_OPTION,
+) -> None:
+    """Intercoder agreement per code and pooled: percent, Cohen's κ, Krippendorff's α,
+    Brennan–Prediger κ, and the counts both / only A / only B / neither."""
+    from qualcode.agreement import agreement
+
+    if bootstrap < 0:
+        raise InputError("--bootstrap must be 0 (off) or a number of resamples")
+    with state.open_project() as store:
+        report = agreement(store, coders, unit=unit.value, level=level.value, codes=codes,
+                           bootstrap=bootstrap, seed=seed)
+    _warn_not_seen(report.not_seen_by_all, unit.value)
+    records = report.records()
+    if fmt != OutputFormat.table:
+        columns = list(dict.fromkeys(k for r in records for k in r)) or ["code"]
+        emit_rows(columns, [[r.get(c) for c in columns] for r in records], fmt)
+        return
+    two = len(report.coders) == 2
+    a, b = report.coders[0], report.coders[1]
+    columns = ["code", "units", "both", f"only {a}", f"only {b}", "neither", "%", "κ", "α",
+               "BP κ"]
+    if not two:
+        columns = ["code", "units", "all", "none", "mixed", "%", "α", "BP κ"]
+    if bootstrap:
+        columns[columns.index("α") + 1:columns.index("α") + 1] = ["α 95% CI"]
+        if two:
+            columns[columns.index("κ") + 1:columns.index("κ") + 1] = ["κ 95% CI"]
+    rows = []
+    for r in records:
+        row = {
+            "code": r["code"], "units": r["n_units"], "both": r["both"],
+            f"only {a}": r["only_a"], f"only {b}": r["only_b"], "neither": r["neither"],
+            "all": r["both"], "none": r["neither"], "mixed": r.get("mixed"),
+            "%": _num(r["percent"], 1), "κ": _num(r["cohen_kappa"]),
+            "α": _num(r["krippendorff_alpha"]), "BP κ": _num(r["brennan_prediger"]),
+        }
+        if bootstrap:
+            row["κ 95% CI"] = _interval(r.get("cohen_kappa_ci_low"), r.get("cohen_kappa_ci_high"))
+            row["α 95% CI"] = _interval(r.get("krippendorff_alpha_ci_low"),
+                                        r.get("krippendorff_alpha_ci_high"))
+        rows.append([row.get(c) for c in columns])
+    title = (f"Agreement {' × '.join(report.coders)} (unit: {unit.value}, "
+             f"{report.n_units_total} units; level: {level.value if not codes else 'chosen codes'})")
+    emit_rows(columns, rows, fmt, title=title,
+              right_align=[c for c in columns if c != "code"])
+    for r in records:
+        if r["note"]:
+            info(f"{r['code']}: {r['note']}")
+    if report.pooled is not None:
+        info(f"Pooled over {len(report.pooled_codes)} codes: every (unit, code) decision counted once.")
+    if bootstrap:
+        info(f"95% intervals: percentile bootstrap, {bootstrap} resamples of units, seed {seed}.")
+
+
+def _interval(low: float | None, high: float | None) -> str | None:
+    if low is None or high is None:
+        return None
+    return f"[{low:.3f}, {high:.3f}]"
+
+
+@app.command("disagreements")
+def disagreements_cmd(
+    coder_a: str = typer.Argument(..., help="First coder layer."),
+    coder_b: str = typer.Argument(..., help="Second coder layer."),
+    code: str | None = typer.Option(None, "--code", help="Only this code and its subcodes."),
+    level: Level = typer.Option(
+        Level.all, "--level", "-l",
+        help="all: a sibling subcode is a disagreement; top: compare top codes only.",
+    ),
+    output: Path | None = typer.Option(
+        None, "--output", "-o", help="Write to FILE.docx, FILE.xlsx or FILE.csv."
+    ),
+    fmt: OutputFormat = FORMAT_OPTION,
+) -> None:
+    """The segments where two coders differ: text, each coder's codes and memos."""
+    from qualcode.agreement import disagreements
+
+    if output is not None and output.suffix.casefold() not in (".docx", ".xlsx", ".csv"):
+        raise InputError("use a .docx, .xlsx or .csv file name", path=output)
+    with state.open_project() as store:
+        found = disagreements(store, coder_a, coder_b, code=code, level=level.value)
+    if output is not None:
+        from qualcode.export.disagreements import write_disagreements
+
+        write_disagreements(output, found, coder_a, coder_b)
+        info(f"Wrote {len(found)} disagreement(s) to {output}")
+        return
+    if fmt != OutputFormat.table:
+        from qualcode.export.disagreements import columns, rows
+
+        emit_rows(columns(coder_a, coder_b)[:-1], [r[:-1] for r in rows(found)], fmt)
+        return
+    emit_rows(
+        ["id", "transcript", "#", f"only {coder_a}", f"only {coder_b}", "text"],
+        [[d.segment_id, d.transcript, d.position, "\n".join(d.only_a), "\n".join(d.only_b),
+          d.text] for d in found],
+        fmt,
+        title=f"{len(found)} segment(s) where {coder_a} and {coder_b} differ",
+        right_align=("id", "#"),
+        wrap_columns=("text",),
+    )
+
+
+class EvalTable(StrEnum):
+    """Which table of the evaluation to print."""
+
+    all = "all"
+    codes = "codes"
+    terms = "terms"
+    suggestions = "suggestions"
+
+
+@app.command("evaluate")
+def evaluate_cmd(
+    gold: str = typer.Option(..., "--gold", help="The gold-standard coder layer."),
+    pred: str = typer.Option("auto", "--pred", help="The layer to score (default: auto)."),
+    codes: list[str] | None = CODES_OPTION,
+    level: Level = typer.Option(Level.top, "--level", "-l", help="top or all codes."),
+    suggestions: int = typer.Option(
+        10, "--suggestions", help="Term suggestions per code (0: none)."
+    ),
+    show: EvalTable = typer.Option(
+        EvalTable.all, "--show", help="all, codes, terms or suggestions (csv needs one)."
+    ),
+    fmt: OutputFormat = FORMAT_OPTION,
+) -> None:
+    """Score a layer against a gold layer: precision, recall, F1 per code; precision per codebook
+    term; keyness-based term suggestions."""
+    from qualcode.evaluate import evaluate
+
+    if fmt == OutputFormat.csv and show == EvalTable.all:
+        raise InputError("--format csv prints one table: add --show codes, terms or suggestions")
+    with state.open_project() as store:
+        result = evaluate(store, gold, pred, codes, level=level.value, suggestions=suggestions)
+    _warn_not_seen([n for n in result.not_seen_by_all if gold in n.not_seen_by], "segment")
+    data = result.as_dict()
+    if fmt == OutputFormat.json and show == EvalTable.all:
+        sys.stdout.write(json.dumps(data, ensure_ascii=False, indent=2) + "\n")
+        return
+    wanted = [show.value] if show != EvalTable.all else ["codes", "terms", "suggestions"]
+    titles = {
+        "codes": f"{pred} against {gold} ({result.n_units} segments)",
+        "terms": "Codebook terms: how often each made a coding, and how often the gold agreed",
+        "suggestions": "Suggested terms (log-likelihood keyness in the gold segments of a code)",
+    }
+    for name in wanted:
+        records = data[name]
+        if not records:
+            if fmt == OutputFormat.table:
+                info(f"{titles[name]}: none")
+                continue
+        columns = list(records[0]) if records else _EMPTY_COLUMNS[name]
+        rows = [[_fmt(r[c]) if fmt == OutputFormat.table else r[c] for c in columns]
+                for r in records]
+        emit_rows(columns, rows, fmt, title=titles[name],
+                  right_align=[c for c in columns if c not in ("code", "term", "rule", "note")])
+
+
+_EMPTY_COLUMNS = {
+    "codes": ["code", "gold", "pred", "tp", "fp", "fn", "precision", "recall", "f1", "note"],
+    "terms": ["code", "rule", "term", "fired", "correct", "false_positives", "precision"],
+    "suggestions": ["code", "term", "in_code", "elsewhere", "segments", "log_likelihood"],
+}
+
+
+def _fmt(value: Any) -> Any:
+    return f"{value:.3f}" if isinstance(value, float) else value
+
+
+class ConsistencyTable(StrEnum):
+    """Which list of the consistency checks to print."""
+
+    all = "all"
+    spread = "spread"
+    missed = "missed"
+    no_terms = "no-terms"
+
+
+@app.command("consistency")
+def consistency_cmd(
+    coder: str | None = typer.Option(
+        None, "--coder", help="The layer to check (default: the default coder, else every human)."
+    ),
+    codes: list[str] | None = CODES_OPTION,
+    level: Level = typer.Option(Level.top, "--level", "-l", help="top or all codes."),
+    show: ConsistencyTable = typer.Option(
+        ConsistencyTable.all, "--show", help="all, spread, missed or no-terms (csv needs one)."
+    ),
+    fmt: OutputFormat = FORMAT_OPTION,
+) -> None:
+    """For a supervisor: how each code spreads over respondents and coding order, segments with
+    a code's strongest terms left uncoded, and codings holding none of the code's terms."""
+    from qualcode.consistency import consistency
+
+    if fmt == OutputFormat.csv and show == ConsistencyTable.all:
+        raise InputError("--format csv prints one table: add --show spread, missed or no-terms")
+    with state.open_project() as store:
+        reports = consistency(store, coder, level=level.value, codes=codes)
+    if fmt == OutputFormat.json and show == ConsistencyTable.all:
+        sys.stdout.write(json.dumps([r.as_dict() for r in reports], ensure_ascii=False,
+                                    indent=2) + "\n")
+        return
+    spread_cols = ["coder", "code", "codings", "respondents", "by coding order", "flag"]
+    review_cols = ["coder", "code", "segment_id", "transcript", "turn", "terms", "text"]
+    spread, missed, no_terms = [], [], []
+    for r in reports:
+        for s in r.spreads:
+            spread.append([r.coder, s.code, s.codings, f"{s.respondents_with}/{s.respondents_seen}",
+                           " ".join(map(str, s.by_order)), s.flag])
+        for kind, target in (("missed", missed), ("no_terms", no_terms)):
+            for m in getattr(r, kind):
+                target.append([r.coder, m.code, m.segment_id, m.transcript, m.position, m.terms,
+                               m.text])
+    if fmt == OutputFormat.table:
+        for r in reports:
+            info(f"{r.coder}: coding order {' → '.join(r.order) or '(none)'}")
+            for code, terms in r.strong_terms.items():
+                if terms:
+                    info(f"  strongest terms for {code}: "
+                         + ", ".join(f"{t} ({s:.0%})" for t, s in terms))
+            for note in r.notes:
+                info(f"  note: {note}")
+    parts = {
+        "spread": (spread_cols, spread, "Spread over respondents and coding order"),
+        "missed": (review_cols, missed, "Segments with a code's strongest terms, not coded"),
+        "no-terms": (review_cols[:5] + ["text"], [m[:5] + [m[6]] for m in no_terms],
+                     "Codings whose segment holds none of the code's terms"),
+    }
+    wanted = list(parts) if show == ConsistencyTable.all else [show.value]
+    for name in wanted:
+        columns, rows, title = parts[name]
+        if not rows and fmt == OutputFormat.table:
+            info(f"{title}: none")
+            continue
+        emit_rows(columns, rows, fmt, title=title, right_align=("codings", "segment_id", "turn"),
+                  wrap_columns=("text",) if "text" in columns else ())

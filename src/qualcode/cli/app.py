@@ -22,13 +22,19 @@ class QualcodeGroup(TyperGroup):
         try:
             return super().invoke(ctx)
         except QualcodeError as exc:
-            state.err_console().print(f"[bold red]error:[/] {exc}", markup=True, highlight=False, soft_wrap=True)
+            state.err_console().print(
+                f"[bold red]error:[/] {exc}", markup=True, highlight=False, soft_wrap=True
+            )
             raise typer.Exit(code=2) from None
         except sqlite3.OperationalError as exc:
             message = str(exc)
             if "locked" in message or "busy" in message:
-                message = "the project store is busy (another qualcode command is writing); try again"
-            state.err_console().print(f"[bold red]error:[/] {message}", highlight=False, soft_wrap=True)
+                message = (
+                    "the project store is busy (another qualcode command is writing); try again"
+                )
+            state.err_console().print(
+                f"[bold red]error:[/] {message}", highlight=False, soft_wrap=True
+            )
             raise typer.Exit(code=3) from None
         except KeyboardInterrupt:
             state.err_console().print(
@@ -38,7 +44,14 @@ class QualcodeGroup(TyperGroup):
 
 
 def _new_group(name: str, help_text: str, **kwargs: Any) -> typer.Typer:
-    return typer.Typer(name=name, help=help_text, cls=QualcodeGroup, no_args_is_help=True, **kwargs)
+    return typer.Typer(
+        name=name,
+        help=help_text,
+        cls=QualcodeGroup,
+        no_args_is_help=True,
+        rich_markup_mode=None,
+        **kwargs,
+    )
 
 
 app = typer.Typer(
@@ -46,7 +59,9 @@ app = typer.Typer(
     help="Qualitative interview analysis: ingest, code, recode, report, check agreement, interchange.",
     cls=QualcodeGroup,
     no_args_is_help=True,
-    rich_markup_mode="rich",
+    # Plain help text: rendering help with rich would import rich and double the start-up time
+    # of `qualcode --help` (bench/startup.py); results and progress still use rich.
+    rich_markup_mode=None,
     pretty_exceptions_enable=False,
     add_completion=False,
 )
@@ -58,6 +73,7 @@ respondents_app = typer.Typer(
     help="List respondents with attributes and counts, or change an attribute.",
     cls=QualcodeGroup,
     invoke_without_command=True,
+    rich_markup_mode=None,
 )
 report_app = _new_group("report", "Frequency tables, co-occurrence, quotes and full reports.")
 export_app = _new_group("export", "Export codings (csv/xlsx) and REFI-QDA files (qdpx/qdc).")
@@ -66,7 +82,13 @@ config_app = _new_group("config", "Project settings.")
 pseudonyms_app = _new_group("pseudonyms", "Pseudonymisation of exported quotes.")
 
 for group in (
-    codebook_app, coder_app, respondents_app, report_app, export_app, import_app, config_app,
+    codebook_app,
+    coder_app,
+    respondents_app,
+    report_app,
+    export_app,
+    import_app,
+    config_app,
     pseudonyms_app,
 ):
     app.add_typer(group)
@@ -81,7 +103,10 @@ def _version(value: bool) -> None:
 @app.callback()
 def main(
     project: Path | None = typer.Option(
-        None, "--project", "-p", help="Project folder (default: the nearest one upwards).",
+        None,
+        "--project",
+        "-p",
+        help="Project folder (default: the nearest one upwards).",
         envvar="QUALCODE_PROJECT",
     ),
     version: bool = typer.Option(

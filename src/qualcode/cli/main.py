@@ -2,6 +2,15 @@
 
 from __future__ import annotations
 
+import sys
+
+if sys.argv[1:] == ["--version"]:
+    # Answer without importing Typer: scripts call this to check the installation.
+    from qualcode import __version__
+
+    print(f"qualcode {__version__}")
+    raise SystemExit(0)
+
 # Each module attaches its commands to the app when imported; they import heavy libraries
 # (spaCy, pandas, python-docx) only inside the commands, so --help stays fast.
 from qualcode.cli import (  # noqa: F401

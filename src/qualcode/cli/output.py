@@ -56,12 +56,19 @@ def emit_rows(
     state.console().print(table)
 
 
-def emit_frame(frame: Any, fmt: OutputFormat = OutputFormat.table, *, title: str | None = None,
-               index: bool = True) -> None:
+def emit_frame(
+    frame: Any,
+    fmt: OutputFormat = OutputFormat.table,
+    *,
+    title: str | None = None,
+    index: bool = True,
+) -> None:
     """Print a pandas DataFrame through :func:`emit_rows`."""
     data = frame.reset_index() if index else frame
     columns = [str(c) for c in data.columns]
-    numeric = [str(c) for c, dtype in zip(data.columns, data.dtypes, strict=True) if dtype.kind in "iuf"]
+    numeric = [
+        str(c) for c, dtype in zip(data.columns, data.dtypes, strict=True) if dtype.kind in "iuf"
+    ]
     rows = [
         [None if _is_missing(v) else v for v in record]
         for record in data.itertuples(index=False, name=None)

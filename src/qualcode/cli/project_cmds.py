@@ -37,8 +37,10 @@ def _print_ingest_report(report) -> None:  # type: ignore[no-untyped-def]
         )
     parts = [f"{len(report.added)} added", f"{len(report.unchanged)} unchanged"]
     if report.replaced:
-        parts.append(f"{len(report.replaced)} replaced ({report.carried} codings carried over, "
-                     f"{len(report.lost)} not carried)")
+        parts.append(
+            f"{len(report.replaced)} replaced ({report.carried} codings carried over, "
+            f"{len(report.lost)} not carried)"
+        )
     if report.skipped:
         parts.append(f"{len(report.skipped)} skipped")
     info(f"Transcripts: {', '.join(parts)}; {report.turns} turns stored.")
@@ -69,8 +71,13 @@ def ingest(
         files, _ = collect_files(paths)
         with progress_bar("Reading transcripts", len(files)) as advance:
             report = ingest_paths(
-                store, paths, respondent=respondent, attributes_file=attributes,
-                interviewer_labels=interviewer, replace=replace, on_file=advance,
+                store,
+                paths,
+                respondent=respondent,
+                attributes_file=attributes,
+                interviewer_labels=interviewer,
+                replace=replace,
+                on_file=advance,
                 command=command_line(),
             )
     _print_ingest_report(report)
@@ -94,7 +101,9 @@ def respondents_list(
         [p.label, *[p.attributes.get(n, "") for n in names], p.transcripts, p.turns, p.words]
         for p in people
     ]
-    emit_rows(columns, rows, fmt, title="Respondents", right_align=("transcripts", "turns", "words"))
+    emit_rows(
+        columns, rows, fmt, title="Respondents", right_align=("transcripts", "turns", "words")
+    )
 
 
 @respondents_app.command("set")
@@ -115,7 +124,9 @@ def respondents_set(
     with state.open_project() as store:
         for name, value in pairs:
             old = set_attribute(store, respondent, name, value, command_line())
-            info(f"{respondent}: {name.strip().casefold()} {old or '(none)'} → {value or '(removed)'}")
+            info(
+                f"{respondent}: {name.strip().casefold()} {old or '(none)'} → {value or '(removed)'}"
+            )
 
 
 @app.command("segments")
@@ -135,7 +146,10 @@ def segments_cmd(
         return
     emit_rows(
         ["id", "transcript", "resp.", "#", "speaker", "role", "text"],
-        [[r.segment_id, r.transcript, r.respondent, r.position, r.speaker, r.role, r.text] for r in rows],
+        [
+            [r.segment_id, r.transcript, r.respondent, r.position, r.speaker, r.role, r.text]
+            for r in rows
+        ],
         fmt,
         right_align=("id", "#"),
         wrap_columns=("text",),
@@ -213,14 +227,22 @@ def analyze(
 
     files, _ = collect_files([folder]) if folder.is_dir() else ([], [])
     with progress_bar("Reading transcripts", len(files)) as advance:
-        result = run_analyze(folder, out, interviewer_labels=tuple(interviewer), on_file=advance,
-                             command=f"analyze {folder}")
+        result = run_analyze(
+            folder,
+            out,
+            interviewer_labels=tuple(interviewer),
+            on_file=advance,
+            command=f"analyze {folder}",
+        )
     _print_ingest_report(result.ingest)
     rows = [[p.label, p.transcripts, p.turns, p.words] for p in result.respondents]
     total = ["total", sum(r[1] for r in rows), sum(r[2] for r in rows), sum(r[3] for r in rows)]
     emit_rows(
-        ["respondent", "transcripts", "turns", "words"], [*rows, total], fmt,
-        title=f"Project {out}", right_align=("transcripts", "turns", "words"),
+        ["respondent", "transcripts", "turns", "words"],
+        [*rows, total],
+        fmt,
+        title=f"Project {out}",
+        right_align=("transcripts", "turns", "words"),
     )
     for note in result.notes:
         info(note)

@@ -1,3 +1,541 @@
 """Commands for manual coding: coder, recode, review, export/import codings, log, undo, memo."""
 
 from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import typer
+
+from qualcode.cli import state
+from qualcode.cli.app import app, coder_app, export_app, import_app
+from qualcode.cli.output import OutputFormat, emit_rows, info, warn
+from qualcode.errors import InputError
+
+if TYPE_CHECKING:
+    from qualcode.review import ItemView, ReviewSession
+    from qualcode.store import Store
+
+FORMAT_OPTION = typer.Option(OutputFormat.table, "--format", "-f", help="table, csv or json.")
+CODER_OPTION = typer.Option(
+    None,
+    "--coder",
+    "-c",
+    help="Who is coding (default: $QUALCODE_CODER, then the project default).",
+)
+
+
+def _coder(store: Store, explicit: str | None) -> str:
+    from qualcode.recode import resolve_coder
+
+    return resolve_coder(store, explicit)
+
+
+def _command_line() -> str:
+    from qualcode.store import command_line
+
+    return command_line()
+
+
+# -- coder -----------------------------------------------------------------------------------
+@coder_app.command("list")
+def coder_list(fmt: OutputFormat = FORMAT_OPTION) -> None:
+    """Show the coder layers with their codings, coded segments, manual/draft codings and memos."""
+    from qualcode.recode import list_layers
+
+    with state.open_project() as store:
+        layers = list_layers(store)
+    rows = [
+        [
+            layer.name + (" *" if layer.is_default and fmt == OutputFormat.table else ""),
+            layer.kind,
+            layer.codings,
+            layer.segments,
+            layer.manual,
+            layer.draft,
+            layer.memos,
+        ]
+        for layer in layers
+    ]
+    emit_rows(
+        ["coder", "kind", "codings", "segments", "manual", "draft", "memos"],
+        rows,
+        fmt,
+        title="Coder layers (* = default)",
+        right_align=("codings", "segments", "manual", "draft", "memos"),
+    )
+
+
+@coder_app.command("set")
+def coder_set(name: str = typer.Argument(..., help="The coder's name, e.g. kari.")) -> None:
+    """Make NAME the project's default coder (QUALCODE_CODER and --coder still win)."""
+    from qualcode.recode import set_default_coder
+
+    with state.open_project() as store:
+        changed = set_default_coder(store, name, _command_line())
+    info(f"Default coder: {name.strip()}" + ("" if changed else " (unchanged)"))
+
+
+@coder_app.command("copy")
+def coder_copy(
+    source: str = typer.Argument(..., help="Layer to copy from, e.g. auto."),
+    target: str = typer.Argument(..., help="Layer to start, e.g. kari."),
+    merge: bool = typer.Option(False, "--merge", help="Add to a layer that already has codings."),
+) -> None:
+    """Copy every coding of SOURCE (evidence included) into TARGET's layer."""
+    from qualcode.recode import copy_layer
+
+    with state.open_project() as store:
+        result = copy_layer(store, source, target, _command_line(), merge=merge)
+    kept = f", {result.kept} already there" if result.kept else ""
+    info(f"Copied {result.copied} codings from {result.source} to {result.target}{kept}.")
+
+
+# -- recode ----------------------------------------------------------------------------------
+@app.command()
+def recode(
+    segment_ids: list[int] = typer.Argument(..., help="Segment ids (see 'qualcode segments')."),
+    add: list[str] = typer.Option([], "--add", "-a", help="Code path to add (repeatable)."),
+    remove: list[str] = typer.Option(
+        [], "--remove", "-r", help="Code path to remove (repeatable)."
+    ),
+    memo: str | None = typer.Option(None, "--memo", "-m", help="A memo on each segment: why."),
+    coder: str | None = CODER_OPTION,
+) -> None:
+    """Add or remove codes on segments in your layer, as one command (undo reverts it)."""
+    from qualcode.recode import recode as run_recode
+
+    with state.open_project() as store:
+        name = _coder(store, coder)
+        result = run_recode(
+            store, segment_ids, name, add=add, remove=remove, memo=memo, command=_command_line()
+        )
+    for seg, code in result.added:
+        info(f"segment {seg}: + {code}")
+    for seg, code in result.removed:
+        info(f"segment {seg}: − {code}")
+    for seg, code in result.already_coded:
+        warn(f"segment {seg} already has {code} in {name}'s layer; not added again")
+    for seg, code in result.not_coded:
+        warn(f"segment {seg} does not have {code} in {name}'s layer; nothing to remove")
+    if result.memo_ids:
+        info(f"memo written on {len(result.memo_ids)} segment(s)")
+    info(
+        f"{name}: {len(result.added)} added, {len(result.removed)} removed"
+        + ("" if result.changed else " (nothing changed)")
+    )
+
+
+# -- review ----------------------------------------------------------------------------------
+_HELP = (
+    "[a]ccept  [r]eject  [c CODE] change to  [+ CODE] add  [m TEXT] memo  [s]kip  [b]ack  "
+    "[n]eighbours  [l]ist codes  [q]uit  (Enter: next when decided)"
+)
+
+
+def _render_turn(view: ItemView) -> object:
+    from rich.text import Text
+
+    text = Text(f"{view.speaker}: ", style="bold")
+    body = Text(view.text)
+    for match in view.evidence:
+        style = "bold white on red" if match.negated else "bold black on yellow"
+        body.stylize(style, match.start, match.end)
+    text.append_text(body)
+    return text
+
+
+def _show_item(session: ReviewSession, view: ItemView) -> None:
+    console = state.console()
+    item = view.item
+    under = f"{session.source}: {item.code}" if item.code else f"no code in {session.source}"
+    console.rule(
+        f"{view.index + 1}/{view.total} · {view.respondent} · {view.transcript}"
+        f" turn {view.position} · segment {item.segment_id} · {under}"
+    )
+    console.print(_render_turn(view))
+    for match in view.evidence:
+        negation = f"  NEGATED by '{match.negator or '?'}'" if match.negated else ""
+        console.print(f"  evidence: '{match.words}' ({match.rule} {match.term}){negation}")
+    if view.negated:
+        console.print("  [bold red]negated:[/] every match of this coding is negated")
+
+    def codes(pairs: list[tuple[str, ...]]) -> str:
+        return ", ".join(p[0] + (f" ({p[1]})" if p[1] == "auto" else "") for p in pairs) or "—"
+
+    console.print(f"  {session.source}: {codes([(p, s) for p, s, _ in view.source_codes])}")
+    if session.reviewer != session.source:
+        console.print(f"  {session.reviewer}: {codes(list(view.own_codes))}")
+    for memo in view.memos:
+        target = f"code {memo.code_path}" if memo.code_path else "memo"
+        console.print(f"  {target} ({memo.coder}): {memo.text}")
+    if view.decision:
+        console.print(f"  decided earlier: {view.decision}")
+
+
+def _show_neighbours(session: ReviewSession, span: int) -> None:
+    before, after = session.neighbours(span=span)
+    console = state.console()
+    for turn in before:
+        console.print(
+            f"  [dim]↑ [{turn.segment_id}] {turn.speaker}: {turn.text}[/]", highlight=False
+        )
+    for turn in after:
+        console.print(
+            f"  [dim]↓ [{turn.segment_id}] {turn.speaker}: {turn.text}[/]", highlight=False
+        )
+    if not before and not after:
+        console.print("  (no neighbouring turns)")
+
+
+def _code_argument(store: Store, arg: str) -> str:
+    arg = arg.strip() or typer.prompt("code").strip()
+    if arg.isdigit():
+        paths = store.code_paths()
+        if not 1 <= int(arg) <= len(paths):
+            raise InputError(f"no code number {arg} (1-{len(paths)}; 'l' lists them)")
+        return paths[int(arg) - 1]
+    return arg
+
+
+def _review_loop(session: ReviewSession, span: int) -> str:
+    """Run the prompt until the queue ends, the user quits or the input ends; returns why."""
+    import click
+
+    console = state.console()
+    shown = None
+    while not session.finished:
+        if shown != session.index:
+            _show_item(session, session.view())
+            shown = session.index
+        try:
+            line = typer.prompt("decision", default="", show_default=False)
+        except (click.exceptions.Abort, EOFError):
+            return "input ended"
+        key, _, arg = line.strip().partition(" ")
+        key = key.casefold()
+        try:
+            if key in ("a", "accept"):
+                session.accept()
+            elif key in ("r", "reject"):
+                session.reject()
+            elif key in ("c", "change"):
+                target = session.change(_code_argument(session.store, arg))
+                console.print(f"  changed to {target}")
+            elif key in ("+", "add"):
+                target = session.add(_code_argument(session.store, arg))
+                console.print(f"  added {target}")
+                shown = None
+            elif key in ("m", "memo"):
+                session.memo(arg.strip() or typer.prompt("memo"))
+                console.print("  memo saved")
+                shown = None
+            elif key in ("s", "skip"):
+                session.skip()
+            elif key in ("b", "back"):
+                if not session.back():
+                    console.print("  (this is the first item)")
+            elif key in ("n", "neighbours", "context"):
+                _show_neighbours(session, span)
+            elif key in ("l", "list"):
+                for number, path in enumerate(session.store.code_paths(), start=1):
+                    console.print(f"  {number:>3}  {path}")
+            elif key in ("q", "quit"):
+                return "quit"
+            elif key == "" and session.decision_of(session.items[session.index]):
+                session.advance()
+            else:
+                console.print(_HELP, markup=False)
+        except InputError as exc:
+            console.print(f"  [red]error:[/] {exc}")
+    return "done"
+
+
+@app.command()
+def review(
+    code: str | None = typer.Option(None, "--code", help="Only this code (and its subcodes)."),
+    respondent: str | None = typer.Option(None, "--respondent", "-r", help="Only this respondent."),
+    source: str | None = typer.Option(
+        None, "--from", help="The layer whose codings are reviewed (default: auto, else your own)."
+    ),
+    coder: str | None = CODER_OPTION,
+    uncoded: bool = typer.Option(
+        False, "--uncoded", help="Also turns the source layer left uncoded."
+    ),
+    skipped: bool = typer.Option(False, "--skipped", help="Only the items you skipped."),
+    restart: bool = typer.Option(False, "--restart", help="Walk every item again from the start."),
+    context: int = typer.Option(1, "--context", help="Turns before/after shown by 'n'."),
+) -> None:
+    """Walk through draft codings and decide; each decision is saved at once, a new run resumes."""
+    from qualcode.review import start_review
+
+    with state.open_project() as store:
+        name = _coder(store, coder)
+        session = start_review(
+            store,
+            name,
+            source,
+            code=code,
+            respondent=respondent,
+            uncoded=uncoded,
+            only_skipped=skipped,
+            restart=restart,
+            command=_command_line(),
+        )
+        if not session.items:
+            info(f"Nothing to review in layer '{session.source}' with these filters.")
+            return
+        if session.finished:
+            info(
+                f"All {len(session.items)} items already have a decision by {name} "
+                "(--restart to walk them again, --skipped for the skipped ones)."
+            )
+            return
+        info(
+            f"Reviewing {session.source} as {name}: {session.remaining} of {len(session.items)} "
+            "items left. Every decision is saved at once; 'q' quits, '?' shows the keys."
+        )
+        state.err_console().print(_HELP, markup=False, highlight=False)
+        try:
+            why = _review_loop(session, context)
+        except KeyboardInterrupt:
+            info(
+                f"\nInterrupted: {session.decisions} decisions saved; {session.remaining} left. "
+                "Run 'qualcode review' again to resume."
+            )
+            raise typer.Exit(130) from None
+    left = session.remaining
+    ending = (
+        "Review complete."
+        if why == "done"
+        else f"Stopped ({why}); run 'qualcode review' to resume."
+    )
+    info(f"{session.decisions} decisions saved this session; {left} items left. {ending}")
+
+
+# -- export / import codings -----------------------------------------------------------------
+@export_app.command("codings")
+def export_codings_cmd(
+    output: Path = typer.Option(..., "--output", "-o", help="FILE.csv or FILE.xlsx."),
+    coder: str | None = typer.Option(None, "--coder", "-c", help="Only this layer (default: all)."),
+) -> None:
+    """Write codings, one row per (segment, code); .xlsx adds an editable 0/1 sheet per layer."""
+    from qualcode.export.codings import export_codings
+
+    with state.open_project() as store:
+        result = export_codings(store, output, coder)
+    for message in result.warnings:
+        warn(message)
+    info(
+        f"Wrote {result.rows} codings on {result.segments} segments "
+        f"({', '.join(result.layers) or 'no layers'}) to {output}"
+    )
+
+
+@import_app.command("codings")
+def import_codings_cmd(
+    file: Path = typer.Argument(..., help="An edited FILE.csv or FILE.xlsx from 'export codings'."),
+    coder: str | None = CODER_OPTION,
+    dry_run: bool = typer.Option(False, "--dry-run", help="Show the changes, write nothing."),
+    fmt: OutputFormat = FORMAT_OPTION,
+) -> None:
+    """Make your layer equal to the file: shows changes per code, then applies all or nothing."""
+    from qualcode.export.codings import apply_import, plan_import
+
+    with state.open_project() as store:
+        name = _coder(store, coder)
+        plan = plan_import(store, file, name)
+        for message in plan.warnings:
+            warn(message)
+        if plan.ignored_rows:
+            info(f"{plan.ignored_rows} rows of other coders' layers ignored")
+
+        def ids(values: list[int]) -> str:
+            shown = ", ".join(map(str, values[:15]))
+            return shown + (f" … (+{len(values) - 15})" if len(values) > 15 else "")
+
+        rows = [[code, len(a), len(r), ids(a), ids(r)] for code, (a, r) in plan.per_code().items()]
+        if rows:
+            emit_rows(
+                ["code", "added", "removed", "added segments", "removed segments"],
+                rows,
+                fmt,
+                title=f"Changes to {name}'s layer (from sheet {plan.sheet})",
+                right_align=("added", "removed"),
+            )
+        if dry_run:
+            info(
+                f"Dry run: {len(plan.added)} would be added, {len(plan.removed)} removed; "
+                "nothing written."
+            )
+            return
+        apply_import(store, plan, _command_line())
+    info(
+        f"{name}: {len(plan.added)} added, {len(plan.removed)} removed"
+        + ("" if plan.changed else " (no changes)")
+    )
+
+
+# -- log, undo, memo -------------------------------------------------------------------------
+@app.command("log")
+def log_cmd(
+    coder: str | None = typer.Option(None, "--coder", "-c", help="Only this coder's changes."),
+    segment: int | None = typer.Option(None, "--segment", "-s", help="Only this segment."),
+    since: str | None = typer.Option(
+        None, "--since", help="2025-03-01, 2025-03-01T14:00, today, 3d, 2h."
+    ),
+    code: str | None = typer.Option(None, "--code", help="Only this code (and subcodes)."),
+    limit: int = typer.Option(200, "--limit", "-n", help="Show the last N entries (0: all)."),
+    fmt: OutputFormat = FORMAT_OPTION,
+) -> None:
+    """Show the audit trail: who changed what, when, and with which command."""
+    from qualcode.audit import log_entries, parse_since
+
+    with state.open_project() as store:
+        entries = log_entries(
+            store,
+            coder=coder,
+            segment_id=segment,
+            code=code,
+            since=parse_since(since) if since else None,
+        )
+    if limit and len(entries) > limit:
+        if fmt == OutputFormat.table:
+            info(f"showing the last {limit} of {len(entries)} entries (--limit 0 for all)")
+        entries = entries[-limit:]
+    if fmt != OutputFormat.table:
+        rows = [
+            [
+                e.entry_id,
+                e.at,
+                e.coder or "",
+                e.action,
+                e.segment_id,
+                e.code_path or "",
+                e.summary,
+                e.command_id,
+                e.command,
+            ]
+            for e in entries
+        ]
+        emit_rows(
+            ["id", "at", "coder", "action", "segment", "code", "detail", "command_id", "command"],
+            rows,
+            fmt,
+        )
+        return
+    rows = [
+        [
+            _local_time(e.at),
+            e.coder or "",
+            e.action,
+            e.segment_id,
+            e.code_path or "",
+            e.summary,
+            f"#{e.command_id} {e.command}",
+        ]
+        for e in entries
+    ]
+    emit_rows(
+        ["at", "coder", "action", "seg.", "code", "detail", "command"],
+        rows,
+        fmt,
+        title="Audit log",
+        right_align=("seg.",),
+        wrap_columns=("detail", "command"),
+    )
+
+
+def _local_time(iso: str) -> str:
+    from datetime import datetime
+
+    try:
+        return datetime.fromisoformat(iso).astimezone().strftime("%Y-%m-%d %H:%M:%S")
+    except ValueError:
+        return iso
+
+
+@app.command()
+def undo(
+    coder: str | None = CODER_OPTION,
+    dry_run: bool = typer.Option(False, "--dry-run", help="Show what would be undone."),
+) -> None:
+    """Revert your last command exactly (a recode, a review step, an import)."""
+    from qualcode.audit import undo as run_undo
+
+    with state.open_project() as store:
+        name = _coder(store, coder)
+        result = run_undo(store, name, _command_line(), dry_run=dry_run)
+    changes = [e for e in result.reverted if e.action not in ("review",)]
+    verb = "Would undo" if dry_run else "Undid"
+    info(
+        f"{verb} #{result.command_id} '{result.command}' ({result.started_at}) by {name}: "
+        f"{len(changes)} change(s)"
+    )
+    for entry in changes:
+        where = f"segment {entry.segment_id} " if entry.segment_id is not None else ""
+        info(f"  {entry.action} {where}{entry.code_path or ''}".rstrip())
+
+
+@app.command()
+def memo(
+    args: list[str] = typer.Argument(None, help="SEGMENT_ID TEXT, or TEXT with --code."),
+    code: str | None = typer.Option(
+        None, "--code", help="A memo on this code instead of a segment."
+    ),
+    coder: str | None = CODER_OPTION,
+    list_: bool = typer.Option(
+        False, "--list", "-l", help="List memos (of the segment/code if given)."
+    ),
+    delete: int | None = typer.Option(None, "--delete", help="Delete the memo with this id."),
+    fmt: OutputFormat = FORMAT_OPTION,
+) -> None:
+    """Write a memo on a segment ('memo 12 TEXT') or a code ('memo --code PATH TEXT'); list them."""
+    from qualcode.memos import add_memo, list_memos, remove_memo
+    from qualcode.recode import check_code
+
+    args = list(args or [])
+    with state.open_project() as store:
+        if delete is not None:
+            gone = remove_memo(store, delete, _coder(store, coder), _command_line())
+            info(f"Deleted memo {gone.memo_id}: {gone.text}")
+            return
+        segment_id = None
+        if code is None and args:
+            if not args[0].isdigit():
+                raise InputError(
+                    f"'{args[0]}' is not a segment id; use 'memo SEGMENT_ID TEXT' "
+                    "or 'memo --code PATH TEXT'"
+                )
+            segment_id = int(args.pop(0))
+        code_path = check_code(store, code, active_only=False) if code is not None else None
+        text = " ".join(args).strip()
+        if list_ or not text:
+            memos = list_memos(store, segment_id=segment_id, code_path=code_path)
+            emit_rows(
+                ["id", "segment", "code", "coder", "at", "text"],
+                [
+                    [
+                        m.memo_id,
+                        m.segment_id,
+                        m.code_path or "",
+                        m.coder or "",
+                        m.created_at,
+                        m.text,
+                    ]
+                    for m in memos
+                ],
+                fmt,
+                title="Memos",
+                right_align=("id", "segment"),
+                wrap_columns=("text",),
+            )
+            return
+        name = _coder(store, coder)
+        memo_id = add_memo(
+            store, text, name, segment_id=segment_id, code_path=code_path, command=_command_line()
+        )
+    info(
+        f"Memo {memo_id} saved on "
+        + (f"code {code_path}" if code_path else f"segment {segment_id}")
+    )

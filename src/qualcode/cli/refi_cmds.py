@@ -1,3 +1,109 @@
 """Commands for REFI-QDA interchange: export/import qdpx and qdc."""
 
 from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+
+from qualcode.cli import state
+from qualcode.cli.app import export_app, import_app
+from qualcode.cli.output import OutputFormat, emit_rows, info, warn
+
+FORMAT_OPTION = typer.Option(OutputFormat.table, "--format", "-f", help="table, csv or json.")
+
+
+def _report_skipped(skipped: dict[str, int]) -> None:
+    for reason, count in sorted(skipped.items()):
+        warn(f"skipped {count} × {reason}")
+
+
+@export_app.command("qdpx")
+def export_qdpx_cmd(
+    file: Path = typer.Argument(..., help="The project file to write, e.g. prosjekt.qdpx."),
+    coder: list[str] = typer.Option(
+        [], "--coder", "-c", help="Only this coder layer (repeatable; default: every layer)."
+    ),
+) -> None:
+    """Write the project as a REFI-QDA project (.qdpx) for NVivo, ATLAS.ti, MAXQDA and others."""
+    from qualcode.refiqda import export_qdpx
+    from qualcode.store import command_line
+
+    with state.open_project() as store:
+        result = export_qdpx(store, file, coders=coder or None, command=command_line())
+    info(
+        f"Wrote {file}: {result.sources} sources, {result.codes} codes, {result.selections} "
+        f"coded passages with {result.codings} codings by {', '.join(result.users) or 'nobody'}, "
+        f"{result.cases} cases, {result.notes} memos."
+    )
+    if result.inactive_codes:
+        info(
+            f"{result.inactive_codes} codes no longer in the codebook are included because "
+            f"codings or memos use them (listed in the set '{_inactive_set()}')."
+        )
+
+
+def _inactive_set() -> str:
+    from qualcode.refiqda.export import INACTIVE_SET_NAME
+
+    return INACTIVE_SET_NAME
+
+
+@export_app.command("qdc")
+def export_qdc_cmd(
+    file: Path = typer.Argument(..., help="The codebook file to write, e.g. kodebok.qdc."),
+) -> None:
+    """Write the current codebook as a REFI-QDA codebook (.qdc)."""
+    from qualcode.refiqda import export_qdc
+    from qualcode.store import command_line
+
+    with state.open_project() as store:
+        result = export_qdc(store, file, command=command_line())
+    info(f"Wrote {file}: {result.codes} codes.")
+
+
+@import_app.command("qdc")
+def import_qdc_cmd(
+    file: Path = typer.Argument(..., help="A REFI-QDA codebook (.qdc)."),
+    output: Path = typer.Option(..., "--output", "-o", help="The codebook YAML to write."),
+    force: bool = typer.Option(False, "--force", help="Overwrite the output file if it exists."),
+) -> None:
+    """Turn a REFI-QDA codebook into a qualcode codebook YAML (matching rules left to fill in)."""
+    from qualcode.refiqda import import_qdc
+
+    codebook = import_qdc(file, output, overwrite=force)
+    _report_skipped(codebook.skipped)
+    info(
+        f"Wrote {output}: {codebook.count} codes with names, definitions and colours. "
+        "Add keywords and other matching rules before auto-coding."
+    )
+
+
+@import_app.command("qdpx")
+def import_qdpx_cmd(
+    file: Path = typer.Argument(..., help="A REFI-QDA project (.qdpx)."),
+    directory: Path = typer.Argument(..., help="The new project folder to create."),
+    fmt: OutputFormat = FORMAT_OPTION,
+) -> None:
+    """Create a new project from a REFI-QDA project: sources, codes, coder layers and memos."""
+    from qualcode.refiqda import import_qdpx
+    from qualcode.store import command_line
+
+    report = import_qdpx(file, directory, command=command_line())
+    _report_skipped(report.skipped)
+    for message in report.warnings:
+        warn(message)
+    info(
+        f"Created project {directory}: {report.transcripts} transcripts ({report.turns} turns, "
+        f"{report.extra_segments} extra segments for selections that are not whole turns), "
+        f"{report.respondents} respondents, {report.codes} codes, {report.memos} memos."
+    )
+    if report.codebook_file is not None:
+        info(f"The codebook is in {report.codebook_file}; add matching rules to auto-code with it.")
+    emit_rows(
+        ["coder", "codings"],
+        [[name, count] for name, count in report.codings.items()],
+        fmt,
+        title="Coder layers",
+        right_align=("codings",),
+    )

@@ -15,7 +15,6 @@ from qualcode.errors import InputError
 from qualcode.ingest.model import ParsedTranscript
 from qualcode.ingest.readers import format_of, read_transcript
 from qualcode.ingest.respondents import RESPONDENTS_FILE, RespondentTable, read_respondent_table
-from qualcode.ingest.turns import is_interviewer
 from qualcode.store import Store, WriteTx, command_line, now_iso
 
 
@@ -97,7 +96,9 @@ def _respondent_tables(paths: Sequence[Path], attributes_file: Path | None) -> R
         table = read_respondent_table(table_path)
         for label in table.attributes:
             if label in merged.attributes:
-                raise InputError(f"respondent {label} is also listed in {merged.path}", path=table_path)
+                raise InputError(
+                    f"respondent {label} is also listed in {merged.path}", path=table_path
+                )
         merged.attributes.update(table.attributes)
         merged.file_owner.update(table.file_owner)
         merged.path = merged.path or table_path
@@ -141,14 +142,15 @@ def ingest_paths(
                     f"{file}: not listed in {table.path.name}; respondent is '{owner}' (the file name)"
                 )
         transcript = read_transcript(file, labels, whole_text_speaker=respondent)
-        report.warnings.extend(transcript.warnings)
         parsed.append((transcript, owner))
         if on_file is not None:
             on_file(file)
     if table.path is not None:
         for name, owner in table.file_owner.items():
             if not any(t.name == name or t.path.stem == name for t, _ in parsed):
-                report.warnings.append(f"{table.path}: {owner}'s file {name} was not among the files")
+                report.warnings.append(
+                    f"{table.path}: {owner}'s file {name} was not among the files"
+                )
 
     with store.write(command or command_line()) as tx:
         respondent_ids: dict[str, int] = {}
@@ -159,7 +161,12 @@ def ingest_paths(
             return respondent_ids[label]
 
         for transcript, owner in parsed:
-            _store_transcript(store, tx, transcript, owner, respondent_id, labels, table, replace, report)
+            _store_transcript(
+                store, tx, transcript, owner, respondent_id, labels, table, replace, report
+            )
+            if transcript.name not in report.unchanged:
+                # Warnings about a file already stored unchanged were shown when it was added.
+                report.warnings.extend(transcript.warnings)
         for label, attributes in table.attributes.items():
             if store.respondent_id(label) is not None:
                 _set_attributes(tx, respondent_id(label), label, attributes)
@@ -224,18 +231,41 @@ def _store_transcript(
         cur = conn.execute(
             "INSERT INTO transcripts (respondent_id, name, format, sha256, text, imported_at)"
             " VALUES (?, ?, ?, ?, ?, ?)",
-            (owner_id, transcript.name, transcript.format, transcript.sha256, transcript.text, now_iso()),
+            (
+                owner_id,
+                transcript.name,
+                transcript.format,
+                transcript.sha256,
+                transcript.text,
+                now_iso(),
+            ),
         )
         transcript_id = int(cur.lastrowid or 0)
-        _insert_segments(store, tx, transcript_id, transcript, owner_id, respondent_id, interviewer_labels, table)
+        _insert_segments(
+            store, tx, transcript_id, transcript, owner_id, respondent_id, interviewer_labels, table
+        )
         tx.audit(
             "add_transcript",
-            detail={"transcript": transcript.name, "respondent": owner, "turns": len(transcript.turns)},
+            detail={
+                "transcript": transcript.name,
+                "respondent": owner,
+                "turns": len(transcript.turns),
+            },
         )
         report.added.append(transcript.name)
     else:
         transcript_id = int(row[0])
-        _replace_transcript(store, tx, transcript_id, transcript, owner_id, respondent_id, interviewer_labels, table, report)
+        _replace_transcript(
+            store,
+            tx,
+            transcript_id,
+            transcript,
+            owner_id,
+            respondent_id,
+            interviewer_labels,
+            table,
+            report,
+        )
         report.replaced.append(transcript.name)
     report.turns += len(transcript.turns)
 
@@ -250,27 +280,48 @@ def _insert_segments(
     interviewer_labels: list[str],
     table: RespondentTable,
 ) -> list[int]:
+    interviewer = {label.casefold() for label in interviewer_labels}
+    known: dict[str, bool] = {}
     rows = []
     for position, turn in enumerate(transcript.turns, start=1):
-        if is_interviewer(turn.speaker, interviewer_labels):
+        if turn.speaker.casefold() in interviewer:
             role, rid = "interviewer", owner_id
         else:
             role = "respondent"
             # In a joint interview a speaker may be a respondent of their own.
-            known = turn.speaker in table.attributes or store.respondent_id(turn.speaker) is not None
-            rid = respondent_id(turn.speaker) if known else owner_id
+            if turn.speaker not in known:
+                known[turn.speaker] = (
+                    turn.speaker in table.attributes
+                    or store.respondent_id(turn.speaker) is not None
+                )
+            rid = respondent_id(turn.speaker) if known[turn.speaker] else owner_id
         rows.append(
             (
-                transcript_id, rid, position, turn.speaker, role, turn.char_start, turn.char_end,
-                turn.start_time, turn.end_time, transcript.turn_text(turn),
+                transcript_id,
+                rid,
+                position,
+                turn.speaker,
+                role,
+                turn.char_start,
+                turn.char_end,
+                turn.start_time,
+                turn.end_time,
+                transcript.turn_text(turn),
             )
         )
-    # Row by row for the ids: AUTOINCREMENT ids are never reused, so they cannot be guessed.
-    insert = (
+    tx.conn.executemany(
         "INSERT INTO segments (transcript_id, respondent_id, position, speaker, role, char_start,"
-        " char_end, start_time, end_time, text) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+        " char_end, start_time, end_time, text) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        rows,
     )
-    return [int(tx.conn.execute(insert, row).lastrowid or 0) for row in rows]
+    # The transcript's old turns are gone by now, so these are exactly the new ones.
+    return [
+        r[0]
+        for r in tx.conn.execute(
+            "SELECT id FROM segments WHERE transcript_id = ? ORDER BY position, id",
+            (transcript_id,),
+        )
+    ]
 
 
 def _squash(text: str) -> str:
@@ -307,7 +358,7 @@ def _replace_transcript(
     ).fetchall()
     conn.execute(f"DELETE FROM codings WHERE segment_id IN ({marks})", old_ids)
     conn.execute(f"DELETE FROM memos WHERE segment_id IN ({marks})", old_ids)
-    conn.execute(f"DELETE FROM segments WHERE transcript_id = ?", (transcript_id,))
+    conn.execute("DELETE FROM segments WHERE transcript_id = ?", (transcript_id,))
     conn.execute(
         "UPDATE transcripts SET respondent_id = ?, format = ?, sha256 = ?, text = ?, imported_at = ?"
         " WHERE id = ?",
@@ -350,8 +401,13 @@ def _replace_transcript(
             code_path=path,
             coder=coder,
             detail={
-                "transcript": transcript.name, "position": pos, "segment_text": text,
-                "source": source, "negated": negated, "evidence": evidence, "memo": memo,
+                "transcript": transcript.name,
+                "position": pos,
+                "segment_text": text,
+                "source": source,
+                "negated": negated,
+                "evidence": evidence,
+                "memo": memo,
                 "created_at": created,
             },
         )
@@ -367,7 +423,11 @@ def _replace_transcript(
                 "replace_lost_memo",
                 segment_id=seg_id,
                 coder=coder,
-                detail={"transcript": transcript.name, "segment_text": old_by_id[seg_id][1], "memo": text},
+                detail={
+                    "transcript": transcript.name,
+                    "segment_text": old_by_id[seg_id][1],
+                    "memo": text,
+                },
             )
     report.carried += carried
     tx.audit(

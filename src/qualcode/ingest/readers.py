@@ -9,9 +9,9 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 
 from qualcode.errors import InputError
-from qualcode.textfile import DecodedText, decode_bytes, normalise, read_bytes
 from qualcode.ingest.model import ParsedTranscript, Turn
 from qualcode.ingest.turns import paragraph_turns, parse_labelled_text, parse_time
+from qualcode.textfile import DecodedText, decode_bytes, normalise, read_bytes
 
 SUFFIX_FORMATS = {".txt": "txt", ".md": "md", ".docx": "docx", ".vtt": "vtt", ".srt": "srt"}
 
@@ -103,7 +103,9 @@ def _docx_lines(path: Path) -> tuple[list[str], set[str]]:
     try:
         document = Document(str(path))
     except (PackageNotFoundError, zipfile.BadZipFile, KeyError, ValueError) as exc:
-        raise InputError(f"not a readable .docx file ({exc.__class__.__name__})", path=path) from None
+        raise InputError(
+            f"not a readable .docx file ({exc.__class__.__name__})", path=path
+        ) from None
     except Exception as exc:  # lxml raises its own XMLSyntaxError family for broken parts
         raise InputError(f"corrupt .docx file: {exc}", path=path) from None
 
@@ -182,9 +184,7 @@ def _read_docx(path: Path, interviewer_labels: list[str], speaker: str | None) -
 
 
 # -- subtitles: WebVTT and SubRip --------------------------------------------------------------
-_CUE_TIME = re.compile(
-    r"^\s*(?P<start>[\d:.,]+)\s*-->\s*(?P<end>[\d:.,]+)(?:\s+.*)?$"
-)
+_CUE_TIME = re.compile(r"^\s*(?P<start>[\d:.,]+)\s*-->\s*(?P<end>[\d:.,]+)(?:\s+.*)?$")
 _VOICE = re.compile(r"<v(?:\.[\w.-]+)?\s+(?P<name>[^>]+)>", re.IGNORECASE)
 _TAG = re.compile(r"</?[a-zA-Z][^>]*>|<\d[\d:.]*>")
 _NAME_PREFIX = re.compile(r"^(?P<name>[^\W\d_][\w.'’ -]{0,38}?):[ \t]+")
@@ -220,7 +220,9 @@ def _read_subtitles(
     blocks = _cue_blocks(decoded.text)
     if fmt == "vtt":
         if not blocks or not blocks[0][0].lstrip("\ufeff").startswith("WEBVTT"):
-            raise InputError("not a WebVTT file (the first line must be 'WEBVTT')", path=path, line=1)
+            raise InputError(
+                "not a WebVTT file (the first line must be 'WEBVTT')", path=path, line=1
+            )
         blocks = blocks[1:]
 
     # (speaker, text, start, end) per cue; consecutive cues of one speaker merge afterwards.
@@ -244,7 +246,9 @@ def _read_subtitles(
             start, end = parse_time(match["start"]), parse_time(match["end"])
         except ValueError:
             line_no = decoded.text[: decoded.text.find(block[time_index])].count("\n") + 1
-            raise InputError(f"bad cue time '{block[time_index].strip()}'", path=path, line=line_no) from None
+            raise InputError(
+                f"bad cue time '{block[time_index].strip()}'", path=path, line=line_no
+            ) from None
         cue_speaker, cue_text = _cue_speaker_and_text(block[time_index + 1 :])
         if cue_text:
             cues.append((cue_speaker, cue_text, start, end))
@@ -274,9 +278,7 @@ def _read_subtitles(
         turns.append(Turn(who, offset + len(prefix), offset + len(prefix) + len(body), start, end))
         parts.append(prefix + body)
         offset += len(prefix) + len(body) + 2
-    return ParsedTranscript(
-        path, fmt, "\n\n".join(parts), turns, _sha256(data), decoded.warnings
-    )
+    return ParsedTranscript(path, fmt, "\n\n".join(parts), turns, _sha256(data), decoded.warnings)
 
 
 def _read_vtt(path: Path, interviewer_labels: list[str], speaker: str | None) -> ParsedTranscript:

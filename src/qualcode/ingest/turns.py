@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from collections import Counter
 from collections.abc import Iterable
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from qualcode.ingest.model import Turn
 
@@ -36,18 +36,100 @@ MAX_LABEL_LENGTH = 40
 # Words that open ordinary sentences; "Altså: …" or "Men: …" at a line start is speech, not a
 # speaker. Compared case-insensitively against a candidate label's first word.
 _SENTENCE_OPENERS = frozenset(
-    """
-    det den de dei dette disse der her da nå så men og eller altså ja nei jo vel hmm eh ehm
-    vi jeg eg du han hun ho me dere de hva kva hvem kven hvorfor kvifor hvordan korleis når
-    kor hvor om fordi som for til med på et en ei ein eit noe noko ingen alle mange mye
-    poenget problemet spørsmålet svaret tanken konklusjonen nb merk obs eksempel liksom sånn typ
-    tja okei ok ikke ikkje aldri the so and but yes no note well
-    """.split()
+    [
+        "det",
+        "den",
+        "de",
+        "dei",
+        "dette",
+        "disse",
+        "der",
+        "her",
+        "da",
+        "nå",
+        "så",
+        "men",
+        "og",
+        "eller",
+        "altså",
+        "ja",
+        "nei",
+        "jo",
+        "vel",
+        "hmm",
+        "eh",
+        "ehm",
+        "vi",
+        "jeg",
+        "eg",
+        "du",
+        "han",
+        "hun",
+        "ho",
+        "me",
+        "dere",
+        "de",
+        "hva",
+        "kva",
+        "hvem",
+        "kven",
+        "hvorfor",
+        "kvifor",
+        "hvordan",
+        "korleis",
+        "når",
+        "kor",
+        "hvor",
+        "om",
+        "fordi",
+        "som",
+        "for",
+        "til",
+        "med",
+        "på",
+        "et",
+        "en",
+        "ei",
+        "ein",
+        "eit",
+        "noe",
+        "noko",
+        "ingen",
+        "alle",
+        "mange",
+        "mye",
+        "poenget",
+        "problemet",
+        "spørsmålet",
+        "svaret",
+        "tanken",
+        "konklusjonen",
+        "nb",
+        "merk",
+        "obs",
+        "eksempel",
+        "liksom",
+        "sånn",
+        "typ",
+        "tja",
+        "okei",
+        "ok",
+        "ikke",
+        "ikkje",
+        "aldri",
+        "the",
+        "so",
+        "and",
+        "but",
+        "yes",
+        "no",
+        "note",
+        "well",
+    ]
 )
 
 
-@dataclass(frozen=True)
-class _Candidate:
+class _Candidate(NamedTuple):
     line_start: int
     text_start: int
     label: str
@@ -66,8 +148,7 @@ def parse_time(value: str) -> float:
 
 def is_interviewer(label: str, interviewer_labels: Iterable[str]) -> bool:
     """True if ``label`` names the interviewer (case-insensitive)."""
-    key = label.casefold()
-    return any(key == other.casefold() for other in interviewer_labels)
+    return label.casefold() in {other.casefold() for other in interviewer_labels}
 
 
 def _has_speaker_shape(label: str) -> bool:
@@ -82,21 +163,24 @@ def _has_speaker_shape(label: str) -> bool:
 def _candidates(text: str) -> list[_Candidate]:
     found = []
     offset = 0
+    match_line = _LABEL_LINE.match
     for line in text.split("\n"):
-        match = _LABEL_LINE.match(line)
-        if match:
-            label = " ".join(match.group("label").split())
-            if _has_speaker_shape(label):
-                stamp = match.group("ts") or match.group("ts2")
-                found.append(
-                    _Candidate(
-                        line_start=offset,
-                        text_start=offset + match.end(),
-                        label=label,
-                        seconds=parse_time(stamp) if stamp else None,
-                        has_time=stamp is not None,
+        # A label ends in a colon near the start of the line; most lines are ruled out cheaply.
+        if ":" in line[:80]:
+            match = match_line(line)
+            if match:
+                label = " ".join(match.group("label").split())
+                if _has_speaker_shape(label):
+                    stamp = match.group("ts") or match.group("ts2")
+                    found.append(
+                        _Candidate(
+                            offset,
+                            offset + match.end(),
+                            label,
+                            parse_time(stamp) if stamp else None,
+                            stamp is not None,
+                        )
                     )
-                )
         offset += len(line) + 1
     return found
 
@@ -105,12 +189,12 @@ def _accepted(
     candidates: list[_Candidate], interviewer_labels: Iterable[str], strong_labels: set[str]
 ) -> list[_Candidate]:
     counts = Counter(c.label for c in candidates)
-    interviewer = list(interviewer_labels)
+    interviewer = {label.casefold() for label in interviewer_labels}
     accepted = []
     for cand in candidates:
         first_word = cand.label.split()[0].casefold()
         if (
-            is_interviewer(cand.label, interviewer)
+            cand.label.casefold() in interviewer
             or _RESPONDENT_CODE.match(cand.label)
             or cand.label in strong_labels
             or (first_word not in _SENTENCE_OPENERS and (cand.has_time or counts[cand.label] >= 2))
@@ -120,11 +204,10 @@ def _accepted(
 
 
 def _trim(text: str, start: int, end: int) -> tuple[int, int]:
-    while start < end and text[start].isspace():
-        start += 1
-    while end > start and text[end - 1].isspace():
-        end -= 1
-    return start, end
+    piece = text[start:end]
+    stripped = piece.lstrip()
+    start += len(piece) - len(stripped)
+    return start, start + len(stripped.rstrip())
 
 
 def parse_labelled_text(
@@ -152,7 +235,9 @@ def paragraph_turns(text: str, speaker: str) -> list[Turn]:
 
     Paragraphs are separated by blank lines; text without any blank line has one per line.
     """
-    separator = re.compile(r"\n[ \t]*\n\s*") if re.search(r"\n[ \t]*\n", text) else re.compile(r"\n")
+    separator = (
+        re.compile(r"\n[ \t]*\n\s*") if re.search(r"\n[ \t]*\n", text) else re.compile(r"\n")
+    )
     turns = []
     start = 0
     for match in [*separator.finditer(text), None]:

@@ -1,0 +1,703 @@
+"""Codings to CSV or Excel and back: the round trip a student edits in Excel.
+
+The long table (CSV, or the sheet ``codings`` of an ``.xlsx``) has one row per (segment, code) with
+the columns of :data:`LONG_COLUMNS` in that order — a stable interface — then the respondent's
+attribute columns, then ``memo`` (the coding's memo) and ``segment_memos``.
+
+An ``.xlsx`` also has a sheet ``matrix`` (``matrix_<coder>`` when several layers are exported): one
+row per segment and a 0/1 column per code, and a hidden sheet ``_qualcode`` recording what was
+exported. Importing reads both sheets and uses the one that was edited, judged against that
+record; if both were edited differently the import is refused. In the long table a deleted row (or
+an emptied ``code`` cell) removes the coding; in the matrix a deleted row leaves that segment
+unchanged.
+
+An import makes the coder's layer equal to the file, all or nothing. Codings new to the layer are
+manual, except rows copied unchanged from another layer named in the ``coder`` column (as in
+``coder copy``), which keep that layer's source, negation and evidence.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections import defaultdict
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from qualcode.audit import remove_coding
+from qualcode.errors import InputError
+from qualcode.memos import list_memos
+from qualcode.recode import check_coder_name, existing_segments, suggest_codes
+from qualcode.store import AUTO_CODER, Store
+
+#: The long table's leading columns, in this order: scripts rely on it.
+LONG_COLUMNS = (
+    "transcript",
+    "respondent",
+    "segment_id",
+    "speaker",
+    "code",
+    "coder",
+    "source",
+    "negated",
+    "evidence",
+    "text",
+)
+MEMO_COLUMNS = ("memo", "segment_memos")
+MATRIX_COLUMNS = ("transcript", "respondent", "segment_id", "speaker", "role", "text")
+LONG_SHEET = "codings"
+MATRIX_SHEET = "matrix"
+RECORD_SHEET = "_qualcode"
+_TRUE = {"1", "x", "true", "ja", "yes"}
+_FALSE = {"", "0", "false", "nei", "no"}
+#: Excel keeps at most this many characters in a cell.
+EXCEL_CELL_LIMIT = 32767
+
+Pair = tuple[int, str]
+
+
+# -- export ----------------------------------------------------------------------------------
+@dataclass
+class ExportResult:
+    """What ``export codings`` wrote."""
+
+    path: Path
+    rows: int
+    layers: list[str]
+    segments: int
+    warnings: list[str] = field(default_factory=list)
+
+
+def _attribute_table(store: Store) -> tuple[list[str], dict[str, dict[str, str]]]:
+    values: dict[str, dict[str, str]] = defaultdict(dict)
+    for label, name, value in store.conn.execute(
+        "SELECT r.label, a.name, a.value FROM respondent_attributes a"
+        " JOIN respondents r ON r.id = a.respondent_id"
+    ):
+        values[label][name] = value
+    names = sorted({n for attrs in values.values() for n in attrs})
+    return names, values
+
+
+def _attribute_headers(names: list[str]) -> list[str]:
+    taken = set(LONG_COLUMNS) | set(MEMO_COLUMNS)
+    # An attribute named like a fixed column gets a prefix, so no header is ambiguous.
+    return [f"attr_{n}" if n in taken else n for n in names]
+
+
+def long_rows(
+    store: Store, coder: str | None = None
+) -> tuple[list[str], list[list[Any]], list[str]]:
+    """The long table: header, rows and the layers it holds."""
+    names, attrs = _attribute_table(store)
+    params: list[Any] = []
+    sql = (
+        "SELECT t.name, r.label, s.id, s.speaker, k.path, d.name, c.source, c.negated, c.evidence,"
+        " s.text, c.memo FROM codings c JOIN segments s ON s.id = c.segment_id"
+        " JOIN transcripts t ON t.id = s.transcript_id JOIN respondents r ON r.id = s.respondent_id"
+        " JOIN codes k ON k.id = c.code_id JOIN coders d ON d.id = c.coder_id"
+    )
+    if coder is not None:
+        sql += " WHERE d.name = ?"
+        params.append(coder)
+    sql += " ORDER BY t.id, s.position, d.name, k.sort_order, k.path"
+    memos: dict[int, list[str]] = defaultdict(list)
+    for memo in list_memos(store):
+        if memo.segment_id is not None and (coder is None or memo.coder == coder):
+            memos[memo.segment_id].append(f"{memo.coder or '?'}: {memo.text}")
+    rows, layers = [], []
+    for (
+        transcript,
+        label,
+        seg,
+        speaker,
+        path,
+        name,
+        source,
+        negated,
+        evidence,
+        text,
+        memo,
+    ) in store.conn.execute(sql, params):
+        if name not in layers:
+            layers.append(name)
+        rows.append(
+            [
+                transcript,
+                label,
+                seg,
+                speaker,
+                path,
+                name,
+                source,
+                int(negated),
+                evidence,
+                text,
+                *[attrs.get(label, {}).get(n, "") for n in names],
+                memo or "",
+                "\n".join(memos.get(seg, [])),
+            ]
+        )
+    header = [*LONG_COLUMNS, *_attribute_headers(names), *MEMO_COLUMNS]
+    return header, rows, sorted(layers)
+
+
+def matrix_rows(store: Store, coder: str) -> tuple[list[str], list[list[Any]]]:
+    """The 0/1 table of one layer: every segment, a column per active code or code in use."""
+    pairs = layer_state(store, coder)
+    in_use = {code for _, code in pairs}
+    codes = [
+        c
+        for c in store.code_paths(active_only=False)
+        if c in in_use or c in set(store.code_paths())
+    ]
+    rows = []
+    for seg, transcript, label, speaker, role, text in store.conn.execute(
+        "SELECT s.id, t.name, r.label, s.speaker, s.role, s.text FROM segments s"
+        " JOIN transcripts t ON t.id = s.transcript_id JOIN respondents r ON r.id = s.respondent_id"
+        " ORDER BY t.id, s.position"
+    ):
+        rows.append(
+            [transcript, label, seg, speaker, role, text, *[int((seg, c) in pairs) for c in codes]]
+        )
+    return [*MATRIX_COLUMNS, *codes], rows
+
+
+def layer_state(store: Store, coder: str) -> set[Pair]:
+    """Every ``(segment_id, code_path)`` in ``coder``'s layer."""
+    return {
+        (int(s), p)
+        for s, p in store.conn.execute(
+            "SELECT c.segment_id, k.path FROM codings c JOIN codes k ON k.id = c.code_id"
+            " JOIN coders d ON d.id = c.coder_id WHERE d.name = ?",
+            (coder,),
+        )
+    }
+
+
+def export_codings(store: Store, path: Path, coder: str | None = None) -> ExportResult:
+    """Write the codings of one layer (or all) to ``path`` (``.csv`` or ``.xlsx``)."""
+    suffix = path.suffix.casefold()
+    if suffix not in (".csv", ".xlsx"):
+        raise InputError("export codings writes .csv or .xlsx files", path=path)
+    if coder is not None:
+        coder = check_coder_name(coder)
+        if store.coder_id(coder) is None:
+            names = [r[0] for r in store.conn.execute("SELECT name FROM coders ORDER BY name")]
+            raise InputError(f"no coder layer '{coder}' (layers: {', '.join(names) or 'none'})")
+    header, rows, layers = long_rows(store, coder)
+    if coder is not None:
+        layers = [coder]
+    result = ExportResult(path, len(rows), layers, len({r[2] for r in rows}))
+    if suffix == ".csv":
+        from qualcode.csvio import write_csv
+
+        write_csv(path, header, rows)
+        return result
+    _write_xlsx(store, path, header, rows, layers, result)
+    return result
+
+
+def _write_xlsx(
+    store: Store,
+    path: Path,
+    header: list[str],
+    rows: list[list[Any]],
+    layers: list[str],
+    result: ExportResult,
+) -> None:
+    from openpyxl import Workbook
+    from openpyxl.utils.exceptions import IllegalCharacterError
+
+    workbook = Workbook()
+    sheet = workbook.active
+    sheet.title = LONG_SHEET
+    try:
+        _fill(sheet, header, rows, widths={"text": 80, "evidence": 30, "segment_memos": 40})
+        for coder in layers:
+            name = MATRIX_SHEET if len(layers) == 1 else f"{MATRIX_SHEET}_{coder}"[:31]
+            m_header, m_rows = matrix_rows(store, coder)
+            _fill(workbook.create_sheet(name), m_header, m_rows, widths={"text": 80})
+    except IllegalCharacterError:
+        raise InputError(
+            "a turn holds a control character Excel cannot store; export to .csv instead", path=path
+        ) from None
+    record = workbook.create_sheet(RECORD_SHEET)
+    record.sheet_state = "hidden"
+    record.append(["coder", "segment_id", "code"])
+    for coder in layers:
+        for seg, code in sorted(layer_state(store, coder)):
+            record.append([coder, seg, code])
+    long_texts = sorted({r[2] for r in rows if len(r[9]) > EXCEL_CELL_LIMIT})
+    if long_texts:
+        result.warnings.append(
+            f"segment {', '.join(map(str, long_texts))} is longer than Excel shows in a cell "
+            f"({EXCEL_CELL_LIMIT} characters); the file keeps it whole"
+        )
+    try:
+        workbook.save(path)
+    except OSError as exc:
+        raise InputError(f"cannot write the file: {exc.strerror or exc}", path=path) from None
+
+
+def _fill(sheet: Any, header: list[str], rows: list[list[Any]], widths: dict[str, int]) -> None:
+    """Write a header and rows; text is always a string cell, never a formula."""
+    from openpyxl.utils import get_column_letter
+
+    sheet.append(header)
+    for r, row in enumerate(rows, start=2):
+        for c, value in enumerate(row, start=1):
+            cell = sheet.cell(row=r, column=c)
+            cell.value = value
+            if isinstance(value, str):
+                # openpyxl reads a string starting with '=' as a formula; a turn may start so.
+                cell.data_type = "s"
+    sheet.freeze_panes = "A2"
+    if rows:
+        sheet.auto_filter.ref = sheet.dimensions
+    for c, name in enumerate(header, start=1):
+        sheet.column_dimensions[get_column_letter(c)].width = widths.get(
+            name, max(10, min(len(name) + 2, 30))
+        )
+
+
+# -- import ----------------------------------------------------------------------------------
+@dataclass
+class LongRow:
+    """One data row of the long table."""
+
+    row: int
+    segment_id: int
+    code: str
+    coder: str
+    memo: str
+    text: str | None
+
+
+@dataclass
+class ImportPlan:
+    """The diff an import applies to one layer."""
+
+    path: Path
+    coder: str
+    sheet: str
+    added: list[Pair] = field(default_factory=list)
+    removed: list[Pair] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    ignored_rows: int = 0
+    #: For added pairs copied from another layer: that layer's name; else absent (manual).
+    copied_from: dict[Pair, str] = field(default_factory=dict)
+    memos: dict[Pair, str] = field(default_factory=dict)
+
+    @property
+    def changed(self) -> bool:
+        """Whether the import changes the layer."""
+        return bool(self.added or self.removed)
+
+    def per_code(self) -> dict[str, tuple[list[int], list[int]]]:
+        """Per code: the segment ids added and removed."""
+        result: dict[str, tuple[list[int], list[int]]] = {}
+        for seg, code in sorted(self.added):
+            result.setdefault(code, ([], []))[0].append(seg)
+        for seg, code in sorted(self.removed):
+            result.setdefault(code, ([], []))[1].append(seg)
+        return dict(sorted(result.items()))
+
+
+def _cell_text(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
+
+
+def _segment_id(value: Any) -> int | None:
+    text = _cell_text(value).strip()
+    return int(text) if re.fullmatch(r"\d+", text) else None
+
+
+class _Problems:
+    """Bad rows collected, so one error names all of them (up to a few)."""
+
+    def __init__(self, path: Path):
+        self.path = path
+        self.items: list[tuple[int, str]] = []
+
+    def add(self, row: int, message: str) -> None:
+        self.items.append((row, message))
+
+    def raise_if_any(self, what: str = "row") -> None:
+        if not self.items:
+            return
+        shown = "; ".join(f"{what} {r}: {m}" for r, m in self.items[:8])
+        more = f"; and {len(self.items) - 8} more" if len(self.items) > 8 else ""
+        count = (
+            f"{len(self.items)} bad {what}s, nothing imported: "
+            if len(self.items) > 1
+            else ("nothing imported: ")
+        )
+        raise InputError(count + shown + more, path=self.path, line=self.items[0][0])
+
+
+def _read_long_csv(path: Path) -> list[tuple[int, dict[str, str]]]:
+    from qualcode.csvio import read_csv
+
+    table = read_csv(path, required=["segment_id", "code"])
+    return [(row.line, row.values) for row in table.rows]
+
+
+def _sheet_records(sheet: Any) -> tuple[list[str], list[tuple[int, list[Any]]]]:
+    rows = sheet.iter_rows(values_only=True)
+    try:
+        header = [_cell_text(v).strip().casefold() for v in next(rows)]
+    except StopIteration:
+        return [], []
+    records = []
+    for number, values in enumerate(rows, start=2):
+        values = list(values)
+        if any(v is not None and _cell_text(v).strip() for v in values):
+            records.append((number, values + [None] * (len(header) - len(values))))
+    return header, records
+
+
+def _parse_long(
+    path: Path, records: list[tuple[int, dict[str, Any]]], problems: _Problems
+) -> list[LongRow]:
+    result = []
+    for number, values in records:
+        raw_seg = values.get("segment_id")
+        code = _cell_text(values.get("code")).strip().strip("/")
+        if not code and not _cell_text(raw_seg).strip():
+            continue  # a row emptied in Excel
+        seg = _segment_id(raw_seg)
+        if seg is None:
+            problems.add(number, f"segment_id '{_cell_text(raw_seg)}' is not a number")
+            continue
+        text = values.get("text")
+        result.append(
+            LongRow(
+                number,
+                seg,
+                code,
+                _cell_text(values.get("coder")).strip(),
+                _cell_text(values.get("memo")).strip(),
+                None if text is None else _cell_text(text),
+            )
+        )
+    return result
+
+
+def plan_import(store: Store, path: Path, coder: str) -> ImportPlan:
+    """What importing ``path`` into ``coder``'s layer would change; writes nothing."""
+    coder = check_coder_name(coder)
+    if coder == AUTO_CODER:
+        raise InputError(
+            "'auto' is the auto-coder's layer; import into a person's layer (--coder NAME)"
+        )
+    if not path.is_file():
+        raise InputError("no such file", path=path)
+    suffix = path.suffix.casefold()
+    problems = _Problems(path)
+    matrix = None
+    record: set[Pair] | None = None
+    if suffix == ".csv":
+        long = _parse_long(path, _read_long_csv(path), problems)
+        sheet_used = "csv"
+    elif suffix == ".xlsx":
+        long, matrix, record = _read_workbook(path, coder, problems)
+        sheet_used = LONG_SHEET
+    else:
+        raise InputError("import codings reads .csv or .xlsx files", path=path)
+    problems.raise_if_any()
+
+    plan = ImportPlan(path, coder, sheet_used)
+    long = _rows_for_coder(long, coder, path, plan)
+    current = layer_state(store, coder)
+    _check_rows(store, long, current, problems, plan)
+    problems.raise_if_any()
+    desired_long = {(r.segment_id, r.code) for r in long if r.code}
+    desired = desired_long
+    if matrix is not None:
+        desired_matrix = _check_matrix(store, matrix, current, record, desired_long, problems)
+        problems.raise_if_any()
+        baseline = record if record is not None else current
+        # The record says what was exported; the sheet that differs from it was edited.
+        matrix_state = _apply_matrix(baseline, desired_matrix)
+        long_edited, matrix_edited = desired_long != baseline, matrix_state != baseline
+        if long_edited and matrix_edited and desired_long != matrix_state:
+            diff = sorted(desired_long ^ matrix_state)[:3]
+            shown = ", ".join(f"segment {s} {c}" for s, c in diff)
+            raise InputError(
+                f"both the '{LONG_SHEET}' and the '{matrix[0]}' sheet were edited and they "
+                f"disagree (e.g. {shown}); edit one of them only, or delete the other sheet",
+                path=path,
+            )
+        if matrix_edited and not long_edited:
+            desired, plan.sheet = matrix_state, matrix[0]
+    plan.added = sorted(desired - current)
+    plan.removed = sorted(current - desired)
+    by_pair = {(r.segment_id, r.code): r for r in long if r.code}
+    for pair in plan.added:
+        row = by_pair.get(pair)
+        if row is None:
+            continue
+        if row.memo:
+            plan.memos[pair] = row.memo
+        if row.coder and row.coder != coder and _has_coding(store, row.coder, pair):
+            plan.copied_from[pair] = row.coder
+    return plan
+
+
+def _has_coding(store: Store, coder: str, pair: Pair) -> bool:
+    return (
+        store.conn.execute(
+            "SELECT 1 FROM codings c JOIN codes k ON k.id = c.code_id"
+            " JOIN coders d ON d.id = c.coder_id"
+            " WHERE d.name = ? AND c.segment_id = ? AND k.path = ?",
+            (coder, pair[0], pair[1]),
+        ).fetchone()
+        is not None
+    )
+
+
+def _rows_for_coder(long: list[LongRow], coder: str, path: Path, plan: ImportPlan) -> list[LongRow]:
+    """A file with several layers: only the target coder's rows (and rows with no coder) count."""
+    names = sorted({r.coder for r in long if r.coder})
+    if len(names) <= 1:
+        return long
+    if coder not in names:
+        raise InputError(
+            f"the file holds the layers {', '.join(names)}; none is '{coder}': export one layer "
+            "with --coder, or import with --coder set to one of them",
+            path=path,
+        )
+    kept = [r for r in long if r.coder in ("", coder)]
+    plan.ignored_rows = len(long) - len(kept)
+    return kept
+
+
+def _check_rows(
+    store: Store, long: list[LongRow], current: set[Pair], problems: _Problems, plan: ImportPlan
+) -> None:
+    active = set(store.code_paths())
+    every = store.code_paths(active_only=False)
+    known_segments = existing_segments(store, [r.segment_id for r in long])
+    texts = {}
+    if long:
+        ids = sorted(known_segments)
+        for start in range(0, len(ids), 500):
+            chunk = ids[start : start + 500]
+            texts.update(
+                store.conn.execute(
+                    f"SELECT id, text FROM segments WHERE id IN ({','.join('?' * len(chunk))})",
+                    chunk,
+                ).fetchall()
+            )
+    for row in long:
+        if row.segment_id not in known_segments:
+            problems.add(row.row, f"no segment with id {row.segment_id} in the project")
+            continue
+        if not row.code:
+            continue
+        if row.code not in active and not (
+            row.code in every and (row.segment_id, row.code) in current
+        ):
+            close = suggest_codes(row.code, sorted(active))
+            hint = f" (did you mean {', '.join(close)}?)" if close else ""
+            retired = " (no longer in the codebook)" if row.code in every else ""
+            problems.add(row.row, f"unknown code '{row.code}'{retired}{hint}")
+            continue
+        if row.text and _squash(row.text) != _squash(texts[row.segment_id]):
+            plan.warnings.append(
+                f"row {row.row}: the text is not segment {row.segment_id}'s text "
+                "(was the segment_id changed?); the segment_id is used"
+            )
+
+
+def _squash(text: str) -> str:
+    return " ".join(text.split())
+
+
+def _read_workbook(
+    path: Path, coder: str, problems: _Problems
+) -> tuple[
+    list[LongRow], tuple[str, list[str], list[tuple[int, list[Any]]]] | None, set[Pair] | None
+]:
+    from zipfile import BadZipFile
+
+    from openpyxl import load_workbook
+
+    try:
+        workbook = load_workbook(path, read_only=True)
+    except (BadZipFile, OSError, KeyError, ValueError) as exc:
+        raise InputError(f"not a readable .xlsx file ({exc})", path=path) from None
+    try:
+        names = workbook.sheetnames
+        long_name = LONG_SHEET if LONG_SHEET in names else names[0]
+        header, records = _sheet_records(workbook[long_name])
+        missing = [c for c in ("segment_id", "code") if c not in header]
+        if missing:
+            raise InputError(
+                f"the sheet '{long_name}' has no column {', '.join(missing)}", path=path, line=1
+            )
+        dict_records = [(n, dict(zip(header, values, strict=False))) for n, values in records]
+        long = _parse_long(path, dict_records, problems)
+        candidates = [n for n in names if n.casefold().startswith(MATRIX_SHEET)]
+        matrix_name = next(
+            (n for n in (f"{MATRIX_SHEET}_{coder}", MATRIX_SHEET) if n in candidates),
+            candidates[0] if len(candidates) == 1 else None,
+        )
+        matrix = None
+        if matrix_name is not None:
+            m_header, m_records = _sheet_records(workbook[matrix_name])
+            matrix = (matrix_name, m_header, m_records)
+        record = None
+        if RECORD_SHEET in names:
+            r_header, r_records = _sheet_records(workbook[RECORD_SHEET])
+            exported_coders = {_cell_text(v[0]) for _, v in r_records}
+            source = (
+                coder
+                if coder in exported_coders
+                else (next(iter(exported_coders)) if len(exported_coders) == 1 else None)
+            )
+            if r_header[:3] == ["coder", "segment_id", "code"] and (source or not r_records):
+                record = {
+                    (int(_segment_id(v[1]) or 0), _cell_text(v[2]))
+                    for _, v in r_records
+                    if _cell_text(v[0]) == source
+                }
+    finally:
+        workbook.close()
+    return long, matrix, record
+
+
+def _check_matrix(
+    store: Store,
+    matrix: tuple[str, list[str], list[tuple[int, list[Any]]]],
+    current: set[Pair],
+    record: set[Pair] | None,
+    desired_long: set[Pair],
+    problems: _Problems,
+) -> dict[int, tuple[set[str], set[str]]]:
+    """Per segment in the matrix: (codes ticked, codes that have a column)."""
+    name, header, records = matrix
+    if "segment_id" not in header:
+        problems.add(1, f"the sheet '{name}' has no column segment_id")
+        return {}
+    every = set(store.code_paths(active_only=False))
+    active = set(store.code_paths())
+    code_columns = [(i, h) for i, h in enumerate(header) if h not in MATRIX_COLUMNS and h]
+    # Headers were casefolded on reading; map them back to the stored paths.
+    by_fold = {p.casefold(): p for p in every}
+    columns = []
+    for i, h in code_columns:
+        path = by_fold.get(h.strip("/"))
+        if path is None:
+            close = suggest_codes(h, sorted(active))
+            problems.add(
+                1,
+                f"sheet '{name}': column '{h}' is not a code"
+                + (f" (did you mean {', '.join(close)}?)" if close else ""),
+            )
+            continue
+        columns.append((i, path))
+    seg_index = header.index("segment_id")
+    segments = [_segment_id(values[seg_index]) for _, values in records]
+    known = existing_segments(store, [s for s in segments if s is not None])
+    result: dict[int, tuple[set[str], set[str]]] = {}
+    context = (record or set()) | current | desired_long
+    for (number, values), seg in zip(records, segments, strict=True):
+        if seg is None:
+            problems.add(
+                number,
+                f"sheet '{name}': segment_id '{_cell_text(values[seg_index])}' is not a number",
+            )
+            continue
+        if seg not in known:
+            problems.add(number, f"sheet '{name}': no segment with id {seg} in the project")
+            continue
+        ticked = set()
+        for i, path in columns:
+            cell = values[i] if i < len(values) else None
+            flag = _flag(cell)
+            if flag is None:
+                problems.add(
+                    number, f"sheet '{name}', column {path}: '{_cell_text(cell)}' is not 0 or 1"
+                )
+            elif flag:
+                if path not in active and (seg, path) not in context:
+                    problems.add(
+                        number, f"sheet '{name}': code '{path}' is no longer in the codebook"
+                    )
+                ticked.add(path)
+        result[seg] = (ticked, {p for _, p in columns})
+    return result
+
+
+def _flag(value: Any) -> bool | None:
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, int | float):
+        return None if value not in (0, 1) else bool(value)
+    text = _cell_text(value).strip().casefold()
+    if text in _TRUE:
+        return True
+    if text in _FALSE:
+        return False
+    return None
+
+
+def _apply_matrix(base: set[Pair], matrix: dict[int, tuple[set[str], set[str]]]) -> set[Pair]:
+    """``base`` with the matrix's segments and code columns replaced by its ticks."""
+    result = {(s, c) for s, c in base if not (s in matrix and c in matrix[s][1])}
+    for seg, (ticked, _) in matrix.items():
+        result.update((seg, c) for c in ticked)
+    return result
+
+
+def apply_import(store: Store, plan: ImportPlan, command: str = "import codings") -> None:
+    """Write a plan's diff into its coder's layer as one command (all or nothing)."""
+    if not plan.changed:
+        return
+    with store.write(command, coder=plan.coder) as tx:
+        store.ensure_coder(tx, plan.coder)
+        for seg, code in plan.removed:
+            remove_coding(store, tx, seg, code, plan.coder)
+        for pair in plan.added:
+            seg, code = pair
+            memo = plan.memos.get(pair)
+            source_layer = plan.copied_from.get(pair)
+            template = None
+            if source_layer is not None:
+                template = store.conn.execute(
+                    "SELECT c.source, c.negated, c.evidence, c.memo FROM codings c"
+                    " JOIN codes k ON k.id = c.code_id JOIN coders d ON d.id = c.coder_id"
+                    " WHERE d.name = ? AND c.segment_id = ? AND k.path = ?",
+                    (source_layer, seg, code),
+                ).fetchone()
+            if template is None:
+                store.add_coding(tx, seg, code, plan.coder, source="manual", memo=memo)
+            else:
+                source, negated, evidence, old_memo = template
+                store.add_coding(
+                    tx,
+                    seg,
+                    code,
+                    plan.coder,
+                    source=source,
+                    negated=bool(negated),
+                    evidence=json.loads(evidence),
+                    memo=memo or old_memo,
+                )
+
+
+def import_codings(
+    store: Store, path: Path, coder: str, command: str = "import codings", *, dry_run: bool = False
+) -> ImportPlan:
+    """Plan and (unless ``dry_run``) apply an import; returns the plan."""
+    plan = plan_import(store, path, coder)
+    if not dry_run:
+        apply_import(store, plan, command)
+    return plan

@@ -1,0 +1,256 @@
+"""The words of the Word and Excel reports, one small dictionary per language (``nb``, ``en``)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from qualcode.errors import InputError
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+LANGUAGES = ("nb", "en")
+QUOTE_STYLES = ("table", "block")
+
+STRINGS: dict[str, dict[str, str]] = {
+    "nb": {
+        "title": "Kodingsrapport",
+        "project": "Prosjekt",
+        "date": "Dato",
+        "codebook_version": "Kodebokversjon",
+        "coder": "Koderlag",
+        "respondent_count": "Respondenter",
+        "negated_excluded": "Negerte kodinger er utelatt.",
+        "negated_included": "Negerte kodinger er tatt med (merket «negert» i sitatene).",
+        "method": (
+            "Tabellene teller kodede segmenter (taleturer) fra respondentene. Intervjuerens turer "
+            "telles aldri. Underkoder summeres opp i overordnet kode, og et segment telles én gang "
+            "per kode selv om det har flere underkoder."
+        ),
+        "left_out": "{n} koding(er) på intervjuerens turer er ikke tatt med.",
+        "not_set": "ikke registrert",
+        "codebook": "Kodebok",
+        "codebook_intro": "Kodene med definisjoner, i kodebokens rekkefølge.",
+        "no_description": "(ingen definisjon)",
+        "inactive": "ikke lenger i kodeboken",
+        "frequency": "Kodefrekvenser",
+        "frequency_intro": (
+            "Antall kodede segmenter per kode og respondent. «Totalt» er summen for koden, "
+            "«Respondenter» er antall respondenter som nevner koden. Nederste rad teller hvert "
+            "kodet segment én gang."
+        ),
+        "frequency_overview": "Antall kodede segmenter og respondenter per kode.",
+        "frequency_by_respondent": (
+            "Antall kodede segmenter per respondent og hovedkode. Hele tabellen kode × respondent "
+            "finnes i rapport.xlsx."
+        ),
+        "table": "Tabell",
+        "figure": "Figur",
+        "freq_caption": "Kodede segmenter per kode og respondent (koderlag {coder})",
+        "freq_overview_caption": "Kodede segmenter og respondenter per kode (koderlag {coder})",
+        "freq_resp_caption": "Kodede segmenter per respondent og hovedkode (koderlag {coder})",
+        "heatmap": "Varmekart",
+        "heatmap_caption": "Kodede segmenter per kode og respondent (koderlag {coder})",
+        "heatmap_xlabel": "Respondent",
+        "heatmap_xlabel_many": "Respondenter (n = {n})",
+        "heatmap_ylabel": "Kode",
+        "cooc": "Samforekomst",
+        "cooc_intro": (
+            "Antall segmenter der to hovedkoder forekommer sammen; diagonalen viser kodens egne "
+            "segmenter."
+        ),
+        "cooc_caption": "Samforekomst av koder i samme segment",
+        "cooc_resp_caption": "Antall respondenter som nevner begge kodene",
+        "quotes": "Sitater",
+        "quotes_intro": (
+            "Kodede utsagn per kode, forkortet til setningene som inneholder belegget; «…» markerer "
+            "utelatt tekst. Segment-ID viser til turen i prosjektet."
+        ),
+        "quotes_shown": "Viser {shown} av {total} sitater; alle står i rapport.xlsx.",
+        "no_quotes": "Ingen kodede utsagn.",
+        "general": "generelt (uten underkode)",
+        "quote_caption": "Sitater for {code}",
+        "negated": "negert",
+        "segment_ref": "segment {segment}",
+        "appendix": "Vedlegg: Respondenter",
+        "appendix_intro": "Respondentenes attributter, taleturer og ord.",
+        "appendix_caption": "Respondenter med attributter",
+        "extra_sheet": "Tillegg",
+        # column and row labels
+        "code": "Kode",
+        "name": "Navn",
+        "definition": "Definisjon",
+        "level": "Nivå",
+        "respondent": "Respondent",
+        "quote": "Sitat",
+        "segment": "Segment",
+        "transcript": "Transkripsjon",
+        "position": "Tur nr.",
+        "source": "Kilde",
+        "text": "Tekst",
+        "total": "Totalt",
+        "respondents": "Respondenter",
+        "total_row": "Kodede segmenter (unike)",
+        "transcripts": "Transkripsjoner",
+        "turns": "Taleturer",
+        "words": "Ord",
+        "coded": "Kodede turer",
+        "codes": "Koder (antall turer)",
+        "yes": "ja",
+        "no": "nei",
+        "by": "Etter {attribute}",
+        "by_intro": (
+            "Kodede segmenter per gruppe; «% resp.» er andelen av gruppens respondenter som nevner "
+            "koden."
+        ),
+        "percent_sheet": "Frekvens %",
+        "percent_intro": "Andel (%) av respondentens taleturer som har koden.",
+        "overview": "Oversikt",
+        "freq_sheet": "Frekvens",
+        "cooc_sheet": "Samforekomst segment",
+        "cooc_resp_sheet": "Samforekomst respondent",
+        "quotes_sheet": "Sitater",
+        "respondents_sheet": "Respondenter",
+        "codebook_sheet": "Kodebok",
+        "page": "Side",
+    },
+    "en": {
+        "title": "Coding report",
+        "project": "Project",
+        "date": "Date",
+        "codebook_version": "Codebook version",
+        "coder": "Coder layer",
+        "respondent_count": "Respondents",
+        "negated_excluded": "Negated codings are left out.",
+        "negated_included": "Negated codings are included (marked “negated” in the quotes).",
+        "method": (
+            "The tables count coded segments (speaker turns) of the respondents. The interviewer's "
+            "turns are never counted. Subcodes roll up into their parent code, and a segment counts "
+            "once per code even when it has several subcodes."
+        ),
+        "left_out": "{n} coding(s) on the interviewer's turns are not counted.",
+        "not_set": "not recorded",
+        "codebook": "Codebook",
+        "codebook_intro": "The codes with their definitions, in codebook order.",
+        "no_description": "(no definition)",
+        "inactive": "no longer in the codebook",
+        "frequency": "Code frequencies",
+        "frequency_intro": (
+            "Coded segments per code and respondent. “Total” is the code's sum, “Respondents” the "
+            "number of respondents who mention the code. The last row counts each coded segment once."
+        ),
+        "frequency_overview": "Coded segments and respondents per code.",
+        "frequency_by_respondent": (
+            "Coded segments per respondent and top-level code. The full code × respondent table is "
+            "in rapport.xlsx."
+        ),
+        "table": "Table",
+        "figure": "Figure",
+        "freq_caption": "Coded segments per code and respondent (coder layer {coder})",
+        "freq_overview_caption": "Coded segments and respondents per code (coder layer {coder})",
+        "freq_resp_caption": "Coded segments per respondent and top-level code (coder layer {coder})",
+        "heatmap": "Heat map",
+        "heatmap_caption": "Coded segments per code and respondent (coder layer {coder})",
+        "heatmap_xlabel": "Respondent",
+        "heatmap_xlabel_many": "Respondents (n = {n})",
+        "heatmap_ylabel": "Code",
+        "cooc": "Co-occurrence",
+        "cooc_intro": (
+            "Segments in which two top-level codes occur together; the diagonal shows each code's "
+            "own segments."
+        ),
+        "cooc_caption": "Co-occurrence of codes in the same segment",
+        "cooc_resp_caption": "Respondents who mention both codes",
+        "quotes": "Quotes",
+        "quotes_intro": (
+            "Coded statements per code, shortened to the sentences that hold the evidence; “…” "
+            "marks omitted text. The segment id points to the turn in the project."
+        ),
+        "quotes_shown": "Showing {shown} of {total} quotes; all are in rapport.xlsx.",
+        "no_quotes": "No coded statements.",
+        "general": "general (no subcode)",
+        "quote_caption": "Quotes for {code}",
+        "negated": "negated",
+        "segment_ref": "segment {segment}",
+        "appendix": "Appendix: Respondents",
+        "appendix_intro": "The respondents' attributes, turns and words.",
+        "appendix_caption": "Respondents with attributes",
+        "extra_sheet": "Extra",
+        "code": "Code",
+        "name": "Name",
+        "definition": "Definition",
+        "level": "Level",
+        "respondent": "Respondent",
+        "quote": "Quote",
+        "segment": "Segment",
+        "transcript": "Transcript",
+        "position": "Turn no.",
+        "source": "Source",
+        "text": "Text",
+        "total": "Total",
+        "respondents": "Respondents",
+        "total_row": "Coded segments (distinct)",
+        "transcripts": "Transcripts",
+        "turns": "Turns",
+        "words": "Words",
+        "coded": "Coded turns",
+        "codes": "Codes (turns)",
+        "yes": "yes",
+        "no": "no",
+        "by": "By {attribute}",
+        "by_intro": (
+            "Coded segments per group; “% resp.” is the share of the group's respondents who "
+            "mention the code."
+        ),
+        "percent_sheet": "Frequency %",
+        "percent_intro": "Share (%) of the respondent's turns that have the code.",
+        "overview": "Overview",
+        "freq_sheet": "Frequency",
+        "cooc_sheet": "Co-occurrence segment",
+        "cooc_resp_sheet": "Co-occurrence respondent",
+        "quotes_sheet": "Quotes",
+        "respondents_sheet": "Respondents",
+        "codebook_sheet": "Codebook",
+        "page": "Page",
+    },
+}
+
+
+def check_lang(lang: str) -> None:
+    """Raise an :class:`InputError` for a report language we have no words for."""
+    if lang not in STRINGS:
+        raise InputError(f"unknown report language '{lang}' (use {' or '.join(LANGUAGES)})")
+
+
+def check_quote_style(style: str) -> None:
+    """Raise an :class:`InputError` for an unknown quote style."""
+    if style not in QUOTE_STYLES:
+        raise InputError(f"unknown quote style '{style}' (use {' or '.join(QUOTE_STYLES)})")
+
+
+def words(lang: str) -> dict[str, str]:
+    """The report's words in ``lang``."""
+    check_lang(lang)
+    return STRINGS[lang]
+
+
+def localize_labels(frame: pd.DataFrame, lang: str, *, index_label: str = "code") -> pd.DataFrame:
+    """The frame with the report's fixed column and row labels in ``lang``; data labels unchanged.
+
+    The index becomes the first column, named by ``index_label``'s translation.
+    """
+    from qualcode.reports import RESPONDENTS, TOTAL
+
+    w = words(lang)
+    fixed: dict[Any, str] = {
+        TOTAL: w["total"], RESPONDENTS: w["respondents"], "transcripts": w["transcripts"],
+        "turns": w["turns"], "words": w["words"], "coded": w["coded"], "codes": w["codes"],
+        "code": w["code"], "respondent": w["respondent"],
+    }
+    out = frame.copy()
+    if TOTAL in out.index:
+        out = out.rename(index={TOTAL: w["total_row"]})
+    out.index.name = w.get(index_label, index_label)
+    out = out.reset_index()
+    out.columns = [fixed.get(c, c) if isinstance(c, str) else str(c) for c in out.columns]
+    return out

@@ -1,0 +1,464 @@
+"""Writing one table (a pandas DataFrame) as csv, xlsx, md, json or docx, and the table builders
+the full Word and Excel reports share.
+
+Word tables are built as WordprocessingML directly (python-docx's cell API is slow for the
+thousands of rows a large project has): a table style, the header row repeated on every page
+(``w:tblHeader``), numbers right-aligned, chosen rows in bold.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Collection, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from qualcode.errors import InputError
+
+if TYPE_CHECKING:
+    import pandas as pd
+    from docx.document import Document as DocxDocument
+    from openpyxl.worksheet.worksheet import Worksheet
+
+TABLE_FORMATS = ("csv", "xlsx", "md", "json", "docx")
+TABLE_STYLE = "Light List Accent 1"
+
+# Characters XML 1.0 (and so Word and Excel) cannot hold.
+_ILLEGAL_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+
+
+def clean_text(value: str) -> str:
+    """``value`` without the control characters Word and Excel files cannot hold."""
+    return _ILLEGAL_XML.sub("", value)
+
+
+def is_missing(value: Any) -> bool:
+    """True for None, NaN and pandas' NA."""
+    if value is None:
+        return True
+    try:
+        import pandas as pd
+
+        return bool(pd.isna(value)) if not isinstance(value, (str, bytes)) else False
+    except (TypeError, ValueError):
+        return False
+
+
+def format_number(value: Any, lang: str = "en") -> str:
+    """A cell value as text: integers plainly, other numbers with one decimal (decimal comma in nb)."""
+    if is_missing(value):
+        return ""
+    if isinstance(value, bool):
+        return str(value)
+    if isinstance(value, int) or _is_int_like(value):
+        return str(int(value))
+    if isinstance(value, float) or _is_float_like(value):
+        text = f"{float(value):.1f}"
+        return text.replace(".", ",") if lang == "nb" else text
+    return clean_text(str(value))
+
+
+def _is_int_like(value: Any) -> bool:
+    import numpy as np
+
+    return isinstance(value, np.integer)
+
+
+def _is_float_like(value: Any) -> bool:
+    import numpy as np
+
+    return isinstance(value, np.floating)
+
+
+def numeric_columns(frame: pd.DataFrame) -> list[bool]:
+    """Which columns of ``frame`` hold numbers."""
+    return [getattr(dtype, "kind", "O") in "iuf" for dtype in frame.dtypes]
+
+
+# -- Word ---------------------------------------------------------------------------------------
+def _w(tag: str) -> str:
+    from docx.oxml.ns import qn
+
+    return qn(f"w:{tag}")
+
+
+def _sub(parent: Any, tag: str, **attrs: str) -> Any:
+    from lxml import etree
+
+    element = etree.SubElement(parent, _w(tag))
+    for key, value in attrs.items():
+        element.set(_w(key), value)
+    return element
+
+
+def _cell_paragraph(tc: Any, text: str, *, right: bool, bold: bool, size: int, indent: int) -> None:
+    p = _sub(tc, "p")
+    ppr = _sub(p, "pPr")
+    # Child order follows the schema (CT_PPr / CT_RPr sequences), or Word reports a damaged file.
+    _sub(ppr, "spacing", before="0", after="0", line="240", lineRule="auto")
+    if indent:
+        _sub(ppr, "ind", left=str(indent))
+    if right:
+        _sub(ppr, "jc", val="right")
+    if not text:
+        return
+    r = _sub(p, "r")
+    rpr = _sub(r, "rPr")
+    if bold:
+        _sub(rpr, "b")
+        _sub(rpr, "bCs")
+    _sub(rpr, "sz", val=str(size))
+    _sub(rpr, "szCs", val=str(size))
+    t = _sub(r, "t")
+    t.text = text
+    t.set("{http://www.w3.org/XML/1998/namespace}space", "preserve")
+
+
+def add_docx_table(
+    doc: DocxDocument,
+    header: Sequence[str],
+    rows: Sequence[Sequence[str]],
+    *,
+    numeric: Sequence[bool] = (),
+    widths: Sequence[float] = (),
+    text_width: int = 9071,
+    bold_rows: Collection[int] = (),
+    last_row_total: bool = False,
+    indents: dict[int, int] | None = None,
+    font_size: float = 9,
+    cant_split: bool = True,
+) -> Any:
+    """Append a styled table to ``doc`` and return its ``w:tbl`` element.
+
+    ``rows`` hold the cell texts; ``numeric`` marks right-aligned columns, ``widths`` relative
+    column widths, ``bold_rows`` row indexes (0 = first data row) in bold, ``indents`` a left
+    indent in twips per row. ``text_width`` is the usable page width in twips.
+    """
+    from lxml import etree
+
+    ncols = len(header)
+    numeric = list(numeric) or [False] * ncols
+    weights = list(widths) or [1.0] * ncols
+    scale = text_width / sum(weights)
+    twips = [max(300, int(w * scale)) for w in weights]
+    size = str(int(round(font_size * 2)))
+    style_id = doc.styles[TABLE_STYLE].style_id
+    tbl = etree.Element(_w("tbl"))
+    tblpr = _sub(tbl, "tblPr")
+    _sub(tblpr, "tblStyle", val=style_id)
+    _sub(tblpr, "tblW", w=str(sum(twips)), type="dxa")
+    _sub(tblpr, "tblLayout", type="fixed")
+    _sub(tblpr, "tblLook", val="04A0", firstRow="1", lastRow="1" if last_row_total else "0",
+         firstColumn="0", lastColumn="0", noHBand="0", noVBand="1")
+    grid = _sub(tbl, "tblGrid")
+    for width in twips:
+        _sub(grid, "gridCol", w=str(width))
+    indents = indents or {}
+    bold = set(bold_rows)
+
+    def add_row(cells: Sequence[str], *, is_header: bool, index: int) -> None:
+        tr = _sub(tbl, "tr")
+        if is_header or cant_split:
+            trpr = _sub(tr, "trPr")
+            if cant_split:
+                _sub(trpr, "cantSplit")
+            if is_header:
+                # Repeats the header row at the top of every page the table runs onto.
+                _sub(trpr, "tblHeader")
+        for col, text in enumerate(cells):
+            tc = _sub(tr, "tc")
+            tcpr = _sub(tc, "tcPr")
+            _sub(tcpr, "tcW", w=str(twips[col]), type="dxa")
+            _cell_paragraph(
+                tc, clean_text(text), right=numeric[col] and not (is_header and col == 0),
+                bold=is_header or index in bold, size=int(size),
+                indent=indents.get(index, 0) if col == 0 and not is_header else 0,
+            )
+
+    add_row(list(header), is_header=True, index=-1)
+    for i, cells in enumerate(rows):
+        add_row(list(cells), is_header=False, index=i)
+    body = doc.element.body
+    body._insert_tbl(tbl)  # before the final section properties
+    return tbl
+
+
+def add_caption(doc: DocxDocument, label: str, text: str, *, above: bool = True) -> Any:
+    """A numbered caption (``Tabell 3: …``) with a SEQ field, so Word can list tables and figures."""
+    from lxml import etree
+
+    p = doc.add_paragraph(style="Caption")
+    p.paragraph_format.keep_with_next = above
+    p.add_run(f"{label} ")
+    field = etree.SubElement(p._p, _w("fldSimple"))
+    field.set(_w("instr"), f" SEQ {label} \\* ARABIC ")
+    number = sum(1 for _ in doc.element.body.iter(_w("fldSimple"))
+                 if f"SEQ {label} " in (_.get(_w("instr")) or ""))
+    r = _sub(field, "r")
+    rpr = _sub(r, "rPr")
+    _sub(rpr, "noProof")
+    t = _sub(r, "t")
+    t.text = str(number)
+    p.add_run(f": {clean_text(text)}")
+    return p
+
+
+def frame_to_docx_rows(frame: pd.DataFrame, lang: str) -> tuple[list[str], list[list[str]], list[bool]]:
+    """Header, cell texts and numeric flags of a frame whose index is already a column."""
+    header = [clean_text(str(c)) for c in frame.columns]
+    numeric = numeric_columns(frame)
+    rows = [[format_number(v, lang) for v in record] for record in frame.itertuples(index=False)]
+    return header, rows, numeric
+
+
+def setup_document(lang: str) -> DocxDocument:
+    """A new A4 document with 2.5 cm margins and the proofing language set."""
+    import docx
+    from docx.shared import Cm
+
+    doc = docx.Document()
+    section = doc.sections[0]
+    section.page_width, section.page_height = Cm(21.0), Cm(29.7)
+    for side in ("left_margin", "right_margin", "top_margin", "bottom_margin"):
+        setattr(section, side, Cm(2.5))
+    defaults = doc.styles.element.find(_w("docDefaults"))
+    if defaults is not None:
+        for lang_el in defaults.iter(_w("lang")):
+            lang_el.set(_w("val"), "nb-NO" if lang == "nb" else "en-GB")
+    doc.core_properties.language = "nb-NO" if lang == "nb" else "en-GB"
+    doc.core_properties.author = "qualcode"
+    return doc
+
+
+def text_width_twips(doc: DocxDocument) -> int:
+    """The usable width of the last section in twips."""
+    section = doc.sections[-1]
+    return int((section.page_width - section.left_margin - section.right_margin) / 635)
+
+
+# -- Excel --------------------------------------------------------------------------------------
+def xlsx_sheet_name(name: str, taken: Collection[str]) -> str:
+    """A valid, unique Excel sheet name (≤ 31 characters, none of ``[]:*?/\\``)."""
+    base = re.sub(r"[\[\]:*?/\\]", "-", name).strip("'") or "Ark"
+    base = base[:31]
+    candidate, n = base, 2
+    while candidate.casefold() in {t.casefold() for t in taken}:
+        suffix = f" ({n})"
+        candidate = base[: 31 - len(suffix)] + suffix
+        n += 1
+    return candidate
+
+
+def write_frame_sheet(
+    ws: Worksheet,
+    frame: pd.DataFrame,
+    *,
+    title: str | None = None,
+    notes: Sequence[str] = (),
+    bold_last_row: bool = False,
+    wrap_columns: Collection[str] = (),
+    widths: dict[str, float] | None = None,
+    percent_columns: Collection[str] = (),
+    freeze_first_column: bool = True,
+) -> None:
+    """Write a frame (index already a column) to a write-only worksheet, formatted for reading.
+
+    Numbers stay numbers (Excel shows them in the reader's locale); text that starts with ``=``
+    is stored as text, never as a formula.
+    """
+    from openpyxl.cell import WriteOnlyCell
+    from openpyxl.styles import Alignment, Font, PatternFill
+    from openpyxl.utils import get_column_letter
+
+    columns = [str(c) for c in frame.columns]
+    numeric = numeric_columns(frame)
+    widths = widths or {}
+    for i, column in enumerate(columns, start=1):
+        if column in widths:
+            width = widths[column]
+        elif column in wrap_columns:
+            width = 80.0
+        else:
+            sample = [len(column)] + [len(format_number(v)) for v in frame.iloc[:200, i - 1]]
+            width = min(45.0, max(8.0, max(sample) * 1.1 + 2))
+        ws.column_dimensions[get_column_letter(i)].width = width
+    header_row = 1
+    if title:
+        cell = WriteOnlyCell(ws, value=clean_text(title))
+        cell.font = Font(bold=True, size=13)
+        ws.append([cell])
+        header_row += 1
+    for note in notes:
+        cell = WriteOnlyCell(ws, value=clean_text(note))
+        cell.font = Font(italic=True, color="555555")
+        ws.append([cell])
+        header_row += 1
+    if title or notes:
+        ws.append([])
+        header_row += 1
+    bold = Font(bold=True)
+    fill = PatternFill("solid", fgColor="DCE6F1")
+    header = []
+    for column, is_num in zip(columns, numeric, strict=True):
+        cell = WriteOnlyCell(ws, value=clean_text(column))
+        cell.font = bold
+        cell.fill = fill
+        cell.alignment = Alignment(horizontal="right" if is_num else "left", vertical="bottom",
+                                   wrap_text=True)
+        header.append(cell)
+    first_col = "B" if freeze_first_column and len(columns) > 1 else "A"
+    ws.freeze_panes = f"{first_col}{header_row + 1}"
+    ws.append(header)
+    wrap = {i for i, c in enumerate(columns) if c in wrap_columns}
+    percent = {i for i, c in enumerate(columns) if c in percent_columns}
+    top = Alignment(vertical="top", wrap_text=True)
+    n = len(frame)
+    for row_number, record in enumerate(frame.itertuples(index=False), start=1):
+        is_last = bold_last_row and row_number == n
+        cells = []
+        for i, value in enumerate(record):
+            value = _excel_value(value)
+            cell = WriteOnlyCell(ws, value=value)
+            if isinstance(value, str) and value.startswith("="):
+                cell.data_type = "s"
+            if i in wrap:
+                cell.alignment = top
+            if i in percent or isinstance(value, float):
+                cell.number_format = "0.0"
+            if is_last:
+                cell.font = bold
+            cells.append(cell)
+        ws.append(cells)
+    if n:
+        last_col = get_column_letter(len(columns))
+        ws.auto_filter.ref = f"A{header_row}:{last_col}{header_row + n - (1 if bold_last_row else 0)}"
+    ws.print_title_rows = f"{header_row}:{header_row}"
+
+
+def _excel_value(value: Any) -> Any:
+    if is_missing(value):
+        return None
+    if isinstance(value, bool):
+        return value
+    if _is_int_like(value):
+        return int(value)
+    if _is_float_like(value):
+        return float(value)
+    if isinstance(value, str):
+        return clean_text(value)[:32767]
+    return value
+
+
+# -- one table as a file ------------------------------------------------------------------------
+def table_format(path: Path | None, fmt: str | None) -> str:
+    """The format to write: ``fmt`` if given, else the file's suffix; an error when unknown."""
+    if fmt:
+        if fmt not in TABLE_FORMATS:
+            raise InputError(f"unknown table format '{fmt}' (use {', '.join(TABLE_FORMATS)})")
+        return fmt
+    suffix = path.suffix.casefold().lstrip(".") if path is not None else ""
+    if suffix not in TABLE_FORMATS:
+        raise InputError(
+            f"cannot tell the format from '{path}'; give --format {'|'.join(TABLE_FORMATS)}", path=path
+        )
+    return suffix
+
+
+def frame_to_markdown(frame: pd.DataFrame, *, title: str | None = None, lang: str = "en") -> str:
+    """A GitHub-flavoured Markdown table (index already a column), numbers right-aligned."""
+    def cell(value: Any) -> str:
+        text = format_number(value, lang)
+        return " ".join(text.split()).replace("\\", "\\\\").replace("|", "\\|")
+
+    numeric = numeric_columns(frame)
+    lines = []
+    if title:
+        lines += [f"## {cell(title)}", ""]
+    lines.append("| " + " | ".join(cell(c) for c in frame.columns) + " |")
+    lines.append("|" + "|".join("---:" if n else ":---" for n in numeric) + "|")
+    for record in frame.itertuples(index=False):
+        lines.append("| " + " | ".join(cell(v) for v in record) + " |")
+    return "\n".join(lines) + "\n"
+
+
+def frame_to_json(frame: pd.DataFrame) -> str:
+    """The frame (index already a column) as a JSON list of objects."""
+    records = [
+        {str(k): (None if is_missing(v) else _excel_value(v)) for k, v in zip(frame.columns, rec, strict=True)}
+        for rec in frame.itertuples(index=False)
+    ]
+    return json.dumps(records, ensure_ascii=False, indent=2, default=str) + "\n"
+
+
+def write_table(
+    frame: pd.DataFrame,
+    path: Path,
+    fmt: str | None = None,
+    *,
+    title: str | None = None,
+    index: bool = True,
+    lang: str = "en",
+    bold_last_row: bool = False,
+    wrap_columns: Collection[str] = (),
+) -> Path:
+    """Write one table to ``path`` as csv, xlsx, md, json or docx (``fmt`` or the file suffix).
+
+    The file is written next to its final name first and then moved into place, so a failure never
+    leaves half a file (and an open file in Word gives a clear error).
+    """
+    fmt = table_format(path, fmt)
+    data = frame.reset_index() if index else frame
+    path = Path(path)
+    if not path.parent.is_dir():
+        raise InputError("the folder to write into does not exist", path=path.parent)
+    tmp = path.with_name(f".{path.name}.tmp")
+    try:
+        if fmt == "csv":
+            import csv
+
+            with tmp.open("w", encoding="utf-8-sig", newline="") as handle:
+                writer = csv.writer(handle)
+                writer.writerow([str(c) for c in data.columns])
+                for record in data.itertuples(index=False):
+                    writer.writerow(["" if is_missing(v) else _excel_value(v) for v in record])
+        elif fmt == "md":
+            tmp.write_text(frame_to_markdown(data, title=title, lang=lang), encoding="utf-8")
+        elif fmt == "json":
+            tmp.write_text(frame_to_json(data), encoding="utf-8")
+        elif fmt == "xlsx":
+            from openpyxl import Workbook
+
+            wb = Workbook(write_only=True)
+            ws = wb.create_sheet(xlsx_sheet_name(title or "Tabell", ()))
+            write_frame_sheet(ws, data, title=title, bold_last_row=bold_last_row,
+                              wrap_columns=wrap_columns)
+            wb.save(tmp)
+        else:
+            doc = setup_document(lang)
+            if title:
+                doc.add_heading(clean_text(title), level=1)
+            header, rows, numeric = frame_to_docx_rows(data, lang)
+            wide = [3.0 if c in wrap_columns else 1.0 for c in data.columns]
+            add_docx_table(doc, header, rows, numeric=numeric, widths=wide,
+                           text_width=text_width_twips(doc),
+                           bold_rows={len(rows) - 1} if bold_last_row and rows else (),
+                           last_row_total=bold_last_row, cant_split=not wrap_columns)
+            doc.save(str(tmp))
+        replace_file(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
+    return path
+
+
+def replace_file(tmp: Path, path: Path) -> None:
+    """Move a finished file into place; a locked target (open in Word/Excel) is a clear error."""
+    import os
+
+    try:
+        os.replace(tmp, path)
+    except PermissionError:
+        raise InputError("cannot write the file (is it open in Word or Excel?)", path=path) from None
+    except OSError as exc:
+        raise InputError(f"cannot write the file: {exc.strerror or exc}", path=path) from None
+

@@ -1,0 +1,486 @@
+"""The Norwegian pipeline: tokens, lemma candidates, compounds, fuzzy look-ups and negation.
+
+One :class:`Pipeline` per process (:func:`get_pipeline`), built once. Tokens come from spaCy's
+rule-based ``blank("nb")`` tokenizer; sentences from :func:`qualcode.text.sentence_spans`, so the
+auto-coder, quote trimming and reports agree on what a sentence is.
+
+**Lemma candidates.** A word does not get one lemma but a *set* of candidates: the word itself, its
+lemmas in the Norsk Ordbank tables shipped in ``spacy-lookups-data`` (``nb_lemma_exc``: Norsk
+Ordbank bokmål 2005, Språkbanken / Nasjonalbiblioteket, CC-BY 4.0) and its lemmas in simplemma's
+bokmål (``nb``) and nynorsk (``nn``) dictionaries. A codebook term matches a word when their
+candidate sets intersect, so ``stolte`` (from *stole* or *stolt*) matches the term ``stole``.
+Results are cached per word type, so the hot loop of the auto-coder is dictionary look-ups.
+
+**The lexicon cache.** Parsing the Ordbank JSON takes seconds and simplemma's dictionaries are
+lzma-compressed, so the merged lexicon is written once to an SQLite file in the user's cache
+folder (``$XDG_CACHE_HOME/qualcode`` or ``~/.cache/qualcode``, falling back to the temp folder)
+keyed by the package versions and file sizes. Words are looked up in batches
+(:meth:`Pipeline.prepare`), so opening the pipeline costs no lexicon load at all.
+
+**Compounds.** A word is split into lexicon words (at most three parts, each at least three
+letters, linking ``-s-``/``-e-`` allowed, prefixes ``mis-`` and ``u-``, and at hyphens), preferring
+the fewest and then the longest leading parts, so ``avdelingsleder`` is *avdeling + leder*, never
+*av + deling + …*.
+
+**Fuzzy matching** (:func:`fuzzy_candidates`): only for words that are not in the lexicon, so a
+real word never matches a neighbour; doubled letters are collapsed first, so the common slip
+``tilitt`` for ``tillit`` is zero edits.
+
+**Negation** (:func:`find_negator`): a negator (``ikke``, ``ikkje``, ``itj``, ``aldri``, ``ingen``,
+``uten`` …) at most a few words before a match, within the same clause.
+"""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import json
+import os
+import re
+import sqlite3
+import tempfile
+import threading
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+from qualcode.errors import InputError
+from qualcode.text import sentence_spans
+
+#: Bumped whenever the cache file's layout or content rules change.
+LEXICON_FORMAT = 2
+
+NEGATORS = frozenset(
+    "ikke ikkje itj ikkj ente inte aldri aldrig ingen inga intet ingenting ingenteng inkje "
+    "uten utan verken hverken korkje".split()
+)
+#: Words after a negator that undo it: "ikke bare" (not only), "ikke minst", "ikke sant" (tag).
+_NEGATION_CANCELLERS = frozenset("bare berre minst sant sannt helt".split())
+#: Words that open a new clause: negation does not reach across them.
+CLAUSE_BREAKERS = frozenset(
+    "men mens fordi og eller så siden sidan når viss hvis dersom selv sjøl sjølv enn".split()
+)
+NEGATION_WINDOW = 5
+
+#: Spoken fillers a phrase may have inside it ("stole liksom på hverandre").
+FILLERS = frozenset(
+    "altså liksom sånn jo da vel eh ehm øh hm mm nå no egentlig egentleg kanskje litt "
+    "gjerne faktisk på en måte".split()
+)
+PREFIXES = ("mis", "u")
+LINKERS = ("s", "e")
+MIN_PART = 3
+MAX_PARTS = 3
+
+_WORDLIKE = re.compile(r"\w", re.UNICODE)
+_DOUBLED = re.compile(r"(.)\1+")
+
+
+@dataclass(frozen=True, slots=True)
+class Token:
+    """One token: its text as written, lower-cased form and character offsets."""
+
+    text: str
+    lower: str
+    start: int
+    end: int
+
+    @property
+    def is_word(self) -> bool:
+        """True for tokens with a letter or digit (not punctuation or marks)."""
+        return bool(_WORDLIKE.search(self.text))
+
+
+def collapse_doubles(word: str) -> str:
+    """``word`` with runs of one repeated letter collapsed: ``tilitt`` and ``tillit`` → ``tilit``."""
+    return _DOUBLED.sub(r"\1", word)
+
+
+# -- the lexicon cache -----------------------------------------------------------------------
+def cache_dir() -> Path:
+    """Where qualcode keeps its caches (created if needed; a temp folder if not writable)."""
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    for folder in (Path(base) / "qualcode", Path(tempfile.gettempdir()) / "qualcode-cache"):
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+            probe = folder / f".probe-{os.getpid()}"
+            probe.write_bytes(b"")
+            probe.unlink()
+            return folder
+        except OSError:
+            continue
+    raise InputError("no writable cache folder for the Norwegian lexicon", path=base)
+
+
+def _ordbank_file() -> Path:
+    import spacy_lookups_data
+
+    return Path(spacy_lookups_data.__file__).parent / "data" / "nb_lemma_exc.json.gz"
+
+
+def _lexicon_key() -> str:
+    source = _ordbank_file()
+    stat = source.stat()
+    parts = [
+        str(LEXICON_FORMAT),
+        metadata.version("spacy-lookups-data"),
+        metadata.version("simplemma"),
+        str(stat.st_size),
+        str(int(stat.st_mtime)),
+    ]
+    return hashlib.sha256("|".join(parts).encode()).hexdigest()[:16]
+
+
+def lexicon_path() -> Path:
+    """The lexicon cache file for the installed data versions (built on first use)."""
+    return cache_dir() / f"lexicon-nb-{_lexicon_key()}.sqlite"
+
+
+def build_lexicon(path: Path) -> None:
+    """Write the merged Ordbank + simplemma lexicon to ``path`` (atomically)."""
+    from simplemma.strategies.dictionaries import DefaultDictionaryFactory
+
+    merged: dict[str, list[set[str]]] = {}
+
+    def entry(form: str) -> list[set[str]]:
+        found = merged.get(form)
+        if found is None:
+            found = merged[form] = [set(), set(), set()]
+        return found
+
+    with gzip.open(_ordbank_file(), "rt", encoding="utf-8") as handle:
+        tables = json.load(handle)
+    for table in tables.values():
+        for form, lemmas in table.items():
+            entry(form.lower())[0].update(lemma.lower() for lemma in lemmas)
+    factory = DefaultDictionaryFactory()
+    for slot, lang in ((1, "nb"), (2, "nn")):
+        for form, lemma in factory.get_dictionary(lang).items():
+            entry(form.lower())[slot].add(lemma.lower())
+    tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")
+    tmp.unlink(missing_ok=True)
+    conn = sqlite3.connect(tmp)
+    try:
+        conn.execute("PRAGMA journal_mode = OFF")
+        conn.execute("PRAGMA synchronous = OFF")
+        conn.execute(
+            "CREATE TABLE lex (form TEXT PRIMARY KEY, ob TEXT, nb TEXT, nn TEXT) WITHOUT ROWID"
+        )
+        conn.executemany(
+            "INSERT INTO lex VALUES (?, ?, ?, ?)",
+            (
+                (form, "|".join(sorted(ob)), "|".join(sorted(nb)), "|".join(sorted(nn)))
+                for form, (ob, nb, nn) in sorted(merged.items())
+            ),
+        )
+        conn.commit()
+    finally:
+        conn.close()
+    os.replace(tmp, path)
+
+
+class Lexicon:
+    """Read-only view of the lexicon cache: form → lemma candidates, with a per-process memo."""
+
+    def __init__(self, path: Path | None = None):
+        self.path = path or lexicon_path()
+        if not self.path.is_file():
+            build_lexicon(self.path)
+        # check_same_thread=False: the memo is guarded by a lock, look-ups are read-only.
+        self._conn = sqlite3.connect(f"file:{self.path}?mode=ro", uri=True, check_same_thread=False)
+        # form → (lemma candidates, listed in Norsk Ordbank), or None for an unknown form.
+        self._memo: dict[str, tuple[frozenset[str], bool] | None] = {}
+        self._lock = threading.Lock()
+
+    def prefetch(self, forms: Iterable[str]) -> None:
+        """Look up many forms in one query (much faster than one by one)."""
+        missing = [f for f in set(forms) if f not in self._memo]
+        if not missing:
+            return
+        with self._lock:
+            found: dict[str, tuple[frozenset[str], bool]] = {}
+            for i in range(0, len(missing), 50_000):
+                chunk = json.dumps(missing[i : i + 50_000], ensure_ascii=False)
+                for form, ob, nb, nn in self._conn.execute(
+                    "SELECT form, ob, nb, nn FROM lex WHERE form IN (SELECT value FROM json_each(?))",
+                    (chunk,),
+                ):
+                    lemmas = frozenset(x for x in f"{ob}|{nb}|{nn}".split("|") if x)
+                    found[form] = (lemmas, bool(ob))
+            for form in missing:
+                self._memo[form] = found.get(form)
+
+    def _entry(self, form: str) -> tuple[frozenset[str], bool] | None:
+        try:
+            return self._memo[form]
+        except KeyError:
+            self.prefetch([form])
+            return self._memo[form]
+
+    def get(self, form: str) -> frozenset[str] | None:
+        """The lemmas of ``form`` (lower case) if it is a known word form, else None."""
+        found = self._entry(form)
+        return None if found is None else found[0]
+
+    def in_ordbank(self, form: str) -> bool:
+        """True if Norsk Ordbank lists ``form``: the stricter check used for compound parts.
+
+        simplemma's dictionaries also hold rare and odd short forms (``ili``, ``kring``) that
+        would split ordinary words into nonsense.
+        """
+        found = self._entry(form)
+        return found is not None and found[1]
+
+    def __contains__(self, form: str) -> bool:
+        return self._entry(form) is not None
+
+
+# -- the pipeline ----------------------------------------------------------------------------
+@dataclass(frozen=True, slots=True)
+class WordInfo:
+    """Everything the matcher needs to know about one word type (lower case)."""
+
+    word: str
+    lemmas: frozenset[str]
+    known: bool
+    parts: tuple[str, ...]  # compound parts as written (empty: not a compound)
+    part_lemmas: tuple[frozenset[str], ...]
+
+
+class Pipeline:
+    """The tokenizer and the per-type analyses. Build it with :func:`get_pipeline`."""
+
+    def __init__(self, spacy_model: str | None = None, lexicon: Lexicon | None = None):
+        import spacy
+
+        self.spacy_model = spacy_model
+        if spacy_model:
+            try:
+                self.nlp = spacy.load(spacy_model)
+            except (OSError, ImportError, ValueError):
+                raise InputError(
+                    f"spaCy model '{spacy_model}' is not installed (qualcode never downloads "
+                    "models; install it yourself or leave out --spacy-model)"
+                ) from None
+        else:
+            self.nlp = spacy.blank("nb")
+        self.tokenizer = self.nlp.tokenizer
+        self.lexicon = lexicon or Lexicon()
+        self._info: dict[str, WordInfo] = {}
+
+    # -- tokens and sentences ----------------------------------------------------------------
+    def tokenize(self, text: str) -> list[Token]:
+        """The tokens of ``text`` with character offsets."""
+        return [Token(t.text, t.lower_, t.idx, t.idx + len(t.text)) for t in self.tokenizer(text)]
+
+    def sentences(self, text: str) -> list[tuple[int, int]]:
+        """Sentence spans, the same as :func:`qualcode.text.sentence_spans`."""
+        return sentence_spans(text)
+
+    def model_lemmas(self, text: str) -> list[tuple[int, int, str]]:
+        """``(start, end, lemma)`` per token from the trained ``--spacy-model`` (empty without one)."""
+        if not self.spacy_model:
+            return []
+        return [(t.idx, t.idx + len(t.text), t.lemma_.lower()) for t in self.nlp(text)]
+
+    # -- word types --------------------------------------------------------------------------
+    def prepare(self, words: Iterable[str]) -> None:
+        """Analyse many word types at once (batched lexicon look-ups); later calls are memo hits."""
+        new = {w.lower() for w in words} - self._info.keys()
+        if not new:
+            return
+        keys: set[str] = set()
+        for word in new:
+            keys.add(word)
+            keys.update(_split_keys(word))
+        self.lexicon.prefetch(keys)
+        for word in new:
+            self._info[word] = self._analyse(word)
+
+    def info(self, word: str) -> WordInfo:
+        """The cached analysis of one word type."""
+        word = word.lower()
+        found = self._info.get(word)
+        if found is None:
+            self.prepare([word])
+            found = self._info[word]
+        return found
+
+    def lemmas(self, word: str) -> frozenset[str]:
+        """Lemma candidates of ``word``: itself, Ordbank's and simplemma's (nb, nn) lemmas."""
+        return self.info(word).lemmas
+
+    def in_lexicon(self, word: str) -> bool:
+        """True if ``word`` is a known Norwegian word form (bokmål or nynorsk)."""
+        return self.info(word).known
+
+    def compound_parts(self, word: str) -> tuple[str, ...]:
+        """The best split of ``word`` into lexicon words (empty if it is no compound)."""
+        return self.info(word).parts
+
+    def _analyse(self, word: str) -> WordInfo:
+        found = self.lexicon.get(word)
+        lemmas = {word}
+        if found:
+            lemmas.update(found)
+        split = _best_split(word, self.lexicon)
+        parts = tuple(written for written, _ in split)
+        part_lemmas = tuple(self._part_lemmas(base) for _, base in split)
+        if parts and found is None:
+            # An unknown compound: its lemma is the leading parts plus the head's lemma
+            # (klyngeledelsen → klyngeledelse), so a term written as the whole compound matches.
+            head_start = len(word) - len(parts[-1])
+            lead = word[:head_start]
+            lemmas.update(lead + lemma for lemma in part_lemmas[-1] if "-" not in lemma)
+        return WordInfo(word, frozenset(lemmas), found is not None, parts, part_lemmas)
+
+    def _part_lemmas(self, part: str) -> frozenset[str]:
+        found = self.lexicon.get(part)
+        return frozenset({part} | set(found or ()))
+
+
+def _split_keys(word: str) -> set[str]:
+    """Every substring a split of ``word`` might look up (for one batched query)."""
+    keys: set[str] = set()
+    if "-" in word:
+        for piece in word.split("-"):
+            if piece:
+                keys.add(piece)
+                keys.update(_split_keys(piece))
+        return keys
+    n = len(word)
+    for prefix in PREFIXES:
+        if word.startswith(prefix):
+            keys.add(word[len(prefix) :])
+    # Leading and trailing pieces only; the middle pieces of three-part splits are looked up
+    # on demand, for the few words whose leading piece is a word.
+    for i in range(MIN_PART, n - MIN_PART + 1):
+        keys.add(word[:i])
+        keys.add(word[i:])
+    return keys
+
+
+def _best_split(word: str, lexicon: Lexicon) -> tuple[tuple[str, str], ...]:
+    """The preferred split of ``word`` as ``(written, base)`` parts, or ``()``.
+
+    ``written`` includes a linking letter (``tillits``); ``base`` is the lexicon word (``tillit``).
+    """
+    if "-" in word:
+        pieces = [p for p in word.split("-") if p]
+        if len(pieces) < 2:
+            return ()
+        parts: list[tuple[str, str]] = []
+        for piece in pieces:
+            sub = _best_split(piece, lexicon)
+            parts.extend(sub if sub else ((piece, piece),))
+        return tuple(parts)
+    for prefix in PREFIXES:
+        rest = word[len(prefix) :]
+        if word.startswith(prefix) and len(rest) >= MIN_PART and lexicon.in_ordbank(rest):
+            return ((prefix, prefix), (rest, rest))
+    splits = _splits(word, lexicon, MAX_PARTS)
+    if not splits:
+        return ()
+    # Fewest parts first, then the longest leading part ("avdeling+s+leder", not "av+…").
+    return min(splits, key=lambda s: (len(s), [-len(p[0]) for p in s]))
+
+
+def _splits(word: str, lexicon: Lexicon, max_parts: int) -> list[tuple[tuple[str, str], ...]]:
+    results: list[tuple[tuple[str, str], ...]] = []
+    n = len(word)
+    for i in range(n - MIN_PART, MIN_PART - 1, -1):
+        left = word[:i]
+        if not lexicon.in_ordbank(left):
+            continue
+        for linker in ("", *LINKERS):
+            if linker and not word.startswith(linker, i):
+                continue
+            rest = word[i + len(linker) :]
+            if len(rest) < MIN_PART:
+                continue
+            if lexicon.in_ordbank(rest):
+                results.append(((left + linker, left), (rest, rest)))
+            elif max_parts > 2:
+                for tail in _splits(rest, lexicon, max_parts - 1):
+                    results.append(((left + linker, left), *tail))
+    return results
+
+
+# -- fuzzy matching --------------------------------------------------------------------------
+def max_edits(term: str) -> int:
+    """Edits allowed for a fuzzy match of ``term``: 0 below 5 letters, 1 below 10, else 2."""
+    n = len(term)
+    return 0 if n < 5 else 1 if n < 10 else 2
+
+
+def fuzzy_candidates(word: str, targets: Sequence[str]) -> list[tuple[str, int]]:
+    """``(target, edits)`` for each target within its allowed edits of ``word``.
+
+    Edits are optimal-string-alignment distance (a swapped pair of letters is one edit) between
+    the forms with doubled letters collapsed, so a misplaced double letter costs nothing.
+    ``targets`` should be collapsed already (see :func:`collapse_doubles`).
+    """
+    from rapidfuzz.distance import OSA
+    from rapidfuzz.process import extract
+
+    probe = collapse_doubles(word)
+    limit = max_edits(word)
+    if limit == 0:
+        return []
+    hits = extract(probe, targets, scorer=OSA.distance, score_cutoff=2, limit=None)
+    return [(target, int(dist)) for target, dist, _ in hits if dist <= max_edits(target)]
+
+
+# -- negation --------------------------------------------------------------------------------
+def find_negator(words: Sequence[str], index: int, window: int = NEGATION_WINDOW) -> str | None:
+    """The negator shortly before ``words[index]`` in the same clause, or None.
+
+    ``words`` are lower-case tokens (punctuation included); a punctuation mark or a clause-opening
+    conjunction stops the search.
+    """
+    for k in range(index - 1, max(-1, index - window - 1), -1):
+        word = words[k]
+        if word in NEGATORS:
+            after = words[k + 1] if k + 1 < len(words) else ""
+            if after in _NEGATION_CANCELLERS:
+                continue
+            return word
+        if word in CLAUSE_BREAKERS or not _WORDLIKE.search(word) and word not in ("-", "…"):
+            return None
+    return None
+
+
+# -- the process-wide pipeline ---------------------------------------------------------------
+_PIPELINES: dict[str | None, Pipeline] = {}
+_PIPELINE_LOCK = threading.Lock()
+
+
+def get_pipeline(spacy_model: str | None = None) -> Pipeline:
+    """The process's pipeline (built on first call; one per ``spacy_model``)."""
+    with _PIPELINE_LOCK:
+        found = _PIPELINES.get(spacy_model)
+        if found is None:
+            found = _PIPELINES[spacy_model] = Pipeline(spacy_model)
+        return found
+
+
+def lemmas(word: str) -> frozenset[str]:
+    """Lemma candidates of one word (for keyness and term look-ups by other modules)."""
+    return get_pipeline().lemmas(word)
+
+
+def tokenize(text: str) -> list[Token]:
+    """Tokens of ``text`` with character offsets, from the process's pipeline."""
+    return get_pipeline().tokenize(text)
+
+
+def describe() -> dict[str, Any]:
+    """Where the lexicon data come from (for reports and ``--version`` style output)."""
+    return {
+        "tokenizer": "spaCy blank('nb')",
+        "lexicon": "Norsk Ordbank bokmål 2005 (Språkbanken, CC-BY 4.0) via spacy-lookups-data; "
+        "simplemma nb/nn dictionaries",
+        "cache": str(lexicon_path()),
+    }

@@ -1,0 +1,267 @@
+"""Pseudonymisation of everything a report exports: ``pseudonyms.csv`` in the project folder.
+
+The file has two columns, ``original,replacement`` (e.g. ``Fjordal Aluminium,[bedriften]``).
+Replacement rules, chosen so that a name never slips through in a thesis appendix:
+
+- whole words only and case-insensitive (``Ola`` replaces ``ola`` and ``OLA`` but not ``Olav``);
+  Norwegian letters (æ, ø, å) and digits are word characters, so ``Ås`` does not match inside ``Åsen``;
+- the longest original wins where two overlap (``Fjordal Aluminium`` before ``Fjordal``);
+- white space inside an original matches any run of white space (a name broken over a line);
+- a genitive ``s`` (``Fjordal Aluminiums``) or ``'s``/``'`` is kept after the replacement
+  (``[bedriften]s``), so the sentence still reads, and the name itself is gone;
+- a hyphenated compound keeps its other part: ``Fjordal-ansatte`` becomes ``[bedriften]-ansatte``.
+
+:func:`check` reads exported files back (docx, xlsx, csv, md, txt) and lists every original that is
+still there: the last check before a file leaves the student's machine.
+"""
+
+from __future__ import annotations
+
+import re
+import zipfile
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+from xml.etree import ElementTree
+
+from qualcode.errors import InputError
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from qualcode.store import Store
+
+PSEUDONYMS_FILE = "pseudonyms.csv"
+CHECKABLE_SUFFIXES = (".docx", ".xlsx", ".csv", ".md", ".txt")
+
+# The genitive endings kept after a replacement: Norwegian "s", and "'s"/"'" after a final s.
+_GENITIVE = r"(?P<gen>s|['’]s?)?"
+_W_NS = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
+
+
+@dataclass(frozen=True)
+class Pseudonym:
+    """One row of the pseudonym list."""
+
+    original: str
+    replacement: str
+    line: int = 0
+
+
+@dataclass(frozen=True)
+class Finding:
+    """An original name found in an exported file."""
+
+    file: str
+    location: str  # e.g. "line 12", "paragraph 40", "Sitater!C17"
+    original: str
+    context: str
+
+
+class Pseudonyms:
+    """A compiled pseudonym list: apply it to text, tables and chart labels."""
+
+    def __init__(self, entries: Sequence[Pseudonym] = ()):
+        self.entries = sorted(entries, key=lambda e: (-len(e.original), e.original.casefold()))
+        self._by_key = {_key(e.original): e for e in self.entries}
+        self._pattern = _compile([e.original for e in self.entries]) if self.entries else None
+
+    def __bool__(self) -> bool:
+        return bool(self.entries)
+
+    def __len__(self) -> int:
+        return len(self.entries)
+
+    def spans(self, text: str) -> list[tuple[int, int]]:
+        """Where originals occur in ``text`` (character spans, genitive ending included)."""
+        if self._pattern is None or not text:
+            return []
+        return [m.span() for m in self._pattern.finditer(text)]
+
+    def find(self, text: str) -> list[tuple[str, int, int]]:
+        """Originals found in ``text`` as (original as listed, start, end)."""
+        if self._pattern is None or not text:
+            return []
+        return [
+            (self._by_key[_key(m.group("name"))].original, m.start(), m.end())
+            for m in self._pattern.finditer(text)
+        ]
+
+    def apply(self, text: Any) -> Any:
+        """``text`` with every original replaced; anything that is not a string is returned as is."""
+        if self._pattern is None or not isinstance(text, str) or not text:
+            return text
+
+        def replace(match: re.Match[str]) -> str:
+            entry = self._by_key[_key(match.group("name"))]
+            return entry.replacement + (match.group("gen") or "")
+
+        return self._pattern.sub(replace, text)
+
+    def apply_frame(self, frame: pd.DataFrame) -> pd.DataFrame:
+        """A copy of ``frame`` with every string cell, column name and index label replaced."""
+        if self._pattern is None:
+            return frame
+        out = frame.copy()
+        for column in out.columns:
+            if out[column].dtype == object:
+                out[column] = out[column].map(self.apply)
+        out.columns = out.columns.map(lambda c: self.apply(c) if isinstance(c, str) else c)
+        out.index = out.index.map(lambda c: self.apply(c) if isinstance(c, str) else c)
+        if out.index.name:
+            out.index.name = self.apply(out.index.name)
+        return out
+
+
+def _key(name: str) -> str:
+    return " ".join(name.split()).casefold()
+
+
+def _compile(originals: Sequence[str]) -> re.Pattern[str]:
+    # Longest first: the regex alternation takes the first alternative that matches.
+    alternatives = [
+        r"\s+".join(re.escape(word) for word in original.split())
+        for original in sorted(originals, key=len, reverse=True)
+    ]
+    # \w is Unicode-aware, so æøå count as letters and the boundaries hold for Norwegian words.
+    return re.compile(
+        r"(?<!\w)(?P<name>" + "|".join(alternatives) + r")" + _GENITIVE + r"(?!\w)",
+        re.IGNORECASE,
+    )
+
+
+def load(path: Path) -> Pseudonyms:
+    """Read and check a pseudonym list (``original,replacement``); a missing file is an error."""
+    from qualcode.csvio import read_csv
+
+    if not path.is_file():
+        raise InputError("no such file", path=path)
+    table = read_csv(path, required=["original", "replacement"])
+    entries: list[Pseudonym] = []
+    seen: dict[str, Pseudonym] = {}
+    for row in table.rows:
+        original = " ".join(row.values["original"].split())
+        replacement = row.values["replacement"].strip()
+        if not original:
+            raise InputError("empty 'original'", path=path, line=row.line)
+        if not replacement:
+            raise InputError(
+                f"no replacement for '{original}' (use a placeholder such as [navn] or [bedriften])",
+                path=path,
+                line=row.line,
+            )
+        if not re.search(r"\w", original):
+            raise InputError(f"'{original}' holds no letters or digits", path=path, line=row.line)
+        earlier = seen.get(_key(original))
+        if earlier is not None:
+            if earlier.replacement != replacement:
+                raise InputError(
+                    f"'{original}' is listed twice with different replacements "
+                    f"(line {earlier.line}: '{earlier.replacement}')",
+                    path=path,
+                    line=row.line,
+                )
+            continue
+        entry = Pseudonym(original, replacement, row.line)
+        seen[_key(original)] = entry
+        entries.append(entry)
+    result = Pseudonyms(entries)
+    # A replacement that contains an original would never pass `pseudonyms check`.
+    for entry in entries:
+        found = result.find(entry.replacement)
+        if found:
+            raise InputError(
+                f"the replacement '{entry.replacement}' contains the original '{found[0][0]}'",
+                path=path,
+                line=entry.line,
+            )
+    return result
+
+
+def project_pseudonyms(store: Store) -> Pseudonyms:
+    """The project's ``pseudonyms.csv``, or an empty list when the project has none."""
+    path = Path(store.folder) / PSEUDONYMS_FILE
+    return load(path) if path.is_file() else Pseudonyms()
+
+
+# -- checking exported files -------------------------------------------------------------------
+def check(files: Iterable[Path], pseudonyms: Pseudonyms) -> list[Finding]:
+    """Every original name still present in the given exported files, in file order."""
+    findings: list[Finding] = []
+    for path in files:
+        path = Path(path)
+        if not path.is_file():
+            raise InputError("no such file", path=path)
+        suffix = path.suffix.casefold()
+        if suffix not in CHECKABLE_SUFFIXES:
+            raise InputError(
+                f"cannot check '{suffix or path.name}' files (use {', '.join(CHECKABLE_SUFFIXES)})",
+                path=path,
+            )
+        reader = {".docx": _docx_texts, ".xlsx": _xlsx_texts}.get(suffix, _plain_texts)
+        for location, text in reader(path):
+            for original, start, end in pseudonyms.find(text):
+                context = " ".join(text[max(0, start - 30) : end + 30].split())
+                findings.append(Finding(str(path), location, original, context))
+    return findings
+
+
+def _plain_texts(path: Path) -> Iterable[tuple[str, str]]:
+    data = path.read_bytes()
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        text = data.decode("cp1252", errors="replace")
+    for number, line in enumerate(text.splitlines(), start=1):
+        yield f"line {number}", line
+
+
+def _docx_texts(path: Path) -> Iterable[tuple[str, str]]:
+    """Paragraph texts of the body, headers, footers, notes, comments and document properties.
+
+    Word splits a paragraph into runs at arbitrary places, so the runs are joined before searching.
+    """
+    try:
+        archive = zipfile.ZipFile(path)
+    except (zipfile.BadZipFile, OSError) as exc:
+        raise InputError(f"not a Word file: {exc}", path=path) from None
+    with archive:
+        names = [
+            n for n in archive.namelist()
+            if (n.startswith("word/") and n.endswith(".xml") and "/_rels/" not in n)
+            or n.startswith("docProps/")
+        ]
+        for name in sorted(names):
+            try:
+                root = ElementTree.fromstring(archive.read(name))
+            except ElementTree.ParseError as exc:
+                raise InputError(f"damaged part {name}: {exc}", path=path) from None
+            part = name.rsplit("/", 1)[-1].removesuffix(".xml")
+            if name.startswith("docProps/"):
+                for element in root.iter():
+                    if element.text and element.text.strip():
+                        yield f"{part} properties", element.text
+                continue
+            for number, paragraph in enumerate(root.iter(f"{_W_NS}p"), start=1):
+                text = "".join(t.text or "" for t in paragraph.iter(f"{_W_NS}t"))
+                if text:
+                    yield f"{part} paragraph {number}", text
+
+
+def _xlsx_texts(path: Path) -> Iterable[tuple[str, str]]:
+    from openpyxl import load_workbook
+
+    try:
+        workbook = load_workbook(path, read_only=True, data_only=True)
+    except Exception as exc:  # openpyxl raises many kinds for a damaged file
+        raise InputError(f"not an Excel file: {exc}", path=path) from None
+    try:
+        for sheet in workbook.worksheets:
+            yield f"sheet name {sheet.title}", sheet.title
+            for row in sheet.iter_rows():
+                for cell in row:
+                    if isinstance(cell.value, str) and cell.value:
+                        yield f"{sheet.title}!{cell.coordinate}", cell.value
+    finally:
+        workbook.close()

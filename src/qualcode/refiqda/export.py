@@ -1,0 +1,619 @@
+"""Writing REFI-QDA files: a project (``.qdpx``) and a codebook (``.qdc``).
+
+A ``.qdpx`` is a zip holding ``project.qde`` (XML in the namespace ``urn:QDA-XML:project:1.0``) and
+a ``sources/`` folder with one UTF-8 plain-text file per transcript. Each coded turn becomes a
+``PlainTextSelection`` whose ``startPosition``/``endPosition`` are the turn's offsets into that file,
+counted in Unicode code points with the end exclusive — exactly our ``char_start``/``char_end``,
+because the file holds the transcript's stored text unchanged. Element order follows the
+``xsd:sequence`` of every type in the standard's ``Project.xsd`` and ``Codebook.xsd`` (1.0).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import zipfile
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from xml.etree import ElementTree as ET
+
+from qualcode import __version__
+from qualcode.errors import InputError, ProjectError
+from qualcode.refiqda.guids import GuidMaker, project_namespace
+from qualcode.store import Store, now_iso
+
+PROJECT_NS = "urn:QDA-XML:project:1.0"
+CODEBOOK_NS = "urn:QDA-XML:codebook:1.0"
+ORIGIN = f"qualcode {__version__}"
+PROJECT_FILE = "project.qde"
+SOURCES_DIR = "sources"
+INTERNAL = "internal://"
+#: The name of the Set that lists codes no longer in the current codebook (``active = 0``); the
+#: importer recognises it and marks those codes inactive again.
+INACTIVE_SET_NAME = "qualcode: inactive codes"
+
+_RGB = re.compile(r"^#(?:[0-9A-Fa-f]{6}|[0-9A-Fa-f]{3})$")
+# Characters XML 1.0 cannot carry at all, even escaped.
+_XML_INVALID = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+_INTEGER = re.compile(r"^[+-]?\d{1,18}$")
+_DECIMAL = re.compile(r"^[+-]?(?:\d+\.\d*|\.\d+)$")
+_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+_SELECTION_NAME_LENGTH = 60
+
+
+@dataclass
+class ExportResult:
+    """What an export wrote."""
+
+    path: Path
+    users: list[str] = field(default_factory=list)
+    codes: int = 0
+    inactive_codes: int = 0
+    sources: int = 0
+    cases: int = 0
+    variables: int = 0
+    selections: int = 0
+    codings: int = 0
+    notes: int = 0
+    warnings: list[str] = field(default_factory=list)
+
+
+@dataclass
+class _Code:
+    id: int
+    path: str
+    parent_id: int | None
+    name: str
+    description: str
+    color: str | None
+    active: bool
+    children: list[_Code] = field(default_factory=list)
+
+
+def _clean(text: str | None) -> str:
+    """Text an XML 1.0 document can hold (control characters other than tab/newline removed)."""
+    return _XML_INVALID.sub("", text or "")
+
+
+def _el(parent: ET.Element, name: str, ns: str, attrs: dict[str, Any] | None = None) -> ET.Element:
+    # Attribute order is kept as given; None values are left out (all such attributes are optional).
+    # Tags stay unqualified: the root's xmlns attribute puts them all in the namespace ``ns``
+    # (ElementTree's default_namespace option refuses unqualified attribute names).
+    clean = {k: _clean(str(v)) for k, v in (attrs or {}).items() if v is not None}
+    return ET.SubElement(parent, name, clean)
+
+
+def _text_el(parent: ET.Element, name: str, ns: str, text: str) -> ET.Element:
+    element = _el(parent, name, ns)
+    element.text = _clean(text)
+    return element
+
+
+def _root(name: str, ns: str, attrs: dict[str, str]) -> ET.Element:
+    return ET.Element(name, {"xmlns": ns, **{k: _clean(v) for k, v in attrs.items()}})
+
+
+def _serialise(root: ET.Element) -> bytes:
+    ET.indent(root, space="  ")
+    body = ET.tostring(root, encoding="unicode")
+    return ('<?xml version="1.0" encoding="utf-8"?>\n' + body + "\n").encode("utf-8")
+
+
+def _color(value: str | None) -> str | None:
+    return value if value and _RGB.match(value) else None
+
+
+def _load_codes(store: Store) -> list[_Code]:
+    """Every code as a tree (roots returned), children in codebook order."""
+    rows = store.conn.execute(
+        "SELECT id, path, parent_id, name, description, color, active FROM codes"
+        " ORDER BY sort_order, path"
+    ).fetchall()
+    codes = {r[0]: _Code(r[0], r[1], r[2], r[3], r[4] or "", r[5], bool(r[6])) for r in rows}
+    roots = []
+    for code in codes.values():
+        parent = codes.get(code.parent_id) if code.parent_id is not None else None
+        (parent.children if parent else roots).append(code)
+    return roots
+
+
+def _walk(codes: Iterable[_Code]) -> Iterable[_Code]:
+    for code in codes:
+        yield code
+        yield from _walk(code.children)
+
+
+def _prune(codes: list[_Code], keep: Callable[[_Code], bool]) -> list[_Code]:
+    """The tree with only codes that ``keep`` accepts or that have such a descendant."""
+    result = []
+    for code in codes:
+        children = _prune(code.children, keep)
+        if keep(code) or children:
+            result.append(
+                _Code(
+                    code.id,
+                    code.path,
+                    code.parent_id,
+                    code.name,
+                    code.description,
+                    code.color,
+                    code.active,
+                    children,
+                )
+            )
+    return result
+
+
+def _write_zip_atomically(path: Path, members: list[tuple[str, bytes]]) -> None:
+    """Write the zip next to ``path`` and move it into place, so a failure leaves no half file."""
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        with zipfile.ZipFile(tmp, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+            for name, data in members:
+                archive.writestr(name, data)
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+
+
+def _write_atomically(path: Path, data: bytes) -> None:
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        tmp.write_bytes(data)
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+
+
+def _check_target(path: Path, suffix: str) -> None:
+    if path.suffix.lower() != suffix:
+        raise InputError(f"the file name must end in {suffix}", path=path)
+    if not path.parent.is_dir():
+        raise InputError("the folder does not exist", path=path.parent)
+    if path.is_dir():
+        raise InputError("is a folder, not a file name", path=path)
+
+
+# -- codebook (.qdc) ---------------------------------------------------------------------------
+
+
+def _codebook_code(parent: ET.Element, code: _Code, guids: GuidMaker, ns: str) -> None:
+    element = _el(
+        parent,
+        "Code",
+        ns,
+        {
+            "guid": guids.code(code.path),
+            "name": code.name,
+            "isCodable": "true",
+            "color": _color(code.color),
+        },
+    )
+    if code.description:
+        _text_el(element, "Description", ns, code.description)
+    for child in code.children:
+        _codebook_code(element, child, guids, ns)
+
+
+def codebook_xml(store: Store, guids: GuidMaker) -> tuple[bytes, int]:
+    """The ``.qdc`` document for the project's current (active) codes, and how many it holds."""
+    tree = _prune(_load_codes(store), lambda c: c.active)
+    if not tree:
+        raise ProjectError(
+            "the project has no codes to export; install a codebook first", path=store.folder
+        )
+    root = _root("CodeBook", CODEBOOK_NS, {"origin": ORIGIN})
+    codes = _el(root, "Codes", CODEBOOK_NS)
+    for code in tree:
+        _codebook_code(codes, code, guids, CODEBOOK_NS)
+    return _serialise(root), sum(1 for _ in _walk(tree))
+
+
+def export_qdc(store: Store, path: Path, *, command: str = "export qdc") -> ExportResult:
+    """Write the project's current codebook as a REFI-QDA codebook file."""
+    path = Path(path)
+    _check_target(path, ".qdc")
+    guids = GuidMaker(project_namespace(store, command))
+    data, count = codebook_xml(store, guids)
+    _write_atomically(path, data)
+    return ExportResult(path=path, codes=count)
+
+
+# -- project (.qdpx) ---------------------------------------------------------------------------
+
+
+def _variable_type(values: list[str]) -> str:
+    if values and all(_INTEGER.match(v) for v in values):
+        return "Integer"
+    if values and all(_INTEGER.match(v) or _DECIMAL.match(v) for v in values):
+        return "Float"
+    if values and all(_DATE.match(v) for v in values):
+        return "Date"
+    return "Text"
+
+
+_VALUE_ELEMENT = {
+    "Integer": "IntegerValue",
+    "Float": "FloatValue",
+    "Date": "DateValue",
+    "Text": "TextValue",
+}
+
+
+@dataclass
+class _Note:
+    guid: str
+    name: str
+    text: str
+    coder: str | None
+    created: str | None
+
+
+class _ProjectWriter:
+    """Builds ``project.qde`` and the source files from the store."""
+
+    def __init__(self, store: Store, guids: GuidMaker, coders: Sequence[str] | None):
+        self.store = store
+        self.guids = guids
+        self.coders = list(coders) if coders is not None else None
+        self.result = ExportResult(path=Path())
+        self.notes: list[_Note] = []
+        self._note_keys: set[str] = set()
+        self.users: dict[str, str] = {}  # coder name -> guid
+
+    # helpers
+    def _new_note(
+        self, name: str, text: str, coder: str | None, created: str | None, *identity: object
+    ) -> str:
+        guid = self.guids.note(*identity)
+        n = 1
+        while guid in self._note_keys:  # same writer, same second, same place: keep both
+            n += 1
+            guid = self.guids.note(*identity, n)
+        self._note_keys.add(guid)
+        self.notes.append(_Note(guid, name, text, coder, created))
+        return guid
+
+    def _user(self, coder: str | None) -> str | None:
+        if coder is None:
+            return None
+        if coder not in self.users:
+            self.users[coder] = self.guids.user(coder)
+        return self.users[coder]
+
+    def _coder_ok(self, coder: str | None) -> bool:
+        return self.coders is None or coder is None or coder in self.coders
+
+    def build(self) -> tuple[bytes, list[tuple[str, bytes]]]:
+        store, ns = self.store, PROJECT_NS
+        conn = store.conn
+        known = [r[0] for r in conn.execute("SELECT name FROM coders ORDER BY id")]
+        if self.coders is not None:
+            unknown = [c for c in self.coders if c not in known]
+            if unknown:
+                raise InputError(
+                    f"no coder layer {', '.join(repr(c) for c in unknown)} in the project "
+                    f"(layers: {', '.join(known) or 'none'})"
+                )
+        for name in self.coders if self.coders is not None else known:
+            self._user(name)
+
+        # Codes and their memos.
+        tree = _load_codes(store)
+        all_codes = list(_walk(tree))
+        code_by_id = {c.id: c for c in all_codes}
+        code_notes: dict[int, list[str]] = {}
+        for _mid, code_id, coder, text, created in conn.execute(
+            "SELECT id, code_id, coder, text, created_at FROM memos WHERE code_id IS NOT NULL"
+            " ORDER BY created_at, id"
+        ):
+            if not self._coder_ok(coder) or code_id not in code_by_id:
+                continue
+            path = code_by_id[code_id].path
+            guid = self._new_note(
+                f"Memo: {path}", text, coder, created, "code", path, coder, created
+            )
+            self._user(coder)
+            code_notes.setdefault(code_id, []).append(guid)
+
+        # Segments, codings and segment memos.
+        transcripts = conn.execute(
+            "SELECT t.id, t.name, t.text, t.imported_at, r.label FROM transcripts t"
+            " JOIN respondents r ON r.id = t.respondent_id ORDER BY t.id"
+        ).fetchall()
+        segments = {
+            r[0]: r
+            for r in conn.execute(
+                "SELECT id, transcript_id, char_start, char_end, text, position FROM segments"
+            )
+        }
+        coder_filter = ""
+        params: list[Any] = []
+        if self.coders is not None:
+            coder_filter = f" WHERE d.name IN ({','.join('?' * len(self.coders))})"
+            params = list(self.coders)
+        codings_by_segment: dict[int, list[tuple[str, str, str, str | None]]] = {}
+        for seg_id, path, coder, created, memo in conn.execute(
+            "SELECT c.segment_id, k.path, d.name, c.created_at, c.memo FROM codings c"
+            " JOIN codes k ON k.id = c.code_id JOIN coders d ON d.id = c.coder_id"
+            + coder_filter
+            + " ORDER BY d.name, k.path",
+            params,
+        ):
+            codings_by_segment.setdefault(seg_id, []).append((path, coder, created, memo))
+        memos_by_segment: dict[int, list[tuple[str | None, str, str]]] = {}
+        for seg_id, coder, text, created in conn.execute(
+            "SELECT segment_id, coder, text, created_at FROM memos WHERE segment_id IS NOT NULL"
+            " ORDER BY created_at, id"
+        ):
+            if self._coder_ok(coder):
+                memos_by_segment.setdefault(seg_id, []).append((coder, text, created))
+        used_codes = {path for items in codings_by_segment.values() for path, *_ in items}
+
+        root = _root(
+            "Project",
+            ns,
+            {
+                "name": _clean(store.folder.resolve().name) or "qualcode",
+                "origin": ORIGIN,
+                "creationDateTime": now_iso(),
+            },
+        )
+        # Users first in the document, but they are collected while walking everything else.
+        users_el = _el(root, "Users", ns)
+
+        # CodeBook: every code, inactive ones included where the export still uses them.
+        exported_tree = _prune(
+            tree, lambda c: c.active or c.path in used_codes or c.id in code_notes
+        )
+        if exported_tree:
+            codebook = _el(root, "CodeBook", ns)
+            codes_el = _el(codebook, "Codes", ns)
+            for code in exported_tree:
+                self._project_code(codes_el, code, code_notes)
+        exported = list(_walk(exported_tree))
+        self.result.codes = len(exported)
+        inactive = [c for c in exported if not c.active]
+        self.result.inactive_codes = len(inactive)
+
+        # Variables and Cases: respondents and their attributes.
+        attributes: dict[int, dict[str, str]] = {}
+        for rid, name, value in conn.execute(
+            "SELECT respondent_id, name, value FROM respondent_attributes ORDER BY name"
+        ):
+            attributes.setdefault(rid, {})[name] = value
+        names = sorted({n for attrs in attributes.values() for n in attrs})
+        types = {n: _variable_type([a[n] for a in attributes.values() if n in a]) for n in names}
+        if names:
+            variables = _el(root, "Variables", ns)
+            for name in names:
+                _el(
+                    variables,
+                    "Variable",
+                    ns,
+                    {
+                        "guid": self.guids.variable(name),
+                        "name": name,
+                        "typeOfVariable": types[name],
+                    },
+                )
+        self.result.variables = len(names)
+        respondents = conn.execute("SELECT id, label FROM respondents ORDER BY id").fetchall()
+        if respondents:
+            cases = _el(root, "Cases", ns)
+            for rid, label in respondents:
+                case = _el(cases, "Case", ns, {"guid": self.guids.case(label), "name": label})
+                for name, value in sorted(attributes.get(rid, {}).items()):
+                    holder = _el(case, "VariableValue", ns)
+                    _el(holder, "VariableRef", ns, {"targetGUID": self.guids.variable(name)})
+                    _text_el(holder, _VALUE_ELEMENT[types[name]], ns, value)
+                for (name,) in conn.execute(
+                    "SELECT name FROM transcripts WHERE respondent_id = ? ORDER BY id", (rid,)
+                ):
+                    _el(case, "SourceRef", ns, {"targetGUID": self.guids.source(name)})
+            self.result.cases = len(respondents)
+
+        # Sources with their selections.
+        by_transcript: dict[int, list[tuple]] = {}
+        for seg_id in set(codings_by_segment) | set(memos_by_segment):
+            seg = segments[seg_id]
+            by_transcript.setdefault(seg[1], []).append(seg)
+        files: list[tuple[str, bytes]] = []
+        if transcripts:
+            sources = _el(root, "Sources", ns)
+            for tid, name, text, imported_at, _label in transcripts:
+                guid = self.guids.source(name)
+                source = _el(
+                    sources,
+                    "TextSource",
+                    ns,
+                    {
+                        "guid": guid,
+                        "name": name,
+                        "plainTextPath": f"{INTERNAL}{guid}.txt",
+                        "creationDateTime": imported_at,
+                    },
+                )
+                files.append((f"{SOURCES_DIR}/{guid}.txt", text.encode("utf-8")))
+                for seg in sorted(by_transcript.get(tid, []), key=lambda s: (s[2], s[3], s[0])):
+                    self._selection(
+                        source,
+                        name,
+                        text,
+                        seg,
+                        codings_by_segment.get(seg[0], []),
+                        memos_by_segment.get(seg[0], []),
+                    )
+            self.result.sources = len(transcripts)
+
+        if self.notes:
+            notes_el = _el(root, "Notes", ns)
+            for note in self.notes:
+                element = _el(
+                    notes_el,
+                    "Note",
+                    ns,
+                    {
+                        "guid": note.guid,
+                        "name": note.name,
+                        "creatingUser": self._user(note.coder),
+                        "creationDateTime": note.created,
+                    },
+                )
+                _text_el(element, "PlainTextContent", ns, note.text)
+            self.result.notes = len(self.notes)
+
+        if inactive:
+            sets = _el(root, "Sets", ns)
+            group = _el(
+                sets,
+                "Set",
+                ns,
+                {"guid": self.guids.make("set", "inactive codes"), "name": INACTIVE_SET_NAME},
+            )
+            _text_el(
+                group,
+                "Description",
+                ns,
+                "Codes that are no longer in the current qualcode codebook; "
+                "their codings are kept.",
+            )
+            for code in inactive:
+                _el(group, "MemberCode", ns, {"targetGUID": self.guids.code(code.path)})
+
+        for coder, guid in self.users.items():
+            _el(users_el, "User", ns, {"guid": guid, "name": coder})
+        if not self.users:
+            root.remove(users_el)  # UsersType needs at least one User
+        self.result.users = list(self.users)
+        return _serialise(root), files
+
+    def _project_code(
+        self, parent: ET.Element, code: _Code, code_notes: dict[int, list[str]]
+    ) -> None:
+        ns = PROJECT_NS
+        element = _el(
+            parent,
+            "Code",
+            ns,
+            {
+                "guid": self.guids.code(code.path),
+                "name": code.name,
+                "isCodable": "true",
+                "color": _color(code.color),
+            },
+        )
+        if code.description:
+            _text_el(element, "Description", ns, code.description)
+        for guid in code_notes.get(code.id, []):
+            _el(element, "NoteRef", ns, {"targetGUID": guid})
+        for child in code.children:
+            self._project_code(element, child, code_notes)
+
+    def _selection(
+        self,
+        source: ET.Element,
+        transcript: str,
+        text: str,
+        seg: tuple,
+        codings: list[tuple[str, str, str, str | None]],
+        memos: list[tuple[str | None, str, str]],
+    ) -> None:
+        ns = PROJECT_NS
+        seg_id, _tid, start, end, seg_text, position = seg
+        if text[start:end] != seg_text:
+            raise ProjectError(
+                f"segment {seg_id} of {transcript} does not match the transcript's text at "
+                f"{start}–{end}; the store is inconsistent, re-ingest the transcript",
+                path=self.store.path,
+            )
+        first = min([(c[2], c[1]) for c in codings] + [(m[2], m[0] or "") for m in memos])
+        preview = " ".join(seg_text.split())
+        if len(preview) > _SELECTION_NAME_LENGTH:
+            preview = preview[: _SELECTION_NAME_LENGTH - 1].rstrip() + "…"
+        selection = _el(
+            source,
+            "PlainTextSelection",
+            ns,
+            {
+                "guid": self.guids.selection(transcript, start, end),
+                "name": preview,
+                "startPosition": start,
+                "endPosition": end,
+                "creatingUser": self._user(first[1] or None),
+                "creationDateTime": first[0],
+            },
+        )
+        for path, coder, created, memo in codings:
+            coding = _el(
+                selection,
+                "Coding",
+                ns,
+                {
+                    "guid": self.guids.coding(transcript, start, end, path, coder),
+                    "creatingUser": self._user(coder),
+                    "creationDateTime": created,
+                },
+            )
+            _el(coding, "CodeRef", ns, {"targetGUID": self.guids.code(path)})
+            if memo:
+                guid = self._new_note(
+                    f"Memo: {path} on {transcript} turn {position}",
+                    memo,
+                    coder,
+                    created,
+                    "coding",
+                    transcript,
+                    start,
+                    end,
+                    path,
+                    coder,
+                )
+                _el(coding, "NoteRef", ns, {"targetGUID": guid})
+            self.result.codings += 1
+        for coder, memo_text, created in memos:
+            guid = self._new_note(
+                f"Memo: {transcript} turn {position}",
+                memo_text,
+                coder,
+                created,
+                "segment",
+                transcript,
+                start,
+                end,
+                coder,
+                created,
+            )
+            self._user(coder)
+            _el(selection, "NoteRef", ns, {"targetGUID": guid})
+        self.result.selections += 1
+
+
+def project_xml(
+    store: Store, guids: GuidMaker, coders: Sequence[str] | None = None
+) -> tuple[bytes, list[tuple[str, bytes]], ExportResult]:
+    """``project.qde``, the source files (zip member name, bytes) and counts, without writing."""
+    writer = _ProjectWriter(store, guids, coders)
+    xml, files = writer.build()
+    return xml, files, writer.result
+
+
+def export_qdpx(
+    store: Store,
+    path: Path,
+    *,
+    coders: Sequence[str] | None = None,
+    command: str = "export qdpx",
+) -> ExportResult:
+    """Write the project as a REFI-QDA project file; ``coders`` limits it to those coder layers."""
+    path = Path(path)
+    _check_target(path, ".qdpx")
+    guids = GuidMaker(project_namespace(store, command))
+    xml, files, result = project_xml(store, guids, coders or None)
+    _write_zip_atomically(path, [(PROJECT_FILE, xml), *files])
+    result.path = path
+    return result

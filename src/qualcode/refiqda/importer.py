@@ -1,0 +1,1024 @@
+"""Reading REFI-QDA files: a codebook (``.qdc``) into codebook YAML, a project (``.qdpx``) into a
+new qualcode project.
+
+Files from other tools are often slightly off the schema (an empty ``<Sets/>``, missing optional
+attributes, GUIDs in braces, sources with CRLF line ends or a byte-order mark), so reading is
+lenient: anything we can make sense of is taken, anything we cannot use is counted in
+``skipped`` so the user hears about it. What would put a coding on the wrong characters (a
+selection outside its source, positions that are not numbers) is an error instead.
+
+Positions in a ``PlainTextSelection`` count Unicode code points of the source's plain text. The
+store keeps text normalised (``\\n`` line ends, NFC), so every position is mapped from the file's
+text to the normalised text before it is used.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+import shutil
+import tempfile
+import unicodedata
+import zipfile
+from collections import Counter
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path, PurePosixPath
+from urllib.parse import unquote
+from xml.etree import ElementTree as ET
+
+from qualcode.errors import InputError, ProjectError
+from qualcode.ingest.turns import is_interviewer, paragraph_turns, parse_labelled_text
+from qualcode.refiqda.export import INACTIVE_SET_NAME, PROJECT_FILE
+from qualcode.store import (
+    AUTO_CODER,
+    DB_NAME,
+    DEFAULT_INTERVIEWER_LABELS,
+    Store,
+    WriteTx,
+    create_store,
+    now_iso,
+)
+from qualcode.textfile import decode_bytes, normalise
+
+PROJECT_NS = "urn:QDA-XML:project:1.0"
+CODEBOOK_NS = "urn:QDA-XML:codebook:1.0"
+#: The coder layer for codings whose file names no user at all.
+UNKNOWN_CODER = "imported"
+_RGB = re.compile(r"^#(?:[0-9A-Fa-f]{6}|[0-9A-Fa-f]{3})$")
+_VALUE_TAGS = (
+    "TextValue",
+    "BooleanValue",
+    "IntegerValue",
+    "FloatValue",
+    "DateValue",
+    "DateTimeValue",
+)
+_MEDIA_SOURCES = ("PictureSource", "PDFSource", "AudioSource", "VideoSource")
+
+
+# -- small helpers -----------------------------------------------------------------------------
+
+
+def _local(tag: str) -> str:
+    return tag.rsplit("}", 1)[-1] if isinstance(tag, str) else ""
+
+
+def _key(guid: str | None) -> str:
+    """A GUID as a lookup key: braces and case do not matter between tools."""
+    return (guid or "").strip().strip("{}").upper()
+
+
+def _children(element: ET.Element, name: str) -> list[ET.Element]:
+    return [child for child in element if child.tag == name]
+
+
+def _child(element: ET.Element, name: str) -> ET.Element | None:
+    for child in element:
+        if child.tag == name:
+            return child
+    return None
+
+
+def _text(element: ET.Element | None) -> str:
+    return "" if element is None else "".join(element.itertext()).strip()
+
+
+def _color(value: str | None) -> str | None:
+    """A colour as ``#rrggbb`` (``#rgb`` expanded), or None if it is not one."""
+    value = (value or "").strip()
+    if not _RGB.match(value):
+        return None
+    if len(value) == 4:
+        value = "#" + "".join(ch * 2 for ch in value[1:])
+    return value.lower()
+
+
+def _parse_xml(data: bytes, where: str) -> ET.Element:
+    """Parse XML and strip namespaces from tags, so files with an odd namespace still read."""
+    try:
+        root = ET.fromstring(data)
+    except ET.ParseError as exc:
+        line = exc.position[0] if exc.position else None
+        reason = str(exc).split(":")[0]
+        raise InputError(f"not well-formed XML ({reason})", path=where, line=line) from None
+    for element in root.iter():
+        element.tag = _local(element.tag)
+    return root
+
+
+def _namespace(data: bytes) -> str | None:
+    match = re.search(rb"<(?:\w+:)?(?:Project|CodeBook)\b[^>]*?\sxmlns=[\"']([^\"']*)[\"']", data)
+    return match.group(1).decode("utf-8", "replace") if match else None
+
+
+def _line_of(data: bytes, guid: str) -> int | None:
+    """The line of the element with this GUID in the XML, for error messages."""
+    index = data.find(guid.encode("utf-8"))
+    return None if index < 0 else data.count(b"\n", 0, index) + 1
+
+
+def code_id_from_name(name: str, taken: Iterable[str] = ()) -> str:
+    """A code id from a display name: lower-case words joined by ``-``, Norwegian letters kept.
+
+    ``taken`` are the ids of the siblings; a number is added to keep the id unique among them.
+    """
+    base = unicodedata.normalize("NFC", name).casefold()
+    base = re.sub(r"[^\w]+", "-", base).strip("-_") or "kode"
+    used = set(taken)
+    candidate, n = base, 1
+    while candidate in used:
+        n += 1
+        candidate = f"{base}-{n}"
+    return candidate
+
+
+# -- code trees (shared by .qdc and .qde) --------------------------------------------------------
+
+
+@dataclass
+class CodeNode:
+    """One code read from a file, with its qualcode id and path."""
+
+    guid: str
+    name: str
+    description: str
+    color: str | None
+    id: str
+    path: str
+    children: list[CodeNode] = field(default_factory=list)
+    inactive: bool = False
+
+
+def _read_codes(
+    parent: ET.Element | None,
+    skipped: Counter[str],
+    parent_path: str = "",
+    seen: set[str] | None = None,
+) -> list[CodeNode]:
+    seen = set() if seen is None else seen
+    nodes: list[CodeNode] = []
+    if parent is None:
+        return nodes
+    for element in _children(parent, "Code"):
+        guid = _key(element.get("guid"))
+        if guid and guid in seen:
+            skipped["codes with a GUID used twice (the second is skipped)"] += 1
+            continue
+        if guid:
+            seen.add(guid)
+        else:
+            skipped["codes without a GUID (kept; codings cannot refer to them)"] += 1
+        name = (element.get("name") or "").strip() or guid or "kode"
+        code_id = code_id_from_name(name, [n.id for n in nodes])
+        path = f"{parent_path}/{code_id}" if parent_path else code_id
+        node = CodeNode(
+            guid,
+            name,
+            _text(_child(element, "Description")),
+            _color(element.get("color")),
+            code_id,
+            path,
+        )
+        if element.get("color") and node.color is None:
+            skipped["colours that are not #rrggbb (left out)"] += 1
+        node.children = _read_codes(element, skipped, path, seen)
+        nodes.append(node)
+    return nodes
+
+
+def walk_codes(nodes: Iterable[CodeNode]) -> Iterable[CodeNode]:
+    """Every code of a tree, parents before children."""
+    for node in nodes:
+        yield node
+        yield from walk_codes(node.children)
+
+
+def codebook_yaml(name: str, codes: list[CodeNode], source: str) -> str:
+    """Codebook YAML for a code tree: names, definitions and colours; matching rules empty."""
+    import yaml
+
+    def entry(node: CodeNode) -> dict:
+        item: dict = {"id": node.id, "name": node.name, "description": node.description}
+        if node.color:
+            item["color"] = node.color
+        item["keywords"] = []
+        children = [entry(child) for child in node.children if not child.inactive]
+        if children:
+            item["codes"] = children
+        return item
+
+    document = {"name": name, "codes": [entry(n) for n in codes if not n.inactive]}
+    header = (
+        f"# Codebook imported from {source} (REFI-QDA).\n"
+        "# Names, definitions and colours come from the file; the matching rules (keywords,\n"
+        "# compounds, patterns, ...) are empty: fill them in before auto-coding.\n"
+    )
+    return header + yaml.safe_dump(document, allow_unicode=True, sort_keys=False, width=100)
+
+
+# -- .qdc --------------------------------------------------------------------------------------
+
+
+@dataclass
+class CodebookImport:
+    """A codebook read from a ``.qdc`` file."""
+
+    name: str
+    codes: list[CodeNode]
+    skipped: dict[str, int]
+
+    @property
+    def count(self) -> int:
+        """How many codes the tree holds."""
+        return sum(1 for _ in walk_codes(self.codes))
+
+
+def read_qdc(path: Path) -> CodebookImport:
+    """Read a REFI-QDA codebook file."""
+    path = Path(path)
+    data = _read_file(path)
+    root = _parse_xml(data, str(path))
+    skipped: Counter[str] = Counter()
+    if root.tag == "Project":
+        # A project file saved as .qdc: its codebook is what the user wants.
+        root = _child(root, "CodeBook") or ET.Element("CodeBook")
+    elif root.tag != "CodeBook":
+        raise InputError(f"not a REFI-QDA codebook: the root element is <{root.tag}>", path=path)
+    namespace = _namespace(data)
+    if namespace not in (CODEBOOK_NS, PROJECT_NS):
+        skipped[f"unexpected namespace {namespace or '(none)'} (read anyway)"] += 1
+    codes = _read_codes(_child(root, "Codes"), skipped)
+    if not codes:
+        raise InputError("the codebook holds no codes", path=path)
+    sets = _child(root, "Sets")
+    if sets is not None and len(sets):
+        skipped["code sets (qualcode has no code sets)"] += len(_children(sets, "Set"))
+    return CodebookImport(path.stem, codes, dict(skipped))
+
+
+def import_qdc(path: Path, out: Path, *, overwrite: bool = False) -> CodebookImport:
+    """Write the codebook of a ``.qdc`` file as qualcode codebook YAML at ``out``."""
+    out = Path(out)
+    if out.exists() and not overwrite:
+        raise InputError("exists already; choose another name or pass --force", path=out)
+    if not out.parent.is_dir():
+        raise InputError("the folder does not exist", path=out.parent)
+    codebook = read_qdc(path)
+    text = codebook_yaml(codebook.name, codebook.codes, Path(path).name)
+    tmp = out.with_name(f".{out.name}.{os.getpid()}.tmp")
+    try:
+        tmp.write_text(text, encoding="utf-8")
+        os.replace(tmp, out)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    return codebook
+
+
+def _read_file(path: Path) -> bytes:
+    if not path.exists():
+        raise InputError("no such file", path=path)
+    if not path.is_file():
+        raise InputError("not a file", path=path)
+    try:
+        return path.read_bytes()
+    except OSError as exc:
+        raise InputError(f"cannot read: {exc.strerror}", path=path) from None
+
+
+# -- positions ---------------------------------------------------------------------------------
+
+
+def normalise_with_map(raw: str) -> tuple[str, list[int]]:
+    """The normalised text (as :func:`qualcode.textfile.normalise`) and, for every position
+    ``0..len(raw)`` of ``raw``, the corresponding position in it.
+
+    CRLF and CR become LF; NFC may merge a letter and its combining marks. NFC never joins across
+    an ASCII character (none is the second half of a composition), so the text is normalised in
+    chunks that each start at an ASCII character, and positions inside a chunk whose length
+    changed are clamped to the chunk.
+    """
+    # Line ends first.
+    step1: list[str] = []
+    map1 = [0] * (len(raw) + 1)
+    i, n = 0, len(raw)
+    while i < n:
+        map1[i] = len(step1)
+        ch = raw[i]
+        if ch == "\r":
+            step1.append("\n")
+            if i + 1 < n and raw[i + 1] == "\n":
+                map1[i + 1] = len(step1) - 1  # between CR and LF: before the line end
+                i += 2
+                continue
+        else:
+            step1.append(ch)
+        i += 1
+    map1[n] = len(step1)
+    text1 = "".join(step1)
+
+    # Then NFC, chunk by chunk.
+    out: list[str] = []
+    map2 = [0] * (len(text1) + 1)
+    length = 0
+    start = 0
+    m = len(text1)
+    while start < m:
+        end = start + 1
+        while end < m and ord(text1[end]) >= 0x80:
+            end += 1
+        chunk = text1[start:end]
+        normal = unicodedata.normalize("NFC", chunk) if not chunk.isascii() else chunk
+        for k in range(len(chunk)):
+            map2[start + k] = length + min(k, len(normal))
+        out.append(normal)
+        length += len(normal)
+        start = end
+    map2[m] = length
+    return "".join(out), [map2[p] for p in map1]
+
+
+# -- .qdpx -------------------------------------------------------------------------------------
+
+
+@dataclass
+class _Selection:
+    guid: str
+    start: int  # in the normalised text
+    end: int
+    codings: list[tuple[str, str | None, list[str]]]  # code guid, coder, note guids
+    notes: list[str]  # note guids on the selection
+    description: str
+    coder: str | None  # the selection's own creating user, as a coder name
+
+
+@dataclass
+class _Source:
+    guid: str
+    name: str
+    text: str
+    sha256: str
+    respondent: str
+    selections: list[_Selection]
+
+
+@dataclass
+class _Note:
+    text: str
+    coder: str | None
+    created: str | None
+
+
+@dataclass
+class ParsedProject:
+    """Everything read from a ``.qdpx`` file, checked, before anything is written."""
+
+    path: Path
+    name: str
+    codes: list[CodeNode]
+    users: dict[str, str]  # guid key -> coder name
+    respondents: dict[str, dict[str, str]]  # label -> attributes
+    sources: list[_Source]
+    notes: dict[str, _Note]
+    notes_on_codes: dict[str, list[str]]  # code guid -> note guids
+    default_coder: str
+    skipped: Counter[str] = field(default_factory=Counter)
+    warnings: list[str] = field(default_factory=list)
+
+
+@dataclass
+class ProjectImport:
+    """What ``import qdpx`` created."""
+
+    project: Path
+    transcripts: int = 0
+    turns: int = 0
+    extra_segments: int = 0
+    codes: int = 0
+    respondents: int = 0
+    codings: dict[str, int] = field(default_factory=dict)
+    memos: int = 0
+    codebook_file: Path | None = None
+    skipped: dict[str, int] = field(default_factory=dict)
+    warnings: list[str] = field(default_factory=list)
+
+
+def _open_zip(path: Path) -> zipfile.ZipFile:
+    if not path.exists():
+        raise InputError("no such file", path=path)
+    if not path.is_file():
+        raise InputError("not a file", path=path)
+    if not zipfile.is_zipfile(path):
+        raise InputError("not a REFI-QDA project (.qdpx files are zip archives)", path=path)
+    try:
+        return zipfile.ZipFile(path)
+    except (zipfile.BadZipFile, OSError) as exc:
+        raise InputError(f"cannot open the archive: {exc}", path=path) from None
+
+
+def _member(archive: zipfile.ZipFile, path: Path, name: str) -> bytes:
+    try:
+        return archive.read(name)
+    except (zipfile.BadZipFile, KeyError, OSError, ValueError) as exc:
+        raise InputError(f"cannot read {name} from the archive: {exc}", path=path) from None
+
+
+def _find_project_member(archive: zipfile.ZipFile, path: Path) -> str:
+    names = [n for n in archive.namelist() if not n.endswith("/")]
+    exact = [n for n in names if n.lower() == PROJECT_FILE]
+    if exact:
+        return exact[0]
+    qde = [n for n in names if n.lower().endswith(".qde")]
+    if len(qde) == 1:
+        return qde[0]
+    raise InputError(f"no {PROJECT_FILE} in the archive; is this a REFI-QDA project?", path=path)
+
+
+def _source_member(archive: zipfile.ZipFile, reference: str) -> str | None:
+    """The archive member an ``internal://`` (or bare) path names, matched leniently."""
+    target = unquote(reference.split("://", 1)[-1]).lstrip("/").replace("\\", "/")
+    names = [n for n in archive.namelist() if not n.endswith("/")]
+    lowered = {n.lower(): n for n in names}
+    for candidate in (f"sources/{target}", target):
+        if candidate.lower() in lowered:
+            return lowered[candidate.lower()]
+    base = PurePosixPath(target).name.lower()
+    matches = [n for n in names if PurePosixPath(n).name.lower() == base]
+    return matches[0] if len(matches) == 1 else None
+
+
+def _unique(name: str, taken: set[str]) -> str:
+    candidate, n = name, 1
+    while candidate in taken:
+        n += 1
+        candidate = f"{name} ({n})"
+    taken.add(candidate)
+    return candidate
+
+
+def _int_attr(element: ET.Element, name: str, where: str, data: bytes) -> int:
+    value = (element.get(name) or "").strip()
+    guid = element.get("guid") or ""
+    try:
+        return int(value)
+    except ValueError:
+        raise InputError(
+            f"selection {guid or '(no guid)'} has no valid {name} ({value or 'missing'})",
+            path=where,
+            line=_line_of(data, guid) if guid else None,
+        ) from None
+
+
+def _values(
+    element: ET.Element, variables: dict[str, str], skipped: Counter[str]
+) -> dict[str, str]:
+    """The ``VariableValue`` children of a case or source as attribute name -> value."""
+    found: dict[str, str] = {}
+    for holder in _children(element, "VariableValue"):
+        ref = _child(holder, "VariableRef")
+        name = variables.get(_key(ref.get("targetGUID") if ref is not None else ""))
+        value = next((_text(c) for c in holder if c.tag in _VALUE_TAGS), "")
+        if not name:
+            skipped["variable values of unknown variables"] += 1
+        elif value:
+            found[name] = value
+    return found
+
+
+class _ProjectReader:
+    """Reads one ``project.qde`` and the sources it names; raises on what cannot be used."""
+
+    def __init__(self, path: Path, archive: zipfile.ZipFile, member: str, data: bytes):
+        self.path = path
+        self.archive = archive
+        self.where = f"{path}/{member}"
+        self.data = data
+        self.skipped: Counter[str] = Counter()
+        self.users: dict[str, str] = {}
+        self.notes: dict[str, _Note] = {}
+        self.variables: dict[str, str] = {}
+        self.respondents: dict[str, dict[str, str]] = {}
+        self.labels: set[str] = set()
+        self.source_owner: dict[str, str] = {}
+        self.code_guids: set[str] = set()
+        self.source_names: set[str] = set()
+
+    def coder_for(self, *guids: str | None) -> str | None:
+        """The coder name of the first user GUID given (the GUID itself if no such user)."""
+        for guid in guids:
+            key = _key(guid)
+            if key:
+                return self.users.get(key, key)
+        return None
+
+    def read(self) -> ParsedProject:
+        root = _parse_xml(self.data, self.where)
+        if root.tag != "Project":
+            raise InputError(
+                f"not a REFI-QDA project: the root element is <{root.tag}>", path=self.where
+            )
+        namespace = _namespace(self.data)
+        if namespace != PROJECT_NS:
+            self.skipped[f"unexpected namespace {namespace or '(none)'} (read anyway)"] += 1
+        empty = ET.Element("none")
+        self._users(_child(root, "Users") or empty)
+        codes = _read_codes(_child(_child(root, "CodeBook") or empty, "Codes"), self.skipped)
+        self.code_guids = {node.guid for node in walk_codes(codes) if node.guid}
+        self._sets(_child(root, "Sets") or empty, codes)
+        for part, label in (("Links", "Link"), ("Graphs", "Graph")):
+            count = len(_children(_child(root, part) or empty, label))
+            if count:
+                self.skipped[f"{part.lower()} (qualcode has no {part.lower()})"] += count
+        self._notes(_child(root, "Notes") or empty)
+        self.variables = {
+            _key(v.get("guid")): (v.get("name") or "").strip().casefold()
+            for v in _children(_child(root, "Variables") or empty, "Variable")
+        }
+        self._cases(_child(root, "Cases") or empty)
+
+        sources: list[_Source] = []
+        for element in _child(root, "Sources") or empty:
+            if element.tag in _MEDIA_SOURCES:
+                self.skipped[f"{element.tag} sources (qualcode reads text only)"] += 1
+            elif element.tag == "TextSource":
+                source = self._source(element)
+                if source is not None:
+                    sources.append(source)
+        if not sources:
+            raise InputError("the project holds no text sources qualcode can read", path=self.where)
+
+        code_notes = _code_notes(root, self.notes)
+        used = {
+            g
+            for s in sources
+            for sel in s.selections
+            for g in [*sel.notes, *(n for c in sel.codings for n in c[2])]
+        }
+        used |= {g for guids in code_notes.values() for g in guids}
+        unused = [g for g in self.notes if g not in used]
+        if unused:
+            self.skipped["notes not attached to a selection, coding or code (project memos)"] += (
+                len(unused)
+            )
+        return ParsedProject(
+            path=self.path,
+            name=(root.get("name") or "").strip() or self.path.stem,
+            codes=codes,
+            users=self.users,
+            respondents=self.respondents,
+            sources=sources,
+            notes=self.notes,
+            notes_on_codes=code_notes,
+            default_coder=self.coder_for(root.get("creatingUserGUID")) or UNKNOWN_CODER,
+            skipped=self.skipped,
+        )
+
+    def _users(self, holder: ET.Element) -> None:
+        taken: set[str] = set()
+        for user in _children(holder, "User"):
+            guid = _key(user.get("guid"))
+            if not guid or guid in self.users:
+                continue
+            name = " ".join((user.get("name") or "").split()) or guid
+            if name in taken:  # two users of the same name stay two layers
+                name = f"{name} ({guid[:8]})"
+            taken.add(name)
+            self.users[guid] = name
+
+    def _sets(self, holder: ET.Element, codes: list[CodeNode]) -> None:
+        for group in _children(holder, "Set"):
+            if (group.get("name") or "").strip() != INACTIVE_SET_NAME:
+                self.skipped["sets (qualcode has no sets)"] += 1
+                continue
+            members = {
+                _key(m.get("targetGUID") or m.get("guid")) for m in _children(group, "MemberCode")
+            }
+            for node in walk_codes(codes):
+                if node.guid in members:
+                    node.inactive = True
+
+    def _notes(self, holder: ET.Element) -> None:
+        for note in _children(holder, "Note"):
+            guid = _key(note.get("guid"))
+            text = _text(_child(note, "PlainTextContent"))
+            reference = note.get("plainTextPath")
+            if not text and reference:
+                member = _source_member(self.archive, reference)
+                if member:
+                    raw = _member(self.archive, self.path, member)
+                    text = normalise(decode_bytes(raw, Path(f"{self.path}/{member}")).text)
+                    text = text.removeprefix("\ufeff").strip()
+            if guid and text:
+                self.notes[guid] = _Note(
+                    text, self.coder_for(note.get("creatingUser")), note.get("creationDateTime")
+                )
+
+    def _cases(self, holder: ET.Element) -> None:
+        for number, case in enumerate(_children(holder, "Case"), start=1):
+            name = " ".join((case.get("name") or "").split()) or f"case-{number}"
+            label = _unique(name, self.labels)
+            self.respondents[label] = _values(case, self.variables, self.skipped)
+            for ref in _children(case, "SourceRef"):
+                key = _key(ref.get("targetGUID"))
+                if key in self.source_owner:
+                    self.skipped["sources in more than one case (the first case owns them)"] += 1
+                else:
+                    self.source_owner[key] = label
+            if _children(case, "SelectionRef") or _children(case, "CodeRef"):
+                self.skipped["case links to selections or codes (only whole sources are used)"] += 1
+
+    def _source_text(self, element: ET.Element, display: str) -> tuple[str, bytes] | None:
+        inline = _child(element, "PlainTextContent")
+        reference = element.get("plainTextPath")
+        if inline is not None and inline.text:
+            return inline.text, inline.text.encode("utf-8")
+        if not reference:
+            self.skipped["text sources without text (no plainTextPath or PlainTextContent)"] += 1
+            return None
+        member = _source_member(self.archive, reference)
+        if member is None:
+            if not reference.lower().startswith("internal://"):
+                self.skipped["sources outside the archive (relative:// or absolute:// paths)"] += 1
+                return None
+            raise InputError(
+                f"source '{display}' names {reference}, which is not in the archive",
+                path=self.where,
+                line=_line_of(self.data, element.get("guid") or display),
+            )
+        raw = _member(self.archive, self.path, member)
+        return decode_bytes(raw, Path(f"{self.path}/{member}")).text, raw
+
+    def _source(self, element: ET.Element) -> _Source | None:
+        guid = _key(element.get("guid"))
+        display = (element.get("name") or "").strip() or guid or "source"
+        found = self._source_text(element, display)
+        if found is None:
+            return None
+        raw, raw_bytes = found
+        raw = raw.removeprefix("\ufeff")  # positions never count a byte-order mark
+        text, position = normalise_with_map(raw)
+        if not text.strip():
+            self.skipped["empty text sources"] += 1
+            return None
+        owner = self.source_owner.get(guid)
+        if owner is None:
+            owner = _unique(PurePosixPath(display).stem or display, self.labels)
+            self.respondents[owner] = {}
+        # Source variables (NVivo's file classifications) describe the interview: they become
+        # attributes of its respondent unless the case says otherwise.
+        for name, value in _values(element, self.variables, self.skipped).items():
+            self.respondents[owner].setdefault(name, value)
+
+        selections = []
+        for sel in _children(element, "PlainTextSelection"):
+            selection = self._selection(sel, raw, text, position, display)
+            if selection is not None:
+                selections.append(selection)
+        whole = len(_children(element, "Coding"))
+        if whole:
+            self.skipped["codings of whole sources (not of a text selection)"] += whole
+        source_notes = len(_children(element, "NoteRef"))
+        if source_notes:
+            self.skipped["notes on whole sources"] += source_notes
+        return _Source(
+            guid,
+            _unique(display, self.source_names),
+            text,
+            hashlib.sha256(raw_bytes).hexdigest(),
+            owner,
+            selections,
+        )
+
+    def _selection(
+        self, sel: ET.Element, raw: str, text: str, position: list[int], display: str
+    ) -> _Selection | None:
+        start = _int_attr(sel, "startPosition", self.where, self.data)
+        end = _int_attr(sel, "endPosition", self.where, self.data)
+        guid = sel.get("guid") or ""
+        if not 0 <= start <= end <= len(raw):
+            raise InputError(
+                f"selection {guid or '(no guid)'} ({start}–{end}) lies outside its source "
+                f"'{display}' ({len(raw)} characters)",
+                path=self.where,
+                line=_line_of(self.data, guid) if guid else None,
+            )
+        # Whitespace at the edges is not part of what was coded; trimming it lets a selection
+        # of a whole turn (often taken with its line end) land on the turn itself.
+        a, b = position[start], position[end]
+        while a < b and text[a].isspace():
+            a += 1
+        while b > a and text[b - 1].isspace():
+            b -= 1
+        if a == b:
+            self.skipped["empty selections"] += 1
+            return None
+        codings = []
+        for coding in _children(sel, "Coding"):
+            ref = _child(coding, "CodeRef")
+            code_guid = _key(ref.get("targetGUID") if ref is not None else "")
+            if code_guid not in self.code_guids:
+                self.skipped["codings of codes that are not in the codebook"] += 1
+                continue
+            coder = self.coder_for(coding.get("creatingUser"), sel.get("creatingUser"))
+            memo_refs = [_key(r.get("targetGUID")) for r in _children(coding, "NoteRef")]
+            codings.append((code_guid, coder, [g for g in memo_refs if g in self.notes]))
+        note_refs = [_key(r.get("targetGUID")) for r in _children(sel, "NoteRef")]
+        missing = sum(1 for g in note_refs if g not in self.notes)
+        if missing:
+            self.skipped["references to notes that are not in the file"] += missing
+        return _Selection(
+            guid,
+            a,
+            b,
+            codings,
+            [g for g in note_refs if g in self.notes],
+            _text(_child(sel, "Description")),
+            self.coder_for(sel.get("creatingUser")),
+        )
+
+
+def read_qdpx(path: Path) -> ParsedProject:
+    """Read and check a REFI-QDA project file without writing anything."""
+    path = Path(path)
+    with _open_zip(path) as archive:
+        member = _find_project_member(archive, path)
+        data = _member(archive, path, member)
+        return _ProjectReader(path, archive, member, data).read()
+
+
+def _code_notes(root: ET.Element, notes: dict[str, _Note]) -> dict[str, list[str]]:
+    """Code guid -> guids of the notes on that code."""
+    result: dict[str, list[str]] = {}
+    codebook = _child(root, "CodeBook")
+    if codebook is None:
+        return result
+    for code in codebook.iter("Code"):
+        refs = [_key(r.get("targetGUID")) for r in _children(code, "NoteRef")]
+        refs = [r for r in refs if r in notes]
+        if refs and code.get("guid"):
+            result[_key(code.get("guid"))] = refs
+    return result
+
+
+# -- writing the project -----------------------------------------------------------------------
+
+
+def _turns_for(text: str, owner: str) -> list[tuple[str, int, int, float | None]]:
+    turns, _preamble = parse_labelled_text(text, DEFAULT_INTERVIEWER_LABELS)
+    if not turns:
+        turns = paragraph_turns(text, owner)
+    return [(t.speaker, t.char_start, t.char_end, t.start_time) for t in turns]
+
+
+def _write_project(
+    store: Store, parsed: ParsedProject, report: ProjectImport, command: str
+) -> None:
+    with store.write(command, coder=None) as tx:
+        conn = tx.conn
+        respondent_ids: dict[str, int] = {}
+        for label, attributes in parsed.respondents.items():
+            rid = int(
+                conn.execute("INSERT INTO respondents (label) VALUES (?)", (label,)).lastrowid or 0
+            )
+            respondent_ids[label] = rid
+            for name, value in sorted(attributes.items()):
+                conn.execute(
+                    "INSERT INTO respondent_attributes (respondent_id, name, value) VALUES (?, ?, ?)",
+                    (rid, name, value),
+                )
+        report.respondents = len(respondent_ids)
+
+        path_by_guid = _write_codes(store, tx, parsed, report)
+        layers: dict[str, int] = {}
+
+        def layer(name: str | None) -> str:
+            coder = name or parsed.default_coder
+            if coder not in layers:
+                store.ensure_coder(tx, coder)
+                layers[coder] = 0
+            return coder
+
+        imported = now_iso()
+        for source in parsed.sources:
+            owner_id = respondent_ids[source.respondent]
+            tid = int(
+                conn.execute(
+                    "INSERT INTO transcripts (respondent_id, name, format, sha256, text, imported_at)"
+                    " VALUES (?, ?, 'qdpx', ?, ?, ?)",
+                    (owner_id, source.name, source.sha256, source.text, imported),
+                ).lastrowid
+                or 0
+            )
+            report.transcripts += 1
+            segment_of = _write_segments(conn, tid, owner_id, source, respondent_ids, report)
+            for sel in source.selections:
+                seg_id = segment_of[(sel.start, sel.end)]
+                for code_guid, coder, memo_guids in sel.codings:
+                    name = layer(coder)
+                    memo = "\n\n".join(parsed.notes[g].text for g in memo_guids) or None
+                    if store.add_coding(
+                        tx,
+                        seg_id,
+                        path_by_guid[code_guid],
+                        name,
+                        source="auto" if name == AUTO_CODER else "manual",
+                        memo=memo,
+                    ):
+                        layers[name] += 1
+                    else:
+                        report.skipped["codings given twice (merged)"] = (
+                            report.skipped.get("codings given twice (merged)", 0) + 1
+                        )
+                texts = [
+                    (
+                        parsed.notes[g].text,
+                        parsed.notes[g].coder or sel.coder,
+                        parsed.notes[g].created,
+                    )
+                    for g in sel.notes
+                ]
+                if sel.description:
+                    texts.append((sel.description, sel.coder, None))
+                for memo_text, coder, created in texts:
+                    conn.execute(
+                        "INSERT INTO memos (segment_id, coder, text, created_at) VALUES (?, ?, ?, ?)",
+                        (seg_id, coder, memo_text, created or imported),
+                    )
+                    report.memos += 1
+        for code_guid, note_guids in parsed.notes_on_codes.items():
+            if code_guid not in path_by_guid:
+                continue
+            code_id = store.code_id(path_by_guid[code_guid])
+            for guid in note_guids:
+                note = parsed.notes[guid]
+                conn.execute(
+                    "INSERT INTO memos (code_id, coder, text, created_at) VALUES (?, ?, ?, ?)",
+                    (code_id, note.coder, note.text, note.created or imported),
+                )
+                report.memos += 1
+        report.codings = dict(sorted(layers.items()))
+        tx.audit(
+            "import_qdpx",
+            detail={
+                "file": str(parsed.path),
+                "transcripts": report.transcripts,
+                "turns": report.turns,
+                "extra_segments": report.extra_segments,
+                "codes": report.codes,
+                "codings": report.codings,
+                "memos": report.memos,
+                "skipped": report.skipped,
+            },
+        )
+
+
+def _write_codes(
+    store: Store, tx: WriteTx, parsed: ParsedProject, report: ProjectImport
+) -> dict[str, str]:
+    path_by_guid: dict[str, str] = {}
+    nodes = list(walk_codes(parsed.codes))
+    if not nodes:
+        return path_by_guid
+    content = codebook_yaml(parsed.name, parsed.codes, parsed.path.name)
+    version_id = int(
+        tx.conn.execute(
+            "INSERT INTO codebook_versions (name, source_path, sha256, content, loaded_at)"
+            " VALUES (?, ?, ?, ?, ?)",
+            (
+                parsed.name,
+                str(parsed.path),
+                hashlib.sha256(content.encode("utf-8")).hexdigest(),
+                content,
+                now_iso(),
+            ),
+        ).lastrowid
+        or 0
+    )
+    for order, node in enumerate(nodes):
+        store.upsert_code(
+            tx,
+            node.path,
+            name=node.name,
+            description=node.description,
+            color=node.color,
+            sort_order=order,
+            codebook_version_id=version_id,
+        )
+        if node.inactive:
+            tx.conn.execute("UPDATE codes SET active = 0 WHERE path = ?", (node.path,))
+        if node.guid:
+            path_by_guid[node.guid] = node.path
+    report.codes = len(nodes)
+    return path_by_guid
+
+
+def _write_segments(
+    conn,
+    tid: int,
+    owner_id: int,
+    source: _Source,  # type: ignore[no-untyped-def]
+    respondent_ids: dict[str, int],
+    report: ProjectImport,
+) -> dict[tuple[int, int], int]:
+    """Store the turns of one source, and a segment of its own for every selection that is not
+    exactly a turn; returns the segment id for every selection range."""
+    insert = (
+        "INSERT INTO segments (transcript_id, respondent_id, position, speaker, role, char_start,"
+        " char_end, start_time, end_time, text) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+    )
+    text = source.text
+    turns = _turns_for(text, source.respondent)
+    segment_of: dict[tuple[int, int], int] = {}
+    described: list[tuple[int, int, str, str, int]] = []
+    for position, (speaker, start, end, time) in enumerate(turns, start=1):
+        if is_interviewer(speaker, DEFAULT_INTERVIEWER_LABELS):
+            role, rid = "interviewer", owner_id
+        else:
+            role, rid = "respondent", respondent_ids.get(speaker, owner_id)
+        seg_id = int(
+            conn.execute(
+                insert, (tid, rid, position, speaker, role, start, end, time, None, text[start:end])
+            ).lastrowid
+            or 0
+        )
+        segment_of.setdefault((start, end), seg_id)
+        described.append((start, end, speaker, role, rid))
+    report.turns += len(turns)
+    extras = sorted({(s.start, s.end) for s in source.selections} - set(segment_of))
+    for offset, (start, end) in enumerate(extras, start=1):
+        # The selection takes the speaker of the turn it starts in.
+        speaker, role, rid = source.respondent, "other", owner_id
+        for t_start, t_end, t_speaker, t_role, t_rid in described:
+            if t_start <= start < t_end:
+                speaker, role, rid = t_speaker, t_role, t_rid
+                break
+        segment_of[(start, end)] = int(
+            conn.execute(
+                insert,
+                (
+                    tid,
+                    rid,
+                    len(turns) + offset,
+                    speaker,
+                    role,
+                    start,
+                    end,
+                    None,
+                    None,
+                    text[start:end],
+                ),
+            ).lastrowid
+            or 0
+        )
+    report.extra_segments += len(extras)
+    return segment_of
+
+
+def import_qdpx(path: Path, folder: Path, *, command: str = "import qdpx") -> ProjectImport:
+    """Create a new project in ``folder`` from a REFI-QDA project file, all or nothing."""
+    path, folder = Path(path), Path(folder)
+    if (folder / DB_NAME).exists():
+        raise ProjectError(
+            "already holds a qualcode project; import into a new folder", path=folder
+        )
+    if folder.exists() and not folder.is_dir():
+        raise ProjectError("exists and is not a folder", path=folder)
+    parent = folder.resolve().parent
+    if not parent.is_dir():
+        raise ProjectError("the parent folder does not exist", path=parent)
+    parsed = read_qdpx(path)
+
+    report = ProjectImport(
+        project=folder, skipped=dict(parsed.skipped), warnings=list(parsed.warnings)
+    )
+    # Built in a hidden folder beside the target and moved into place at the end, so a failure
+    # leaves no half-made project behind.
+    staging = Path(tempfile.mkdtemp(prefix=f".{folder.name}.import-", dir=parent))
+    try:
+        store = create_store(staging)
+        try:
+            _write_project(store, parsed, report, command)
+        finally:
+            store.close()
+        if parsed.codes:
+            codebooks = staging / "codebooks"
+            codebooks.mkdir()
+            slug = code_id_from_name(parsed.name)
+            target = codebooks / f"{slug}.yaml"
+            target.write_text(codebook_yaml(parsed.name, parsed.codes, path.name), encoding="utf-8")
+            report.codebook_file = folder / "codebooks" / target.name
+        if folder.exists():
+            for item in staging.iterdir():
+                if (folder / item.name).exists():
+                    raise ProjectError(f"{item.name} exists already in the folder", path=folder)
+            for item in staging.iterdir():
+                os.replace(item, folder / item.name)
+            staging.rmdir()
+        else:
+            os.replace(staging, folder)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    return report

@@ -1,0 +1,836 @@
+"""Report tables as pandas DataFrames: frequencies, co-occurrence, quotes and a respondent summary.
+
+Every function reads one coder layer (``coder``; default: the project's default coder if set, else
+``auto``) and takes the same filters: ``codes`` (paths; a parent includes its whole subtree),
+``respondents`` (labels) and ``exclude_negated`` (drop codings whose every match was negated).
+
+What counts
+-----------
+- Only the respondents' own words count. Codings on **interviewer** turns are never counted or
+  quoted: the interviewer's questions use the codes' own words, so counting them inflates every
+  figure. A coding on a turn of role ``other`` (a third speaker) counts only when a person coded it
+  (``source = 'manual'``): that is an explicit choice by the coder, while the auto-coder's hits there
+  are not. The number of codings left out this way is in ``frame.attrs["left_out"]``.
+- A **segment** is one speaker turn. Subcodes roll up into their parents and a segment counts once
+  per code: a turn coded ``tillit/åpenhet`` and ``tillit/erfaring`` counts once for ``tillit``.
+- **Percent** figures are shares of the respondent's counted turns.
+
+The functions return raw data, as stored; pseudonyms are applied when tables are exported (see
+:mod:`qualcode.pseudonyms`), or to quotes when ``pseudonyms`` is passed to :func:`quotes`.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections import Counter, defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from qualcode.errors import InputError
+from qualcode.store import AUTO_CODER, Store, default_coder
+from qualcode.text import sentence_spans
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from qualcode.pseudonyms import Pseudonyms
+    from qualcode.report_sections import ReportSection
+
+#: Row and column labels the report frames use (the writers translate them).
+TOTAL = "total"
+RESPONDENTS = "respondents"
+#: Suffix of a ``by=`` column holding the share (%) of the group's respondents mentioning a code.
+SHARE_SUFFIX = " % resp."
+MISSING_GROUP = "(none)"
+ELLIPSIS = "…"
+
+#: A quote without evidence (a manual coding) shows its first sentences up to about this length.
+MANUAL_QUOTE_CHARS = 300
+#: A quote trimmed to its evidence sentences is shortened further inside a sentence beyond this.
+MAX_QUOTE_CHARS = 450
+#: Characters of context kept either side of the evidence when a long sentence is shortened.
+CONTEXT_CHARS = 140
+
+
+# -- codes, respondents and the selection -----------------------------------------------------
+@dataclass(frozen=True)
+class CodeInfo:
+    """A code of the project in codebook (tree) order."""
+
+    path: str
+    name: str
+    description: str
+    depth: int  # 1 for a top-level code
+    active: bool
+
+
+def code_tree(store: Store, *, include_inactive: bool = False) -> list[CodeInfo]:
+    """The project's codes, parents before their children, siblings in codebook order."""
+    rows = store.conn.execute(
+        "SELECT id, parent_id, path, name, description, sort_order, active FROM codes"
+    ).fetchall()
+    children: dict[int | None, list[tuple[Any, ...]]] = defaultdict(list)
+    for row in rows:
+        children[row[1]].append(row)
+    result: list[CodeInfo] = []
+
+    def visit(parent: int | None, depth: int) -> None:
+        for row in sorted(children.get(parent, []), key=lambda r: (r[5], r[2])):
+            if row[6] or include_inactive:
+                result.append(CodeInfo(row[2], row[3], row[4] or "", depth, bool(row[6])))
+            visit(row[0], depth + 1)
+
+    visit(None, 1)
+    return result
+
+
+def natural_key(label: str) -> tuple[Any, ...]:
+    """Sort key that puts R2 before R10."""
+    return tuple(int(p) if p.isdigit() else p.casefold() for p in re.split(r"(\d+)", label))
+
+
+def _ancestors(path: str) -> list[str]:
+    parts = path.split("/")
+    return ["/".join(parts[: i + 1]) for i in range(len(parts))]
+
+
+@dataclass
+class Selection:
+    """The resolved filters of a report: coder layer, code rows, respondent columns."""
+
+    coder: str
+    codes: list[CodeInfo]
+    respondents: list[str]
+    exclude_negated: bool = False
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def paths(self) -> list[str]:
+        """The code paths shown, in tree order."""
+        return [c.path for c in self.codes]
+
+
+def resolve_coder(store: Store, coder: str | None) -> tuple[str, bool]:
+    """The coder layer to report and whether it was asked for explicitly."""
+    if coder:
+        return coder, True
+    return default_coder(store) or AUTO_CODER, False
+
+
+def select(
+    store: Store,
+    *,
+    coder: str | None = None,
+    codes: Sequence[str] | None = None,
+    respondents: Sequence[str] | None = None,
+    exclude_negated: bool = False,
+) -> Selection:
+    """Check and resolve the common report filters; unknown names are an :class:`InputError`."""
+    import difflib
+
+    name, explicit = resolve_coder(store, coder)
+    notes: list[str] = []
+    if store.coder_id(name) is None:
+        layers = [r[0] for r in store.conn.execute("SELECT name FROM coders ORDER BY name")]
+        if explicit:
+            raise InputError(
+                f"no coder layer '{name}' in the project (layers: {', '.join(layers) or 'none'})"
+            )
+        notes.append(f"coder layer '{name}' has no codings yet")
+    used = {
+        r[0]
+        for r in store.conn.execute(
+            "SELECT DISTINCT k.path FROM codings c JOIN codes k ON k.id = c.code_id"
+            " JOIN coders d ON d.id = c.coder_id WHERE d.name = ?",
+            (name,),
+        )
+    }
+    tree = [c for c in code_tree(store, include_inactive=True) if c.active or c.path in used
+            or any(u.startswith(c.path + "/") for u in used)]
+    if codes:
+        known = {c.path for c in tree}
+        roots = []
+        for raw in codes:
+            path = "/".join(part.strip() for part in raw.strip().strip("/").split("/"))
+            if path not in known:
+                close = difflib.get_close_matches(path, sorted(known), n=3)
+                hint = f" (did you mean {', '.join(close)}?)" if close else ""
+                raise InputError(f"unknown code '{raw}'{hint}")
+            roots.append(path)
+        tree = [c for c in tree if any(c.path == r or c.path.startswith(r + "/") for r in roots)]
+    if respondents:
+        labels = []
+        for label in respondents:
+            if store.respondent_id(label) is None:
+                every = [r[0] for r in store.conn.execute("SELECT label FROM respondents")]
+                close = difflib.get_close_matches(label, every, n=3)
+                hint = f" (did you mean {', '.join(close)}?)" if close else ""
+                raise InputError(f"no respondent '{label}' in the project{hint}")
+            if label not in labels:
+                labels.append(label)
+    else:
+        labels = sorted(
+            (
+                r[0]
+                for r in store.conn.execute(
+                    "SELECT label FROM respondents r WHERE EXISTS (SELECT 1 FROM segments s"
+                    " WHERE s.respondent_id = r.id AND s.role = 'respondent')"
+                )
+            ),
+            key=natural_key,
+        )
+    return Selection(name, tree, labels, exclude_negated, notes)
+
+
+@dataclass
+class _Coding:
+    segment_id: int
+    respondent: str
+    path: str
+    negated: bool
+    source: str
+    evidence: str
+    transcript_id: int
+    position: int
+
+
+def _codings(store: Store, sel: Selection, *, with_evidence: bool = False) -> tuple[list[_Coding], int]:
+    """The selection's countable codings and how many were left out for their turn's role."""
+    wanted = set(sel.paths)
+    people = set(sel.respondents)
+    evidence = "c.evidence" if with_evidence else "'[]'"
+    rows = store.conn.execute(
+        f"SELECT c.segment_id, r.label, k.path, c.negated, c.source, {evidence}, s.role,"
+        " s.transcript_id, s.position"
+        " FROM codings c JOIN coders d ON d.id = c.coder_id JOIN codes k ON k.id = c.code_id"
+        " JOIN segments s ON s.id = c.segment_id JOIN respondents r ON r.id = s.respondent_id"
+        " WHERE d.name = ?",
+        (sel.coder,),
+    )
+    result, left_out = [], 0
+    for seg, label, path, negated, source, ev, role, transcript_id, position in rows:
+        if path not in wanted or label not in people:
+            continue
+        if sel.exclude_negated and negated:
+            continue
+        if role == "interviewer" or (role == "other" and source != "manual"):
+            left_out += 1
+            continue
+        result.append(_Coding(seg, label, path, bool(negated), source, ev, transcript_id, position))
+    return result, left_out
+
+
+def _turns(store: Store, labels: Iterable[str]) -> dict[str, int]:
+    """Counted turns per respondent: their own turns (the denominator of percentages)."""
+    counts = dict.fromkeys(labels, 0)
+    for label, n in store.conn.execute(
+        "SELECT r.label, COUNT(*) FROM segments s JOIN respondents r ON r.id = s.respondent_id"
+        " WHERE s.role = 'respondent' GROUP BY r.label"
+    ):
+        if label in counts:
+            counts[label] = n
+    return counts
+
+
+def _rolled(codings: Iterable[_Coding], paths: set[str]) -> set[tuple[str, str, int]]:
+    """(code, respondent, segment) with every coding also counted for its shown ancestors."""
+    out = set()
+    for c in codings:
+        for ancestor in _ancestors(c.path):
+            if ancestor in paths:
+                out.add((ancestor, c.respondent, c.segment_id))
+    return out
+
+
+def _attributes(store: Store) -> dict[str, dict[str, str]]:
+    attrs: dict[str, dict[str, str]] = defaultdict(dict)
+    for label, name, value in store.conn.execute(
+        "SELECT r.label, a.name, a.value FROM respondent_attributes a"
+        " JOIN respondents r ON r.id = a.respondent_id"
+    ):
+        attrs[label][name] = value
+    return attrs
+
+
+def _pct(part: float, whole: float) -> float | None:
+    return round(100.0 * part / whole, 1) if whole else None
+
+
+# -- frequencies --------------------------------------------------------------------------------
+def freq(
+    store: Store,
+    *,
+    coder: str | None = None,
+    codes: Sequence[str] | None = None,
+    respondents: Sequence[str] | None = None,
+    exclude_negated: bool = False,
+    by: str | None = None,
+    percent: bool = False,
+) -> pd.DataFrame:
+    """Coded segments per code (rows, tree order) and respondent (columns).
+
+    Columns: one per respondent, ``total`` and ``respondents`` (how many respondents mention the
+    code). The last row, ``total``, counts distinct coded segments (a turn with several codes once).
+    ``by=ATTRIBUTE`` gives one column pair per attribute value ``g`` with ``k`` respondents:
+    ``g (n=k)`` (coded segments) and ``g (n=k) % resp.`` (share of the group's respondents who
+    mention the code); respondents without the attribute form the group ``(none)``. ``percent=True`` turns segment counts into shares of the turns (%).
+    """
+    import pandas as pd
+
+    sel = select(store, coder=coder, codes=codes, respondents=respondents,
+                 exclude_negated=exclude_negated)
+    codings, left_out = _codings(store, sel)
+    paths = sel.paths
+    rolled = _rolled(codings, set(paths))
+    turns = _turns(store, sel.respondents)
+    any_code = {(c.respondent, c.segment_id) for c in codings}
+
+    if by is None:
+        groups = {label: [label] for label in sel.respondents}
+    else:
+        # The group size goes into the column name, so every cell keeps one meaning.
+        groups = {f"{g} (n={len(m)})": m for g, m in _groups(store, sel.respondents, by).items()}
+
+    group_of = {label: g for g, members in groups.items() for label in members}
+    seg_count: Counter[tuple[str, str]] = Counter()
+    mentions: dict[tuple[str, str], set[str]] = defaultdict(set)
+    for path, label, _seg in rolled:
+        seg_count[(path, group_of[label])] += 1
+        mentions[(path, group_of[label])].add(label)
+    total_rows = Counter(group_of[label] for label, _ in any_code)
+    total_people = {g: {label for label, _ in any_code if group_of[label] == g} for g in groups}
+    group_turns = {g: sum(turns[m] for m in members) for g, members in groups.items()}
+    all_turns = sum(turns.values())
+
+    def cell(count: int, g: str) -> Any:
+        return _pct(count, group_turns[g]) if percent else count
+
+    records: dict[str, dict[str, Any]] = {}
+    for path in paths:
+        row: dict[str, Any] = {}
+        total = 0
+        people: set[str] = set()
+        for g in groups:
+            n = seg_count.get((path, g), 0)
+            total += n
+            people |= mentions.get((path, g), set())
+            row[g] = cell(n, g)
+            if by is not None:
+                row[f"{g}{SHARE_SUFFIX}"] = _pct(len(mentions.get((path, g), ())), len(groups[g]))
+        row[TOTAL] = _pct(total, all_turns) if percent else total
+        row[RESPONDENTS] = len(people)
+        records[path] = row
+    total_row: dict[str, Any] = {}
+    for g in groups:
+        total_row[g] = cell(total_rows.get(g, 0), g)
+        if by is not None:
+            total_row[f"{g}{SHARE_SUFFIX}"] = _pct(len(total_people[g]), len(groups[g]))
+    total_row[TOTAL] = _pct(len(any_code), all_turns) if percent else len(any_code)
+    total_row[RESPONDENTS] = len({label for label, _ in any_code})
+    records[TOTAL] = total_row
+    frame = pd.DataFrame.from_dict(records, orient="index")
+    if frame.empty:
+        frame = pd.DataFrame(columns=[*groups, TOTAL, RESPONDENTS])
+    frame.index.name = "code"
+    for column in frame.columns:
+        if (not percent and not str(column).endswith(SHARE_SUFFIX)) or column == RESPONDENTS:
+            frame[column] = frame[column].astype("Int64")
+        else:
+            frame[column] = frame[column].astype("Float64")
+    frame.attrs.update(
+        coder=sel.coder, left_out=left_out, notes=list(sel.notes), percent=percent, by=by,
+        groups={g: list(m) for g, m in groups.items()}, turns=turns,
+    )
+    return frame
+
+
+def _groups(store: Store, labels: list[str], attribute: str) -> dict[str, list[str]]:
+    name = attribute.strip().casefold()
+    attrs = _attributes(store)
+    known = sorted({n for a in attrs.values() for n in a})
+    if name not in known:
+        raise InputError(
+            f"no respondent attribute '{attribute}' (attributes: {', '.join(known) or 'none'})"
+        )
+    groups: dict[str, list[str]] = defaultdict(list)
+    for label in labels:
+        groups[attrs.get(label, {}).get(name) or MISSING_GROUP].append(label)
+    order = sorted((g for g in groups if g != MISSING_GROUP), key=natural_key)
+    if MISSING_GROUP in groups:
+        order.append(MISSING_GROUP)
+    return {g: groups[g] for g in order}
+
+
+# -- co-occurrence ------------------------------------------------------------------------------
+def cooc(
+    store: Store,
+    *,
+    coder: str | None = None,
+    codes: Sequence[str] | None = None,
+    respondents: Sequence[str] | None = None,
+    exclude_negated: bool = False,
+    within: str = "segment",
+    level: int = 1,
+) -> pd.DataFrame:
+    """A square code × code matrix: segments (``within="segment"``) or respondents
+    (``within="respondent"``) that have both codes; the diagonal holds each code's own count.
+
+    The axes are the selected codes at depth ``level`` (1 = top-level codes), each with its subtree
+    rolled up; a selected code deeper than ``level`` is an axis itself.
+    """
+    import pandas as pd
+
+    if within not in ("segment", "respondent"):
+        raise InputError(f"within must be 'segment' or 'respondent', not '{within}'")
+    if level < 1:
+        raise InputError(f"level must be 1 or more, not {level}")
+    sel = select(store, coder=coder, codes=codes, respondents=respondents,
+                 exclude_negated=exclude_negated)
+    codings, left_out = _codings(store, sel)
+    shown = set(sel.paths)
+    # An axis is a shown code at depth `level`, or a shown code whose parent is not shown.
+    axes = [
+        c.path for c in sel.codes
+        if c.depth == level
+        or (c.depth > level and "/".join(c.path.split("/")[:-1]) not in shown)
+        or (c.depth < level and not any(o.path.startswith(c.path + "/") for o in sel.codes))
+    ]
+    axes = [a for a in axes if not any(a.startswith(b + "/") for b in axes if b != a)]
+    axis_set = set(axes)
+    units: dict[Any, set[str]] = defaultdict(set)
+    for c in codings:
+        unit = c.segment_id if within == "segment" else c.respondent
+        for ancestor in _ancestors(c.path):
+            if ancestor in axis_set:
+                units[unit].add(ancestor)
+    matrix = {a: dict.fromkeys(axes, 0) for a in axes}
+    for found in units.values():
+        for a in found:
+            for b in found:
+                matrix[a][b] += 1
+    frame = pd.DataFrame.from_dict(matrix, orient="index", columns=axes).reindex(axes)
+    frame = frame.astype("int64") if not frame.empty else frame
+    frame.index.name = "code"
+    frame.attrs.update(coder=sel.coder, within=within, left_out=left_out, notes=list(sel.notes))
+    return frame
+
+
+# -- quotes -------------------------------------------------------------------------------------
+def _outward_to_space(text: str, start: int, end: int, protect: Sequence[tuple[int, int]]) -> tuple[int, int]:
+    """Widen ``[start, end)`` to white space (never cutting a word) and out of protected spans."""
+    changed = True
+    while changed:
+        changed = False
+        while start > 0 and not text[start - 1].isspace():
+            start -= 1
+        while end < len(text) and not text[end].isspace():
+            end += 1
+        for a, b in protect:
+            if a < start < b:
+                start, changed = a, True
+            if a < end < b:
+                end, changed = b, True
+    return start, end
+
+
+def _clean(piece: str) -> str:
+    return " ".join(piece.split())
+
+
+def trim_quote(
+    text: str,
+    evidence: Sequence[tuple[int, int]] = (),
+    *,
+    max_chars: int = MAX_QUOTE_CHARS,
+    manual_chars: int = MANUAL_QUOTE_CHARS,
+    protect: Sequence[tuple[int, int]] = (),
+) -> str:
+    """The part of a turn worth quoting, with ``…`` where text is left out.
+
+    With evidence (character spans into ``text``): the sentences that hold it, and where such a
+    stretch is longer than ``max_chars``, the words around each piece of evidence. Without evidence
+    (a manual coding): the first sentences up to about ``manual_chars``. Cuts fall only on white
+    space, so no word is ever cut, and never inside a ``protect`` span (a name to be pseudonymised).
+    White space inside the quote is collapsed to single spaces.
+    """
+    if not text.strip():
+        return ""
+    spans = sentence_spans(text) or [(0, len(text))]
+    valid = sorted((max(0, s), min(len(text), e)) for s, e in evidence if e > s and s < len(text) and e > 0)
+    if not valid:
+        return _trim_manual(text, spans, manual_chars, protect)
+    keep: set[int] = set()
+    for s, e in valid:
+        hits = [i for i, (a, b) in enumerate(spans) if a < e and s < b]
+        if not hits:  # evidence in white space between sentences: the nearest sentence
+            hits = [min(range(len(spans)), key=lambda i: min(abs(spans[i][0] - s), abs(spans[i][1] - e)))]
+        keep.update(hits)
+    runs: list[list[int]] = []
+    for i in sorted(keep):
+        if runs and runs[-1][-1] == i - 1:
+            runs[-1].append(i)
+        else:
+            runs.append([i])
+    pieces: list[tuple[int, int]] = []  # character ranges of text to show, in order
+    for run in runs:
+        a, b = spans[run[0]][0], spans[run[-1]][1]
+        inside = [(max(s, a), min(e, b)) for s, e in valid if s < b and a < e]
+        if b - a <= max_chars or not inside:
+            pieces.append((a, b))
+            continue
+        windows: list[list[int]] = []
+        for s, e in inside:
+            room = max(CONTEXT_CHARS, (max_chars - (e - s)) // 2)
+            ws, we = _outward_to_space(text, max(a, s - room), min(b, e + room), protect)
+            ws, we = max(a, ws), min(b, we)
+            # Close to the sentence edge: take the whole edge rather than a lone "… word".
+            if ws - a < 40:
+                ws = a
+            if b - we < 40:
+                we = b
+            if windows and ws <= windows[-1][1] + 1:
+                windows[-1][1] = max(windows[-1][1], we)
+            else:
+                windows.append([ws, we])
+        pieces.extend((w[0], w[1]) for w in windows)
+    return _join(text, pieces)
+
+
+def _trim_manual(
+    text: str, spans: list[tuple[int, int]], limit: int, protect: Sequence[tuple[int, int]]
+) -> str:
+    end = spans[0][1]
+    for a, b in spans[1:]:
+        if b - spans[0][0] > limit:
+            break
+        end = b
+    start = spans[0][0]
+    if end - start > limit + limit // 2:
+        # One very long first sentence: cut at the last white space before the limit.
+        cut = start + limit
+        while cut > start and not text[cut].isspace():
+            cut -= 1
+        for a, b in protect:
+            if a < cut < b:
+                cut = a
+        while cut > start and text[cut - 1].isspace():
+            cut -= 1
+        if cut > start:
+            end = cut
+    return _join(text, [(start, end)])
+
+
+def _join(text: str, pieces: list[tuple[int, int]]) -> str:
+    """Pieces of ``text`` with ``…`` for every left-out stretch that holds words."""
+    out: list[str] = []
+    position = 0
+    for a, b in pieces:
+        if text[position:a].strip():
+            out.append(ELLIPSIS)
+        out.append(_clean(text[a:b]))
+        position = b
+    if text[position:].strip():
+        out.append(ELLIPSIS)
+    return " ".join(p for p in out if p)
+
+
+def cite(text: str, respondent: str) -> str:
+    """A quote as a thesis cites it: ``“…” - R7``."""
+    return f"“{text}” - {respondent}"
+
+
+def _evidence_spans(raw: str) -> list[tuple[int, int]]:
+    try:
+        items = json.loads(raw or "[]")
+    except ValueError:
+        return []
+    spans = []
+    for item in items if isinstance(items, list) else []:
+        if isinstance(item, dict):
+            s, e = item.get("start"), item.get("end")
+            if isinstance(s, int) and isinstance(e, int) and e > s:
+                spans.append((s, e))
+    return spans
+
+
+def quotes(
+    store: Store,
+    *,
+    coder: str | None = None,
+    codes: Sequence[str] | None = None,
+    respondents: Sequence[str] | None = None,
+    exclude_negated: bool = False,
+    full: bool = False,
+    max_per_respondent: int | None = None,
+    pseudonyms: Pseudonyms | None = None,
+) -> pd.DataFrame:
+    """Coded turns as quotes, per code (as coded, in tree order), respondent and turn order.
+
+    Columns: ``code``, ``respondent``, ``segment``, ``transcript``, ``position``, ``negated``,
+    ``source``, ``text`` (the trimmed or, with ``full``, whole turn) and ``quote`` (``“…” - R7``).
+    ``max_per_respondent`` keeps each respondent's first N quotes per code. With ``pseudonyms``
+    every name is replaced, and trimming never cuts through a name.
+    """
+    import pandas as pd
+
+    if max_per_respondent is not None and max_per_respondent < 1:
+        raise InputError(f"--max-per-respondent must be 1 or more, not {max_per_respondent}")
+    sel = select(store, coder=coder, codes=codes, respondents=respondents,
+                 exclude_negated=exclude_negated)
+    codings, left_out = _codings(store, sel, with_evidence=True)
+    order = {p: i for i, p in enumerate(sel.paths)}
+    people = {label: i for i, label in enumerate(sel.respondents)}
+    codings.sort(key=lambda c: (order[c.path], people[c.respondent], c.transcript_id, c.position))
+    if max_per_respondent is not None:
+        taken: Counter[tuple[str, str]] = Counter()
+        kept = []
+        for c in codings:
+            if taken[(c.path, c.respondent)] < max_per_respondent:
+                taken[(c.path, c.respondent)] += 1
+                kept.append(c)
+        codings = kept
+    texts = _segment_texts(store, {c.segment_id for c in codings})
+    rows = []
+    for c in codings:
+        seg_text, transcript = texts[c.segment_id]
+        protect = pseudonyms.spans(seg_text) if pseudonyms else []
+        shown = _clean(seg_text) if full else trim_quote(seg_text, _evidence_spans(c.evidence), protect=protect)
+        if pseudonyms:
+            shown = pseudonyms.apply(shown)
+        rows.append((c.path, c.respondent, c.segment_id, transcript, c.position, c.negated,
+                     c.source, shown, cite(shown, c.respondent)))
+    frame = pd.DataFrame(
+        rows,
+        columns=["code", "respondent", "segment", "transcript", "position", "negated", "source",
+                 "text", "quote"],
+    )
+    frame.attrs.update(coder=sel.coder, left_out=left_out, notes=list(sel.notes))
+    return frame
+
+
+def _segment_texts(store: Store, ids: set[int]) -> dict[int, tuple[str, str]]:
+    out: dict[int, tuple[str, str]] = {}
+    wanted = sorted(ids)
+    for i in range(0, len(wanted), 900):  # stay under SQLite's host-parameter limit
+        chunk = wanted[i : i + 900]
+        for seg, text, name in store.conn.execute(
+            "SELECT s.id, s.text, t.name FROM segments s JOIN transcripts t ON t.id = s.transcript_id"
+            f" WHERE s.id IN ({','.join('?' * len(chunk))})",
+            chunk,
+        ):
+            out[seg] = (text, name)
+    return out
+
+
+# -- summary ------------------------------------------------------------------------------------
+def summary(
+    store: Store,
+    *,
+    coder: str | None = None,
+    codes: Sequence[str] | None = None,
+    respondents: Sequence[str] | None = None,
+    exclude_negated: bool = False,
+) -> pd.DataFrame:
+    """One row per respondent: attributes, transcripts, turns, words, coded turns and their codes.
+
+    ``codes`` lists each code as coded (most specific path) with its number of turns, most used
+    first, e.g. ``tillit/relasjoner (3), forankring/ledelse (2)``.
+    """
+    import pandas as pd
+
+    from qualcode.corpus import count_words
+
+    sel = select(store, coder=coder, codes=codes, respondents=respondents,
+                 exclude_negated=exclude_negated)
+    codings, left_out = _codings(store, sel)
+    attrs = _attributes(store)
+    names = sorted({n for label in sel.respondents for n in attrs.get(label, {})})
+    wanted = set(sel.respondents)
+    words: Counter[str] = Counter()
+    turns: Counter[str] = Counter()
+    for label, text in store.conn.execute(
+        "SELECT r.label, s.text FROM segments s JOIN respondents r ON r.id = s.respondent_id"
+        " WHERE s.role = 'respondent'"
+    ):
+        if label in wanted:
+            words[label] += count_words(text)
+            turns[label] += 1
+    transcripts = dict(
+        store.conn.execute(
+            "SELECT r.label, COUNT(t.id) FROM respondents r LEFT JOIN transcripts t"
+            " ON t.respondent_id = r.id GROUP BY r.label"
+        ).fetchall()
+    )
+    coded: dict[str, set[int]] = defaultdict(set)
+    per_code: dict[str, Counter[str]] = defaultdict(Counter)
+    for c in codings:
+        coded[c.respondent].add(c.segment_id)
+        per_code[c.respondent][c.path] += 1
+    order = {p: i for i, p in enumerate(sel.paths)}
+    rows = []
+    for label in sel.respondents:
+        listing = sorted(per_code[label].items(), key=lambda kv: (-kv[1], order[kv[0]]))
+        rows.append(
+            [label, *[attrs.get(label, {}).get(n, "") for n in names], transcripts.get(label, 0),
+             turns[label], words[label], len(coded[label]),
+             ", ".join(f"{path} ({n})" for path, n in listing)]
+        )
+    frame = pd.DataFrame(
+        rows, columns=["respondent", *names, "transcripts", "turns", "words", "coded", "codes"]
+    ).set_index("respondent")
+    frame.attrs.update(coder=sel.coder, left_out=left_out, notes=list(sel.notes), attributes=names)
+    return frame
+
+
+# -- the full report ----------------------------------------------------------------------------
+@dataclass
+class FullReport:
+    """Everything the Word and Excel reports show, already pseudonymised."""
+
+    project: str
+    date: str
+    codebook_version: str
+    coder: str
+    codebook: list[CodeInfo]
+    freq: pd.DataFrame
+    freq_percent: pd.DataFrame
+    by_attribute: dict[str, pd.DataFrame]
+    cooc_segment: pd.DataFrame
+    cooc_respondent: pd.DataFrame
+    quotes: pd.DataFrame
+    summary: pd.DataFrame
+    exclude_negated: bool = False
+    left_out: int = 0
+    notes: list[str] = field(default_factory=list)
+    extra_sections: list[ReportSection] = field(default_factory=list)
+
+
+def codebook_version(store: Store) -> str:
+    """The codebook version installed last, as ``name version (date)``, or ``""``."""
+    import yaml
+
+    row = store.conn.execute(
+        "SELECT name, content, loaded_at, sha256 FROM codebook_versions ORDER BY id DESC LIMIT 1"
+    ).fetchone()
+    if row is None:
+        return ""
+    name, content, loaded_at, sha = row
+    version = None
+    try:
+        data = yaml.safe_load(content)
+        if isinstance(data, dict) and data.get("version") is not None:
+            version = str(data["version"])
+    except yaml.YAMLError:
+        pass
+    parts = [name, version or f"#{sha[:8]}"]
+    return f"{' '.join(p for p in parts if p)} ({str(loaded_at)[:10]})"
+
+
+#: Attributes with more distinct values than this get no frequency-by-attribute table (an id, a date).
+MAX_GROUPS = 12
+
+
+def build_full_report(
+    store: Store,
+    *,
+    coder: str | None = None,
+    codes: Sequence[str] | None = None,
+    respondents: Sequence[str] | None = None,
+    exclude_negated: bool = False,
+    full: bool = False,
+    max_per_respondent: int | None = 3,
+    pseudonyms: Pseudonyms | None = None,
+    extra_sections: Sequence[ReportSection] = (),
+) -> FullReport:
+    """Compute every table of the full report, with pseudonyms applied to all text."""
+    from qualcode.pseudonyms import project_pseudonyms
+    from qualcode.report_sections import ReportSection
+
+    names = project_pseudonyms(store) if pseudonyms is None else pseudonyms
+    filters: dict[str, Any] = dict(coder=coder, codes=codes, respondents=respondents,
+                                   exclude_negated=exclude_negated)
+    counts = freq(store, **filters)
+    shares = freq(store, **filters, percent=True)
+    people = summary(store, **filters)
+    by_attribute = {}
+    for attribute in people.attrs["attributes"]:
+        values = {v for v in people[attribute] if v}
+        if 1 < len(values) <= MAX_GROUPS:
+            by_attribute[attribute] = names.apply_frame(freq(store, **filters, by=attribute))
+    quoted = quotes(store, **filters, full=full, max_per_respondent=max_per_respondent,
+                    pseudonyms=names)
+    sel = select(store, **filters)
+    label = store.get_setting("project_name") or Path(store.folder).resolve().name
+    sections = [
+        ReportSection(
+            title=names.apply(s.title), intro=names.apply(s.intro),
+            tables=[(names.apply(cap), names.apply_frame(df)) for cap, df in s.tables],
+        )
+        for s in extra_sections
+    ]
+    codebook = [
+        CodeInfo(c.path, names.apply(c.name), names.apply(c.description), c.depth, c.active)
+        for c in sel.codes
+    ]
+    return FullReport(
+        project=names.apply(str(label)),
+        date=date.today().isoformat(),
+        codebook_version=names.apply(codebook_version(store)),
+        coder=sel.coder,
+        codebook=codebook,
+        freq=names.apply_frame(counts),
+        freq_percent=names.apply_frame(shares),
+        by_attribute=by_attribute,
+        cooc_segment=names.apply_frame(cooc(store, **filters, within="segment")),
+        cooc_respondent=names.apply_frame(cooc(store, **filters, within="respondent")),
+        quotes=quoted,
+        summary=names.apply_frame(people),
+        exclude_negated=exclude_negated,
+        left_out=int(counts.attrs.get("left_out", 0)),
+        notes=list(sel.notes),
+        extra_sections=sections,
+    )
+
+
+def write_full_report(
+    store: Store,
+    out_dir: str | Path,
+    *,
+    coder: str | None = None,
+    lang: str = "nb",
+    quote_style: str = "table",
+    extra_sections: Sequence[ReportSection] = (),
+    codes: Sequence[str] | None = None,
+    respondents: Sequence[str] | None = None,
+    exclude_negated: bool = False,
+    full: bool = False,
+    max_per_respondent: int | None = 3,
+    max_quotes_per_code: int | None = 40,
+) -> tuple[Path, Path]:
+    """Write ``rapport.docx`` and ``rapport.xlsx`` into ``out_dir``; returns both paths.
+
+    The Word report shows at most ``max_quotes_per_code`` quotes per code (spread over the
+    respondents); the Excel report has every quote within ``max_per_respondent``.
+    """
+    from qualcode.export.report_docx import write_report_docx
+    from qualcode.export.report_text import check_lang, check_quote_style
+    from qualcode.export.report_xlsx import write_report_xlsx
+
+    check_lang(lang)
+    check_quote_style(quote_style)
+    out = Path(out_dir)
+    if out.exists() and not out.is_dir():
+        raise InputError("exists and is not a folder", path=out)
+    report = build_full_report(
+        store, coder=coder, codes=codes, respondents=respondents, exclude_negated=exclude_negated,
+        full=full, max_per_respondent=max_per_respondent, extra_sections=extra_sections,
+    )
+    out.mkdir(parents=True, exist_ok=True)
+    docx_path = write_report_docx(report, out / "rapport.docx", lang=lang, quote_style=quote_style,
+                                  max_quotes_per_code=max_quotes_per_code)
+    xlsx_path = write_report_xlsx(report, out / "rapport.xlsx", lang=lang)
+    return docx_path, xlsx_path
