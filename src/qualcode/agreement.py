@@ -105,10 +105,16 @@ class _Tabulation:
     categories: list[Any]
     m: list[int] = field(default_factory=list)
     counts: list[list[int]] = field(default_factory=list)
-    d: list[Fraction] = field(default_factory=list)
+    d: list[float] = field(default_factory=list)
+    # Σ d over all units, exactly: numerators summed per denominator (m − 1).
+    d_parts: dict[int, int] = field(default_factory=dict)
     pair: list[list[int]] | None = None  # per unit, flattened q × q (A row, B column)
     all_same: list[int] = field(default_factory=list)  # per unit: variables where all agree
     unanimous_by_category: list[list[int]] = field(default_factory=list)
+
+    def d_total(self) -> Fraction:
+        """Σ d over all units as an exact fraction."""
+        return sum((Fraction(num, den) for den, num in self.d_parts.items()), Fraction(0))
 
 
 def _tabulate(
@@ -133,7 +139,7 @@ def _tabulate(
     for u in range(width):
         m_u = 0
         counts = [0] * q
-        d_u = Fraction(0)
+        d_u = 0.0
         pair = [0] * (q * q)
         unanimous = [0] * q
         for rows in checked:
@@ -151,7 +157,9 @@ def _tabulate(
                 counts[c] += local[c]
                 if local[c] == mv:
                     unanimous[c] += 1
-            d_u += Fraction(mv * mv - sum(x * x for x in local), mv - 1)
+            numerator = mv * mv - sum(x * x for x in local)
+            d_u += numerator / (mv - 1)
+            tab.d_parts[mv - 1] = tab.d_parts.get(mv - 1, 0) + numerator
             if n_coders == 2:
                 pair[index[rows[0][u]] * q + index[rows[1][u]]] += 1
         if m_u == 0:
@@ -226,7 +234,7 @@ def _percent(tab: _Tabulation) -> Stat:
     n = sum(tab.m)
     if n == 0:
         return _undefined("no unit was coded by two or more coders")
-    return Stat(float(1 - sum(tab.d, Fraction(0)) / n))
+    return Stat(float(1 - tab.d_total() / n))
 
 
 def krippendorff_alpha(data: Sequence[Sequence[Value]]) -> Stat:
@@ -246,7 +254,7 @@ def _alpha(tab: _Tabulation) -> Stat:
     if expected == 0:
         only = tab.categories[next(i for i, x in enumerate(n_c) if x)]
         return _undefined(f"no variation: every value is {_show(only)}")
-    d = sum(tab.d, Fraction(0))
+    d = tab.d_total()
     return Stat(float(1 - Fraction(n - 1) * d / expected))
 
 
@@ -286,7 +294,7 @@ def _brennan_prediger(tab: _Tabulation, q: int) -> Stat:
     n = sum(tab.m)
     if n == 0:
         return _undefined("no unit was coded by two or more coders")
-    observed = 1 - sum(tab.d, Fraction(0)) / n
+    observed = 1 - tab.d_total() / n
     chance = Fraction(1, q)
     return Stat(float((observed - chance) / (1 - chance)))
 
@@ -363,7 +371,7 @@ def _with_bootstrap(tab: _Tabulation, statistic: str, n: int, seed: int, level: 
     chunk = max(1, min(n, 2_000_000 // max(units, 1)))
     if statistic == "alpha":
         m = np.asarray(tab.m, dtype=float)
-        d = np.asarray([float(x) for x in tab.d])
+        d = np.asarray(tab.d, dtype=float)
         counts = np.asarray(tab.counts, dtype=float).reshape(units, q)
     else:
         pair = np.asarray(tab.pair, dtype=float).reshape(units, q * q)
@@ -425,9 +433,10 @@ class VariableAgreement:
         """The reasons statistics are undefined, for the table's last column."""
         reasons: list[str] = []
         for stat in (self.krippendorff_alpha, self.cohen_kappa, self.percent):
-            if stat.reason and stat.reason not in reasons and not (
-                stat.reason == "defined for exactly two coders"
-            ):
+            if not stat.reason or stat.reason == "defined for exactly two coders":
+                continue
+            # α and κ word "no variation" differently; one explanation is enough.
+            if not any(r.split(":")[0] == stat.reason.split(":")[0] for r in reasons):
                 reasons.append(stat.reason)
         for stat in (self.cohen_kappa, self.krippendorff_alpha):
             if stat.ci_note and stat.ci_note not in reasons:
@@ -503,8 +512,12 @@ def variable_agreement(
         kappa = _undefined("defined for exactly two coders")
         pi = _undefined("defined for exactly two coders")
     alpha = _with_bootstrap(tab, "alpha", bootstrap, seed, level) if bootstrap else _alpha(tab)
-    if not any(c[1] for c in tab.counts) and tab.m:
-        reason = "no coder used this code"
+    if tab.m and not any(c[1] for c in tab.counts):
+        used = any(v for rows in variables for r in rows for v in r)
+        reason = (
+            "the code was not used in any unit two coders both saw" if used
+            else "no coder used this code"
+        )
         kappa = _undefined(reason) if n_coders == 2 else kappa
         pi = _undefined(reason) if n_coders == 2 else pi
         alpha = _undefined(reason)
@@ -659,7 +672,7 @@ def layer_matrix(store: Store, coders: Sequence[str], unit: str = "segment") -> 
     ]
     per_transcript: dict[str, int] = {}
     transcript_seen: dict[str, tuple[str, ...]] = {}
-    for seg_id, tid, tname, _label, _pos, _role in segs:
+    for _seg_id, tid, tname, _label, _pos, _role in segs:
         per_transcript[tname] = per_transcript.get(tname, 0) + 1
         transcript_seen[tname] = tuple(n for n in names if tid in seen[n])
     not_seen = [

@@ -28,40 +28,6 @@ REVERSIBLE_ACTIONS = (
 )
 
 
-def remove_coding(store: Store, tx: WriteTx, segment_id: int, code_path: str, coder: str) -> bool:
-    """Take a code off a segment in ``coder``'s layer; False if it was not there.
-
-    Like :meth:`Store.remove_coding`, and the audit entry also keeps the row's id, so an undo
-    puts back the identical row.
-    """
-    row = tx.conn.execute(
-        "SELECT c.id, c.source, c.negated, c.evidence, c.memo, c.created_at FROM codings c"
-        " JOIN codes k ON k.id = c.code_id JOIN coders d ON d.id = c.coder_id"
-        " WHERE c.segment_id = ? AND k.path = ? AND d.name = ?",
-        (segment_id, code_path, coder),
-    ).fetchone()
-    if row is None:
-        return False
-    tx.conn.execute("DELETE FROM codings WHERE id = ?", (row[0],))
-    tx.audit(
-        "remove_coding",
-        segment_id=segment_id,
-        code_path=code_path,
-        coder=coder,
-        # evidence_json: the stored text itself, since the log re-sorts keys inside ``evidence``.
-        detail={
-            "id": row[0],
-            "source": row[1],
-            "negated": bool(row[2]),
-            "evidence": json.loads(row[3]),
-            "evidence_json": row[3],
-            "memo": row[4],
-            "created_at": row[5],
-        },
-    )
-    return True
-
-
 # -- the log ---------------------------------------------------------------------------------
 @dataclass(frozen=True)
 class LogEntry:
@@ -277,7 +243,7 @@ def _revert(store: Store, tx: WriteTx, entry: LogEntry) -> None:
     d = entry.detail
     conn = tx.conn
     if entry.action == "add_coding":
-        remove_coding(store, tx, int(entry.segment_id or 0), str(entry.code_path), str(entry.coder))
+        store.remove_coding(tx, int(entry.segment_id or 0), str(entry.code_path), str(entry.coder))
     elif entry.action == "remove_coding":
         _restore_coding(store, tx, entry)
     elif entry.action == "create_coder":

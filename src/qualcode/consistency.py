@@ -251,7 +251,10 @@ def _check(store: Store, coder: str, level: str, codes: Sequence[str] | None) ->
             if share >= STRONG_SHARE:
                 ranked.append((share, len(holding), rule, term))
         ranked.sort(key=lambda r: (-r[0], -r[1], r[3]))
-        top = ranked[:STRONG_TERMS]
+        # A term can stand in the parent's and a subcode's rules: keep its best entry only.
+        top = list({r[3]: r for r in reversed(ranked)}.values())
+        top.sort(key=lambda r: (-r[0], -r[1], r[3]))
+        top = top[:STRONG_TERMS]
         strong[code] = [(term, share) for share, _, _, term in top]
         for u in units:
             if _has(u[6], code):

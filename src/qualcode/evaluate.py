@@ -24,7 +24,7 @@ from functools import cache
 from typing import Any
 
 from qualcode.agreement import NotSeenByAll, Stat, layer_matrix, select_codes
-from qualcode.errors import InputError
+from qualcode.errors import InputError, QualcodeError
 from qualcode.store import AUTO_CODER, Store
 
 #: LL above this is significant at p < 0.05 with one degree of freedom; smaller is noise.
@@ -32,33 +32,78 @@ LL_CRITICAL_05 = 3.84
 _WORD = re.compile(r"[^\W\d_]+(?:[-'’][^\W\d_]+)*")
 # Spoken-language fillers and transcription marks: frequent everywhere, never a codebook term.
 _FILLERS = frozenset(
-    "altså liksom sånn sånt eh ehm hm mm ja nei jo ok okei på en måte ikke sant pause latter "
-    "uklart bedriften navn konkurrent kunde bedriftsnavn".split()
+    ["altså", "liksom", "sånn", "sånt", "eh", "ehm", "hm", "mm", "ja", "nei", "jo", "ok", "okei", "på", "en", "måte", "ikke", "sant", "pause", "latter", "uklart", "bedriften", "navn", "konkurrent", "kunde", "bedriftsnavn"]
 )
 
 
 # -- the two switches to the NLP and codebook modules ------------------------------------------
 
 
-def text_lemmas(text: str) -> list[str]:
-    """The words of ``text`` as lower-case lemmas.
+def _nlp() -> Any | None:
+    """The Norwegian pipeline module, or None where it cannot be imported.
 
-    The single place where this module depends on the Norwegian pipeline: it uses
-    :mod:`qualcode.nlp` when that offers ``lemmas(text)``, else a word regex and simplemma.
+    The single switch between :mod:`qualcode.nlp` (spaCy tokens, Ordbank and simplemma lemma
+    candidates) and the fallback below (a word regex and simplemma).
     """
     try:
-        from qualcode import nlp  # type: ignore[attr-defined]
+        from qualcode import nlp
+    except ImportError:  # pragma: no cover - nlp.py ships with qualcode
+        return None
+    return nlp
 
-        lemmas = getattr(nlp, "lemmas", None)
-        if callable(lemmas):
-            return [str(x).casefold() for x in lemmas(text)]
-    except ImportError:
-        pass
-    return [_lemma(w.casefold()) for w in _WORD.findall(text)]
+
+def text_words(text: str) -> list[str]:
+    """The lower-case words of ``text`` (punctuation and transcription marks left out)."""
+    nlp = _nlp()
+    if nlp is not None:
+        return [t.lower for t in nlp.tokenize(text) if t.is_word and not t.lower.isdigit()]
+    return [w.casefold() for w in _WORD.findall(text)]
+
+
+@cache
+def word_lemmas(word: str) -> frozenset[str]:
+    """Lemma candidates of one lower-case word, the word itself included."""
+    nlp = _nlp()
+    if nlp is not None:
+        return frozenset(nlp.lemmas(word))
+    return frozenset({word, _simplemma(word)})
 
 
 @cache
 def _lemma(word: str) -> str:
+    """One representative lemma of a word, for counting.
+
+    The word itself when the lexicon lists it as a lemma (``felles``, ``vi``); otherwise the
+    shortest candidate, then the one sharing the longest beginning with the word, then the
+    alphabetically first (``prisene`` → ``pris``, ``sitter`` → ``sitte``).
+    """
+    nlp = _nlp()
+    if nlp is not None:
+        lexicon = getattr(nlp.get_pipeline(), "lexicon", None)
+        found = lexicon.get(word) if lexicon is not None else None
+        if found and word in found:
+            return word
+    others = word_lemmas(word) - {word}
+    if not others:
+        return word
+    return min(others, key=lambda w: (len(w), -_common_prefix(w, word), w))
+
+
+def _common_prefix(a: str, b: str) -> int:
+    n = 0
+    for x, y in zip(a, b, strict=False):
+        if x != y:
+            break
+        n += 1
+    return n
+
+
+def text_lemmas(text: str) -> list[str]:
+    """The words of ``text`` as representative lemmas (see :func:`_lemma`)."""
+    return [_lemma(w) for w in text_words(text)]
+
+
+def _simplemma(word: str) -> str:
     import simplemma
 
     try:
@@ -70,10 +115,33 @@ def _lemma(word: str) -> str:
 def codebook_terms(store: Store) -> dict[str, list[tuple[str, str]]]:
     """Each code path's terms as ``(rule, term)`` pairs, from the project's current codebook.
 
-    The single place where this module reads the codebook: the newest ``codebook_versions`` row,
-    taking the strings under ``keywords``, ``compounds``, ``phrases`` and ``near`` (``patterns``
-    are regular expressions, not words, and ``exclude_terms`` are not evidence).
+    The single place where this module reads the codebook (:func:`qualcode.codebook.
+    current_codebook`): keywords (rule ``compound`` when the code matches compounds, so a term
+    is also found inside longer words) and the terms of ``near`` rules. Patterns are regular
+    expressions, not words, and are left out.
     """
+    try:
+        from qualcode.codebook import current_codebook
+    except ImportError:  # pragma: no cover - codebook.py ships with qualcode
+        return _codebook_terms_from_yaml(store)
+    try:
+        book = current_codebook(store)
+    except QualcodeError:
+        return {}
+    if book is None:
+        return {}
+    out: dict[str, list[tuple[str, str]]] = {}
+    for code in book.walk():
+        rule = "compound" if code.compounds else "keyword"
+        terms = [(rule, t) for t in code.keywords]
+        for near in code.near:
+            terms.extend(("near", t) for t in (*near.a, *near.b) if ("near", t) not in terms)
+        out[code.path] = terms
+    return out
+
+
+def _codebook_terms_from_yaml(store: Store) -> dict[str, list[tuple[str, str]]]:
+    """Fallback: the strings under ``keywords`` and ``near`` of the newest stored codebook."""
     row = store.conn.execute(
         "SELECT content FROM codebook_versions ORDER BY id DESC LIMIT 1"
     ).fetchone()
@@ -95,8 +163,7 @@ def codebook_terms(store: Store) -> dict[str, list[tuple[str, str]]]:
                 continue
             path = f"{parent}/{code['id']}" if parent else str(code["id"])
             terms: list[tuple[str, str]] = []
-            for rule, key in (("keyword", "keywords"), ("compound", "compounds"),
-                              ("phrase", "phrases"), ("near", "near")):
+            for rule, key in (("keyword", "keywords"), ("near", "near")):
                 for term in _strings(code.get(key)):
                     if (rule, term) not in terms:
                         terms.append((rule, term))
@@ -164,27 +231,27 @@ class TextIndex:
     """A segment's words prepared for term look-ups."""
 
     text: str
-    lemmas: frozenset[str]
-    words: frozenset[str] = field(default_factory=frozenset)
+    words: tuple[str, ...]
+    lemmas: frozenset[str] = field(default_factory=frozenset)
 
     @classmethod
     def of(cls, text: str) -> TextIndex:
         """Index ``text``."""
-        return cls(
-            text, frozenset(text_lemmas(text)), frozenset(w.casefold() for w in _WORD.findall(text))
-        )
+        words = tuple(text_words(text))
+        return cls(text, words, frozenset().union(*(word_lemmas(w) for w in words)))
 
     def holds(self, rule: str, term: str) -> bool:
-        """Whether the text holds the term: phrases as words in a row, single words by lemma or
-        surface form, compound terms also inside longer words."""
+        """Whether the text holds the term: a phrase as its words in a row, a single word when
+        its lemma candidates meet those of a word of the text, a compound term also inside a
+        longer word."""
         words = [w.casefold() for w in _WORD.findall(term)]
         if not words:
             return False
         if len(words) > 1:
-            flat = " " + " ".join(w.casefold() for w in _WORD.findall(self.text)) + " "
+            flat = " " + " ".join(self.words) + " "
             return " " + " ".join(words) + " " in flat
         word = words[0]
-        if word in self.words or _lemma(word) in self.lemmas or word in self.lemmas:
+        if word_lemmas(word) & self.lemmas:
             return True
         if rule == "compound" and len(word) >= 4:
             return any(word in w for w in self.words)
@@ -213,7 +280,7 @@ def stopwords() -> frozenset[str]:
         from spacy.lang.nb.stop_words import STOP_WORDS
     except ImportError:
         STOP_WORDS = set()
-    extra = "eg ikkje kva korleis kven meg deg seg sjøl dei ein eit noko nokon berre".split()
+    extra = ["eg", "ikkje", "kva", "korleis", "kven", "meg", "deg", "seg", "sjøl", "dei", "ein", "eit", "noko", "nokon", "berre"]
     return frozenset({w.casefold() for w in STOP_WORDS} | _FILLERS | set(extra))
 
 
@@ -243,11 +310,11 @@ def keyness(
 def covered(word: str, terms: Iterable[tuple[str, str]]) -> bool:
     """Whether a word is already covered by one of the terms (same word or lemma, a word of a
     phrase, or a longer word containing a term of four letters or more)."""
-    lemma = _lemma(word)
+    candidates = word_lemmas(word) | {word}
     for _rule, term in terms:
         parts = [w.casefold() for w in _WORD.findall(term)]
         for part in parts:
-            if part in (word, lemma) or _lemma(part) in (word, lemma):
+            if word_lemmas(part) & candidates:
                 return True
             if len(parts) == 1 and len(part) >= 4 and part in word:
                 return True

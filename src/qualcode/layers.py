@@ -104,6 +104,13 @@ def import_layer_files(store: Store, paths: list[Path], command: str) -> dict[st
     if not pending:
         return added
     with store.write(command) as tx:
+        # Which transcripts each coder read, including turns they left uncoded: agreement
+        # treats a transcript a coder never read as missing data, not as "no code".
+        read: dict[str, list[str]] = store.get_setting("coded_transcripts", {}) or {}
+        for coder, _, resolved in pending:
+            names = read.setdefault(coder, [])
+            names.extend(sorted({row.file for row, _ in resolved} - set(names)))
+        store.set_setting(tx, "coded_transcripts", read)
         for coder, _, resolved in pending:
             store.ensure_coder(tx, coder)
             count = added.setdefault(coder, 0)

@@ -53,21 +53,85 @@ from qualcode.text import sentence_spans
 LEXICON_FORMAT = 2
 
 NEGATORS = frozenset(
-    "ikke ikkje itj ikkj ente inte aldri aldrig ingen inga intet ingenting ingenteng inkje "
-    "uten utan verken hverken korkje".split()
+    (
+        "ikke",
+        "ikkje",
+        "itj",
+        "ikkj",
+        "ente",
+        "inte",
+        "aldri",
+        "aldrig",
+        "ingen",
+        "inga",
+        "intet",
+        "ingenting",
+        "ingenteng",
+        "inkje",
+        "uten",
+        "utan",
+        "verken",
+        "hverken",
+        "korkje",
+    )
 )
 #: Words after a negator that undo it: "ikke bare" (not only), "ikke minst", "ikke sant" (tag).
-_NEGATION_CANCELLERS = frozenset("bare berre minst sant sannt helt".split())
+_NEGATION_CANCELLERS = frozenset(
+    (
+        "bare",
+        "berre",
+        "minst",
+        "sant",
+        "sannt",
+        "helt",
+    )
+)
 #: Words that open a new clause: negation does not reach across them.
 CLAUSE_BREAKERS = frozenset(
-    "men mens fordi og eller så siden sidan når viss hvis dersom selv sjøl sjølv enn".split()
+    (
+        "men",
+        "mens",
+        "fordi",
+        "og",
+        "eller",
+        "så",
+        "siden",
+        "sidan",
+        "når",
+        "viss",
+        "hvis",
+        "dersom",
+        "selv",
+        "sjøl",
+        "sjølv",
+        "enn",
+    )
 )
 NEGATION_WINDOW = 5
 
 #: Spoken fillers a phrase may have inside it ("stole liksom på hverandre").
 FILLERS = frozenset(
-    "altså liksom sånn jo da vel eh ehm øh hm mm nå no egentlig egentleg kanskje litt "
-    "gjerne faktisk på en måte".split()
+    (
+        "altså",
+        "liksom",
+        "sånn",
+        "jo",
+        "da",
+        "vel",
+        "eh",
+        "ehm",
+        "øh",
+        "hm",
+        "mm",
+        "nå",
+        "no",
+        "egentlig",
+        "egentleg",
+        "kanskje",
+        "litt",
+        "gjerne",
+        "faktisk",
+    )
 )
 PREFIXES = ("mis", "u")
 LINKERS = ("s", "e")
@@ -86,6 +150,12 @@ class Token:
     lower: str
     start: int
     end: int
+    lemma: str | None = None  # only with a trained --spacy-model
+
+    @property
+    def key(self) -> str:
+        """The word-type key: the lower-case form, plus the model's lemma when there is one."""
+        return self.lower if self.lemma is None else f"{self.lower}\t{self.lemma}"
 
     @property
     def is_word(self) -> bool:
@@ -272,7 +342,12 @@ class Pipeline:
 
     # -- tokens and sentences ----------------------------------------------------------------
     def tokenize(self, text: str) -> list[Token]:
-        """The tokens of ``text`` with character offsets."""
+        """The tokens of ``text`` with character offsets (and the model's lemmas, if any)."""
+        if self.spacy_model:
+            return [
+                Token(t.text, t.lower_, t.idx, t.idx + len(t.text), t.lemma_.lower() or t.lower_)
+                for t in self.nlp(text)
+            ]
         return [Token(t.text, t.lower_, t.idx, t.idx + len(t.text)) for t in self.tokenizer(text)]
 
     def sentences(self, text: str) -> list[tuple[int, int]]:
@@ -292,7 +367,8 @@ class Pipeline:
         if not new:
             return
         keys: set[str] = set()
-        for word in new:
+        for key in new:
+            word = key.partition("\t")[0]
             keys.add(word)
             keys.update(_split_keys(word))
         self.lexicon.prefetch(keys)
@@ -320,10 +396,15 @@ class Pipeline:
         """The best split of ``word`` into lexicon words (empty if it is no compound)."""
         return self.info(word).parts
 
-    def _analyse(self, word: str) -> WordInfo:
+    def _analyse(self, key: str) -> WordInfo:
+        # With a trained model the type is "word<TAB>lemma" and the model's lemma replaces the
+        # lexicon's candidates; the lexicon still decides what is a known word and compounds.
+        word, _, model_lemma = key.partition("\t")
         found = self.lexicon.get(word)
         lemmas = {word}
-        if found:
+        if model_lemma:
+            lemmas.add(model_lemma)
+        elif found:
             lemmas.update(found)
         split = _best_split(word, self.lexicon)
         parts = tuple(written for written, _ in split)
@@ -334,7 +415,7 @@ class Pipeline:
             head_start = len(word) - len(parts[-1])
             lead = word[:head_start]
             lemmas.update(lead + lemma for lemma in part_lemmas[-1] if "-" not in lemma)
-        return WordInfo(word, frozenset(lemmas), found is not None, parts, part_lemmas)
+        return WordInfo(key, frozenset(lemmas), found is not None, parts, part_lemmas)
 
     def _part_lemmas(self, part: str) -> frozenset[str]:
         found = self.lexicon.get(part)
@@ -447,7 +528,7 @@ def find_negator(words: Sequence[str], index: int, window: int = NEGATION_WINDOW
             if after in _NEGATION_CANCELLERS:
                 continue
             return word
-        if word in CLAUSE_BREAKERS or not _WORDLIKE.search(word) and word not in ("-", "…"):
+        if word in CLAUSE_BREAKERS or (not _WORDLIKE.search(word) and word not in ("-", "…")):
             return None
     return None
 

@@ -107,8 +107,10 @@ class Pseudonyms:
         for column in out.columns:
             if out[column].dtype == object:
                 out[column] = out[column].map(self.apply)
-        out.columns = out.columns.map(lambda c: self.apply(c) if isinstance(c, str) else c)
-        out.index = out.index.map(lambda c: self.apply(c) if isinstance(c, str) else c)
+        if out.columns.dtype == object:
+            out.columns = out.columns.map(lambda c: self.apply(c) if isinstance(c, str) else c)
+        if out.index.dtype == object:  # a RangeIndex stays one
+            out.index = out.index.map(lambda c: self.apply(c) if isinstance(c, str) else c)
         if out.index.name:
             out.index.name = self.apply(out.index.name)
         return out
@@ -230,7 +232,7 @@ def _docx_texts(path: Path) -> Iterable[tuple[str, str]]:
         names = [
             n for n in archive.namelist()
             if (n.startswith("word/") and n.endswith(".xml") and "/_rels/" not in n)
-            or n.startswith("docProps/")
+            or (n.startswith("docProps/") and n.endswith(".xml"))
         ]
         for name in sorted(names):
             try:

@@ -12,7 +12,6 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
-from qualcode.audit import remove_coding
 from qualcode.errors import InputError
 from qualcode.memos import add_memo_tx
 from qualcode.store import AUTO_CODER, Store, default_coder
@@ -284,7 +283,7 @@ def recode(
         for seg, code in result.added:
             store.add_coding(tx, seg, code, coder, source="manual")
         for seg, code in result.removed:
-            remove_coding(store, tx, seg, code, coder)
+            store.remove_coding(tx, seg, code, coder)
         if memo is not None:
             for seg in ordered:
                 result.memo_ids.append(add_memo_tx(store, tx, memo, coder, segment_id=seg))

@@ -26,7 +26,7 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
-from qualcode.audit import remove_coding, undone_command_ids
+from qualcode.audit import undone_command_ids
 from qualcode.errors import InputError
 from qualcode.memos import Memo, add_memo_tx, list_memos
 from qualcode.recode import check_code, check_coder_name
@@ -263,7 +263,7 @@ class ReviewSession:
         item = self._require_item()
         with self._step("reject", item) as tx:
             if item.code is not None:
-                remove_coding(self.store, tx, item.segment_id, item.code, self.reviewer)
+                self.store.remove_coding(tx, item.segment_id, item.code, self.reviewer)
             self._mark(tx, item, "reject")
         self._decided_now(item, "reject")
 
@@ -275,7 +275,7 @@ class ReviewSession:
             raise InputError(f"the item is already {target}; use accept")
         with self._step(f"change to {target}", item) as tx:
             if item.code is not None:
-                remove_coding(self.store, tx, item.segment_id, item.code, self.reviewer)
+                self.store.remove_coding(tx, item.segment_id, item.code, self.reviewer)
             self._make_manual(tx, item.segment_id, target, copy_from_source=False)
             self._mark(tx, item, "change", to=target)
         self._decided_now(item, "change")
@@ -312,7 +312,7 @@ class ReviewSession:
     def _step(self, what: str, item: ReviewItem) -> Any:
         code = f" {item.code}" if item.code else ""
         return self.store.write(
-            f"{self.command} [{what}: segment {item.segment_id}{code}]", coder=self.reviewer
+            f"{self.command} ({what}: segment {item.segment_id}{code})", coder=self.reviewer
         )
 
     def _mark(self, tx: WriteTx, item: ReviewItem, decision: str, **extra: Any) -> None:
@@ -339,7 +339,7 @@ class ReviewSession:
         if copy_from_source and self.source != self.reviewer:
             template = self._row(self.source, segment_id, code) or own
         if own is not None:
-            remove_coding(self.store, tx, segment_id, code, self.reviewer)
+            self.store.remove_coding(tx, segment_id, code, self.reviewer)
         store = self.store
         store.ensure_coder(tx, self.reviewer)
         if template is None:

@@ -425,9 +425,11 @@ class Store:
             code_path=code_path,
             coder=coder,
             detail={
+                "id": row[0],
                 "source": row[1],
                 "negated": bool(row[2]),
                 "evidence": json.loads(row[3]),
+                "evidence_json": row[3],
                 "memo": row[4],
                 "created_at": row[5],
             },

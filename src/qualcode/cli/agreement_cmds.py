@@ -211,10 +211,9 @@ def evaluate_cmd(
     }
     for name in wanted:
         records = data[name]
-        if not records:
-            if fmt == OutputFormat.table:
-                info(f"{titles[name]}: none")
-                continue
+        if not records and fmt == OutputFormat.table:
+            info(f"{titles[name]}: none")
+            continue
         columns = list(records[0]) if records else _EMPTY_COLUMNS[name]
         rows = [[_fmt(r[c]) if fmt == OutputFormat.table else r[c] for c in columns]
                 for r in records]
@@ -289,7 +288,7 @@ def consistency_cmd(
     parts = {
         "spread": (spread_cols, spread, "Spread over respondents and coding order"),
         "missed": (review_cols, missed, "Segments with a code's strongest terms, not coded"),
-        "no-terms": (review_cols[:5] + ["text"], [m[:5] + [m[6]] for m in no_terms],
+        "no-terms": ([*review_cols[:5], "text"], [[*m[:5], m[6]] for m in no_terms],
                      "Codings whose segment holds none of the code's terms"),
     }
     wanted = list(parts) if show == ConsistencyTable.all else [show.value]

@@ -22,9 +22,7 @@ class QualcodeGroup(TyperGroup):
         try:
             return super().invoke(ctx)
         except QualcodeError as exc:
-            state.err_console().print(
-                f"[bold red]error:[/] {exc}", markup=True, highlight=False, soft_wrap=True
-            )
+            _error(str(exc))
             raise typer.Exit(code=2) from None
         except sqlite3.OperationalError as exc:
             message = str(exc)
@@ -32,15 +30,22 @@ class QualcodeGroup(TyperGroup):
                 message = (
                     "the project store is busy (another qualcode command is writing); try again"
                 )
-            state.err_console().print(
-                f"[bold red]error:[/] {message}", highlight=False, soft_wrap=True
-            )
+            _error(message)
             raise typer.Exit(code=3) from None
         except KeyboardInterrupt:
             state.err_console().print(
                 "interrupted: the unfinished command changed nothing (finished steps are kept)"
             )
             raise typer.Exit(code=130) from None
+
+
+def _error(message: str) -> None:
+    from rich.markup import escape
+
+    # One line, however long: a wrapped error would look like two errors.
+    state.err_console().print(
+        f"[bold red]error:[/] {escape(message)}", highlight=False, soft_wrap=True
+    )
 
 
 def _new_group(name: str, help_text: str, **kwargs: Any) -> typer.Typer:

@@ -51,8 +51,11 @@ def emit_rows(
             ratio=3 if column in wrap_columns else None,
             no_wrap=column not in wrap_columns,
         )
+    # Text objects, not strings: transcript marks such as [pause] must not be read as markup.
+    from rich.text import Text
+
     for row in rows:
-        table.add_row(*["" if v is None else str(v) for v in row])
+        table.add_row(*[Text("" if v is None else str(v)) for v in row])
     state.console().print(table)
 
 
@@ -82,12 +85,16 @@ def _is_missing(value: Any) -> bool:
 
 def warn(message: str) -> None:
     """A warning on stderr."""
-    state.err_console().print(f"[yellow]warning:[/] {message}", highlight=False, soft_wrap=True)
+    from rich.markup import escape
+
+    state.err_console().print(
+        f"[yellow]warning:[/] {escape(message)}", highlight=False, soft_wrap=True
+    )
 
 
 def info(message: str) -> None:
     """A progress or status line on stderr (stdout stays clean for --format csv|json)."""
-    state.err_console().print(message, highlight=False, soft_wrap=True)
+    state.err_console().print(message, highlight=False, soft_wrap=True, markup=False)
 
 
 @contextmanager

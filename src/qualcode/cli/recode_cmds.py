@@ -25,6 +25,13 @@ CODER_OPTION = typer.Option(
 )
 
 
+def _esc(text: str) -> str:
+    """Text shown through rich with its square brackets kept literally."""
+    from rich.markup import escape
+
+    return escape(text)
+
+
 def _coder(store: Store, explicit: str | None) -> str:
     from qualcode.recode import resolve_coder
 
@@ -156,34 +163,38 @@ def _show_item(session: ReviewSession, view: ItemView) -> None:
     console.print(_render_turn(view))
     for match in view.evidence:
         negation = f"  NEGATED by '{match.negator or '?'}'" if match.negated else ""
-        console.print(f"  evidence: '{match.words}' ({match.rule} {match.term}){negation}")
+        console.print(
+            f"  evidence: '{match.words}' ({match.rule} {match.term}){negation}", markup=False
+        )
     if view.negated:
         console.print("  [bold red]negated:[/] every match of this coding is negated")
 
     def codes(pairs: list[tuple[str, ...]]) -> str:
         return ", ".join(p[0] + (f" ({p[1]})" if p[1] == "auto" else "") for p in pairs) or "—"
 
-    console.print(f"  {session.source}: {codes([(p, s) for p, s, _ in view.source_codes])}")
+    console.print(
+        f"  {session.source}: {codes([(p, s) for p, s, _ in view.source_codes])}", markup=False
+    )
     if session.reviewer != session.source:
-        console.print(f"  {session.reviewer}: {codes(list(view.own_codes))}")
+        console.print(f"  {session.reviewer}: {codes(list(view.own_codes))}", markup=False)
     for memo in view.memos:
         target = f"code {memo.code_path}" if memo.code_path else "memo"
-        console.print(f"  {target} ({memo.coder}): {memo.text}")
+        console.print(f"  {target} ({memo.coder}): {memo.text}", markup=False)
     if view.decision:
-        console.print(f"  decided earlier: {view.decision}")
+        console.print(f"  decided earlier: {view.decision}", markup=False)
 
 
 def _show_neighbours(session: ReviewSession, span: int) -> None:
     before, after = session.neighbours(span=span)
     console = state.console()
-    for turn in before:
-        console.print(
-            f"  [dim]↑ [{turn.segment_id}] {turn.speaker}: {turn.text}[/]", highlight=False
-        )
-    for turn in after:
-        console.print(
-            f"  [dim]↓ [{turn.segment_id}] {turn.speaker}: {turn.text}[/]", highlight=False
-        )
+    for arrow, turns in (("↑", before), ("↓", after)):
+        for turn in turns:
+            console.print(
+                f"  {arrow} [{turn.segment_id}] {turn.speaker}: {turn.text}",
+                style="dim",
+                markup=False,
+                highlight=False,
+            )
     if not before and not after:
         console.print("  (no neighbouring turns)")
 
@@ -210,7 +221,8 @@ def _review_loop(session: ReviewSession, span: int) -> str:
             shown = session.index
         try:
             line = typer.prompt("decision", default="", show_default=False)
-        except (click.exceptions.Abort, EOFError):
+        except (typer.Abort, click.exceptions.Abort, EOFError):
+            # typer.Abort is Typer's own class in newer versions, click's in older ones.
             return "input ended"
         key, _, arg = line.strip().partition(" ")
         key = key.casefold()
@@ -239,7 +251,7 @@ def _review_loop(session: ReviewSession, span: int) -> str:
                 _show_neighbours(session, span)
             elif key in ("l", "list"):
                 for number, path in enumerate(session.store.code_paths(), start=1):
-                    console.print(f"  {number:>3}  {path}")
+                    console.print(f"  {number:>3}  {path}", markup=False)
             elif key in ("q", "quit"):
                 return "quit"
             elif key == "" and session.decision_of(session.items[session.index]):
@@ -247,7 +259,7 @@ def _review_loop(session: ReviewSession, span: int) -> str:
             else:
                 console.print(_HELP, markup=False)
         except InputError as exc:
-            console.print(f"  [red]error:[/] {exc}")
+            console.print(f"  [red]error:[/] {_esc(str(exc))}")
     return "done"
 
 
@@ -325,7 +337,7 @@ def export_codings_cmd(
     with state.open_project() as store:
         result = export_codings(store, output, coder)
     for message in result.warnings:
-        warn(message)
+        warn(_esc(message))
     info(
         f"Wrote {result.rows} codings on {result.segments} segments "
         f"({', '.join(result.layers) or 'no layers'}) to {output}"
@@ -346,7 +358,7 @@ def import_codings_cmd(
         name = _coder(store, coder)
         plan = plan_import(store, file, name)
         for message in plan.warnings:
-            warn(message)
+            warn(_esc(message))
         if plan.ignored_rows:
             info(f"{plan.ignored_rows} rows of other coders' layers ignored")
 
@@ -431,8 +443,8 @@ def log_cmd(
             e.action,
             e.segment_id,
             e.code_path or "",
-            e.summary,
-            f"#{e.command_id} {e.command}",
+            _esc(e.summary),
+            _esc(f"#{e.command_id} {e.command}"),
         ]
         for e in entries
     ]
@@ -442,7 +454,7 @@ def log_cmd(
         fmt,
         title="Audit log",
         right_align=("seg.",),
-        wrap_columns=("detail", "command"),
+        wrap_columns=("code", "detail", "command"),
     )
 
 
@@ -450,7 +462,7 @@ def _local_time(iso: str) -> str:
     from datetime import datetime
 
     try:
-        return datetime.fromisoformat(iso).astimezone().strftime("%Y-%m-%d %H:%M:%S")
+        return datetime.fromisoformat(iso).astimezone().strftime("%Y-%m-%d %H:%M")
     except ValueError:
         return iso
 
@@ -466,15 +478,16 @@ def undo(
     with state.open_project() as store:
         name = _coder(store, coder)
         result = run_undo(store, name, _command_line(), dry_run=dry_run)
-    changes = [e for e in result.reverted if e.action not in ("review",)]
+    changes = [e for e in result.reverted if e.action != "review"]
     verb = "Would undo" if dry_run else "Undid"
     info(
-        f"{verb} #{result.command_id} '{result.command}' ({result.started_at}) by {name}: "
+        f"{verb} #{result.command_id} '{_esc(result.command)}' ({result.started_at}) by {name}: "
         f"{len(changes)} change(s)"
     )
-    for entry in changes:
+    for entry in result.reverted:
         where = f"segment {entry.segment_id} " if entry.segment_id is not None else ""
-        info(f"  {entry.action} {where}{entry.code_path or ''}".rstrip())
+        what = "review decision" if entry.action == "review" else entry.action
+        info(_esc(f"  {what} {where}{entry.code_path or ''} {entry.summary}".rstrip()))
 
 
 @app.command()
@@ -498,7 +511,7 @@ def memo(
     with state.open_project() as store:
         if delete is not None:
             gone = remove_memo(store, delete, _coder(store, coder), _command_line())
-            info(f"Deleted memo {gone.memo_id}: {gone.text}")
+            info(_esc(f"Deleted memo {gone.memo_id}: {gone.text}"))
             return
         segment_id = None
         if code is None and args:

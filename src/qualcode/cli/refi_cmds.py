@@ -100,6 +100,9 @@ def import_qdpx_cmd(
     )
     if report.codebook_file is not None:
         info(f"The codebook is in {report.codebook_file}; add matching rules to auto-code with it.")
+    if not report.codings:
+        info("No codings in the file.")
+        return
     emit_rows(
         ["coder", "codings"],
         [[name, count] for name, count in report.codings.items()],

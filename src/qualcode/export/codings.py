@@ -25,7 +25,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from qualcode.audit import remove_coding
 from qualcode.errors import InputError
 from qualcode.memos import list_memos
 from qualcode.recode import check_coder_name, existing_segments, suggest_codes
@@ -321,16 +320,18 @@ def _segment_id(value: Any) -> int | None:
 class _Problems:
     """Bad rows collected, so one error names all of them (up to a few)."""
 
-    def __init__(self, path: Path):
+    def __init__(self, path: Path, what: str = "row"):
         self.path = path
+        self.what = what  # "line" in a CSV file (a turn may span lines), "row" in a sheet
         self.items: list[tuple[int, str]] = []
 
     def add(self, row: int, message: str) -> None:
         self.items.append((row, message))
 
-    def raise_if_any(self, what: str = "row") -> None:
+    def raise_if_any(self) -> None:
         if not self.items:
             return
+        what = self.what
         shown = "; ".join(f"{what} {r}: {m}" for r, m in self.items[:8])
         more = f"; and {len(self.items) - 8} more" if len(self.items) > 8 else ""
         count = (
@@ -399,7 +400,7 @@ def plan_import(store: Store, path: Path, coder: str) -> ImportPlan:
     if not path.is_file():
         raise InputError("no such file", path=path)
     suffix = path.suffix.casefold()
-    problems = _Problems(path)
+    problems = _Problems(path, "line" if suffix == ".csv" else "row")
     matrix = None
     record: set[Pair] | None = None
     if suffix == ".csv":
@@ -664,7 +665,7 @@ def apply_import(store: Store, plan: ImportPlan, command: str = "import codings"
     with store.write(command, coder=plan.coder) as tx:
         store.ensure_coder(tx, plan.coder)
         for seg, code in plan.removed:
-            remove_coding(store, tx, seg, code, plan.coder)
+            store.remove_coding(tx, seg, code, plan.coder)
         for pair in plan.added:
             seg, code = pair
             memo = plan.memos.get(pair)

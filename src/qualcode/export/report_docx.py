@@ -216,7 +216,7 @@ def heatmap_png(freq: pd.DataFrame, w: dict[str, str]) -> bytes:
     many = len(people) > 40
     width = 6.3 if many else min(10.0, max(4.5, 2.6 + 0.38 * len(people)))
     height = min(11.0, max(2.2, 0.9 + 0.26 * len(codes)))
-    fig = Figure(figsize=(width, height), dpi=200)
+    fig = Figure(figsize=(width, height), dpi=160)
     FigureCanvasAgg(fig)
     ax = fig.add_subplot()
     image = ax.imshow(values, aspect="auto", cmap="Blues", interpolation="nearest",

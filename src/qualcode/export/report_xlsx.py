@@ -117,10 +117,13 @@ def _codebook_frame(report: FullReport, w: dict[str, str]) -> pd.DataFrame:
 
 def _extra_section(ws: Any, section: Any) -> None:
     """An extra section's tables one below the other on one sheet, each with its caption."""
+    import pandas as pd
     from openpyxl.cell import WriteOnlyCell
     from openpyxl.styles import Font
 
-    from qualcode.export.tables import _excel_value, clean_text
+    from qualcode.export.tables import clean_text, excel_value
+
+    ws.column_dimensions["A"].width = 28
 
     def line(value: str, **font: Any) -> None:
         cell = WriteOnlyCell(ws, value=clean_text(value))
@@ -131,12 +134,9 @@ def _extra_section(ws: Any, section: Any) -> None:
     for paragraph in str(section.intro or "").split("\n\n"):
         if paragraph.strip():
             line(" ".join(paragraph.split()), italic=True, color="555555")
-    ws.column_dimensions["A"].width = 28
     for caption, frame in section.tables:
         ws.append([])
         line(str(caption), bold=True)
-        import pandas as pd
-
         data = frame.reset_index() if (frame.index.name is not None
                                        or not isinstance(frame.index, pd.RangeIndex)) else frame
         header = []
@@ -146,4 +146,10 @@ def _extra_section(ws: Any, section: Any) -> None:
             header.append(cell)
         ws.append(header)
         for record in data.itertuples(index=False):
-            ws.append([_excel_value(v) for v in record])
+            cells = []
+            for value in record:
+                cell = WriteOnlyCell(ws, value=excel_value(value))
+                if isinstance(cell.value, str) and cell.value.startswith("="):
+                    cell.data_type = "s"  # text, never a formula
+                cells.append(cell)
+            ws.append(cells)

@@ -318,7 +318,7 @@ def write_frame_sheet(
         is_last = bold_last_row and row_number == n
         cells = []
         for i, value in enumerate(record):
-            value = _excel_value(value)
+            value = excel_value(value)
             cell = WriteOnlyCell(ws, value=value)
             if isinstance(value, str) and value.startswith("="):
                 cell.data_type = "s"
@@ -336,7 +336,8 @@ def write_frame_sheet(
     ws.print_title_rows = f"{header_row}:{header_row}"
 
 
-def _excel_value(value: Any) -> Any:
+def excel_value(value: Any) -> Any:
+    """A cell value as openpyxl stores it: plain Python numbers, clean text, None for missing."""
     if is_missing(value):
         return None
     if isinstance(value, bool):
@@ -385,7 +386,7 @@ def frame_to_markdown(frame: pd.DataFrame, *, title: str | None = None, lang: st
 def frame_to_json(frame: pd.DataFrame) -> str:
     """The frame (index already a column) as a JSON list of objects."""
     records = [
-        {str(k): (None if is_missing(v) else _excel_value(v)) for k, v in zip(frame.columns, rec, strict=True)}
+        {str(k): (None if is_missing(v) else excel_value(v)) for k, v in zip(frame.columns, rec, strict=True)}
         for rec in frame.itertuples(index=False)
     ]
     return json.dumps(records, ensure_ascii=False, indent=2, default=str) + "\n"
@@ -421,7 +422,7 @@ def write_table(
                 writer = csv.writer(handle)
                 writer.writerow([str(c) for c in data.columns])
                 for record in data.itertuples(index=False):
-                    writer.writerow(["" if is_missing(v) else _excel_value(v) for v in record])
+                    writer.writerow(["" if is_missing(v) else excel_value(v) for v in record])
         elif fmt == "md":
             tmp.write_text(frame_to_markdown(data, title=title, lang=lang), encoding="utf-8")
         elif fmt == "json":

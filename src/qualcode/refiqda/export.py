@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import os
 import re
+import uuid
 import zipfile
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
@@ -21,7 +22,7 @@ from xml.etree import ElementTree as ET
 
 from qualcode import __version__
 from qualcode.errors import InputError, ProjectError
-from qualcode.refiqda.guids import GuidMaker, project_namespace
+from qualcode.refiqda.guids import GuidMaker, save_namespace, stored_namespace
 from qualcode.store import Store, now_iso
 
 PROJECT_NS = "urn:QDA-XML:project:1.0"
@@ -33,6 +34,8 @@ INTERNAL = "internal://"
 #: The name of the Set that lists codes no longer in the current codebook (``active = 0``); the
 #: importer recognises it and marks those codes inactive again.
 INACTIVE_SET_NAME = "qualcode: inactive codes"
+#: The line in the project description after which the code ids follow (``GUID = path``).
+CODE_IDS_HEADING = "qualcode code ids (code GUID = path), used when this file is imported again:"
 
 _RGB = re.compile(r"^#(?:[0-9A-Fa-f]{6}|[0-9A-Fa-f]{3})$")
 # Characters XML 1.0 cannot carry at all, even escaped.
@@ -169,6 +172,13 @@ def _write_atomically(path: Path, data: bytes) -> None:
         raise
 
 
+def _namespace(store: Store) -> tuple[uuid.UUID, bool]:
+    """The project's GUID namespace and whether it is new. A new one is saved only once the
+    export has been built, so an export that fails on bad input leaves the store unchanged."""
+    namespace = stored_namespace(store)
+    return (namespace, False) if namespace is not None else (uuid.uuid4(), True)
+
+
 def _check_target(path: Path, suffix: str) -> None:
     if path.suffix.lower() != suffix:
         raise InputError(f"the file name must end in {suffix}", path=path)
@@ -217,8 +227,10 @@ def export_qdc(store: Store, path: Path, *, command: str = "export qdc") -> Expo
     """Write the project's current codebook as a REFI-QDA codebook file."""
     path = Path(path)
     _check_target(path, ".qdc")
-    guids = GuidMaker(project_namespace(store, command))
-    data, count = codebook_xml(store, guids)
+    namespace, is_new = _namespace(store)
+    data, count = codebook_xml(store, GuidMaker(namespace))
+    if is_new:
+        save_namespace(store, namespace, command)
     _write_atomically(path, data)
     return ExportResult(path=path, codes=count)
 
@@ -485,6 +497,16 @@ class _ProjectWriter:
             for code in inactive:
                 _el(group, "MemberCode", ns, {"targetGUID": self.guids.code(code.path)})
 
+        if exported:
+            # The standard has no place for our code ids (names are for display), so the project
+            # description lists them; the importer restores the paths from it.
+            lines = [
+                f"Exported by {ORIGIN} from the project '{root.get('name')}'.",
+                CODE_IDS_HEADING,
+                *(f"{self.guids.code(c.path)} = {c.path}" for c in exported),
+            ]
+            _text_el(root, "Description", ns, "\n".join(lines))
+
         for coder, guid in self.users.items():
             _el(users_el, "User", ns, {"guid": guid, "name": coder})
         if not self.users:
@@ -612,8 +634,10 @@ def export_qdpx(
     """Write the project as a REFI-QDA project file; ``coders`` limits it to those coder layers."""
     path = Path(path)
     _check_target(path, ".qdpx")
-    guids = GuidMaker(project_namespace(store, command))
-    xml, files, result = project_xml(store, guids, coders or None)
+    namespace, is_new = _namespace(store)
+    xml, files, result = project_xml(store, GuidMaker(namespace), coders or None)
+    if is_new:
+        save_namespace(store, namespace, command)
     _write_zip_atomically(path, [(PROJECT_FILE, xml), *files])
     result.path = path
     return result

@@ -28,17 +28,29 @@ def is_guid(value: str | None) -> bool:
     return bool(value) and GUID_RE.match(value or "") is not None
 
 
-def project_namespace(store: Store, command: str) -> uuid.UUID:
-    """The project's GUID namespace, created (and stored) on first use."""
+def stored_namespace(store: Store) -> uuid.UUID | None:
+    """The project's GUID namespace, or None before the first export."""
     stored = store.get_setting(NAMESPACE_SETTING)
     if isinstance(stored, str):
         try:
             return uuid.UUID(stored)
         except ValueError:
-            pass  # a hand-edited, broken value: replace it rather than fail every export
-    namespace = uuid.uuid4()
+            return None  # a hand-edited, broken value: a new one replaces it
+    return None
+
+
+def save_namespace(store: Store, namespace: uuid.UUID, command: str) -> None:
+    """Keep ``namespace`` as the project's GUID namespace (in one write transaction)."""
     with store.write(command) as tx:
         store.set_setting(tx, NAMESPACE_SETTING, str(namespace))
+
+
+def project_namespace(store: Store, command: str) -> uuid.UUID:
+    """The project's GUID namespace, created (and stored) on first use."""
+    namespace = stored_namespace(store)
+    if namespace is None:
+        namespace = uuid.uuid4()
+        save_namespace(store, namespace, command)
     return namespace
 
 

@@ -30,7 +30,7 @@ from xml.etree import ElementTree as ET
 
 from qualcode.errors import InputError, ProjectError
 from qualcode.ingest.turns import is_interviewer, paragraph_turns, parse_labelled_text
-from qualcode.refiqda.export import INACTIVE_SET_NAME, PROJECT_FILE
+from qualcode.refiqda.export import CODE_IDS_HEADING, INACTIVE_SET_NAME, PROJECT_FILE
 from qualcode.store import (
     AUTO_CODER,
     DB_NAME,
@@ -92,7 +92,7 @@ def _color(value: str | None) -> str | None:
         return None
     if len(value) == 4:
         value = "#" + "".join(ch * 2 for ch in value[1:])
-    return value.lower()
+    return value
 
 
 def _parse_xml(data: bytes, where: str) -> ET.Element:
@@ -156,8 +156,11 @@ def _read_codes(
     skipped: Counter[str],
     parent_path: str = "",
     seen: set[str] | None = None,
+    known: dict[str, str] | None = None,
 ) -> list[CodeNode]:
+    """The code tree under ``parent``; ``known`` maps code GUIDs to qualcode paths to keep."""
     seen = set() if seen is None else seen
+    known = known or {}
     nodes: list[CodeNode] = []
     if parent is None:
         return nodes
@@ -171,7 +174,12 @@ def _read_codes(
         else:
             skipped["codes without a GUID (kept; codings cannot refer to them)"] += 1
         name = (element.get("name") or "").strip() or guid or "kode"
-        code_id = code_id_from_name(name, [n.id for n in nodes])
+        siblings = [n.id for n in nodes]
+        old_parent, _, old_id = known.get(guid, "").rpartition("/")
+        if old_id and old_parent == parent_path and old_id not in siblings:
+            code_id = old_id  # the code is where qualcode had it: keep its id
+        else:
+            code_id = code_id_from_name(name, siblings)
         path = f"{parent_path}/{code_id}" if parent_path else code_id
         node = CodeNode(
             guid,
@@ -183,9 +191,27 @@ def _read_codes(
         )
         if element.get("color") and node.color is None:
             skipped["colours that are not #rrggbb (left out)"] += 1
-        node.children = _read_codes(element, skipped, path, seen)
+        node.children = _read_codes(element, skipped, path, seen, known)
         nodes.append(node)
     return nodes
+
+
+_CODE_ID_LINE = re.compile(
+    r"^\s*\{?([0-9A-Fa-f-]{36})\}?\s*=\s*([^\s/][^/]*(?:/[^\s/][^/]*)*?)\s*$"
+)
+
+
+def _known_code_ids(description: str) -> dict[str, str]:
+    """Code GUID -> path from the project description qualcode writes on export."""
+    if CODE_IDS_HEADING not in description:
+        return {}
+    tail = description.split(CODE_IDS_HEADING, 1)[1]
+    found = {}
+    for line in tail.splitlines():
+        match = _CODE_ID_LINE.match(line)
+        if match:
+            found[_key(match.group(1))] = match.group(2)
+    return found
 
 
 def walk_codes(nodes: Iterable[CodeNode]) -> Iterable[CodeNode]:
@@ -291,14 +317,26 @@ def _read_file(path: Path) -> bytes:
 # -- positions ---------------------------------------------------------------------------------
 
 
+def _composes_into_previous(text: str, i: int) -> bool:
+    """True if NFC may join ``text[i]`` with what comes before it."""
+    ch = text[i]
+    if ch.isascii():
+        return False  # no ASCII character is the second half of a composition
+    if unicodedata.combining(ch) or 0x1160 <= ord(ch) <= 0x11FF or 0xD7B0 <= ord(ch) <= 0xD7FF:
+        return True  # combining marks and Hangul vowel/final jamo
+    prev = text[i - 1]
+    # A starter can only compose with the character right before it.
+    return unicodedata.normalize("NFC", prev + ch) != unicodedata.normalize("NFC", prev) + ch
+
+
 def normalise_with_map(raw: str) -> tuple[str, list[int]]:
     """The normalised text (as :func:`qualcode.textfile.normalise`) and, for every position
     ``0..len(raw)`` of ``raw``, the corresponding position in it.
 
-    CRLF and CR become LF; NFC may merge a letter and its combining marks. NFC never joins across
-    an ASCII character (none is the second half of a composition), so the text is normalised in
-    chunks that each start at an ASCII character, and positions inside a chunk whose length
-    changed are clamped to the chunk.
+    CRLF and CR become LF; NFC may merge a letter and its combining marks (or reorder marks). The
+    text is normalised in chunks that NFC cannot join with each other, so a position between
+    chunks maps exactly; a position inside a chunk that NFC changed (between a letter and its
+    accent) maps to the length of the normalised text before it.
     """
     # Line ends first.
     step1: list[str] = []
@@ -327,17 +365,27 @@ def normalise_with_map(raw: str) -> tuple[str, list[int]]:
     m = len(text1)
     while start < m:
         end = start + 1
-        while end < m and ord(text1[end]) >= 0x80:
+        while end < m and _composes_into_previous(text1, end):
             end += 1
         chunk = text1[start:end]
-        normal = unicodedata.normalize("NFC", chunk) if not chunk.isascii() else chunk
-        for k in range(len(chunk)):
-            map2[start + k] = length + min(k, len(normal))
+        normal = chunk if chunk.isascii() else unicodedata.normalize("NFC", chunk)
+        if normal == chunk:
+            for k in range(len(chunk)):
+                map2[start + k] = length + k
+        else:
+            last = 0
+            for k in range(len(chunk)):
+                last = max(last, min(len(unicodedata.normalize("NFC", chunk[:k])), len(normal)))
+                map2[start + k] = length + last
         out.append(normal)
         length += len(normal)
         start = end
     map2[m] = length
-    return "".join(out), [map2[p] for p in map1]
+    text = "".join(out)
+    expected = normalise(raw)
+    if text != expected:  # cannot happen by the reasoning above; never guess positions
+        raise RuntimeError("normalising a source in chunks gave a different text")
+    return text, [map2[p] for p in map1]
 
 
 # -- .qdpx -------------------------------------------------------------------------------------
@@ -524,7 +572,11 @@ class _ProjectReader:
             self.skipped[f"unexpected namespace {namespace or '(none)'} (read anyway)"] += 1
         empty = ET.Element("none")
         self._users(_child(root, "Users") or empty)
-        codes = _read_codes(_child(_child(root, "CodeBook") or empty, "Codes"), self.skipped)
+        codes = _read_codes(
+            _child(_child(root, "CodeBook") or empty, "Codes"),
+            self.skipped,
+            known=_known_code_ids(_text(_child(root, "Description"))),
+        )
         self.code_guids = {node.guid for node in walk_codes(codes) if node.guid}
         self._sets(_child(root, "Sets") or empty, codes)
         for part, label in (("Links", "Link"), ("Graphs", "Graph")):
@@ -818,6 +870,7 @@ def _write_project(
                 for code_guid, coder, memo_guids in sel.codings:
                     name = layer(coder)
                     memo = "\n\n".join(parsed.notes[g].text for g in memo_guids) or None
+                    report.memos += bool(memo)
                     if store.add_coding(
                         tx,
                         seg_id,
@@ -859,6 +912,11 @@ def _write_project(
                 )
                 report.memos += 1
         report.codings = dict(sorted(layers.items()))
+        if UNKNOWN_CODER in layers and UNKNOWN_CODER not in parsed.users.values():
+            report.warnings.append(
+                f"{layers[UNKNOWN_CODER]} codings name no user; they are in the layer "
+                f"'{UNKNOWN_CODER}'"
+            )
         tx.audit(
             "import_qdpx",
             detail={
@@ -896,14 +954,17 @@ def _write_codes(
         ).lastrowid
         or 0
     )
-    for order, node in enumerate(nodes):
+    # Sort order as installing the YAML would give (file order), codes kept inactive after them.
+    ordered = [n for n in nodes if not n.inactive] + [n for n in nodes if n.inactive]
+    order = {id(node): i for i, node in enumerate(ordered)}
+    for node in nodes:  # parents before children
         store.upsert_code(
             tx,
             node.path,
             name=node.name,
             description=node.description,
             color=node.color,
-            sort_order=order,
+            sort_order=order[id(node)],
             codebook_version_id=version_id,
         )
         if node.inactive:
@@ -997,6 +1058,10 @@ def import_qdpx(path: Path, folder: Path, *, command: str = "import qdpx") -> Pr
     # leaves no half-made project behind.
     staging = Path(tempfile.mkdtemp(prefix=f".{folder.name}.import-", dir=parent))
     try:
+        # mkdtemp makes the folder private; a project folder gets the user's usual permissions.
+        umask = os.umask(0o022)
+        os.umask(umask)
+        staging.chmod(0o777 & ~umask)
         store = create_store(staging)
         try:
             _write_project(store, parsed, report, command)

@@ -1,0 +1,663 @@
+"""The auto-coder: a codebook compiled into matchers, run over turns, codings with evidence.
+
+Matching (see ``docs/codebook.md`` for the user-facing description):
+
+- Every term is lemmatised by :mod:`qualcode.nlp`; a word matches a one-word term when their
+  lemma-candidate sets intersect (``keyword``), when one of its compound parts does (``compound``,
+  if the code allows compounds and the term has 4+ letters), or, for words not in the lexicon, when
+  it is a slip of one of the term's forms (``fuzzy``). ``-ing`` nouns also match their verb when
+  the code has ``derive: true`` (``forankring`` → ``forankre`` → ``forankret``).
+- Multi-word terms are phrases: consecutive words each matching by lemma (``stole på hverandre``
+  matches ``stolte på hverandre``); up to two spoken fillers may sit inside (``liksom``, ``altså``).
+- ``exclude_terms`` (the code's own and the codebook's global ones) win over every rule: a match
+  that overlaps an excluded word or phrase is dropped.
+- ``near``: a term of ``a`` within N words of a term of ``b`` in the same unit.
+- ``patterns``: case-insensitive regular expressions over the unit's text.
+- A code is assigned when the unit has at least ``min_hits`` matches for it. When a code and one
+  of its descendants both fire in a turn, only the descendant is stored (reports roll up).
+
+Everything about a word type is computed once and cached, so the hot loop is dictionary look-ups.
+"""
+
+from __future__ import annotations
+
+import bisect
+import json
+import re
+import time
+from collections import Counter
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from qualcode.codebook import Code, Codebook
+from qualcode.errors import InputError
+from qualcode.nlp import FILLERS, Pipeline, collapse_doubles, find_negator, get_pipeline, max_edits
+from qualcode.store import AUTO_CODER, Store, now_iso
+
+UNITS = ("turn", "sentence")
+MAX_FILLERS_IN_PHRASE = 2
+MIN_COMPOUND_TERM = 4
+_WORD = re.compile(r"\w")
+# Noun → verb for -ing nouns ("forankring" → "forankre", "kobling" → "koble").
+_ING = re.compile(r"(?:e)?ing$")
+
+
+@dataclass(frozen=True)
+class Match:
+    """One piece of evidence: a rule of a code that fired on some words of a text."""
+
+    code: str
+    rule: str
+    term: str
+    start: int
+    end: int
+    words: str
+    negated: bool = False
+    negator: str | None = None
+    sentence: tuple[int, int] | None = None
+
+    def evidence(self) -> dict[str, Any]:
+        """The shared evidence format (see docs/architecture.md)."""
+        item: dict[str, Any] = {
+            "rule": self.rule, "term": self.term, "words": self.words, "start": self.start,
+            "end": self.end, "negated": self.negated, "negator": self.negator,
+        }
+        if self.sentence is not None:
+            item["sentence"] = list(self.sentence)
+        return item
+
+
+@dataclass
+class _Use:
+    code: int  # index into CompiledCodebook.codes; -1: the codebook's global exclude list
+    role: str  # keyword | exclude | near_a | near_b
+    near: int = -1
+    compounds: bool = True
+    fuzzy: bool = True
+
+
+@dataclass
+class _Term:
+    text: str
+    words: list[frozenset[str]]
+    uses: list[_Use] = field(default_factory=list)
+
+    @property
+    def is_phrase(self) -> bool:
+        return len(self.words) > 1
+
+
+@dataclass(frozen=True)
+class _TypeInfo:
+    single: tuple[tuple[int, str], ...]  # (term id, rule) for one-word terms
+    phrase: frozenset[tuple[int, int]]  # (term id, word index) of phrase words it matches
+    filler: bool
+    interesting: bool  # a match can start here
+
+
+def _type_info(single: tuple[tuple[int, str], ...], phrase: frozenset[tuple[int, int]], filler: bool) -> _TypeInfo:
+    return _TypeInfo(single, phrase, filler, bool(single) or any(k == 0 for _, k in phrase))
+
+
+_NOTHING = _type_info((), frozenset(), False)
+
+
+@dataclass
+class _Hit:
+    term: int
+    rule: str
+    first: int  # token indices, inclusive
+    last: int
+
+
+class CompiledCodebook:
+    """A codebook ready to match: term tables, per-type caches, compiled patterns."""
+
+    def __init__(self, codebook: Codebook, pipeline: Pipeline | None = None):
+        self.codebook = codebook
+        self.pipeline = pipeline or get_pipeline()
+        self.codes: list[Code] = list(codebook.walk())
+        self.index = {code.path: i for i, code in enumerate(self.codes)}
+        self.near_rules = [(ci, rule) for ci, code in enumerate(self.codes) for rule in code.near]
+        self.patterns = [
+            (ci, p, re.compile(p, re.IGNORECASE)) for ci, code in enumerate(self.codes) for p in code.patterns
+        ]
+        self.terms: list[_Term] = []
+        self._term_ids: dict[str, int] = {}
+        self._types: dict[str, _TypeInfo] = {}
+        self._by_hash: dict[int, _TypeInfo] = {}  # spaCy's LOWER hash → type info
+        self._interesting: list[int] = []
+        self._interesting_array: Any = ()
+        self._build_terms()
+        self._ancestors = {
+            i: {self.index[p] for p in _ancestor_paths(code.path)} for i, code in enumerate(self.codes)
+        }
+
+    # -- compiling ---------------------------------------------------------------------------
+    def _term(self, text: str) -> _Term:
+        key = " ".join(text.casefold().split())
+        found = self._term_ids.get(key)
+        if found is None:
+            words = [w.key for w in self.pipeline.tokenize(key) if w.is_word or w.text == "&"]
+            if not words:
+                raise InputError(f"the term '{text}' has no words", path=self.codebook.source_path)
+            found = self._term_ids[key] = len(self.terms)
+            self.terms.append(_Term(key, [frozenset() for _ in words]))
+            self._pending_words.append((found, words))
+        return self.terms[found]
+
+    def _build_terms(self) -> None:
+        self._pending_words: list[tuple[int, list[str]]] = []
+        derive: dict[int, bool] = {}
+        for text in self.codebook.exclude_terms:
+            self._term(text).uses.append(_Use(-1, "exclude"))
+        for ci, code in enumerate(self.codes):
+            for text in code.keywords:
+                term = self._term(text)
+                term.uses.append(_Use(ci, "keyword", compounds=code.compounds, fuzzy=code.fuzzy))
+                derive[self._term_ids[term.text]] = derive.get(self._term_ids[term.text], False) or code.derive
+            for text in code.exclude_terms:
+                self._term(text).uses.append(_Use(ci, "exclude"))
+        for ni, (ci, rule) in enumerate(self.near_rules):
+            code = self.codes[ci]
+            for role, side in (("near_a", rule.a), ("near_b", rule.b)):
+                for text in side:
+                    self._term(text).uses.append(
+                        _Use(ci, role, ni, compounds=code.compounds, fuzzy=code.fuzzy)
+                    )
+        pending = self._pending_words
+        all_words = {w for _, words in pending for w in words}
+        verbs = {
+            tid: _ING.sub("e", words[0].partition("\t")[0]) for tid, words in pending if len(words) == 1
+        }
+        self.pipeline.prepare(all_words | set(verbs.values()))
+        for tid, words in pending:
+            term = self.terms[tid]
+            term.words = [self.pipeline.lemmas(w) for w in words]
+            verb = verbs.get(tid)
+            # Only a real verb of the lexicon: "kobling" → "koble" yes, "ting" → "te" no.
+            if (
+                verb and derive.get(tid) and _ING.search(term.text) and verb != term.text
+                and len(verb) >= 4 and verb in (self.pipeline.lexicon.get(verb) or ())
+            ):
+                term.words = [term.words[0] | {verb}]
+        # Indexes: lemma → single-word terms; lemma → (phrase, word index).
+        self._single: dict[str, list[int]] = {}
+        self._phrase: dict[str, list[tuple[int, int]]] = {}
+        for tid, term in enumerate(self.terms):
+            if term.is_phrase:
+                for k, cands in enumerate(term.words):
+                    for lemma in cands:
+                        self._phrase.setdefault(lemma, []).append((tid, k))
+            else:
+                for lemma in term.words[0]:
+                    self._single.setdefault(lemma, []).append(tid)
+        self._compound_ok = {
+            tid for tid, t in enumerate(self.terms)
+            if not t.is_phrase and len(t.text) >= MIN_COMPOUND_TERM
+            and any(u.compounds or u.role == "exclude" for u in t.uses)
+        }
+        self._fuzzy_targets = self._build_fuzzy_targets()
+        self._fuzzy_list = list(self._fuzzy_targets)
+        del self._pending_words
+
+    def _build_fuzzy_targets(self) -> dict[str, tuple[int, int]]:
+        """Collapsed form → (term id, allowed edits) for every inflected form of fuzzy terms."""
+        forms: dict[int, set[str]] = {}
+        for tid, term in enumerate(self.terms):
+            if term.is_phrase or len(term.text) < 5:
+                continue
+            if not any(u.fuzzy and u.role != "exclude" for u in term.uses):
+                continue
+            forms[tid] = {term.text, *(lemma for lemma in term.words[0] if len(lemma) >= 5)}
+        # Inflected forms by the regular endings, kept only if the lexicon knows them as forms
+        # of the term's lemmas (so "konkurentene" is a slip of the form "konkurrentene").
+        endings = ("en", "a", "er", "ene", "et", "e", "r", "es", "te", "t", "de", "ane", "ar", "ast")
+        guesses = {tid: {f + e for f in fs for e in endings} for tid, fs in forms.items()}
+        self.pipeline.lexicon.prefetch(g for gs in guesses.values() for g in gs)
+        targets: dict[str, tuple[int, int]] = {}
+        for tid, fs in forms.items():
+            lemmas = self.terms[tid].words[0]
+            for guess in guesses[tid]:
+                found = self.pipeline.lexicon.get(guess)
+                if found and found & lemmas:
+                    fs.add(guess)
+            for form in fs:
+                targets.setdefault(collapse_doubles(form), (tid, max_edits(form)))
+        return targets
+
+    # -- word types --------------------------------------------------------------------------
+    def type_info(self, word: str) -> _TypeInfo:
+        """Everything the codebook's terms say about one word type (cached)."""
+        found = self._types.get(word)
+        if found is None:
+            self.prepare([word])
+            found = self._types[word]
+        return found
+
+    def prepare(self, words: Iterable[str]) -> None:
+        """Analyse new word types in one batch."""
+        new = [w for w in set(words) if w not in self._types]
+        if not new:
+            return
+        self.pipeline.prepare(new)
+        for word in new:
+            self._types[word] = self._analyse(word)
+
+    def _analyse(self, key: str) -> _TypeInfo:
+        word = key.partition("\t")[0]
+        if not _WORD.search(word):
+            return _NOTHING
+        info = self.pipeline.info(key)
+        single: dict[int, str] = {}
+        for lemma in info.lemmas:
+            for tid in self._single.get(lemma, ()):
+                single[tid] = "keyword"
+        if info.parts:
+            for part in info.part_lemmas:
+                for lemma in part:
+                    for tid in self._single.get(lemma, ()):
+                        if tid in self._compound_ok:
+                            single.setdefault(tid, "compound")
+        if not info.known and len(word) >= 5 and self._fuzzy_targets and "-" not in word:
+            from rapidfuzz.distance import OSA
+            from rapidfuzz.process import extract
+
+            probe = collapse_doubles(word)
+            for target, dist, _ in extract(
+                probe, self._fuzzy_list, scorer=OSA.distance, score_cutoff=2, limit=None
+            ):
+                tid, allowed = self._fuzzy_targets[target]
+                if dist <= allowed and dist <= max_edits(word):
+                    single.setdefault(tid, "fuzzy")
+        phrase: set[tuple[int, int]] = set()
+        for lemma in info.lemmas:
+            phrase.update(self._phrase.get(lemma, ()))
+        filler = word in FILLERS
+        if not single and not phrase and not filler:
+            return _NOTHING
+        del key
+        return _type_info(tuple(single.items()), frozenset(phrase), filler)
+
+    # -- matching one text -------------------------------------------------------------------
+    def _hits(self, keys: list[str]) -> list[_Hit]:
+        self.prepare(keys)
+        infos = [self._types[k] for k in keys]
+        hits: list[_Hit] = []
+        for i, info in enumerate(infos):
+            if not info.interesting:
+                continue
+            for tid, rule in info.single:
+                hits.append(_Hit(tid, rule, i, i))
+            for tid, k in info.phrase:
+                if k != 0:
+                    continue
+                end = self._extend_phrase(tid, infos, i)
+                if end is not None:
+                    hits.append(_Hit(tid, "phrase", i, end))
+        return hits
+
+    def _extend_phrase(self, tid: int, infos: list[_TypeInfo], i: int) -> int | None:
+        length = len(self.terms[tid].words)
+        j, k, skipped = i + 1, 1, 0
+        while k < length:
+            if j >= len(infos):
+                return None
+            info = infos[j]
+            if (tid, k) in info.phrase:
+                k += 1
+            elif info.filler and skipped < MAX_FILLERS_IN_PHRASE:
+                skipped += 1
+            else:
+                return None
+            j += 1
+        return j - 1
+
+    def match(self, text: str, *, offset: int = 0, base: str | None = None,
+              sentence: tuple[int, int] | None = None) -> list[Match]:
+        """Every rule match in ``text`` (one unit), exclusions applied, ``min_hits`` not yet.
+
+        ``offset`` shifts the reported offsets (a sentence inside its turn); ``base`` is the
+        turn's text the offsets point into.
+        """
+        base = text if base is None else base
+        tokens = self.pipeline.tokenize(text)
+        words = [t.lower for t in tokens]
+        hits = self._hits([t.key for t in tokens])
+        del base
+        return self._resolve(
+            text, [t.start for t in tokens], [t.end for t in tokens], words, hits, offset, sentence
+        )
+
+    def _resolve(self, text: str, starts: list[int], ends: list[int], words: Any, hits: list[_Hit],
+                 offset: int, sentence: tuple[int, int] | None) -> list[Match]:
+        if not hits and not self.patterns:
+            return []
+        # Excluded character spans: per code index, and -1 for everyone.
+        excluded: dict[int, list[tuple[int, int]]] = {}
+        for hit in hits:
+            for use in self.terms[hit.term].uses:
+                if use.role == "exclude":
+                    excluded.setdefault(use.code, []).append(
+                        (starts[hit.first], ends[hit.last])
+                    )
+
+        def is_excluded(ci: int, start: int, end: int) -> bool:
+            for key in (-1, ci):
+                for a, b in excluded.get(key, ()):
+                    if a < end and start < b:
+                        return True
+            return False
+
+        matches: list[Match] = []
+        near_sides: dict[tuple[int, str], list[_Hit]] = {}
+        for hit in hits:
+            term = self.terms[hit.term]
+            start, end = starts[hit.first], ends[hit.last]
+            for use in term.uses:
+                if use.role == "exclude":
+                    continue
+                if hit.rule == "compound" and not use.compounds:
+                    continue
+                if hit.rule == "fuzzy" and not use.fuzzy:
+                    continue
+                if is_excluded(use.code, start, end):
+                    continue
+                if use.role == "keyword":
+                    negator = find_negator(words, hit.first)
+                    matches.append(Match(
+                        self.codes[use.code].path, hit.rule, term.text, start + offset, end + offset,
+                        text[start:end], negator is not None, negator, sentence,
+                    ))
+                else:
+                    near_sides.setdefault((use.near, use.role), []).append(hit)
+        for ni, (ci, rule) in enumerate(self.near_rules):
+            a_hits = near_sides.get((ni, "near_a"), [])
+            b_hits = near_sides.get((ni, "near_b"), [])
+            for a in a_hits:
+                best = None
+                for b in b_hits:
+                    gap = max(b.first - a.last, a.first - b.last)
+                    if gap <= rule.within and (a.first, a.last) != (b.first, b.last) and (
+                        best is None or gap < best[0]
+                    ):
+                        best = (gap, b)
+                if best is None:
+                    continue
+                b = best[1]
+                first, last = min(a.first, b.first), max(a.last, b.last)
+                start, end = starts[first], ends[last]
+                # A negator inside the span counts too: "deler aldri prisene".
+                negator = find_negator(words, first) or find_negator(words, last)
+                matches.append(Match(
+                    self.codes[ci].path, "near", rule.label, start + offset, end + offset,
+                    text[start:end], negator is not None, negator, sentence,
+                ))
+        if self.patterns:
+            for ci, source, pattern in self.patterns:
+                for m in pattern.finditer(text):
+                    if m.end() == m.start() or is_excluded(ci, m.start(), m.end()):
+                        continue
+                    index = bisect.bisect_right(starts, m.start()) - 1
+                    negator = find_negator(words, max(index, 0)) if index >= 0 else None
+                    matches.append(Match(
+                        self.codes[ci].path, "pattern", source, m.start() + offset, m.end() + offset,
+                        m.group(), negator is not None, negator, sentence,
+                    ))
+        return _dedupe(matches)
+
+    # -- coding a turn -----------------------------------------------------------------------
+    def code_text(self, text: str, unit: str = "turn") -> dict[str, list[Match]]:
+        """The codes a turn gets, each with the matches that made it (in text order)."""
+        if unit not in UNITS:
+            raise InputError(f"unknown unit '{unit}'; use turn or sentence")
+        if unit == "turn":
+            units = [self.match(text)]
+        else:
+            from qualcode.text import sentence_spans
+
+            units = [
+                self.match(text[a:b], offset=a, base=text, sentence=(a, b))
+                for a, b in sentence_spans(text)
+            ]
+        return self._assign(units)
+
+    def _assign(self, units: list[list[Match]]) -> dict[str, list[Match]]:
+        coded: dict[str, list[Match]] = {}
+        for matches in units:
+            by_code: dict[str, list[Match]] = {}
+            for m in matches:
+                by_code.setdefault(m.code, []).append(m)
+            for path, found in by_code.items():
+                if len(found) >= self.codes[self.index[path]].min_hits:
+                    coded.setdefault(path, []).extend(found)
+        # A code and its descendant both fired: keep the more specific one only.
+        fired = {self.index[p] for p in coded}
+        for ci in list(fired):
+            for ancestor in self._ancestors[ci]:
+                coded.pop(self.codes[ancestor].path, None)
+        return {p: sorted(ms, key=lambda m: (m.start, m.end)) for p, ms in coded.items()}
+
+    def code_many(self, texts: list[str]) -> list[dict[str, list[Match]]]:
+        """:meth:`code_text` for many turns, batched through the tokenizer (the fast path).
+
+        New word types of the whole batch are analysed in one go; then only tokens whose type can
+        start a match are looked at (a vectorised membership test), so most tokens cost nothing.
+        """
+        import numpy as np
+        from spacy.attrs import IDX, LENGTH, LOWER
+
+        strings = self.pipeline.nlp.vocab.strings
+        seen = self._by_hash
+        arrays = [
+            doc.to_array([LOWER, IDX, LENGTH])
+            for doc in self.pipeline.tokenizer.pipe(texts, batch_size=256)
+        ]
+        if arrays:
+            batch = np.unique(np.concatenate([a[:, 0] for a in arrays])).tolist()
+            new = [h for h in batch if h not in seen]
+            if new:
+                words_new = [strings[h] for h in new]
+                self.prepare(words_new)
+                for h, w in zip(new, words_new, strict=True):
+                    info = seen[h] = self._types[w]
+                    if info.interesting:
+                        self._interesting.append(h)
+                self._interesting_array = np.array(self._interesting, dtype=np.uint64)
+        results: list[dict[str, list[Match]]] = []
+        for text, array in zip(texts, arrays, strict=True):
+            column = array[:, 0]
+            where = np.flatnonzero(np.isin(column, self._interesting_array)).tolist()
+            if not where and not self.patterns:
+                results.append({})
+                continue
+            hashes = column.tolist()
+            hits: list[_Hit] = []
+            for i in where:
+                info = seen[hashes[i]]
+                for tid, rule in info.single:
+                    hits.append(_Hit(tid, rule, i, i))
+                for tid, k in info.phrase:
+                    if k == 0:
+                        end = self._extend_phrase_hashed(tid, hashes, i)
+                        if end is not None:
+                            hits.append(_Hit(tid, "phrase", i, end))
+            starts = array[:, 1].tolist()
+            ends = (array[:, 1] + array[:, 2]).tolist()
+            words = _LazyWords(hashes, strings)
+            results.append(self._assign([self._resolve(text, starts, ends, words, hits, 0, None)]))
+        return results
+
+    def _extend_phrase_hashed(self, tid: int, hashes: list[int], i: int) -> int | None:
+        seen = self._by_hash
+        length = len(self.terms[tid].words)
+        j, k, skipped = i + 1, 1, 0
+        while k < length:
+            if j >= len(hashes):
+                return None
+            info = seen[hashes[j]]
+            if (tid, k) in info.phrase:
+                k += 1
+            elif info.filler and skipped < MAX_FILLERS_IN_PHRASE:
+                skipped += 1
+            else:
+                return None
+            j += 1
+        return j - 1
+
+
+class _LazyWords:
+    """Lower-case words of a doc, decoded from spaCy's string store only when looked at."""
+
+    __slots__ = ("hashes", "strings")
+
+    def __init__(self, hashes: list[int], strings: Any):
+        self.hashes = hashes
+        self.strings = strings
+
+    def __len__(self) -> int:
+        return len(self.hashes)
+
+    def __getitem__(self, index: int) -> str:
+        return self.strings[self.hashes[index]]
+
+
+def _ancestor_paths(path: str) -> list[str]:
+    parts = path.split("/")
+    return ["/".join(parts[:i]) for i in range(1, len(parts))]
+
+
+def _dedupe(matches: list[Match]) -> list[Match]:
+    """One match per (code, span): a phrase and the keyword inside it are one piece of evidence."""
+    rank = {"phrase": 0, "keyword": 1, "near": 2, "compound": 3, "pattern": 4, "fuzzy": 5}
+    best: dict[tuple[str, int, int], Match] = {}
+    for m in matches:
+        key = (m.code, m.start, m.end)
+        if key not in best or rank[m.rule] < rank[best[key].rule]:
+            best[key] = m
+    kept = sorted(best.values(), key=lambda m: (m.code, m.start, -m.end))
+    result: list[Match] = []
+    for m in kept:
+        # A keyword inside a longer phrase or near-span of the same code adds nothing.
+        if result and result[-1].code == m.code and result[-1].start <= m.start and m.end <= result[-1].end:
+            continue
+        result.append(m)
+    return result
+
+
+# -- the project ----------------------------------------------------------------------------
+@dataclass
+class CodeSummary:
+    """One code's result in an auto-coding run."""
+
+    path: str
+    segments: int = 0
+    matches: int = 0
+    negated: int = 0
+
+
+@dataclass
+class AutocodeSummary:
+    """What :func:`autocode_project` did."""
+
+    segments: int
+    coded_segments: int
+    codings: int
+    removed: int
+    unit: str
+    seconds: float
+    codes: list[CodeSummary] = field(default_factory=list)
+
+
+def autocode_project(
+    store: Store,
+    codebook: Codebook,
+    *,
+    unit: str = "turn",
+    include_interviewer: bool = False,
+    spacy_model: str | None = None,
+    on_progress: Callable[[int, int], None] | None = None,
+    command: str = "code",
+) -> AutocodeSummary:
+    """Auto-code the project's turns, replacing only the ``auto`` layer (one transaction).
+
+    The codebook must be installed (:func:`qualcode.codebook.install_codebook`) so its codes exist.
+    Interviewer turns are skipped unless ``include_interviewer``. Human layers are never touched.
+    """
+    if unit not in UNITS:
+        raise InputError(f"unknown unit '{unit}'; use turn or sentence")
+    known = set(store.code_paths(active_only=True))
+    missing = [p for p in codebook.paths() if p not in known]
+    if missing:
+        raise InputError(
+            f"code '{missing[0]}' is not in the project; load the codebook first "
+            "('qualcode codebook load FILE')",
+            path=codebook.source_path,
+        )
+    began = time.perf_counter()
+    compiled = CompiledCodebook(codebook, get_pipeline(spacy_model) if spacy_model else None)
+    sql = "SELECT id, text FROM segments"
+    if not include_interviewer:
+        sql += " WHERE role = 'respondent'"
+    rows = store.conn.execute(sql + " ORDER BY transcript_id, position").fetchall()
+    results: list[dict[str, list[Match]]] = []
+    batch = 500
+    for i in range(0, len(rows), batch):
+        texts = [text for _, text in rows[i : i + batch]]
+        if unit == "turn" and not spacy_model:
+            results.extend(compiled.code_many(texts))
+        else:
+            results.extend(compiled.code_text(t, unit) for t in texts)
+        if on_progress:
+            on_progress(min(i + batch, len(rows)), len(rows))
+    code_ids = {path: store.code_id(path) for path in codebook.paths()}
+    created = now_iso()
+    inserts = []
+    per_code = {path: CodeSummary(path) for path in codebook.paths()}
+    for (seg_id, _), coded in zip(rows, results, strict=True):
+        for path, matches in coded.items():
+            negated = all(m.negated for m in matches)
+            evidence = json.dumps([m.evidence() for m in matches], ensure_ascii=False)
+            inserts.append((seg_id, code_ids[path], "auto", int(negated), evidence, created))
+            summary = per_code[path]
+            summary.segments += 1
+            summary.matches += len(matches)
+            summary.negated += int(negated)
+    with store.write(command, coder=AUTO_CODER) as tx:
+        coder_id = store.ensure_coder(tx, AUTO_CODER)
+        removed = tx.conn.execute("DELETE FROM codings WHERE coder_id = ?", (coder_id,)).rowcount
+        tx.conn.executemany(
+            "INSERT INTO codings (segment_id, code_id, coder_id, source, negated, evidence, created_at)"
+            f" VALUES (?, ?, {coder_id}, ?, ?, ?, ?)",
+            inserts,
+        )
+        tx.audit(
+            "replace_auto_layer",
+            coder=AUTO_CODER,
+            detail={
+                "codebook": codebook.name, "codebook_sha256": codebook.sha256, "unit": unit,
+                "include_interviewer": include_interviewer, "spacy_model": spacy_model,
+                "segments": len(rows), "removed": removed, "added": len(inserts),
+                "per_code": {p: s.segments for p, s in per_code.items() if s.segments},
+            },
+        )
+    return AutocodeSummary(
+        segments=len(rows),
+        coded_segments=sum(1 for r in results if r),
+        codings=len(inserts),
+        removed=removed,
+        unit=unit,
+        seconds=time.perf_counter() - began,
+        codes=list(per_code.values()),
+    )
+
+
+def top_codes(paths: Iterable[str]) -> set[str]:
+    """The top codes of some code paths (``tillit/åpenhet`` → ``tillit``)."""
+    return {p.split("/", 1)[0] for p in paths}
+
+
+def negation_counts(matches: Iterable[Match]) -> Counter[bool]:
+    """How many matches are negated (True) and not (False)."""
+    return Counter(m.negated for m in matches)

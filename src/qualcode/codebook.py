@@ -1,0 +1,620 @@
+"""The YAML codebook: loading with line numbers, validation, and installing a version into a project.
+
+The format is documented in ``docs/codebook.md`` (with ``codebooks/klynge.yaml`` as the worked
+example). Every problem is reported with the file and line it is on: the YAML is *composed* into
+nodes first, and every node carries its position.
+"""
+
+from __future__ import annotations
+
+import difflib
+import hashlib
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from qualcode.errors import InputError
+from qualcode.store import Store, now_iso
+
+TOP_KEYS = ("name", "version", "language", "description", "exclude_terms", "codes")
+CODE_KEYS = (
+    "id",
+    "name",
+    "description",
+    "include",
+    "exclude",
+    "examples",
+    "color",
+    "keywords",
+    "compounds",
+    "derive",
+    "fuzzy",
+    "exclude_terms",
+    "patterns",
+    "near",
+    "min_hits",
+    "codes",
+)
+NEAR_KEYS = ("a", "b", "within")
+RULE_KEYS = ("keywords", "patterns", "near")
+DEFAULT_NEAR_WITHIN = 8
+_COLOR = re.compile(r"^#[0-9a-fA-F]{6}$")
+_ID = re.compile(r"^[^/\s][^/]*$")
+
+
+@dataclass(frozen=True)
+class Issue:
+    """One validation finding: an ``error`` stops loading, a ``warning`` does not."""
+
+    severity: str
+    message: str
+    path: str
+    line: int | None
+
+    def __str__(self) -> str:
+        where = self.path if self.line is None else f"{self.path}:{self.line}"
+        return f"{where}: {self.severity}: {self.message}"
+
+
+@dataclass(frozen=True)
+class Near:
+    """A proximity rule: a term of ``a`` within ``within`` words of a term of ``b``."""
+
+    a: tuple[str, ...]
+    b: tuple[str, ...]
+    within: int
+    line: int | None = None
+
+    @property
+    def label(self) -> str:
+        """How the rule is named in evidence: ``a1|a2 ~N~ b1|b2``."""
+        return f"{'|'.join(self.a)} ~{self.within}~ {'|'.join(self.b)}"
+
+
+@dataclass
+class Code:
+    """One code of the tree, with its matching rules (rules are never inherited)."""
+
+    id: str
+    path: str
+    name: str
+    description: str = ""
+    include: str = ""
+    exclude: str = ""
+    examples: list[str] = field(default_factory=list)
+    color: str | None = None
+    keywords: list[str] = field(default_factory=list)
+    compounds: bool = True
+    derive: bool = True
+    fuzzy: bool = True
+    exclude_terms: list[str] = field(default_factory=list)
+    patterns: list[str] = field(default_factory=list)
+    near: list[Near] = field(default_factory=list)
+    min_hits: int = 1
+    children: list[Code] = field(default_factory=list)
+    line: int | None = None
+    term_lines: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def parent_path(self) -> str | None:
+        """The parent's path, or None for a top code."""
+        parent, _, _ = self.path.rpartition("/")
+        return parent or None
+
+    @property
+    def top(self) -> str:
+        """The path of the top code this code belongs to."""
+        return self.path.split("/", 1)[0]
+
+    @property
+    def has_rules(self) -> bool:
+        """True if the auto-coder can ever assign this code."""
+        return bool(self.keywords or self.patterns or self.near)
+
+    def walk(self) -> Iterator[Code]:
+        """This code and its descendants, depth first in file order."""
+        yield self
+        for child in self.children:
+            yield from child.walk()
+
+
+@dataclass
+class Codebook:
+    """A parsed codebook: the code tree plus the exact text it came from."""
+
+    name: str
+    codes: list[Code]
+    version: str | None = None
+    language: str = "nb"
+    description: str = ""
+    exclude_terms: list[str] = field(default_factory=list)
+    source_path: str | None = None
+    content: str = ""
+    warnings: list[Issue] = field(default_factory=list)
+
+    @property
+    def sha256(self) -> str:
+        """Hash of the YAML text (a new project version is stored only when it changes)."""
+        return hashlib.sha256(self.content.encode("utf-8")).hexdigest()
+
+    def walk(self) -> Iterator[Code]:
+        """Every code, depth first in file order (parents before children)."""
+        for code in self.codes:
+            yield from code.walk()
+
+    def paths(self) -> list[str]:
+        """Every code path in file order."""
+        return [c.path for c in self.walk()]
+
+    def find(self, path: str) -> Code:
+        """The code at ``path`` (KeyError if there is none)."""
+        for code in self.walk():
+            if code.path == path:
+                return code
+        raise KeyError(path)
+
+    def terms_by_code(self) -> dict[str, list[str]]:
+        """Every code's keywords and near-terms (for keyness and consistency checks)."""
+        result: dict[str, list[str]] = {}
+        for code in self.walk():
+            terms = list(code.keywords)
+            for rule in code.near:
+                terms.extend(t for t in (*rule.a, *rule.b) if t not in terms)
+            result[code.path] = terms
+        return result
+
+
+# -- parsing ----------------------------------------------------------------------------------
+class _Parser:
+    """Turns composed YAML nodes into a :class:`Codebook`, collecting every issue on the way."""
+
+    def __init__(self, source: str):
+        import yaml
+
+        self.yaml = yaml
+        self.source = source
+        self.issues: list[Issue] = []
+
+    # Issues ---------------------------------------------------------------------------------
+    def error(self, message: str, node: Any) -> None:
+        self.issues.append(Issue("error", message, self.source, _line(node)))
+
+    def warning(self, message: str, node: Any) -> None:
+        self.issues.append(Issue("warning", message, self.source, _line(node)))
+
+    # Values ---------------------------------------------------------------------------------
+    def scalar(self, node: Any) -> Any:
+        from yaml.constructor import SafeConstructor
+
+        return SafeConstructor().construct_object(node, deep=True)
+
+    def text(self, node: Any, key: str) -> str:
+        """A prose field: a string, or a list of strings joined into lines."""
+        if isinstance(node, self.yaml.ScalarNode):
+            # The raw text, not the constructed value: YAML 1.1 would turn the nynorsk word
+            # "no" (now) into False and "1.10" into 1.1.
+            return "" if _is_null(node) else str(node.value).strip()
+        if isinstance(node, self.yaml.SequenceNode):
+            return "\n".join(self.text(item, key) for item in node.value)
+        self.error(f"'{key}' must be text or a list of texts", node)
+        return ""
+
+    def string_list(self, node: Any, key: str) -> list[tuple[str, int | None]]:
+        """A list of non-empty strings, each with its line."""
+        if isinstance(node, self.yaml.ScalarNode) and _is_null(node):
+            return []
+        if not isinstance(node, self.yaml.SequenceNode):
+            self.error(f"'{key}' must be a list (one '- item' per line)", node)
+            return []
+        items = []
+        for item in node.value:
+            if not isinstance(item, self.yaml.ScalarNode):
+                self.error(f"each item of '{key}' must be a single text", item)
+                continue
+            text = "" if _is_null(item) else " ".join(str(item.value).split())
+            if not text:
+                self.error(f"empty item in '{key}'", item)
+                continue
+            items.append((text, _line(item)))
+        return items
+
+    def boolean(self, node: Any, key: str, default: bool) -> bool:
+        value = self.scalar(node) if isinstance(node, self.yaml.ScalarNode) else None
+        if not isinstance(value, bool):
+            self.error(f"'{key}' must be true or false", node)
+            return default
+        return value
+
+    def mapping(self, node: Any, allowed: tuple[str, ...], what: str) -> dict[str, tuple[Any, Any]]:
+        """``key → (key node, value node)``; unknown and repeated keys are errors."""
+        result: dict[str, tuple[Any, Any]] = {}
+        for key_node, value_node in node.value:
+            key = str(self.scalar(key_node)) if isinstance(key_node, self.yaml.ScalarNode) else "?"
+            if key in result:
+                self.error(f"'{key}' is given twice in this {what}", key_node)
+                continue
+            if key not in allowed:
+                close = difflib.get_close_matches(key, allowed, n=1, cutoff=0.6)
+                hint = (
+                    f"; did you mean '{close[0]}'?" if close else f"; allowed: {', '.join(allowed)}"
+                )
+                self.error(f"unknown key '{key}' in {what}{hint}", key_node)
+                continue
+            result[key] = (key_node, value_node)
+        return result
+
+    # The document ---------------------------------------------------------------------------
+    def document(self, root: Any, text: str) -> Codebook:
+        if not isinstance(root, self.yaml.MappingNode):
+            self.error("a codebook is a mapping with 'name' and 'codes'", root)
+            return Codebook(name="", codes=[], content=text)
+        keys = self.mapping(root, TOP_KEYS, "the codebook")
+        name = self.text(keys["name"][1], "name") if "name" in keys else ""
+        if not name:
+            name = Path(self.source).stem
+        book = Codebook(name=name, codes=[], content=text, source_path=self.source)
+        if "version" in keys:
+            book.version = self.text(keys["version"][1], "version") or None
+        if "language" in keys:
+            book.language = self.text(keys["language"][1], "language") or "nb"
+        if "description" in keys:
+            book.description = self.text(keys["description"][1], "description")
+        if "exclude_terms" in keys:
+            book.exclude_terms = [
+                t for t, _ in self.string_list(keys["exclude_terms"][1], "exclude_terms")
+            ]
+        if "codes" not in keys:
+            self.error("the codebook has no 'codes'", root)
+            return book
+        book.codes = self.code_list(keys["codes"][1], parent=None)
+        if not book.codes and not any(i.severity == "error" for i in self.issues):
+            self.error("the codebook has no codes", keys["codes"][1])
+        self.cross_checks(book)
+        return book
+
+    def code_list(self, node: Any, parent: str | None) -> list[Code]:
+        if isinstance(node, self.yaml.ScalarNode) and _is_null(node):
+            return []
+        if not isinstance(node, self.yaml.SequenceNode):
+            self.error("'codes' must be a list of codes (each starting with '- id: …')", node)
+            return []
+        codes: list[Code] = []
+        seen: dict[str, int | None] = {}
+        for item in node.value:
+            code = self.code(item, parent)
+            if code is None:
+                continue
+            if code.id in seen:
+                where = f"{parent}/" if parent else ""
+                self.error(
+                    f"duplicate code id '{where}{code.id}' (first on line {seen[code.id]})", item
+                )
+                continue
+            seen[code.id] = code.line
+            codes.append(code)
+        return codes
+
+    def code(self, node: Any, parent: str | None) -> Code | None:
+        if isinstance(node, self.yaml.ScalarNode) and (_is_null(node) or not node.value.strip()):
+            self.error("empty code (a '-' with nothing after it)", node)
+            return None
+        if not isinstance(node, self.yaml.MappingNode):
+            self.error("a code must be a mapping with at least 'id'", node)
+            return None
+        if not node.value:
+            self.error("empty code: give it at least an 'id'", node)
+            return None
+        keys = self.mapping(node, CODE_KEYS, "a code")
+        if "id" not in keys:
+            self.error("this code has no 'id'", node)
+            return None
+        code_id = self.text(keys["id"][1], "id")
+        if not code_id or not _ID.match(code_id):
+            self.error(
+                f"code id '{code_id}' must be non-empty and must not contain '/'", keys["id"][1]
+            )
+            return None
+        path = f"{parent}/{code_id}" if parent else code_id
+        code = Code(id=code_id, path=path, name=code_id, line=_line(node))
+        for key, (_, value) in keys.items():
+            if key == "name":
+                code.name = self.text(value, key) or code_id
+            elif key in ("description", "include", "exclude"):
+                setattr(code, key, self.text(value, key))
+            elif key == "examples":
+                code.examples = [t for t, _ in self.string_list(value, key)]
+            elif key == "color":
+                color = self.text(value, key)
+                if color and not _COLOR.match(color):
+                    self.error(f"color '{color}' is not of the form #rrggbb", value)
+                else:
+                    code.color = color or None
+            elif key in ("keywords", "exclude_terms"):
+                items = self.string_list(value, key)
+                setattr(code, key, [t for t, _ in items])
+                if key == "keywords":
+                    code.term_lines = {t.casefold(): ln for t, ln in items}
+            elif key == "patterns":
+                for pattern, line in self.string_list(value, key):
+                    try:
+                        re.compile(pattern)
+                    except re.error as exc:
+                        self.issues.append(
+                            Issue(
+                                "error",
+                                f"bad regular expression '{pattern}': {exc}",
+                                self.source,
+                                line,
+                            )
+                        )
+                        continue
+                    code.patterns.append(pattern)
+            elif key in ("compounds", "derive", "fuzzy"):
+                setattr(code, key, self.boolean(value, key, True))
+            elif key == "min_hits":
+                hits = self.scalar(value) if isinstance(value, self.yaml.ScalarNode) else None
+                if not isinstance(hits, int) or isinstance(hits, bool) or hits < 1:
+                    self.error("'min_hits' must be a whole number of at least 1", value)
+                else:
+                    code.min_hits = hits
+            elif key == "near":
+                code.near = self.near_list(value)
+            elif key == "codes":
+                code.children = self.code_list(value, path)
+        if not code.has_rules and not code.children:
+            self.warning(
+                f"code '{path}' has no keywords, patterns or near rules: only manual coding can use it",
+                node,
+            )
+        return code
+
+    def near_list(self, node: Any) -> list[Near]:
+        if not isinstance(node, self.yaml.SequenceNode):
+            self.error("'near' must be a list of {a: …, b: …, within: N}", node)
+            return []
+        rules = []
+        for item in node.value:
+            if not isinstance(item, self.yaml.MappingNode):
+                self.error("each 'near' rule is a mapping {a: …, b: …, within: N}", item)
+                continue
+            keys = self.mapping(item, NEAR_KEYS, "a near rule")
+            sides: dict[str, tuple[str, ...]] = {}
+            for side in ("a", "b"):
+                if side not in keys:
+                    self.error(f"this near rule has no '{side}'", item)
+                    continue
+                value = keys[side][1]
+                if isinstance(value, self.yaml.ScalarNode):
+                    term = self.text(value, side)
+                    sides[side] = (term,) if term else ()
+                else:
+                    sides[side] = tuple(t for t, _ in self.string_list(value, side))
+                if not sides[side]:
+                    self.error(f"'{side}' of this near rule is empty", value)
+            within = DEFAULT_NEAR_WITHIN
+            if "within" in keys:
+                raw = self.scalar(keys["within"][1])
+                if not isinstance(raw, int) or isinstance(raw, bool) or raw < 1:
+                    self.error(
+                        "'within' must be a whole number of words (at least 1)", keys["within"][1]
+                    )
+                else:
+                    within = raw
+            if sides.get("a") and sides.get("b"):
+                rules.append(Near(sides["a"], sides["b"], within, _line(item)))
+        return rules
+
+    def cross_checks(self, book: Codebook) -> None:
+        owner: dict[str, str] = {}
+        for code in book.walk():
+            for term in code.keywords:
+                key = term.casefold()
+                first = owner.setdefault(key, code.path)
+                if first != code.path:
+                    self.issues.append(
+                        Issue(
+                            "warning",
+                            f"the term '{term}' is listed under both '{first}' and '{code.path}'",
+                            self.source,
+                            code.term_lines.get(key, code.line),
+                        )
+                    )
+
+
+def _is_null(node: Any) -> bool:
+    return str(getattr(node, "tag", "")).endswith(":null")
+
+
+def _line(node: Any) -> int | None:
+    mark = getattr(node, "start_mark", None)
+    return None if mark is None else mark.line + 1
+
+
+def parse_codebook(text: str, source: str = "<codebook>") -> tuple[Codebook | None, list[Issue]]:
+    """Parse codebook YAML; returns the codebook (None if unreadable) and every issue found."""
+    import yaml
+
+    try:
+        root = yaml.compose(text, Loader=yaml.SafeLoader)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
+        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        line = None if mark is None else mark.line + 1
+        return None, [Issue("error", f"not valid YAML: {problem}", source, line)]
+    if root is None:
+        return None, [Issue("error", "the codebook is empty", source, None)]
+    parser = _Parser(source)
+    book = parser.document(root, text)
+    return book, parser.issues
+
+
+def read_text(path: Path) -> str:
+    """The codebook file's text (UTF-8, with or without BOM)."""
+    try:
+        return path.read_bytes().decode("utf-8-sig")
+    except FileNotFoundError:
+        raise InputError("no such codebook file", path=path) from None
+    except IsADirectoryError:
+        raise InputError("is a folder, not a codebook file", path=path) from None
+    except UnicodeDecodeError as exc:
+        raise InputError(f"not UTF-8 text (byte {exc.start})", path=path) from None
+
+
+def validate_codebook(path: Path) -> list[Issue]:
+    """Every error and warning of the codebook file at ``path`` (empty: all is well)."""
+    _, issues = parse_codebook(read_text(path), str(path))
+    return issues
+
+
+def loads_codebook(text: str, source: str = "<codebook>") -> Codebook:
+    """Parse codebook YAML text; the first error is raised as :class:`InputError`."""
+    book, issues = parse_codebook(text, source)
+    errors = [i for i in issues if i.severity == "error"]
+    if errors or book is None:
+        first = errors[0]
+        more = (
+            f" (and {len(errors) - 1} more; run 'qualcode codebook validate')"
+            if len(errors) > 1
+            else ""
+        )
+        raise InputError(first.message + more, path=first.path, line=first.line)
+    book.warnings = [i for i in issues if i.severity == "warning"]
+    return book
+
+
+def load_codebook(path: str | Path) -> Codebook:
+    """Read and validate a codebook file; raises :class:`InputError` naming the file and line."""
+    path = Path(path)
+    return loads_codebook(read_text(path), str(path))
+
+
+# -- the project's codebook -------------------------------------------------------------------
+@dataclass
+class InstallChanges:
+    """What installing a codebook changed in a project."""
+
+    version_id: int | None
+    new_version: bool
+    added: list[str] = field(default_factory=list)
+    updated: list[str] = field(default_factory=list)
+    deactivated: list[str] = field(default_factory=list)
+    #: Codes no longer in the codebook that still hold codings: path → number of codings.
+    kept_with_codings: dict[str, int] = field(default_factory=dict)
+    #: Likely renames among them: old path → new path (same name, or same id under a new parent).
+    renamed: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def changed(self) -> bool:
+        """True if the project's codes or codebook version changed."""
+        return bool(self.new_version or self.added or self.updated or self.deactivated)
+
+
+def install_codebook(store: Store, codebook: Codebook, command: str) -> InstallChanges:
+    """Make ``codebook`` the project's current one, in one transaction.
+
+    A new ``codebook_versions`` row is stored when the text changed; codes are matched by path
+    (created or updated, parents first, sort order = file order); codes that are no longer in the
+    codebook are marked inactive and keep every coding. Nothing is written when nothing changed.
+    """
+    conn = store.conn
+    last = conn.execute(
+        "SELECT id, sha256 FROM codebook_versions ORDER BY id DESC LIMIT 1"
+    ).fetchone()
+    new_version = last is None or last[1] != codebook.sha256
+    existing = {
+        row[0]: row[1:]
+        for row in conn.execute(
+            "SELECT path, name, description, color, sort_order, active FROM codes"
+        )
+    }
+    wanted = {code.path: code for code in codebook.walk()}
+    order = {path: i for i, path in enumerate(wanted)}
+    changes = InstallChanges(version_id=None if last is None else last[0], new_version=new_version)
+    for path, code in wanted.items():
+        row = existing.get(path)
+        if row is None:
+            changes.added.append(path)
+        elif row != (code.name, code.description, code.color, order[path], 1):
+            changes.updated.append(path)
+    changes.deactivated = [p for p, row in existing.items() if row[4] == 1 and p not in wanted]
+    gone = [p for p in existing if p not in wanted]
+    counts = _coding_counts(store)
+    for path in gone:
+        if counts.get(path):
+            changes.kept_with_codings[path] = counts[path]
+            target = _likely_rename(path, existing[path][0], codebook, changes.added)
+            if target:
+                changes.renamed[path] = target
+    if not changes.changed:
+        return changes
+    with store.write(command) as tx:
+        version_id = changes.version_id
+        if new_version:
+            cur = tx.conn.execute(
+                "INSERT INTO codebook_versions (name, source_path, sha256, content, loaded_at)"
+                " VALUES (?, ?, ?, ?, ?)",
+                (codebook.name, codebook.source_path, codebook.sha256, codebook.content, now_iso()),
+            )
+            version_id = int(cur.lastrowid or 0)
+        for path, code in wanted.items():  # file order: parents before children
+            store.upsert_code(
+                tx,
+                path,
+                name=code.name,
+                description=code.description,
+                color=code.color,
+                sort_order=order[path],
+                codebook_version_id=version_id,
+            )
+        if changes.deactivated:
+            tx.conn.execute(
+                f"UPDATE codes SET active = 0 WHERE path IN ({','.join('?' * len(changes.deactivated))})",
+                changes.deactivated,
+            )
+        tx.audit(
+            "install_codebook",
+            detail={
+                "codebook": codebook.name,
+                "version_id": version_id,
+                "new_version": new_version,
+                "added": changes.added,
+                "updated": changes.updated,
+                "deactivated": changes.deactivated,
+                "kept_with_codings": changes.kept_with_codings,
+                "renamed": changes.renamed,
+            },
+        )
+        changes.version_id = version_id
+    return changes
+
+
+def _coding_counts(store: Store) -> dict[str, int]:
+    return {
+        path: n
+        for path, n in store.conn.execute(
+            "SELECT k.path, COUNT(*) FROM codings c JOIN codes k ON k.id = c.code_id GROUP BY k.path"
+        )
+    }
+
+
+def _likely_rename(old_path: str, old_name: str, book: Codebook, added: list[str]) -> str | None:
+    leaf = old_path.rpartition("/")[2]
+    for path in added:
+        code = book.find(path)
+        if code.name == old_name or code.id == leaf:
+            return path
+    return None
+
+
+def current_codebook(store: Store) -> Codebook | None:
+    """The project's current codebook (the last version installed), or None."""
+    row = store.conn.execute(
+        "SELECT content, source_path FROM codebook_versions ORDER BY id DESC LIMIT 1"
+    ).fetchone()
+    if row is None:
+        return None
+    book = loads_codebook(row[0], source=row[1] or "<project codebook>")
+    book.source_path = row[1]
+    return book

@@ -1,0 +1,151 @@
+"""Keyword in context (``qualcode search``) and the auto-coder's explanation of one turn."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from qualcode.codebook import Codebook
+from qualcode.errors import InputError
+from qualcode.store import Store
+
+KWIC_COLUMNS = ("segment_id", "respondent", "transcript", "turn", "role", "left", "match", "right")
+
+
+@dataclass(frozen=True)
+class KwicRow:
+    """One hit of a concordance search, with its context."""
+
+    segment_id: int
+    respondent: str
+    transcript: str
+    turn: int
+    role: str
+    left: str
+    match: str
+    right: str
+    start: int
+    end: int
+
+    def as_tuple(self) -> tuple:
+        """The values in :data:`KWIC_COLUMNS` order."""
+        return (self.segment_id, self.respondent, self.transcript, self.turn, self.role,
+                self.left, self.match, self.right)
+
+
+def _query_words(term: str) -> list[str]:
+    words = term.casefold().split()
+    if not words:
+        raise InputError("empty search term")
+    return words
+
+
+def search(
+    store: Store,
+    terms: list[str],
+    *,
+    lemma: bool = False,
+    respondent: str | None = None,
+    role: str | None = None,
+    width: int = 60,
+) -> list[KwicRow]:
+    """Every occurrence of any of ``terms`` in the project's turns, with left and right context.
+
+    Without ``lemma`` a word matches case-insensitively as written (``tillit*`` matches any word
+    starting with ``tillit``); with ``lemma`` it matches when the lemma candidates intersect, so
+    ``stole på`` finds ``stolte på``. A term of several words is a phrase.
+    """
+    from qualcode.corpus import segments
+    from qualcode.nlp import get_pipeline
+
+    queries = [_query_words(t) for t in terms]
+    pipeline = get_pipeline()
+    if lemma:
+        pipeline.prepare(w.rstrip("*") for q in queries for w in q)
+    rows = segments(store, respondent=respondent, role=role)
+    found: list[KwicRow] = []
+    for row in rows:
+        tokens = [t for t in pipeline.tokenize(row.text) if t.is_word]
+        if not tokens:
+            continue
+        if lemma:
+            pipeline.prepare(t.lower for t in tokens)
+        for query in queries:
+            for i in range(len(tokens) - len(query) + 1):
+                if all(_word_matches(pipeline, q, tokens[i + k].lower, lemma) for k, q in enumerate(query)):
+                    start, end = tokens[i].start, tokens[i + len(query) - 1].end
+                    found.append(KwicRow(
+                        row.segment_id, row.respondent, row.transcript, row.position, row.role,
+                        _clip_left(row.text[:start], width), row.text[start:end],
+                        _clip_right(row.text[end:], width), start, end,
+                    ))
+    found.sort(key=lambda r: (r.segment_id, r.start))
+    return found
+
+
+def _word_matches(pipeline, query: str, word: str, lemma: bool) -> bool:  # type: ignore[no-untyped-def]
+    if query.endswith("*") and len(query) > 1:
+        return word.startswith(query[:-1])
+    if word == query:
+        return True
+    return lemma and bool(pipeline.lemmas(word) & pipeline.lemmas(query))
+
+
+def _clip_left(text: str, width: int) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= width else "…" + text[-width:].split(" ", 1)[-1]
+
+
+def _clip_right(text: str, width: int) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= width else text[:width].rsplit(" ", 1)[0] + "…"
+
+
+@dataclass
+class Explanation:
+    """Why the auto-coder would code one turn as it does."""
+
+    segment_id: int
+    respondent: str
+    transcript: str
+    turn: int
+    speaker: str
+    role: str
+    text: str
+    #: Every rule match (before ``min_hits`` and the parent/child rule), in text order.
+    matches: list = field(default_factory=list)
+    #: The codes the turn gets, with the matches that made them.
+    codes: dict = field(default_factory=dict)
+    #: Codes in the project's auto layer for this turn (what was stored last time).
+    stored: list[str] = field(default_factory=list)
+
+
+def explain(store: Store, segment_id: int, codebook: Codebook, *, unit: str = "turn",
+            spacy_model: str | None = None) -> Explanation:
+    """Every match of ``codebook`` in one turn, with its rule, term, offsets and negation."""
+    from qualcode.autocode import CompiledCodebook
+    from qualcode.corpus import segments
+    from qualcode.nlp import get_pipeline
+    from qualcode.text import sentence_spans
+
+    rows = segments(store, segment_ids=[segment_id])
+    if not rows:
+        raise InputError(f"no segment {segment_id} in the project (see 'qualcode segments')")
+    row = rows[0]
+    compiled = CompiledCodebook(codebook, get_pipeline(spacy_model))
+    if unit == "sentence":
+        matches = [
+            m for a, b in sentence_spans(row.text)
+            for m in compiled.match(row.text[a:b], offset=a, base=row.text, sentence=(a, b))
+        ]
+    else:
+        matches = compiled.match(row.text)
+    stored = [
+        r[0] for r in store.conn.execute(
+            "SELECT k.path FROM codings c JOIN codes k ON k.id = c.code_id JOIN coders d ON d.id = c.coder_id"
+            " WHERE c.segment_id = ? AND d.name = 'auto' ORDER BY k.sort_order", (segment_id,)
+        )
+    ]
+    return Explanation(
+        row.segment_id, row.respondent, row.transcript, row.position, row.speaker, row.role, row.text,
+        sorted(matches, key=lambda m: (m.start, m.end, m.code)), compiled.code_text(row.text, unit), stored,
+    )
