@@ -127,8 +127,7 @@ class CompiledCodebook:
         self._term_ids: dict[str, int] = {}
         self._types: dict[str, _TypeInfo] = {}
         self._by_hash: dict[int, _TypeInfo] = {}  # spaCy's LOWER hash → type info
-        self._interesting: list[int] = []
-        self._interesting_array: Any = ()
+        self._interesting: set[int] = set()
         self._build_terms()
         self._ancestors = {
             i: {self.index[p] for p in _ancestor_paths(code.path)} for i, code in enumerate(self.codes)
@@ -443,7 +442,7 @@ class CompiledCodebook:
         """:meth:`code_text` for many turns, batched through the tokenizer (the fast path).
 
         New word types of the whole batch are analysed in one go; then only tokens whose type can
-        start a match are looked at (a vectorised membership test), so most tokens cost nothing.
+        start a match are looked at (a set membership test), so most tokens cost nothing.
         """
         import numpy as np
         from spacy.attrs import IDX, LENGTH, LOWER
@@ -463,16 +462,15 @@ class CompiledCodebook:
                 for h, w in zip(new, words_new, strict=True):
                     info = seen[h] = self._types[w]
                     if info.interesting:
-                        self._interesting.append(h)
-                self._interesting_array = np.array(self._interesting, dtype=np.uint64)
+                        self._interesting.add(h)
         results: list[dict[str, list[Match]]] = []
         for text, array in zip(texts, arrays, strict=True):
-            column = array[:, 0]
-            where = np.flatnonzero(np.isin(column, self._interesting_array)).tolist()
+            hashes = array[:, 0].tolist()
+            interesting = self._interesting
+            where = [i for i, h in enumerate(hashes) if h in interesting]
             if not where and not self.patterns:
                 results.append({})
                 continue
-            hashes = column.tolist()
             hits: list[_Hit] = []
             for i in where:
                 info = seen[hashes[i]]

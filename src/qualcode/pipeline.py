@@ -1,4 +1,10 @@
-"""The main job: a folder of transcripts in, a coded project and its reports out."""
+"""The main job: a folder of transcripts in, a coded project and its reports out.
+
+``analyze`` chains the library's steps: ingest the folder, install the codebook, auto-code,
+load any hand-coded layers shipped beside the transcripts (``koding/<coder>*.csv``) and write the
+Word and Excel reports. Each step is its own transaction; re-running it is safe: unchanged
+transcripts are skipped, the auto layer is recomputed, and existing human layers are left alone.
+"""
 
 from __future__ import annotations
 
@@ -9,7 +15,10 @@ from pathlib import Path
 from qualcode.corpus import RespondentSummary, respondents
 from qualcode.errors import InputError
 from qualcode.ingest import IngestReport, ingest_paths
-from qualcode.store import create_store
+from qualcode.store import Store, create_store
+
+DEFAULT_CODEBOOK = Path("codebooks") / "klynge.yaml"
+LAYER_FOLDER = "koding"
 
 
 @dataclass
@@ -18,25 +27,57 @@ class AnalyzeResult:
 
     project: Path
     ingest: IngestReport
+    codebook: Path | None = None
+    codebook_changes: object | None = None
+    autocode: object | None = None
+    layers: dict[str, int] = field(default_factory=dict)
+    report_files: tuple[Path, ...] = ()
     respondents: list[RespondentSummary] = field(default_factory=list)
-    notes: list[str] = field(default_factory=list)
+
+
+def bundled_codebook() -> Path:
+    """The cluster codebook shipped inside the package (a copy of ``codebooks/klynge.yaml``)."""
+    return Path(__file__).resolve().parent / "data" / "klynge.yaml"
+
+
+def find_codebook(explicit: Path | None, folder: Path) -> Path:
+    """The codebook to use: ``explicit``, else ``codebooks/klynge.yaml`` here or beside the
+    transcript folder, else the one shipped with qualcode."""
+    if explicit is not None:
+        if not explicit.is_file():
+            raise InputError("no such codebook file", path=explicit)
+        return explicit
+    for candidate in (DEFAULT_CODEBOOK, folder.resolve().parent / DEFAULT_CODEBOOK):
+        if candidate.is_file():
+            return candidate
+    return bundled_codebook()
 
 
 def analyze(
     folder: Path,
     out: Path,
     *,
+    codebook_path: Path | None = None,
     interviewer_labels: tuple[str, ...] = (),
+    lang: str = "nb",
+    write_reports: bool = True,
     on_file: Callable[[Path], None] | None = None,
+    on_progress: Callable[[int, int], None] | None = None,
     command: str = "analyze",
 ) -> AnalyzeResult:
-    """Create (or reuse) the project in ``out`` and ingest ``folder`` into it.
+    """Ingest ``folder`` into the project in ``out`` (created if needed), code it, report it.
 
-    Changed transcripts are re-segmented with their codings carried over; nothing is lost silently
-    (the ingest report lists what could not be carried).
+    Changed transcripts are re-segmented with their codings carried over; nothing is lost
+    silently (the ingest report lists what could not be carried).
     """
     if not folder.is_dir():
         raise InputError("not a folder of transcripts", path=folder)
+    from qualcode.autocode import autocode_project
+    from qualcode.codebook import install_codebook, load_codebook
+
+    # Check the codebook before anything is written, so a bad one leaves no half-made project.
+    codebook_file = find_codebook(codebook_path, folder)
+    codebook = load_codebook(codebook_file)
     with create_store(out) as store:
         report = ingest_paths(
             store,
@@ -46,4 +87,30 @@ def analyze(
             on_file=on_file,
             command=command,
         )
-        return AnalyzeResult(project=out, ingest=report, respondents=respondents(store))
+        result = AnalyzeResult(project=out, ingest=report, codebook=codebook_file)
+        result.codebook_changes = install_codebook(store, codebook, command)
+        result.autocode = autocode_project(
+            store, codebook, on_progress=on_progress, command=command
+        )
+        result.layers = _load_layers(store, folder / LAYER_FOLDER, command)
+        if write_reports:
+            result.report_files = _write_reports(store, out, lang)
+        result.respondents = respondents(store)
+        return result
+
+
+def _load_layers(store: Store, folder: Path, command: str) -> dict[str, int]:
+    from qualcode.layers import import_layer_files
+
+    files = sorted(folder.glob("*.csv")) if folder.is_dir() else []
+    return import_layer_files(store, files, command) if files else {}
+
+
+def _write_reports(store: Store, out: Path, lang: str) -> tuple[Path, ...]:
+    from qualcode.consistency import consistency_section
+    from qualcode.reports import write_full_report
+
+    section = consistency_section(store, lang=lang)
+    return write_full_report(
+        store, out, lang=lang, extra_sections=[section] if section is not None else []
+    )

@@ -112,3 +112,29 @@ def progress_bar(description: str, total: int) -> Iterator[Any]:
     ) as progress:
         task = progress.add_task(description, total=total)
         yield lambda *_: progress.advance(task)
+
+
+@contextmanager
+def progress_steps() -> Iterator[Any]:
+    """Rich progress bars for a job of several steps; yields ``update(step, done, total)``.
+
+    Each new ``step`` name gets its own bar, so a long pipeline shows where it is.
+    """
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    with Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=state.err_console(),
+        transient=True,
+    ) as progress:
+        tasks: dict[str, Any] = {}
+
+        def update(step: str, done: int, total: int) -> None:
+            if step not in tasks:
+                tasks[step] = progress.add_task(step, total=total)
+            progress.update(tasks[step], completed=done, total=total)
+
+        yield update

@@ -8,7 +8,7 @@ import typer
 
 from qualcode.cli import state
 from qualcode.cli.app import app, config_app, respondents_app
-from qualcode.cli.output import OutputFormat, emit_rows, info, progress_bar, warn
+from qualcode.cli.output import OutputFormat, emit_rows, info, progress_bar, progress_steps, warn
 from qualcode.errors import InputError
 
 FORMAT_OPTION = typer.Option(OutputFormat.table, "--format", "-f", help="table, csv or json.")
@@ -218,23 +218,43 @@ def config_interviewer(
 def analyze(
     folder: Path = typer.Argument(..., help="Folder of transcripts (and respondents.csv)."),
     out: Path = typer.Option(Path("out"), "--out", "-o", help="Project folder to create or reuse."),
+    codebook: Path | None = typer.Option(
+        None, "--codebook", help="Codebook YAML (default: codebooks/klynge.yaml)."
+    ),
     interviewer: list[str] = typer.Option([], "--interviewer", help="Another interviewer label."),
+    lang: str = typer.Option("nb", "--lang", help="Report language: nb or en."),
     fmt: OutputFormat = FORMAT_OPTION,
 ) -> None:
-    """The main job: ingest a folder into a project and summarise it."""
+    """The main job: ingest a folder, auto-code it, and write rapport.docx and rapport.xlsx."""
     from qualcode.ingest import collect_files
     from qualcode.pipeline import analyze as run_analyze
 
+    if lang not in ("nb", "en"):
+        raise InputError(f"unknown language '{lang}'; use nb or en")
     files, _ = collect_files([folder]) if folder.is_dir() else ([], [])
-    with progress_bar("Reading transcripts", len(files)) as advance:
+    with progress_steps() as update:
+        read = iter(range(1, len(files) + 1))
         result = run_analyze(
             folder,
             out,
+            codebook_path=codebook,
             interviewer_labels=tuple(interviewer),
-            on_file=advance,
+            lang=lang,
+            on_file=lambda _: update("Reading transcripts", next(read), len(files)),
+            on_progress=lambda done, total: update("Auto-coding turns", done, total),
             command=f"analyze {folder}",
         )
     _print_ingest_report(result.ingest)
+    if result.codebook is not None:
+        info(f"Codebook: {result.codebook}")
+    if result.autocode is not None:
+        summary = result.autocode
+        info(
+            f"Auto-coded {summary.segments} turns: {summary.codings} codings "
+            f"in the layer 'auto' ({summary.seconds:.1f} s)"
+        )
+    for coder, added in result.layers.items():
+        info(f"Loaded coder layer '{coder}' ({added} codings) from {folder / 'koding'}")
     rows = [[p.label, p.transcripts, p.turns, p.words] for p in result.respondents]
     total = ["total", sum(r[1] for r in rows), sum(r[2] for r in rows), sum(r[3] for r in rows)]
     emit_rows(
@@ -244,5 +264,5 @@ def analyze(
         title=f"Project {out}",
         right_align=("transcripts", "turns", "words"),
     )
-    for note in result.notes:
-        info(note)
+    for path in result.report_files:
+        info(f"Report written: {path}")
