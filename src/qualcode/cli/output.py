@@ -41,22 +41,37 @@ def emit_rows(
         sys.stdout.write(json.dumps(records, ensure_ascii=False, indent=2, default=str) + "\n")
         return
     from rich.table import Table
-
-    table = Table(title=title, show_lines=bool(wrap_columns), header_style="bold")
-    for column in columns:
-        table.add_column(
-            column,
-            justify="right" if column in right_align else "left",
-            overflow="fold",
-            ratio=3 if column in wrap_columns else None,
-            no_wrap=column not in wrap_columns,
-        )
-    # Text objects, not strings: transcript marks such as [pause] must not be read as markup.
     from rich.text import Text
 
-    for row in rows:
-        table.add_row(*[Text("" if v is None else str(v)) for v in row])
-    state.console().print(table)
+    cells = [["" if v is None else str(v) for v in row] for row in rows]
+    table = Table(title=title, show_lines=bool(wrap_columns), header_style="bold")
+    for index, column in enumerate(columns):
+        values = [row[index] for row in rows if row[index] not in (None, "")]
+        numeric = bool(values) and all(
+            isinstance(v, int | float) and not isinstance(v, bool) for v in values
+        )
+        widest = max((len(c[index]) for c in cells), default=0)
+        short = numeric or widest <= 30
+        widest = max(widest, len(column))
+        table.add_column(
+            column,
+            justify="right" if numeric or column in right_align else "left",
+            # Numbers and short labels keep their full width; long text wraps instead, so a
+            # narrow terminal never shows a truncated number.
+            min_width=widest if short else None,
+            overflow="fold",
+            ratio=3 if column in wrap_columns else None,
+            no_wrap=short,
+        )
+    # Text objects, not strings: transcript marks such as [pause] must not be read as markup.
+    for row in cells:
+        table.add_row(*[Text(value) for value in row])
+    from rich.measure import Measurement
+
+    console = state.console()
+    needed = Measurement.get(console, console.options, table).minimum
+    # Wider than the terminal: let the terminal wrap lines rather than crop columns away.
+    console.print(table, width=max(needed, console.width))
 
 
 def emit_frame(
