@@ -18,7 +18,9 @@ from typing import Any
 from qualcode.errors import InputError
 from qualcode.store import Store, now_iso
 
-TOP_KEYS = ("name", "version", "language", "description", "exclude_terms", "codes")
+TOP_KEYS = ("name", "version", "language", "description", "exclude_terms", "scoring", "codes")
+SCORING_KEYS = ("echo", "repeat", "short_turn")
+TERM_KEYS = ("term", "weight")
 CODE_KEYS = (
     "id",
     "name",
@@ -28,6 +30,10 @@ CODE_KEYS = (
     "examples",
     "color",
     "keywords",
+    "weak",
+    "support",
+    "weight",
+    "threshold",
     "compounds",
     "derive",
     "fuzzy",
@@ -37,7 +43,12 @@ CODE_KEYS = (
     "min_hits",
     "codes",
 )
-NEAR_KEYS = ("a", "b", "within")
+NEAR_KEYS = ("a", "b", "within", "weight")
+#: Default weight of a ``weak`` term: two distinct weak hits (or one strong) reach threshold 1.
+WEAK_WEIGHT = 0.5
+#: Default weight of a ``support`` term, which never makes a code fire on its own.
+SUPPORT_WEIGHT = 0.5
+MAX_WEIGHT = 10.0
 RULE_KEYS = ("keywords", "patterns", "near")
 DEFAULT_NEAR_WITHIN = 8
 _COLOR = re.compile(r"^#[0-9a-fA-F]{6}$")
@@ -66,11 +77,24 @@ class Near:
     b: tuple[str, ...]
     within: int
     line: int | None = None
+    weight: float | None = None  # None: the code's weight
 
     @property
     def label(self) -> str:
         """How the rule is named in evidence: ``a1|a2 ~N~ b1|b2``."""
         return f"{'|'.join(self.a)} ~{self.within}~ {'|'.join(self.b)}"
+
+
+@dataclass(frozen=True)
+class Scoring:
+    """Codebook-wide evidence rules (see docs/codebook.md, "Evidence strength")."""
+
+    #: Weight factor for a hit inside a short question the respondent repeats back ("Tillit?").
+    echo: float = 1.0
+    #: What a repeat of the same term adds, as a share of its weight (0: repeats add nothing).
+    repeat: float = 0.0
+    #: Turns with fewer words than this count only terms of full weight (0: off).
+    short_turn: int = 0
 
 
 @dataclass
@@ -86,6 +110,14 @@ class Code:
     examples: list[str] = field(default_factory=list)
     color: str | None = None
     keywords: list[str] = field(default_factory=list)
+    weak: list[str] = field(default_factory=list)
+    support: list[str] = field(default_factory=list)
+    #: Weight of this code's ``keywords``, patterns and near rules (default 1: one hit is enough).
+    weight: float = 1.0
+    #: Evidence score a unit needs for this code; a parent also pools its subtree's evidence.
+    threshold: float = 1.0
+    #: Explicit weights given per term (``- {term: samling, weight: 0.4}``), by casefolded term.
+    term_weights: dict[str, float] = field(default_factory=dict)
     compounds: bool = True
     derive: bool = True
     fuzzy: bool = True
@@ -111,7 +143,19 @@ class Code:
     @property
     def has_rules(self) -> bool:
         """True if the auto-coder can ever assign this code."""
-        return bool(self.keywords or self.patterns or self.near)
+        return bool(self.keywords or self.weak or self.support or self.patterns or self.near)
+
+    @property
+    def all_terms(self) -> list[str]:
+        """Keywords, weak and support terms, in that order."""
+        return [*self.keywords, *self.weak, *self.support]
+
+    def term_weight(self, term: str, kind: str = "keyword") -> float:
+        """The weight of one of this code's terms (``kind``: keyword, weak or support)."""
+        found = self.term_weights.get(term.casefold())
+        if found is not None:
+            return found
+        return {"weak": WEAK_WEIGHT, "support": SUPPORT_WEIGHT}.get(kind, self.weight)
 
     def walk(self) -> Iterator[Code]:
         """This code and its descendants, depth first in file order."""
@@ -130,6 +174,7 @@ class Codebook:
     language: str = "nb"
     description: str = ""
     exclude_terms: list[str] = field(default_factory=list)
+    scoring: Scoring = field(default_factory=Scoring)
     source_path: str | None = None
     content: str = ""
     warnings: list[Issue] = field(default_factory=list)
@@ -159,7 +204,7 @@ class Codebook:
         """Every code's keywords and near-terms (for keyness and consistency checks)."""
         result: dict[str, list[str]] = {}
         for code in self.walk():
-            terms = list(code.keywords)
+            terms = list(code.all_terms)
             for rule in code.near:
                 terms.extend(t for t in (*rule.a, *rule.b) if t not in terms)
             result[code.path] = terms

@@ -8,6 +8,7 @@ transcripts are skipped, the auto layer is recomputed, and existing human layers
 
 from __future__ import annotations
 
+import shutil
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -31,6 +32,7 @@ class AnalyzeResult:
     codebook_changes: object | None = None
     autocode: object | None = None
     layers: dict[str, int] = field(default_factory=dict)
+    pseudonyms: Path | None = None
     report_files: tuple[Path, ...] = ()
     respondents: list[RespondentSummary] = field(default_factory=list)
 
@@ -88,6 +90,7 @@ def analyze(
             command=command,
         )
         result = AnalyzeResult(project=out, ingest=report, codebook=codebook_file)
+        result.pseudonyms = _adopt_pseudonyms(folder, out)
         result.codebook_changes = install_codebook(store, codebook, command)
         result.autocode = autocode_project(
             store, codebook, on_progress=on_progress, command=command
@@ -97,6 +100,20 @@ def analyze(
             result.report_files = _write_reports(store, out, lang)
         result.respondents = respondents(store)
         return result
+
+
+def _adopt_pseudonyms(folder: Path, out: Path) -> Path | None:
+    """Copy ``pseudonyms.csv`` from the transcripts into a project that has none yet.
+
+    The project's own list wins once it exists: the student may have extended it there.
+    """
+    from qualcode.pseudonyms import PSEUDONYMS_FILE
+
+    source, target = folder / PSEUDONYMS_FILE, out / PSEUDONYMS_FILE
+    if source.is_file() and not target.exists():
+        shutil.copyfile(source, target)
+        return target
+    return None
 
 
 def _load_layers(store: Store, folder: Path, command: str) -> dict[str, int]:

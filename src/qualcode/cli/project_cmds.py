@@ -253,6 +253,8 @@ def analyze(
             f"Auto-coded {summary.segments} turns: {summary.codings} codings "
             f"in the layer 'auto' ({summary.seconds:.1f} s)"
         )
+    if result.pseudonyms is not None:
+        info(f"Pseudonyms: {result.pseudonyms} (applied to every report and export)")
     for coder, added in result.layers.items():
         info(f"Loaded coder layer '{coder}' ({added} codings) from {folder / 'koding'}")
     rows = [[p.label, p.transcripts, p.turns, p.words] for p in result.respondents]

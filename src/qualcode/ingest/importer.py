@@ -44,11 +44,15 @@ class IngestReport:
     lost: list[LostCoding] = field(default_factory=list)
 
 
+#: Files that may sit among the transcripts without being transcripts.
+NOT_TRANSCRIPTS = frozenset({RESPONDENTS_FILE, "pseudonyms.csv"})
+
+
 def collect_files(paths: Sequence[Path]) -> tuple[list[Path], list[tuple[str, str]]]:
     """The transcript files named or inside the named folders (not their subfolders).
 
     Files of unknown type inside a folder are skipped (and reported); named directly they are an
-    error. The respondent table and hidden files are never transcripts.
+    error. The respondent table, the pseudonym list and hidden files are never transcripts.
     """
     files: list[Path] = []
     skipped: list[tuple[str, str]] = []
@@ -59,7 +63,7 @@ def collect_files(paths: Sequence[Path]) -> tuple[list[Path], list[tuple[str, st
             for child in sorted(path.iterdir()):
                 if child.is_dir() or child.name.startswith((".", "~$")):
                     continue
-                if child.name.lower() == RESPONDENTS_FILE:
+                if child.name.lower() in NOT_TRANSCRIPTS:
                     continue
                 if format_of(child) is None:
                     skipped.append((str(child), f"unknown file type '{child.suffix}'"))
