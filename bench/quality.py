@@ -58,12 +58,38 @@ def scores(pairs: list[tuple[set[str], set[str]]]) -> tuple[dict[str, tuple[floa
     return table, (2 * p * r / (p + r) if p + r else 0.0)
 
 
+def matched_terms(store, codebook) -> dict[int, list[tuple[str, str]]]:  # type: ignore[no-untyped-def]
+    """segment id → (top code, term) of every rule match before scoring (respondent turns)."""
+    from qualcode.autocode import CompiledCodebook
+
+    compiled = CompiledCodebook(codebook)
+    found: dict[int, list[tuple[str, str]]] = {}
+    for seg_id, text in store.conn.execute("SELECT id, text FROM segments WHERE role = 'respondent'"):
+        found[seg_id] = sorted({(m.code.split("/", 1)[0], m.term) for m in compiled.match(text)})
+    return found
+
+
+def _term_table(pairs: list[tuple[set[str], list[tuple[str, str]]]]) -> None:
+    counts: dict[tuple[str, str], list[int]] = defaultdict(lambda: [0, 0])
+    for gold, terms in pairs:
+        for top, term in terms:
+            counts[(top, term)][0] += 1
+            counts[(top, term)][1] += top in gold
+    print(f"{'code':<16}{'term':<34}{'turns':>6}{'in gold':>8}")
+    for (top, term), (n, ok) in sorted(counts.items(), key=lambda kv: (kv[0][0], kv[1][1] / kv[1][0])):
+        print(f"{top:<16}{term[:33]:<34}{n:>6}{ok:>8}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--codebook", type=Path, default=REPO / "codebooks" / "klynge.yaml")
     parser.add_argument("--corpus", type=Path, default=REPO / "sample_transcripts")
     parser.add_argument("--half", choices=("tuning", "heldout", "both"), default="both")
     parser.add_argument("--errors", action="store_true", help="List the disagreeing turns.")
+    parser.add_argument(
+        "--terms", action="store_true",
+        help="Per matched term: in how many turns it fired and how many of those gold has its top code.",
+    )
     args = parser.parse_args()
     gold = gold_rows(sorted((REPO / "tests" / "data").glob("gold_top_codes_*.csv")))
     codebook = load_codebook(args.codebook)
@@ -73,6 +99,7 @@ def main() -> None:
         autocode_project(store, codebook, command="quality: code")
         auto: dict[int, set[str]] = defaultdict(set)
         evidence: dict[int, list[str]] = defaultdict(list)
+        raw = matched_terms(store, codebook)
         for seg_id, path, ev in store.conn.execute(
             "SELECT c.segment_id, k.path, c.evidence FROM codings c JOIN codes k ON k.id = c.code_id"
             " JOIN coders d ON d.id = c.coder_id WHERE d.name = 'auto'"
@@ -89,6 +116,7 @@ def main() -> None:
     halves = ("tuning", "heldout") if args.half == "both" else (args.half,)
     for half in halves:
         pairs = []
+        pairs_ev: list[tuple[set[str], list[tuple[str, str]]]] = []
         errors = []
         for key, codes in sorted(gold.items()):
             found = segments.get(key)
@@ -96,6 +124,7 @@ def main() -> None:
                 continue
             seg_id, _, text = found
             pairs.append((codes, auto.get(seg_id, set())))
+            pairs_ev.append((codes, raw.get(seg_id, [])))
             if codes != auto.get(seg_id, set()):
                 errors.append((key, codes, auto.get(seg_id, set()), text, evidence.get(seg_id, [])))
         table, micro = scores(pairs)
@@ -104,6 +133,8 @@ def main() -> None:
         for code, (p, r, f, n) in table.items():
             print(f"{code:<16}{p:>10.2f}{r:>8.2f}{f:>8.2f}{n:>6}")
         print(f"{'micro-F1':<16}{micro:>26.2f}")
+        if args.terms:
+            _term_table(pairs_ev)
         if args.errors:
             for key, g, a, text, ev in errors:
                 print(f"\n--- {key} gold={sorted(g)} auto={sorted(a)}\n{text[:600]}")

@@ -78,8 +78,9 @@ def build(folder: Path, transcripts: int, seed: int = 7) -> dict[str, int]:
     counts = {"segments": 0, "codings": 0}
     with store.write("bench: generate", coder="auto") as tx:
         for order, path in enumerate(paths):
-            store.upsert_code(tx, path, sort_order=order,
-                              description=f"Definisjon av {path.rsplit('/', 1)[-1]}.")
+            store.upsert_code(
+                tx, path, sort_order=order, description=f"Definisjon av {path.rsplit('/', 1)[-1]}."
+            )
         coder_id = store.ensure_coder(tx, "auto")
         code_ids = {p: store.code_id(p) for p in paths}
         conn = tx.conn
@@ -89,11 +90,14 @@ def build(folder: Path, transcripts: int, seed: int = 7) -> dict[str, int]:
             rid = conn.execute("INSERT INTO respondents (label) VALUES (?)", (label,)).lastrowid
             conn.executemany(
                 "INSERT INTO respondent_attributes (respondent_id, name, value) VALUES (?, ?, ?)",
-                [(rid, "sector", rng.choice(SECTORS)), (rid, "size", str(rng.randint(3, 900))),
-                 (rid, "mode", rng.choice(["fysisk", "video"]))],
+                [
+                    (rid, "sector", rng.choice(SECTORS)),
+                    (rid, "size", str(rng.randint(3, 900))),
+                    (rid, "mode", rng.choice(["fysisk", "video"])),
+                ],
             )
             turns, codings = [], []
-            for i in range(20):
+            for _ in range(20):
                 turns.append(("I", "interviewer", rng.choice(QUESTIONS), []))
                 chosen = rng.sample(sorted(EVIDENCE), k=rng.choice([0, 0, 1, 1, 2]))
                 sentences = [rng.choice(FILLER) for _ in range(rng.randint(1, 4))]
@@ -125,11 +129,28 @@ def build(folder: Path, transcripts: int, seed: int = 7) -> dict[str, int]:
                 counts["segments"] += 1
                 for code in spots:
                     s = body.index(EVIDENCE[code])
-                    evidence = [{"rule": "keyword", "term": code.rsplit("/", 1)[-1],
-                                 "words": EVIDENCE[code][:20], "start": s, "end": s + 20,
-                                 "negated": False, "negator": None}]
-                    codings.append((sid, code_ids[code], coder_id, "auto", 0,
-                                    json.dumps(evidence, ensure_ascii=False), created))
+                    evidence = [
+                        {
+                            "rule": "keyword",
+                            "term": code.rsplit("/", 1)[-1],
+                            "words": EVIDENCE[code][:20],
+                            "start": s,
+                            "end": s + 20,
+                            "negated": False,
+                            "negator": None,
+                        }
+                    ]
+                    codings.append(
+                        (
+                            sid,
+                            code_ids[code],
+                            coder_id,
+                            "auto",
+                            0,
+                            json.dumps(evidence, ensure_ascii=False),
+                            created,
+                        )
+                    )
             conn.executemany(
                 "INSERT INTO codings (segment_id, code_id, coder_id, source, negated, evidence,"
                 " created_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
@@ -151,13 +172,26 @@ def main() -> None:
     try:
         started = time.perf_counter()
         counts = build(folder, args.transcripts)
-        print(f"built {args.transcripts} transcripts, {counts['segments']} turns, "
-              f"{counts['codings']} codings in {time.perf_counter() - started:.1f} s")
+        print(
+            f"built {args.transcripts} transcripts, {counts['segments']} turns, "
+            f"{counts['codings']} codings in {time.perf_counter() - started:.1f} s"
+        )
         started = time.perf_counter()
         result = subprocess.run(
-            [sys.executable, "-m", "qualcode", "--project", str(folder), "report", "all",
-             "--out", str(folder / "out")],
-            capture_output=True, text=True, check=False,
+            [
+                sys.executable,
+                "-m",
+                "qualcode",
+                "--project",
+                str(folder),
+                "report",
+                "all",
+                "--out",
+                str(folder / "out"),
+            ],
+            capture_output=True,
+            text=True,
+            check=False,
         )
         seconds = time.perf_counter() - started
         if result.returncode != 0:
@@ -167,8 +201,10 @@ def main() -> None:
         sizes = ", ".join(
             f"{p.name} {p.stat().st_size / 1e6:.1f} MB" for p in sorted((folder / "out").iterdir())
         )
-        print(f"report all: {seconds:.1f} s (target < 30 s), peak memory {peak_mb:.0f} MB "
-              f"(target < 1536 MB); {sizes}")
+        print(
+            f"report all: {seconds:.1f} s (target < 30 s), peak memory {peak_mb:.0f} MB "
+            f"(target < 1536 MB); {sizes}"
+        )
     finally:
         if args.keep is None:
             shutil.rmtree(folder, ignore_errors=True)

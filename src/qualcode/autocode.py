@@ -38,6 +38,7 @@ from qualcode.store import AUTO_CODER, Store, now_iso
 UNITS = ("turn", "sentence")
 MAX_FILLERS_IN_PHRASE = 2
 MIN_COMPOUND_TERM = 4
+STEM = 4  # letters of a term's start that a compound holding it must contain
 _WORD = re.compile(r"\w")
 # Noun → verb for -ing nouns ("forankring" → "forankre", "kobling" → "koble").
 _ING = re.compile(r"(?:e)?ing$")
@@ -56,6 +57,10 @@ class Match:
     negated: bool = False
     negator: str | None = None
     sentence: tuple[int, int] | None = None
+    #: Evidence strength of the rule (1: enough on its own with the default threshold).
+    weight: float = 1.0
+    #: A support term: adds to other evidence, never makes a code on its own.
+    support: bool = False
 
     def evidence(self) -> dict[str, Any]:
         """The shared evidence format (see docs/architecture.md)."""
@@ -65,6 +70,10 @@ class Match:
         }
         if self.sentence is not None:
             item["sentence"] = list(self.sentence)
+        if self.weight != 1.0 or self.support:
+            item["weight"] = self.weight
+        if self.support:
+            item["support"] = True
         return item
 
 
@@ -75,6 +84,8 @@ class _Use:
     near: int = -1
     compounds: bool = True
     fuzzy: bool = True
+    weight: float = 1.0
+    support: bool = False
 
 
 @dataclass
@@ -132,6 +143,17 @@ class CompiledCodebook:
         self._ancestors = {
             i: {self.index[p] for p in _ancestor_paths(code.path)} for i, code in enumerate(self.codes)
         }
+        self.scoring = codebook.scoring
+        self._descendants: dict[int, set[int]] = {i: set() for i in range(len(self.codes))}
+        for i, ancestors in self._ancestors.items():
+            for a in ancestors:
+                self._descendants[a].add(i)
+        self._subtree = {i: [i, *sorted(d)] for i, d in self._descendants.items()}
+        # Deepest first, so a middle code pools before its own parent looks.
+        self._poolers = sorted(
+            (i for i, d in self._descendants.items() if d),
+            key=lambda i: -self.codes[i].path.count("/"),
+        )
 
     # -- compiling ---------------------------------------------------------------------------
     def _term(self, text: str) -> _Term:
@@ -152,10 +174,15 @@ class CompiledCodebook:
         for text in self.codebook.exclude_terms:
             self._term(text).uses.append(_Use(-1, "exclude"))
         for ci, code in enumerate(self.codes):
-            for text in code.keywords:
-                term = self._term(text)
-                term.uses.append(_Use(ci, "keyword", compounds=code.compounds, fuzzy=code.fuzzy))
-                derive[self._term_ids[term.text]] = derive.get(self._term_ids[term.text], False) or code.derive
+            for kind in ("keyword", "weak", "support"):
+                for text in getattr(code, "keywords" if kind == "keyword" else kind):
+                    term = self._term(text)
+                    term.uses.append(_Use(
+                        ci, "keyword", compounds=code.compounds, fuzzy=code.fuzzy,
+                        weight=code.term_weight(text, kind), support=kind == "support",
+                    ))
+                    tid = self._term_ids[term.text]
+                    derive[tid] = derive.get(tid, False) or code.derive
             for text in code.exclude_terms:
                 self._term(text).uses.append(_Use(ci, "exclude"))
         for ni, (ci, rule) in enumerate(self.near_rules):
@@ -197,9 +224,27 @@ class CompiledCodebook:
             if not t.is_phrase and len(t.text) >= MIN_COMPOUND_TERM
             and any(u.compounds or u.role == "exclude" for u in t.uses)
         }
+        self._stems = {
+            lemma[:STEM]
+            for tid in self._compound_ok
+            for lemma in (self.terms[tid].text, *self.terms[tid].words[0])
+            if len(lemma) >= STEM
+        }
         self._fuzzy_targets = self._build_fuzzy_targets()
-        self._fuzzy_list = list(self._fuzzy_targets)
+        self._fuzzy_by_length: dict[int, list[str]] = {}
+        for target in self._fuzzy_targets:
+            self._fuzzy_by_length.setdefault(len(target), []).append(target)
         del self._pending_words
+
+    def _may_hold_term(self, word: str) -> bool:
+        """Cheap pre-test for the compound split: does ``word`` contain the start of a term?
+
+        Norwegian inflects at the end, so a compound holding a term holds its first letters.
+        """
+        grams = self._stems
+        return any(word[i : i + STEM] in grams for i in range(1, len(word) - STEM + 1)) or (
+            "-" in word or word[:STEM] in grams
+        )
 
     def _build_fuzzy_targets(self) -> dict[str, tuple[int, int]]:
         """Collapsed form → (term id, allowed edits) for every inflected form of fuzzy terms."""
@@ -240,7 +285,7 @@ class CompiledCodebook:
         new = [w for w in set(words) if w not in self._types]
         if not new:
             return
-        self.pipeline.prepare(new)
+        self.pipeline.prepare(new, split=self._may_hold_term)
         for word in new:
             self._types[word] = self._analyse(word)
 
@@ -248,7 +293,7 @@ class CompiledCodebook:
         word = key.partition("\t")[0]
         if not _WORD.search(word):
             return _NOTHING
-        info = self.pipeline.info(key)
+        info = self.pipeline.info(key, parts=False)
         single: dict[int, str] = {}
         for lemma in info.lemmas:
             for tid in self._single.get(lemma, ()):
@@ -259,13 +304,17 @@ class CompiledCodebook:
                     for tid in self._single.get(lemma, ()):
                         if tid in self._compound_ok:
                             single.setdefault(tid, "compound")
-        if not info.known and len(word) >= 5 and self._fuzzy_targets and "-" not in word:
+        # A slip is an unknown word that is no compound of known words ("real words never match").
+        if not info.known and not info.parts and len(word) >= 5 and self._fuzzy_targets and "-" not in word:
             from rapidfuzz.distance import OSA
             from rapidfuzz.process import extract
 
             probe = collapse_doubles(word)
+            near_length = [
+                t for n in range(len(probe) - 2, len(probe) + 3) for t in self._fuzzy_by_length.get(n, ())
+            ]
             for target, dist, _ in extract(
-                probe, self._fuzzy_list, scorer=OSA.distance, score_cutoff=2, limit=None
+                probe, near_length, scorer=OSA.distance, score_cutoff=2, limit=None
             ):
                 tid, allowed = self._fuzzy_targets[target]
                 if dist <= allowed and dist <= max_edits(word):
@@ -367,7 +416,7 @@ class CompiledCodebook:
                     negator = find_negator(words, hit.first)
                     matches.append(Match(
                         self.codes[use.code].path, hit.rule, term.text, start + offset, end + offset,
-                        text[start:end], negator is not None, negator, sentence,
+                        text[start:end], negator is not None, negator, sentence, use.weight, use.support,
                     ))
                 else:
                     near_sides.setdefault((use.near, use.role), []).append(hit)
@@ -392,6 +441,7 @@ class CompiledCodebook:
                 matches.append(Match(
                     self.codes[ci].path, "near", rule.label, start + offset, end + offset,
                     text[start:end], negator is not None, negator, sentence,
+                    self.codes[ci].weight if rule.weight is None else rule.weight,
                 ))
         if self.patterns:
             for ci, source, pattern in self.patterns:
@@ -402,7 +452,7 @@ class CompiledCodebook:
                     negator = find_negator(words, max(index, 0)) if index >= 0 else None
                     matches.append(Match(
                         self.codes[ci].path, "pattern", source, m.start() + offset, m.end() + offset,
-                        m.group(), negator is not None, negator, sentence,
+                        m.group(), negator is not None, negator, sentence, self.codes[ci].weight,
                     ))
         return _dedupe(matches)
 
@@ -420,23 +470,54 @@ class CompiledCodebook:
                 self.match(text[a:b], offset=a, base=text, sentence=(a, b))
                 for a, b in sentence_spans(text)
             ]
-        return self._assign(units)
+        return self._assign(units, text)
 
-    def _assign(self, units: list[list[Match]]) -> dict[str, list[Match]]:
+    def _assign(self, units: list[list[Match]], text: str) -> dict[str, list[Match]]:
+        """Score each unit's matches per code and decide which codes the turn gets.
+
+        A code is assigned when its own evidence reaches its ``threshold`` (and ``min_hits``);
+        a code with children that did not fire also pools the evidence of its whole subtree.
+        When a code and one of its descendants both fire, only the descendant is kept.
+        """
         coded: dict[str, list[Match]] = {}
+        scoring = self.scoring
+        short = bool(scoring.short_turn) and len(text.split()) < scoring.short_turn
         for matches in units:
-            by_code: dict[str, list[Match]] = {}
+            if not matches:
+                continue
+            by_code: dict[int, list[tuple[Match, float]]] = {}
             for m in matches:
-                by_code.setdefault(m.code, []).append(m)
-            for path, found in by_code.items():
-                if len(found) >= self.codes[self.index[path]].min_hits:
-                    coded.setdefault(path, []).extend(found)
+                weight = m.weight
+                if short and weight < 1.0:
+                    weight = 0.0
+                elif scoring.echo != 1.0 and _in_echo_question(text, m.start, m.end):
+                    weight *= scoring.echo
+                by_code.setdefault(self.index[m.code], []).append((m, weight))
+            fired: set[int] = set()
+            for ci, items in by_code.items():
+                if self._fires(ci, items):
+                    fired.add(ci)
+                    coded.setdefault(self.codes[ci].path, []).extend(m for m, _ in items)
+            for ci in self._poolers:
+                if ci in fired or fired & self._descendants[ci]:
+                    continue
+                pooled = [x for d in self._subtree[ci] for x in by_code.get(d, ())]
+                if pooled and self._fires(ci, pooled):
+                    fired.add(ci)
+                    coded.setdefault(self.codes[ci].path, []).extend(m for m, _ in pooled)
         # A code and its descendant both fired: keep the more specific one only.
-        fired = {self.index[p] for p in coded}
-        for ci in list(fired):
+        present = {self.index[p] for p in coded}
+        for ci in list(present):
             for ancestor in self._ancestors[ci]:
                 coded.pop(self.codes[ancestor].path, None)
-        return {p: sorted(ms, key=lambda m: (m.start, m.end)) for p, ms in coded.items()}
+        return {p: sorted(set(ms), key=lambda m: (m.start, m.end, m.rule)) for p, ms in coded.items()}
+
+    def _fires(self, ci: int, items: list[tuple[Match, float]]) -> bool:
+        """True if these (match, weight) pairs are enough evidence for code ``ci``."""
+        code = self.codes[ci]
+        if len(items) < code.min_hits or all(m.support for m, _ in items):
+            return False
+        return evidence_score(items, self.scoring.repeat) >= code.threshold - 1e-9
 
     def code_many(self, texts: list[str]) -> list[dict[str, list[Match]]]:
         """:meth:`code_text` for many turns, batched through the tokenizer (the fast path).
@@ -484,7 +565,7 @@ class CompiledCodebook:
             starts = array[:, 1].tolist()
             ends = (array[:, 1] + array[:, 2]).tolist()
             words = _LazyWords(hashes, strings)
-            results.append(self._assign([self._resolve(text, starts, ends, words, hits, 0, None)]))
+            results.append(self._assign([self._resolve(text, starts, ends, words, hits, 0, None)], text))
         return results
 
     def _extend_phrase_hashed(self, tid: int, hashes: list[int], i: int) -> int | None:
@@ -519,6 +600,34 @@ class _LazyWords:
 
     def __getitem__(self, index: int) -> str:
         return self.strings[self.hashes[index]]
+
+
+def evidence_score(items: Iterable[tuple[Match, float]], repeat: float = 0.0) -> float:
+    """The evidence of (match, weight) pairs: each distinct term counts once at its best weight;
+    further matches of the same term add ``repeat`` times their weight."""
+    per_term: dict[str, list[float]] = {}
+    for m, weight in items:
+        per_term.setdefault(m.term, []).append(weight)
+    total = 0.0
+    for weights in per_term.values():
+        weights.sort(reverse=True)
+        total += weights[0] + repeat * sum(weights[1:])
+    return total
+
+
+#: A respondent's question sentence of at most this many words that holds a match is an echo
+#: of the interviewer ("Tillit? Ja, …", "Om vi stoler på hverandre?").
+ECHO_WORDS = 6
+_SENTENCE_END = re.compile(r"[.!?…\n]")
+
+
+def _in_echo_question(text: str, start: int, end: int) -> bool:
+    """True if ``text[start:end]`` sits in a short sentence that ends with a question mark."""
+    before = max(text.rfind(ch, 0, start) for ch in ".!?…\n")
+    after = _SENTENCE_END.search(text, end)
+    if after is None or after.group() != "?":
+        return False
+    return len(text[before + 1 : after.start()].split()) <= ECHO_WORDS
 
 
 def _ancestor_paths(path: str) -> list[str]:

@@ -265,6 +265,57 @@ class _Parser:
             items.append((text, _line(item)))
         return items
 
+    def term_list(self, node: Any, key: str) -> list[tuple[str, int | None, float | None]]:
+        """Terms: plain texts, or ``{term: …, weight: N}`` mappings; ``(text, line, weight)``."""
+        if isinstance(node, self.yaml.ScalarNode) and _is_null(node):
+            return []
+        if not isinstance(node, self.yaml.SequenceNode):
+            self.error(f"'{key}' must be a list (one '- item' per line)", node)
+            return []
+        items: list[tuple[str, int | None, float | None]] = []
+        for item in node.value:
+            if isinstance(item, self.yaml.MappingNode):
+                keys = self.mapping(item, TERM_KEYS, f"a term of '{key}'")
+                if "term" not in keys:
+                    self.error(f"this item of '{key}' has no 'term'", item)
+                    continue
+                found = self.string_list(self.yaml.SequenceNode("tag:yaml.org,2002:seq", [keys["term"][1]]), key)
+                weight = self.number(keys["weight"][1], "weight") if "weight" in keys else None
+                items.extend((text, line, weight) for text, line in found)
+                continue
+            for text, line in self.string_list(self.yaml.SequenceNode("tag:yaml.org,2002:seq", [item]), key):
+                items.append((text, line, None))
+        return items
+
+    def number(self, node: Any, key: str, *, low: float = 0.0, high: float = MAX_WEIGHT) -> float | None:
+        """A number with ``low < value <= high``; None (and an error) otherwise."""
+        value = self.scalar(node) if isinstance(node, self.yaml.ScalarNode) else None
+        if isinstance(value, bool) or not isinstance(value, int | float) or not low < value <= high:
+            self.error(f"'{key}' must be a number above {low:g} and at most {high:g}", node)
+            return None
+        return float(value)
+
+    def scoring(self, node: Any) -> Scoring:
+        if not isinstance(node, self.yaml.MappingNode):
+            self.error("'scoring' must be a mapping (echo, repeat, short_turn)", node)
+            return Scoring()
+        keys = self.mapping(node, SCORING_KEYS, "'scoring'")
+        values: dict[str, Any] = {}
+        for key in ("echo", "repeat"):
+            if key in keys:
+                value = self.scalar(keys[key][1]) if isinstance(keys[key][1], self.yaml.ScalarNode) else None
+                if isinstance(value, bool) or not isinstance(value, int | float) or not 0 <= value <= 1:
+                    self.error(f"'{key}' must be a number from 0 to 1", keys[key][1])
+                else:
+                    values[key] = float(value)
+        if "short_turn" in keys:
+            value = self.scalar(keys["short_turn"][1]) if isinstance(keys["short_turn"][1], self.yaml.ScalarNode) else None
+            if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+                self.error("'short_turn' must be a whole number of words (0: off)", keys["short_turn"][1])
+            else:
+                values["short_turn"] = value
+        return Scoring(**values)
+
     def boolean(self, node: Any, key: str, default: bool) -> bool:
         value = self.scalar(node) if isinstance(node, self.yaml.ScalarNode) else None
         if not isinstance(value, bool):
@@ -310,6 +361,8 @@ class _Parser:
             book.exclude_terms = [
                 t for t, _ in self.string_list(keys["exclude_terms"][1], "exclude_terms")
             ]
+        if "scoring" in keys:
+            book.scoring = self.scoring(keys["scoring"][1])
         if "codes" not in keys:
             self.error("the codebook has no 'codes'", root)
             return book
@@ -376,11 +429,19 @@ class _Parser:
                     self.error(f"color '{color}' is not of the form #rrggbb", value)
                 else:
                     code.color = color or None
-            elif key in ("keywords", "exclude_terms"):
-                items = self.string_list(value, key)
-                setattr(code, key, [t for t, _ in items])
-                if key == "keywords":
-                    code.term_lines = {t.casefold(): ln for t, ln in items}
+            elif key in ("keywords", "weak", "support"):
+                terms = self.term_list(value, key)
+                setattr(code, key, [t for t, _, _ in terms])
+                for text, line, weight in terms:
+                    code.term_lines.setdefault(text.casefold(), line or code.line or 0)
+                    if weight is not None:
+                        code.term_weights[text.casefold()] = weight
+            elif key == "exclude_terms":
+                code.exclude_terms = [t for t, _ in self.string_list(value, key)]
+            elif key in ("weight", "threshold"):
+                number = self.number(value, key)
+                if number is not None:
+                    setattr(code, key, number)
             elif key == "patterns":
                 for pattern, line in self.string_list(value, key):
                     try:
@@ -438,6 +499,7 @@ class _Parser:
                     sides[side] = tuple(t for t, _ in self.string_list(value, side))
                 if not sides[side]:
                     self.error(f"'{side}' of this near rule is empty", value)
+            weight = self.number(keys["weight"][1], "weight") if "weight" in keys else None
             within = DEFAULT_NEAR_WITHIN
             if "within" in keys:
                 raw = self.scalar(keys["within"][1])
@@ -448,13 +510,14 @@ class _Parser:
                 else:
                     within = raw
             if sides.get("a") and sides.get("b"):
-                rules.append(Near(sides["a"], sides["b"], within, _line(item)))
+                rules.append(Near(sides["a"], sides["b"], within, _line(item), weight))
         return rules
 
     def cross_checks(self, book: Codebook) -> None:
         owner: dict[str, str] = {}
         for code in book.walk():
-            for term in code.keywords:
+            self.reach_check(code)
+            for term in code.all_terms:
                 key = term.casefold()
                 first = owner.setdefault(key, code.path)
                 if first != code.path:
@@ -466,6 +529,30 @@ class _Parser:
                             code.term_lines.get(key, code.line),
                         )
                     )
+
+
+    def reach_check(self, code: Code) -> None:
+        """Warn about a code whose own rules can never reach its threshold (and no children pool)."""
+        if code.children or not code.has_rules:
+            return
+        weights = [code.term_weight(t, "keyword") for t in code.keywords]
+        weights += [code.term_weight(t, "weak") for t in code.weak]
+        weights += [code.weight for _ in code.patterns]
+        weights += [code.weight if r.weight is None else r.weight for r in code.near]
+        if not weights:
+            self.issues.append(Issue(
+                "warning", f"code '{code.path}' has only support terms: they never code on their own",
+                self.source, code.line,
+            ))
+            return
+        support = [code.term_weight(t, "support") for t in code.support]
+        if sum(weights) + sum(support) < code.threshold:
+            self.issues.append(Issue(
+                "warning",
+                f"code '{code.path}': all its terms together weigh less than its threshold "
+                f"{code.threshold:g}, so it can never be assigned",
+                self.source, code.line,
+            ))
 
 
 def _is_null(node: Any) -> bool:

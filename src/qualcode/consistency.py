@@ -67,9 +67,12 @@ class CodeSpread:
     def as_dict(self) -> dict[str, Any]:
         """The JSON record."""
         return {
-            "code": self.code, "codings": self.codings,
-            "respondents_with": self.respondents_with, "respondents_seen": self.respondents_seen,
-            "per_respondent": dict(self.per_respondent), "by_order": list(self.by_order),
+            "code": self.code,
+            "codings": self.codings,
+            "respondents_with": self.respondents_with,
+            "respondents_seen": self.respondents_seen,
+            "per_respondent": dict(self.per_respondent),
+            "by_order": list(self.by_order),
             "flag": self.flag,
         }
 
@@ -88,9 +91,15 @@ class ReviewItem:
 
     def as_dict(self) -> dict[str, Any]:
         """The JSON record."""
-        return {"kind": self.kind, "code": self.code, "segment_id": self.segment_id,
-                "transcript": self.transcript, "position": self.position, "terms": self.terms,
-                "text": self.text}
+        return {
+            "kind": self.kind,
+            "code": self.code,
+            "segment_id": self.segment_id,
+            "transcript": self.transcript,
+            "position": self.position,
+            "terms": self.terms,
+            "text": self.text,
+        }
 
 
 @dataclass
@@ -108,10 +117,12 @@ class ConsistencyReport:
     def as_dict(self) -> dict[str, Any]:
         """One JSON document."""
         return {
-            "coder": self.coder, "coding_order": self.order,
+            "coder": self.coder,
+            "coding_order": self.order,
             "spread": [s.as_dict() for s in self.spreads],
-            "strong_terms": {c: [{"term": t, "share": s} for t, s in v]
-                             for c, v in self.strong_terms.items()},
+            "strong_terms": {
+                c: [{"term": t, "share": s} for t, s in v] for c, v in self.strong_terms.items()
+            },
             "missed": [m.as_dict() for m in self.missed],
             "no_terms": [m.as_dict() for m in self.no_terms],
             "notes": self.notes,
@@ -174,8 +185,9 @@ def _units(store: Store, coder: str) -> list[tuple[int, int, str, str, int, str,
         " ORDER BY t.id, s.position"
     ):
         if tid in seen and (role == "respondent" or seg_id in coded):
-            out.append((seg_id, tid, tname, label, position, text,
-                        frozenset(coded.get(seg_id, ()))))
+            out.append(
+                (seg_id, tid, tname, label, position, text, frozenset(coded.get(seg_id, ())))
+            )
     return out
 
 
@@ -185,7 +197,10 @@ def _has(codes: frozenset[str], code: str) -> bool:
 
 def _excerpt(text: str) -> str:
     flat = " ".join(text.split())
-    return flat if len(flat) <= EXCERPT_CHARS else flat[: EXCERPT_CHARS - 1].rstrip() + "…"
+    if len(flat) <= EXCERPT_CHARS:
+        return flat
+    # Cut at a space, never inside a word (a cut name would also escape pseudonymisation).
+    return flat[: EXCERPT_CHARS - 1].rsplit(" ", 1)[0] + " …"
 
 
 def consistency(
@@ -231,12 +246,20 @@ def _check(store: Store, coder: str, level: str, codes: Sequence[str] | None) ->
         for u in with_code:
             if u[1] in rank:
                 by_order[rank[u[1]]] += 1
-        spreads.append(CodeSpread(
-            code, len(with_code), sum(1 for v in per_resp.values() if v), len(respondents),
-            tuple(per_resp.items()), tuple(by_order), _order_flag(by_order),
-        ))
-        terms = terms_for(code, book) + [t for t in terms_for(code, fired)
-                                         if t not in terms_for(code, book)]
+        spreads.append(
+            CodeSpread(
+                code,
+                len(with_code),
+                sum(1 for v in per_resp.values() if v),
+                len(respondents),
+                tuple(per_resp.items()),
+                tuple(by_order),
+                _order_flag(by_order),
+            )
+        )
+        terms = terms_for(code, book) + [
+            t for t in terms_for(code, fired) if t not in terms_for(code, book)
+        ]
         candidates = list(terms)
         if not candidates and len(with_code) >= 2:
             inside = [text_lemmas(u[5]) for u in with_code]
@@ -261,17 +284,18 @@ def _check(store: Store, coder: str, level: str, codes: Sequence[str] | None) ->
                 continue
             hits = [term for _, _, rule, term in top if index[u[0]].holds(rule, term)]
             if hits:
-                missed.append(ReviewItem("missed", code, u[0], u[2], u[4], ", ".join(hits),
-                                         _excerpt(u[5])))
+                missed.append(
+                    ReviewItem("missed", code, u[0], u[2], u[4], ", ".join(hits), _excerpt(u[5]))
+                )
         if not terms:
             notes.append(f"{code}: no codebook terms, so codings without terms are not checked")
             continue
         for u in with_code:
             if not any(index[u[0]].holds(rule, term) for rule, term in terms):
-                no_terms.append(ReviewItem("no_terms", code, u[0], u[2], u[4], "",
-                                           _excerpt(u[5])))
-    return ConsistencyReport(coder, [name for _, name in order], spreads, strong, missed,
-                             no_terms, notes)
+                no_terms.append(ReviewItem("no_terms", code, u[0], u[2], u[4], "", _excerpt(u[5])))
+    return ConsistencyReport(
+        coder, [name for _, name in order], spreads, strong, missed, no_terms, notes
+    )
 
 
 def _order_flag(by_order: Sequence[int]) -> str | None:
@@ -302,10 +326,29 @@ _HEADINGS = {
         ),
         "table": "Samsvar per kode",
         "dis": "Største uenigheter ({a} og {b})",
-        "columns": ["Kode", "Enheter", "Begge", "Bare {a}", "Bare {b}", "Ingen", "Prosent",
-                    "Cohens κ", "Krippendorffs α", "Brennan–Prediger κ", "Merknad"],
-        "dis_columns": ["Segment", "Transkripsjon", "Tur", "Tekst", "{a}", "{b}",
-                        "Notater {a}", "Notater {b}"],
+        "columns": [
+            "Kode",
+            "Enheter",
+            "Begge",
+            "Bare {a}",
+            "Bare {b}",
+            "Ingen",
+            "Prosent",
+            "Cohens κ",
+            "Krippendorffs α",
+            "Brennan–Prediger κ",
+            "Merknad",
+        ],
+        "dis_columns": [
+            "Segment",
+            "Transkripsjon",
+            "Tur",
+            "Tekst",
+            "{a}",
+            "{b}",
+            "Notater {a}",
+            "Notater {b}",
+        ],
         "pooled": "(samlet)",
         "missing": " Transkripsjoner som ikke alle har kodet, er utelatt for dem som ikke har sett dem: {t}.",
     },
@@ -318,13 +361,32 @@ _HEADINGS = {
         ),
         "table": "Agreement per code",
         "dis": "Largest disagreements ({a} and {b})",
-        "columns": ["Code", "Units", "Both", "Only {a}", "Only {b}", "Neither", "Percent",
-                    "Cohen's κ", "Krippendorff's α", "Brennan–Prediger κ", "Note"],
-        "dis_columns": ["Segment", "Transcript", "Turn", "Text", "{a}", "{b}",
-                        "Memos {a}", "Memos {b}"],
+        "columns": [
+            "Code",
+            "Units",
+            "Both",
+            "Only {a}",
+            "Only {b}",
+            "Neither",
+            "Percent",
+            "Cohen's κ",
+            "Krippendorff's α",
+            "Brennan–Prediger κ",
+            "Note",
+        ],
+        "dis_columns": [
+            "Segment",
+            "Transcript",
+            "Turn",
+            "Text",
+            "{a}",
+            "{b}",
+            "Memos {a}",
+            "Memos {b}",
+        ],
         "pooled": "(pooled)",
         "missing": " Transcripts not every coder has coded are missing data for those who have "
-                   "not: {t}.",
+        "not: {t}.",
     },
 }
 
@@ -343,6 +405,10 @@ def consistency_section(
         return None
     import pandas as pd
 
+    from qualcode.pseudonyms import project_pseudonyms
+
+    # Names are replaced in the whole turn before it is shortened, so no cut can split one.
+    names = project_pseudonyms(store)
     words = _HEADINGS.get(lang, _HEADINGS["en"])
     a, b = humans[0], humans[1]
     report = agreement(store, humans, unit="segment", level="top")
@@ -350,13 +416,21 @@ def consistency_section(
     rows = []
     for row in [*report.rows, *([report.pooled] if report.pooled else [])]:
         record = row.as_dict()
-        rows.append([
-            words["pooled"] if row.code == "(pooled)" else row.code,
-            record["n_units"], record["both"], record["only_a"], record["only_b"],
-            record["neither"], _round(record["percent"], 1), _round(record["cohen_kappa"]),
-            _round(record["krippendorff_alpha"]), _round(record["brennan_prediger"]),
-            record["note"] or "",
-        ])
+        rows.append(
+            [
+                words["pooled"] if row.code == "(pooled)" else row.code,
+                record["n_units"],
+                record["both"],
+                record["only_a"],
+                record["only_b"],
+                record["neither"],
+                _round(record["percent"], 1),
+                _round(record["cohen_kappa"]),
+                _round(record["krippendorff_alpha"]),
+                _round(record["brennan_prediger"]),
+                record["note"] or "",
+            ]
+        )
     table = pd.DataFrame(rows, columns=columns)
     if len(humans) > 2:
         table = table.drop(columns=[columns[3], columns[4]])
@@ -365,8 +439,16 @@ def consistency_section(
     dis_columns = [c.format(a=a, b=b) for c in words["dis_columns"]]
     dis = pd.DataFrame(
         [
-            [d.segment_id, d.transcript, d.position, _excerpt(d.text), ", ".join(d.codes_a),
-             ", ".join(d.codes_b), "; ".join(d.memos_a), "; ".join(d.memos_b)]
+            [
+                d.segment_id,
+                d.transcript,
+                d.position,
+                _excerpt(names.apply(d.text)),
+                ", ".join(d.codes_a),
+                ", ".join(d.codes_b),
+                "; ".join(d.memos_a),
+                "; ".join(d.memos_b),
+            ]
             for d in found[:max_disagreements]
         ],
         columns=dis_columns,

@@ -40,7 +40,7 @@ import re
 import sqlite3
 import tempfile
 import threading
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
@@ -339,6 +339,7 @@ class Pipeline:
         self.tokenizer = self.nlp.tokenizer
         self.lexicon = lexicon or Lexicon()
         self._info: dict[str, WordInfo] = {}
+        self._unsplit: set[str] = set()  # analysed without the compound split (see prepare)
 
     # -- tokens and sentences ----------------------------------------------------------------
     def tokenize(self, text: str) -> list[Token]:
@@ -361,25 +362,37 @@ class Pipeline:
         return [(t.idx, t.idx + len(t.text), t.lemma_.lower()) for t in self.nlp(text)]
 
     # -- word types --------------------------------------------------------------------------
-    def prepare(self, words: Iterable[str]) -> None:
-        """Analyse many word types at once (batched lexicon look-ups); later calls are memo hits."""
-        new = {w.lower() for w in words} - self._info.keys()
+    def prepare(self, words: Iterable[str], split: Callable[[str], bool] | None = None) -> None:
+        """Analyse many word types at once (batched lexicon look-ups); later calls are memo hits.
+
+        ``split`` limits the (costly) compound analysis to the words it accepts; the others get
+        it later, on demand, if :meth:`info` is asked for them without a filter.
+        """
+        new = {w.lower() for w in words}
+        new = {w for w in new if w not in self._info or (split is None and w in self._unsplit)}
         if not new:
             return
         keys: set[str] = set()
+        splitting = set()
         for key in new:
             word = key.partition("\t")[0]
             keys.add(word)
-            keys.update(_split_keys(word))
+            if split is None or split(word):
+                splitting.add(key)
+                keys.update(_split_keys(word))
         self.lexicon.prefetch(keys)
         for word in new:
-            self._info[word] = self._analyse(word)
+            self._info[word] = self._analyse(word, word in splitting)
+            if word in splitting:
+                self._unsplit.discard(word)
+            else:
+                self._unsplit.add(word)
 
-    def info(self, word: str) -> WordInfo:
-        """The cached analysis of one word type."""
+    def info(self, word: str, *, parts: bool = True) -> WordInfo:
+        """The cached analysis of one word type (``parts=False``: the split may be missing)."""
         word = word.lower()
         found = self._info.get(word)
-        if found is None:
+        if found is None or (parts and word in self._unsplit):
             self.prepare([word])
             found = self._info[word]
         return found
@@ -396,7 +409,7 @@ class Pipeline:
         """The best split of ``word`` into lexicon words (empty if it is no compound)."""
         return self.info(word).parts
 
-    def _analyse(self, key: str) -> WordInfo:
+    def _analyse(self, key: str, split: bool = True) -> WordInfo:
         # With a trained model the type is "word<TAB>lemma" and the model's lemma replaces the
         # lexicon's candidates; the lexicon still decides what is a known word and compounds.
         word, _, model_lemma = key.partition("\t")
@@ -406,9 +419,9 @@ class Pipeline:
             lemmas.add(model_lemma)
         elif found:
             lemmas.update(found)
-        split = _best_split(word, self.lexicon)
-        parts = tuple(written for written, _ in split)
-        part_lemmas = tuple(self._part_lemmas(base) for _, base in split)
+        pieces = _best_split(word, self.lexicon) if split else ()
+        parts = tuple(written for written, _ in pieces)
+        part_lemmas = tuple(self._part_lemmas(base) for _, base in pieces)
         if parts and found is None:
             # An unknown compound: its lemma is the leading parts plus the head's lemma
             # (klyngeledelsen → klyngeledelse), so a term written as the whole compound matches.

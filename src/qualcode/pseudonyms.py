@@ -103,9 +103,15 @@ class Pseudonyms:
         """A copy of ``frame`` with every string cell, column name and index label replaced."""
         if self._pattern is None:
             return frame
+        from pandas.api.types import is_bool_dtype, is_datetime64_any_dtype, is_numeric_dtype
+
         out = frame.copy()
         for column in out.columns:
-            if out[column].dtype == object:
+            dtype = out[column].dtype
+            # Text may sit in object, "string" or categorical columns: map all but numbers and dates.
+            if not (
+                is_numeric_dtype(dtype) or is_bool_dtype(dtype) or is_datetime64_any_dtype(dtype)
+            ):
                 out[column] = out[column].map(self.apply)
         if out.columns.dtype == object:
             out.columns = out.columns.map(lambda c: self.apply(c) if isinstance(c, str) else c)
@@ -230,7 +236,8 @@ def _docx_texts(path: Path) -> Iterable[tuple[str, str]]:
         raise InputError(f"not a Word file: {exc}", path=path) from None
     with archive:
         names = [
-            n for n in archive.namelist()
+            n
+            for n in archive.namelist()
             if (n.startswith("word/") and n.endswith(".xml") and "/_rels/" not in n)
             or (n.startswith("docProps/") and n.endswith(".xml"))
         ]

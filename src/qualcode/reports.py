@@ -149,8 +149,11 @@ def select(
             (name,),
         )
     }
-    tree = [c for c in code_tree(store, include_inactive=True) if c.active or c.path in used
-            or any(u.startswith(c.path + "/") for u in used)]
+    tree = [
+        c
+        for c in code_tree(store, include_inactive=True)
+        if c.active or c.path in used or any(u.startswith(c.path + "/") for u in used)
+    ]
     if codes:
         known = {c.path for c in tree}
         roots = []
@@ -198,7 +201,9 @@ class _Coding:
     position: int
 
 
-def _codings(store: Store, sel: Selection, *, with_evidence: bool = False) -> tuple[list[_Coding], int]:
+def _codings(
+    store: Store, sel: Selection, *, with_evidence: bool = False
+) -> tuple[list[_Coding], int]:
     """The selection's countable codings and how many were left out for their turn's role."""
     wanted = set(sel.paths)
     people = set(sel.respondents)
@@ -256,8 +261,8 @@ def _attributes(store: Store) -> dict[str, dict[str, str]]:
     return attrs
 
 
-def _pct(part: float, whole: float) -> float | None:
-    return round(100.0 * part / whole, 1) if whole else None
+def _pct(part: float, whole: float) -> float:
+    return round(100.0 * part / whole, 1) if whole else float("nan")
 
 
 # -- frequencies --------------------------------------------------------------------------------
@@ -281,8 +286,9 @@ def freq(
     """
     import pandas as pd
 
-    sel = select(store, coder=coder, codes=codes, respondents=respondents,
-                 exclude_negated=exclude_negated)
+    sel = select(
+        store, coder=coder, codes=codes, respondents=respondents, exclude_negated=exclude_negated
+    )
     codings, left_out = _codings(store, sel)
     paths = sel.paths
     rolled = _rolled(codings, set(paths))
@@ -302,7 +308,9 @@ def freq(
         seg_count[(path, group_of[label])] += 1
         mentions[(path, group_of[label])].add(label)
     total_rows = Counter(group_of[label] for label, _ in any_code)
-    total_people = {g: {label for label, _ in any_code if group_of[label] == g} for g in groups}
+    total_people: dict[str, set[str]] = {g: set() for g in groups}
+    for label, _ in any_code:
+        total_people[group_of[label]].add(label)
     group_turns = {g: sum(turns[m] for m in members) for g, members in groups.items()}
     all_turns = sum(turns.values())
 
@@ -335,15 +343,11 @@ def freq(
     frame = pd.DataFrame.from_dict(records, orient="index")
     if frame.empty:
         frame = pd.DataFrame(columns=[*groups, TOTAL, RESPONDENTS])
+    # Counts come out as int64 and shares as float64 (NaN where a respondent has no turns).
     frame.index.name = "code"
-    for column in frame.columns:
-        if (not percent and not str(column).endswith(SHARE_SUFFIX)) or column == RESPONDENTS:
-            frame[column] = frame[column].astype("Int64")
-        else:
-            frame[column] = frame[column].astype("Float64")
+    # attrs stay small: pandas deep-copies them on every operation on the frame.
     frame.attrs.update(
-        coder=sel.coder, left_out=left_out, notes=list(sel.notes), percent=percent, by=by,
-        groups={g: list(m) for g, m in groups.items()}, turns=turns,
+        coder=sel.coder, left_out=left_out, notes=list(sel.notes), percent=percent, by=by
     )
     return frame
 
@@ -388,13 +392,15 @@ def cooc(
         raise InputError(f"within must be 'segment' or 'respondent', not '{within}'")
     if level < 1:
         raise InputError(f"level must be 1 or more, not {level}")
-    sel = select(store, coder=coder, codes=codes, respondents=respondents,
-                 exclude_negated=exclude_negated)
+    sel = select(
+        store, coder=coder, codes=codes, respondents=respondents, exclude_negated=exclude_negated
+    )
     codings, left_out = _codings(store, sel)
     shown = set(sel.paths)
     # An axis is a shown code at depth `level`, or a shown code whose parent is not shown.
     axes = [
-        c.path for c in sel.codes
+        c.path
+        for c in sel.codes
         if c.depth == level
         or (c.depth > level and "/".join(c.path.split("/")[:-1]) not in shown)
         or (c.depth < level and not any(o.path.startswith(c.path + "/") for o in sel.codes))
@@ -420,7 +426,9 @@ def cooc(
 
 
 # -- quotes -------------------------------------------------------------------------------------
-def _outward_to_space(text: str, start: int, end: int, protect: Sequence[tuple[int, int]]) -> tuple[int, int]:
+def _outward_to_space(
+    text: str, start: int, end: int, protect: Sequence[tuple[int, int]]
+) -> tuple[int, int]:
     """Widen ``[start, end)`` to white space (never cutting a word) and out of protected spans."""
     changed = True
     while changed:
@@ -460,14 +468,20 @@ def trim_quote(
     if not text.strip():
         return ""
     spans = sentence_spans(text) or [(0, len(text))]
-    valid = sorted((max(0, s), min(len(text), e)) for s, e in evidence if e > s and s < len(text) and e > 0)
+    valid = sorted(
+        (max(0, s), min(len(text), e)) for s, e in evidence if e > s and s < len(text) and e > 0
+    )
     if not valid:
         return _trim_manual(text, spans, manual_chars, protect)
     keep: set[int] = set()
     for s, e in valid:
         hits = [i for i, (a, b) in enumerate(spans) if a < e and s < b]
         if not hits:  # evidence in white space between sentences: the nearest sentence
-            hits = [min(range(len(spans)), key=lambda i: min(abs(spans[i][0] - s), abs(spans[i][1] - e)))]
+            hits = [
+                min(
+                    range(len(spans)), key=lambda i: min(abs(spans[i][0] - s), abs(spans[i][1] - e))
+                )
+            ]
         keep.update(hits)
     runs: list[list[int]] = []
     for i in sorted(keep):
@@ -504,7 +518,7 @@ def _trim_manual(
     text: str, spans: list[tuple[int, int]], limit: int, protect: Sequence[tuple[int, int]]
 ) -> str:
     end = spans[0][1]
-    for a, b in spans[1:]:
+    for _a, b in spans[1:]:
         if b - spans[0][0] > limit:
             break
         end = b
@@ -579,8 +593,9 @@ def quotes(
 
     if max_per_respondent is not None and max_per_respondent < 1:
         raise InputError(f"--max-per-respondent must be 1 or more, not {max_per_respondent}")
-    sel = select(store, coder=coder, codes=codes, respondents=respondents,
-                 exclude_negated=exclude_negated)
+    sel = select(
+        store, coder=coder, codes=codes, respondents=respondents, exclude_negated=exclude_negated
+    )
     codings, left_out = _codings(store, sel, with_evidence=True)
     order = {p: i for i, p in enumerate(sel.paths)}
     people = {label: i for i, label in enumerate(sel.respondents)}
@@ -598,15 +613,39 @@ def quotes(
     for c in codings:
         seg_text, transcript = texts[c.segment_id]
         protect = pseudonyms.spans(seg_text) if pseudonyms else []
-        shown = _clean(seg_text) if full else trim_quote(seg_text, _evidence_spans(c.evidence), protect=protect)
+        shown = (
+            _clean(seg_text)
+            if full
+            else trim_quote(seg_text, _evidence_spans(c.evidence), protect=protect)
+        )
         if pseudonyms:
             shown = pseudonyms.apply(shown)
-        rows.append((c.path, c.respondent, c.segment_id, transcript, c.position, c.negated,
-                     c.source, shown, cite(shown, c.respondent)))
+        rows.append(
+            (
+                c.path,
+                c.respondent,
+                c.segment_id,
+                transcript,
+                c.position,
+                c.negated,
+                c.source,
+                shown,
+                cite(shown, c.respondent),
+            )
+        )
     frame = pd.DataFrame(
         rows,
-        columns=["code", "respondent", "segment", "transcript", "position", "negated", "source",
-                 "text", "quote"],
+        columns=[
+            "code",
+            "respondent",
+            "segment",
+            "transcript",
+            "position",
+            "negated",
+            "source",
+            "text",
+            "quote",
+        ],
     )
     frame.attrs.update(coder=sel.coder, left_out=left_out, notes=list(sel.notes))
     return frame
@@ -644,8 +683,9 @@ def summary(
 
     from qualcode.corpus import count_words
 
-    sel = select(store, coder=coder, codes=codes, respondents=respondents,
-                 exclude_negated=exclude_negated)
+    sel = select(
+        store, coder=coder, codes=codes, respondents=respondents, exclude_negated=exclude_negated
+    )
     codings, left_out = _codings(store, sel)
     attrs = _attributes(store)
     names = sorted({n for label in sel.respondents for n in attrs.get(label, {})})
@@ -675,9 +715,15 @@ def summary(
     for label in sel.respondents:
         listing = sorted(per_code[label].items(), key=lambda kv: (-kv[1], order[kv[0]]))
         rows.append(
-            [label, *[attrs.get(label, {}).get(n, "") for n in names], transcripts.get(label, 0),
-             turns[label], words[label], len(coded[label]),
-             ", ".join(f"{path} ({n})" for path, n in listing)]
+            [
+                label,
+                *[attrs.get(label, {}).get(n, "") for n in names],
+                transcripts.get(label, 0),
+                turns[label],
+                words[label],
+                len(coded[label]),
+                ", ".join(f"{path} ({n})" for path, n in listing),
+            ]
         )
     frame = pd.DataFrame(
         rows, columns=["respondent", *names, "transcripts", "turns", "words", "coded", "codes"]
@@ -751,8 +797,9 @@ def build_full_report(
     from qualcode.report_sections import ReportSection
 
     names = project_pseudonyms(store) if pseudonyms is None else pseudonyms
-    filters: dict[str, Any] = dict(coder=coder, codes=codes, respondents=respondents,
-                                   exclude_negated=exclude_negated)
+    filters: dict[str, Any] = dict(
+        coder=coder, codes=codes, respondents=respondents, exclude_negated=exclude_negated
+    )
     counts = freq(store, **filters)
     shares = freq(store, **filters, percent=True)
     people = summary(store, **filters)
@@ -761,13 +808,15 @@ def build_full_report(
         values = {v for v in people[attribute] if v}
         if 1 < len(values) <= MAX_GROUPS:
             by_attribute[attribute] = names.apply_frame(freq(store, **filters, by=attribute))
-    quoted = quotes(store, **filters, full=full, max_per_respondent=max_per_respondent,
-                    pseudonyms=names)
+    quoted = quotes(
+        store, **filters, full=full, max_per_respondent=max_per_respondent, pseudonyms=names
+    )
     sel = select(store, **filters)
     label = store.get_setting("project_name") or Path(store.folder).resolve().name
     sections = [
         ReportSection(
-            title=names.apply(s.title), intro=names.apply(s.intro),
+            title=names.apply(s.title),
+            intro=names.apply(s.intro),
             tables=[(names.apply(cap), names.apply_frame(df)) for cap, df in s.tables],
         )
         for s in extra_sections
@@ -826,11 +875,22 @@ def write_full_report(
     if out.exists() and not out.is_dir():
         raise InputError("exists and is not a folder", path=out)
     report = build_full_report(
-        store, coder=coder, codes=codes, respondents=respondents, exclude_negated=exclude_negated,
-        full=full, max_per_respondent=max_per_respondent, extra_sections=extra_sections,
+        store,
+        coder=coder,
+        codes=codes,
+        respondents=respondents,
+        exclude_negated=exclude_negated,
+        full=full,
+        max_per_respondent=max_per_respondent,
+        extra_sections=extra_sections,
     )
     out.mkdir(parents=True, exist_ok=True)
-    docx_path = write_report_docx(report, out / "rapport.docx", lang=lang, quote_style=quote_style,
-                                  max_quotes_per_code=max_quotes_per_code)
+    docx_path = write_report_docx(
+        report,
+        out / "rapport.docx",
+        lang=lang,
+        quote_style=quote_style,
+        max_quotes_per_code=max_quotes_per_code,
+    )
     xlsx_path = write_report_xlsx(report, out / "rapport.xlsx", lang=lang)
     return docx_path, xlsx_path

@@ -81,8 +81,17 @@ def evidence_for(text: str, words: str, negated: bool) -> list[dict]:
     if not words:
         return []
     start = text.index(words)
-    return [{"rule": "keyword", "term": words.casefold(), "words": words, "start": start,
-             "end": start + len(words), "negated": negated, "negator": "ikke" if negated else None}]
+    return [
+        {
+            "rule": "keyword",
+            "term": words.casefold(),
+            "words": words,
+            "start": start,
+            "end": start + len(words),
+            "negated": negated,
+            "negator": "ikke" if negated else None,
+        }
+    ]
 
 
 def build_project(store: Store, folder: Path) -> Store:
@@ -98,8 +107,9 @@ def build_project(store: Store, folder: Path) -> Store:
     ingest_paths(store, [folder], command="test: ingest")
     with store.write("test: codes and codings") as tx:
         for order, path in enumerate(ALL_CODES):
-            store.upsert_code(tx, path, sort_order=order,
-                              description=f"Definisjon av {path.rsplit('/', 1)[-1]}.")
+            store.upsert_code(
+                tx, path, sort_order=order, description=f"Definisjon av {path.rsplit('/', 1)[-1]}."
+            )
         for label, position, path, words, coder, negated in CODINGS:
             seg_id, text = tx.conn.execute(
                 "SELECT s.id, s.text FROM segments s JOIN transcripts t ON t.id = s.transcript_id"
@@ -107,8 +117,15 @@ def build_project(store: Store, folder: Path) -> Store:
                 (f"{label}.txt", position),
             ).fetchone()
             evidence = evidence_for(text, words, negated) if coder == "auto" else []
-            store.add_coding(tx, seg_id, path, coder, source="auto" if coder == "auto" else "manual",
-                             evidence=evidence, negated=negated)
+            store.add_coding(
+                tx,
+                seg_id,
+                path,
+                coder,
+                source="auto" if coder == "auto" else "manual",
+                evidence=evidence,
+                negated=negated,
+            )
     return store
 
 

@@ -30,13 +30,30 @@ def test_freq_csv_matches_sql(runner, coded, sql_counts):
 
 
 def test_freq_by_json_and_filters(runner, coded):
-    result = run(runner, coded, "report", "freq", "--by", "sector", "--codes", "tillit",
-                 "--codes", "samkonkurranse/deling", "-f", "json")
+    result = run(
+        runner,
+        coded,
+        "report",
+        "freq",
+        "--by",
+        "sector",
+        "--codes",
+        "tillit",
+        "--codes",
+        "samkonkurranse/deling",
+        "-f",
+        "json",
+    )
     assert result.exit_code == 0, result.output
     records = json.loads(result.stdout)
     assert [r["code"] for r in records] == [
-        "tillit", "tillit/relasjoner", "tillit/erfaring", "tillit/åpenhet", "tillit/mistillit",
-        "samkonkurranse/deling", "total",
+        "tillit",
+        "tillit/relasjoner",
+        "tillit/erfaring",
+        "tillit/åpenhet",
+        "tillit/mistillit",
+        "samkonkurranse/deling",
+        "total",
     ]
     deling = records[-2]
     assert deling["leverandør (n=2)"] == 1 and deling["leverandør (n=2) % resp."] == 50.0
@@ -53,8 +70,9 @@ def test_exported_quotes_are_pseudonymised(runner, with_pseudonyms, tmp_path, su
         sheet = openpyxl.load_workbook(out).active
         text = " ".join(str(v) for r in sheet.iter_rows(values_only=True) for v in r)
     else:
-        text = " ".join(c.text for t in docx.Document(str(out)).tables for r in t.rows
-                        for c in r.cells)
+        text = " ".join(
+            c.text for t in docx.Document(str(out)).tables for r in t.rows for c in r.cells
+        )
     assert "[bedriften]s ledelse" in text and "Fjordal" not in text
     check = run(runner, with_pseudonyms, "pseudonyms", "check", str(out))
     assert check.exit_code == 0, check.output
@@ -70,12 +88,27 @@ def test_pseudonyms_check_reports_leftover_names(runner, with_pseudonyms, tmp_pa
 
 def test_report_all_writes_both_files(runner, coded, tmp_path):
     out = tmp_path / "rapport"
-    result = run(runner, coded, "report", "all", "--out", str(out), "--lang", "en",
-                 "--quote-style", "block", "--coder", "auto")
+    result = run(
+        runner,
+        coded,
+        "report",
+        "all",
+        "--out",
+        str(out),
+        "--lang",
+        "en",
+        "--quote-style",
+        "block",
+        "--coder",
+        "auto",
+    )
     assert result.exit_code == 0, result.output
     assert (out / "rapport.docx").is_file() and (out / "rapport.xlsx").is_file()
-    headings = [p.text for p in docx.Document(str(out / "rapport.docx")).paragraphs
-                if p.style.name == "Heading 1"]
+    headings = [
+        p.text
+        for p in docx.Document(str(out / "rapport.docx")).paragraphs
+        if p.style.name == "Heading 1"
+    ]
     assert "Code frequencies" in headings
 
 
@@ -101,8 +134,9 @@ def test_bad_input_is_one_line_and_changes_nothing(runner, with_pseudonyms, args
 
 
 def test_bad_pseudonym_list_names_file_and_line(runner, coded, tmp_path):
-    (Path(coded.folder) / "pseudonyms.csv").write_text("original,replacement\nOla,\n",
-                                                      encoding="utf-8")
+    (Path(coded.folder) / "pseudonyms.csv").write_text(
+        "original,replacement\nOla,\n", encoding="utf-8"
+    )
     before = coded.dump()
     result = run(runner, coded, "report", "all", "--out", str(tmp_path / "r"))
     assert result.exit_code == 2

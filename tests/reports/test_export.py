@@ -31,7 +31,19 @@ def report_nb(tmp_path_factory):
     section = ReportSection(
         title="Kodingskonsistens",
         intro="Samsvar mellom koderne. Fjordal er nevnt her med vilje.",
-        tables=[("Samsvar per kode", pd.DataFrame({"kode": ["tillit"], "kappa": [0.71]}))],
+        tables=[
+            (
+                "Samsvar per kode",
+                pd.DataFrame(
+                    {
+                        "kode": ["tillit"],
+                        "kappa": [0.71],
+                        # A "string" column, as agreement tables may have: pseudonymised too.
+                        "eksempel": pd.array(["Fjordal Aluminium sa ja"], dtype="string"),
+                    }
+                ),
+            )
+        ],
     )
     docx_path, xlsx_path = write_full_report(store, folder / "out", extra_sections=[section])
     yield store, docx_path, xlsx_path
@@ -70,15 +82,21 @@ def test_docx_frequency_table_matches_sql(report_nb, sql_counts):
 
 
 def test_docx_has_chart_codebook_quotes_and_appendix(report_nb):
-    store, docx_path, _ = report_nb
+    _, docx_path, _ = report_nb
     document = docx.Document(str(docx_path))
     assert len(document.inline_shapes) == 1
     with zipfile.ZipFile(docx_path) as archive:
         images = [n for n in archive.namelist() if n.startswith("word/media/")]
         assert len(images) == 1 and archive.read(images[0])[:8] == b"\x89PNG\r\n\x1a\n"
     headings = [p.text for p in document.paragraphs if p.style.name == "Heading 1"]
-    assert headings == ["Kodebok", "Kodefrekvenser", "Samforekomst", "Sitater",
-                        "Kodingskonsistens", "Vedlegg: Respondenter"]
+    assert headings == [
+        "Kodebok",
+        "Kodefrekvenser",
+        "Samforekomst",
+        "Sitater",
+        "Kodingskonsistens",
+        "Vedlegg: Respondenter",
+    ]
     texts = [p.text for p in document.paragraphs]
     assert "Koderlag: auto" in texts
     assert "Definisjon av åpenhet." in texts
@@ -88,6 +106,7 @@ def test_docx_has_chart_codebook_quotes_and_appendix(report_nb):
     assert [r.cells[0].text for r in appendix.rows[1:]] == LABELS
     consistency = table_after_header(document, ["kode", "kappa"])
     assert consistency.rows[1].cells[1].text == "0,7"  # one decimal, Norwegian decimal comma
+    assert consistency.rows[1].cells[2].text == "[bedriften] sa ja"
 
 
 def test_xlsx_sheets_match_sql(report_nb, sql_counts):
@@ -119,12 +138,16 @@ def test_xlsx_sheets_match_sql(report_nb, sql_counts):
 
 
 def test_lang_en_changes_headings(coded, tmp_path):
-    docx_path, xlsx_path = write_full_report(coded, tmp_path / "en", lang="en",
-                                             quote_style="block")
+    docx_path, xlsx_path = write_full_report(coded, tmp_path / "en", lang="en", quote_style="block")
     document = docx.Document(str(docx_path))
     headings = [p.text for p in document.paragraphs if p.style.name == "Heading 1"]
-    assert headings == ["Codebook", "Code frequencies", "Co-occurrence", "Quotes",
-                        "Appendix: Respondents"]
+    assert headings == [
+        "Codebook",
+        "Code frequencies",
+        "Co-occurrence",
+        "Quotes",
+        "Appendix: Respondents",
+    ]
     assert table_after_header(document, ["Code", *LABELS]).rows[0].cells[-1].text == "Respondents"
     block = [p.text for p in document.paragraphs if p.style.name == "Quote"]
     assert block and all(t.startswith("“") and "” - R" in t for t in block)
@@ -144,8 +167,9 @@ def test_pseudonyms_applied_in_docx_and_xlsx(report_nb, tmp_path):
     )
     assert "[navn] på [bedriften] ringte" in cells
     sheet = openpyxl.load_workbook(whole_turns[1])["Sitater"]
-    assert any("[navn] på [bedriften]" in str(v) for r in sheet.iter_rows(values_only=True)
-               for v in r)
+    assert any(
+        "[navn] på [bedriften]" in str(v) for r in sheet.iter_rows(values_only=True) for v in r
+    )
     document = docx.Document(str(docx_path))
     cells = " ".join(c.text for t in document.tables for r in t.rows for c in r.cells)
     # Genitive kept: "Fjordal Aluminiums ledelse" → "[bedriften]s ledelse".
@@ -171,9 +195,18 @@ def test_libreoffice_converts_docx_to_pdf(report_nb, tmp_path):
     _, docx_path, _ = report_nb
     office = shutil.which("soffice") or shutil.which("libreoffice")
     result = subprocess.run(
-        [office, "--headless", "--convert-to", "pdf", "--outdir", str(tmp_path / "pdf"),
-         str(docx_path)],
-        capture_output=True, timeout=180, check=False,
+        [
+            office,
+            "--headless",
+            "--convert-to",
+            "pdf",
+            "--outdir",
+            str(tmp_path / "pdf"),
+            str(docx_path),
+        ],
+        capture_output=True,
+        timeout=180,
+        check=False,
     )
     pdf = tmp_path / "pdf" / "rapport.pdf"
     assert result.returncode == 0 and pdf.is_file(), result.stderr

@@ -45,7 +45,8 @@ def test_rollup_counts_a_segment_once_per_parent(coded):
     turn4 = segment_id(coded, "R1", 4)
     subcodes = coded.conn.execute(
         "SELECT COUNT(*) FROM codings c JOIN codes k ON k.id = c.code_id"
-        " WHERE c.segment_id = ? AND k.path LIKE 'tillit/%'", (turn4,)
+        " WHERE c.segment_id = ? AND k.path LIKE 'tillit/%'",
+        (turn4,),
     ).fetchone()[0]
     assert subcodes == 3
     assert frame.loc["tillit", "R1"] == 2
@@ -53,15 +54,24 @@ def test_rollup_counts_a_segment_once_per_parent(coded):
     assert frame.loc["tillit/åpenhet", "R1"] == 2
     subcode_rows = ["tillit/relasjoner", "tillit/erfaring", "tillit/åpenhet", "tillit/mistillit"]
     assert frame.loc[subcode_rows, "R1"].sum() == 4
-    assert list(frame.index) == ["tillit", "tillit/relasjoner", "tillit/erfaring",
-                                 "tillit/åpenhet", "tillit/mistillit", TOTAL]
+    assert list(frame.index) == [
+        "tillit",
+        "tillit/relasjoner",
+        "tillit/erfaring",
+        "tillit/åpenhet",
+        "tillit/mistillit",
+        TOTAL,
+    ]
 
 
 def test_interviewer_turns_never_count(coded):
     question = segment_id(coded, "R1", 1)
-    assert coded.conn.execute(
-        "SELECT COUNT(*) FROM codings WHERE segment_id = ?", (question,)
-    ).fetchone()[0] == 1
+    assert (
+        coded.conn.execute(
+            "SELECT COUNT(*) FROM codings WHERE segment_id = ?", (question,)
+        ).fetchone()[0]
+        == 1
+    )
     frame = reports.freq(coded, respondents=["R1"], codes=["forankring/ledelse"])
     assert frame.loc["forankring/ledelse", "R1"] == 1  # only turn 2, not the question
     assert frame.attrs["left_out"] == 1
@@ -106,7 +116,8 @@ def test_percent_is_share_of_respondent_turns(coded, sql_counts):
     for label in ("R1", "R2", "R3"):
         turns = coded.conn.execute(
             "SELECT COUNT(*) FROM segments s JOIN respondents r ON r.id = s.respondent_id"
-            " WHERE r.label = ? AND s.role = 'respondent'", (label,)
+            " WHERE r.label = ? AND s.role = 'respondent'",
+            (label,),
         ).fetchone()[0]
         for path in coded.code_paths():
             assert frame.loc[path, label] == pytest.approx(

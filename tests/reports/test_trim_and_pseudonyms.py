@@ -13,17 +13,33 @@ from qualcode.pseudonyms import Pseudonym, Pseudonyms, check, load
 from qualcode.reports import ELLIPSIS, trim_quote
 
 WORDS = st.sampled_from(
-    ["vi", "stoler", "på", "hverandre", "tillitsbygging", "klyngen", "Ola", "ikke", "f.eks.",
-     "HMS-nettverket", "ærlig", "øy", "å", "[latter]", "samlinger,", "leverandør"]
+    [
+        "vi",
+        "stoler",
+        "på",
+        "hverandre",
+        "tillitsbygging",
+        "klyngen",
+        "Ola",
+        "ikke",
+        "f.eks.",
+        "HMS-nettverket",
+        "ærlig",
+        "øy",
+        "å",
+        "[latter]",
+        "samlinger,",
+        "leverandør",
+    ]
 )
 END = st.sampled_from([".", "!", "?", ",", ""])
 
 
 @st.composite
 def turn_and_evidence(draw):
-    sentences = draw(st.lists(
-        st.tuples(st.lists(WORDS, min_size=1, max_size=40), END), min_size=1, max_size=8
-    ))
+    sentences = draw(
+        st.lists(st.tuples(st.lists(WORDS, min_size=1, max_size=40), END), min_size=1, max_size=8)
+    )
     text = " ".join(" ".join(ws) + end for ws, end in sentences)
     text = text.replace(" ,", ",")
     spans = []
@@ -66,7 +82,9 @@ def test_trimming_keeps_evidence_sentences_only():
 
 
 def test_long_sentence_is_shortened_around_evidence_without_cutting_words():
-    text = "Altså " + "veldig " * 120 + "tillitsbygging er viktig " + "og så videre " * 60 + "slutt."
+    text = (
+        "Altså " + "veldig " * 120 + "tillitsbygging er viktig " + "og så videre " * 60 + "slutt."
+    )
     start = text.index("tillitsbygging") + 3  # evidence inside a word
     quote = trim_quote(text, [(start, start + 6)], max_chars=200)
     assert quote.startswith(f"{ELLIPSIS} ") and quote.endswith(f" {ELLIPSIS}")
@@ -83,12 +101,14 @@ def test_trimming_never_cuts_through_a_name():
 
 
 def test_pseudonym_rules():
-    names = Pseudonyms([
-        Pseudonym("Fjordal", "[bedriften]"),
-        Pseudonym("Fjordal Aluminium", "[bedriften]"),
-        Pseudonym("Ola", "[navn]"),
-        Pseudonym("Ås", "[stedet]"),
-    ])
+    names = Pseudonyms(
+        [
+            Pseudonym("Fjordal", "[bedriften]"),
+            Pseudonym("Fjordal Aluminium", "[bedriften]"),
+            Pseudonym("Ola", "[navn]"),
+            Pseudonym("Ås", "[stedet]"),
+        ]
+    )
     assert names.apply("Fjordal Aluminiums ledelse") == "[bedriften]s ledelse"
     assert names.apply("hos FJORDAL\naluminium i dag") == "hos [bedriften] i dag"
     assert names.apply("Olav og Ola, og olas bil") == "Olav og [navn], og [navn]s bil"

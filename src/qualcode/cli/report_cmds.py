@@ -39,21 +39,30 @@ class QuoteStyle(StrEnum):
     block = "block"
 
 
-CODER = typer.Option(None, "--coder", "-c", help="Coder layer (default: project default, else auto).")
+CODER = typer.Option(
+    None, "--coder", "-c", help="Coder layer (default: project default, else auto)."
+)
 CODES = typer.Option(None, "--codes", help="Only this code and its subcodes (repeatable).")
 RESPONDENTS = typer.Option(None, "--respondents", "-r", help="Only this respondent (repeatable).")
 EXCLUDE_NEGATED = typer.Option(
     False, "--exclude-negated", help="Leave out codings whose every match is negated."
 )
-FORMAT = typer.Option(ReportFormat.table, "--format", "-f", help="table, csv, xlsx, md, json or docx.")
+FORMAT = typer.Option(
+    ReportFormat.table, "--format", "-f", help="table, csv, xlsx, md, json or docx."
+)
 OUTPUT = typer.Option(None, "--output", "-o", help="Write to this file (format from its suffix).")
 LANG = typer.Option(None, "--lang", help="Labels in nb or en (files; default: as printed).")
 
 
-def _filters(coder: str | None, codes: list[str] | None, respondents: list[str] | None,
-             exclude_negated: bool) -> dict[str, Any]:
-    return {"coder": coder, "codes": codes or None, "respondents": respondents or None,
-            "exclude_negated": exclude_negated}
+def _filters(
+    coder: str | None, codes: list[str] | None, respondents: list[str] | None, exclude_negated: bool
+) -> dict[str, Any]:
+    return {
+        "coder": coder,
+        "codes": codes or None,
+        "respondents": respondents or None,
+        "exclude_negated": exclude_negated,
+    }
 
 
 def _emit(
@@ -80,8 +89,16 @@ def _emit(
         data = frame.reset_index() if frame.index.name else frame
     if output is not None:
         chosen = None if fmt == ReportFormat.table else fmt.value
-        written = write_table(data, output, chosen, title=title, index=False, lang=language,
-                              bold_last_row=bold_last_row, wrap_columns=wrap)
+        written = write_table(
+            data,
+            output,
+            chosen,
+            title=title,
+            index=False,
+            lang=language,
+            bold_last_row=bold_last_row,
+            wrap_columns=wrap,
+        )
         info(f"Wrote {written}")
         return
     if fmt in (ReportFormat.xlsx, ReportFormat.docx):
@@ -97,10 +114,17 @@ def _emit(
     if fmt == ReportFormat.table:
         from qualcode.export.tables import format_number
 
-        rows = [[format_number(v, language) if isinstance(v, float) else v for v in row]
-                for row in rows]
-    emit_rows(columns, rows, OutputFormat(fmt.value), title=title, right_align=numeric,
-              wrap_columns=wrap if fmt == ReportFormat.table else ())
+        rows = [
+            [format_number(v, language) if isinstance(v, float) else v for v in row] for row in rows
+        ]
+    emit_rows(
+        columns,
+        rows,
+        OutputFormat(fmt.value),
+        title=title,
+        right_align=numeric,
+        wrap_columns=wrap if fmt == ReportFormat.table else (),
+    )
 
 
 def _notes(frame: Any) -> None:
@@ -128,13 +152,20 @@ def freq_cmd(
     from qualcode.reports import freq
 
     with state.open_project() as store:
-        frame = freq(store, **_filters(coder, codes, respondents, exclude_negated), by=by,
-                     percent=percent)
+        frame = freq(
+            store, **_filters(coder, codes, respondents, exclude_negated), by=by, percent=percent
+        )
         frame = project_pseudonyms(store).apply_frame(frame)
     what = "share of turns (%)" if percent else "coded segments"
     title = f"Frequency: {what} per code" + (f" by {by}" if by else " and respondent")
-    _emit(frame, fmt, output, title=f"{title} (coder {frame.attrs['coder']})", lang=lang,
-          bold_last_row=True)
+    _emit(
+        frame,
+        fmt,
+        output,
+        title=f"{title} (coder {frame.attrs['coder']})",
+        lang=lang,
+        bold_last_row=True,
+    )
     _notes(frame)
 
 
@@ -155,12 +186,21 @@ def cooc_cmd(
     from qualcode.reports import cooc
 
     with state.open_project() as store:
-        frame = cooc(store, **_filters(coder, codes, respondents, exclude_negated), within=within,
-                     level=level)
+        frame = cooc(
+            store,
+            **_filters(coder, codes, respondents, exclude_negated),
+            within=within,
+            level=level,
+        )
         frame = project_pseudonyms(store).apply_frame(frame)
     unit = "segments" if within == "segment" else "respondents"
-    _emit(frame, fmt, output, title=f"Co-occurrence: {unit} with both codes "
-          f"(coder {frame.attrs['coder']})", lang=lang)
+    _emit(
+        frame,
+        fmt,
+        output,
+        title=f"Co-occurrence: {unit} with both codes (coder {frame.attrs['coder']})",
+        lang=lang,
+    )
     _notes(frame)
 
 
@@ -183,11 +223,23 @@ def quotes_cmd(
     from qualcode.reports import quotes
 
     with state.open_project() as store:
-        frame = quotes(store, **_filters(coder, codes, respondents, exclude_negated), full=full,
-                       max_per_respondent=max_per_respondent,
-                       pseudonyms=project_pseudonyms(store))
-    _emit(frame, fmt, output, title=f"Quotes (coder {frame.attrs['coder']})", lang=lang,
-          localize=False, wrap=("quote",), show=["code", "segment", "quote"])
+        frame = quotes(
+            store,
+            **_filters(coder, codes, respondents, exclude_negated),
+            full=full,
+            max_per_respondent=max_per_respondent,
+            pseudonyms=project_pseudonyms(store),
+        )
+    _emit(
+        frame,
+        fmt,
+        output,
+        title=f"Quotes (coder {frame.attrs['coder']})",
+        lang=lang,
+        localize=False,
+        wrap=("quote",),
+        show=["code", "segment", "quote"],
+    )
     _notes(frame)
 
 
@@ -208,8 +260,15 @@ def summary_cmd(
     with state.open_project() as store:
         frame = summary(store, **_filters(coder, codes, respondents, exclude_negated))
         frame = project_pseudonyms(store).apply_frame(frame)
-    _emit(frame, fmt, output, title=f"Respondents (coder {frame.attrs['coder']})", lang=lang,
-          index_label="respondent", wrap=("codes",))
+    _emit(
+        frame,
+        fmt,
+        output,
+        title=f"Respondents (coder {frame.attrs['coder']})",
+        lang=lang,
+        index_label="respondent",
+        wrap=("codes",),
+    )
     _notes(frame)
 
 
@@ -239,8 +298,13 @@ def all_cmd(
         raise InputError("--max-per-respondent must be 1 or more")
     with state.open_project() as store:
         docx_path, xlsx_path = write_full_report(
-            store, out, lang=lang.value, quote_style=quote_style.value, full=full,
-            max_per_respondent=max_per_respondent, max_quotes_per_code=max_per_code or None,
+            store,
+            out,
+            lang=lang.value,
+            quote_style=quote_style.value,
+            full=full,
+            max_per_respondent=max_per_respondent,
+            max_quotes_per_code=max_per_code or None,
             **_filters(coder, codes, respondents, exclude_negated),
         )
     info(f"Wrote {docx_path}")
@@ -253,7 +317,9 @@ def pseudonyms_check(
     names: Path | None = typer.Option(
         None, "--list", help="Pseudonym list to use (default: the project's pseudonyms.csv)."
     ),
-    fmt: OutputFormat = typer.Option(OutputFormat.table, "--format", "-f", help="table, csv or json."),
+    fmt: OutputFormat = typer.Option(
+        OutputFormat.table, "--format", "-f", help="table, csv or json."
+    ),
 ) -> None:
     """List original names left in exported files; exit code 1 if any are found."""
     from qualcode.pseudonyms import PSEUDONYMS_FILE, check, load
@@ -262,15 +328,18 @@ def pseudonyms_check(
         with state.open_project() as store:
             names = Path(store.folder) / PSEUDONYMS_FILE
         if not names.is_file():
-            raise InputError(f"the project has no {PSEUDONYMS_FILE} (original,replacement)",
-                             path=names)
+            raise InputError(
+                f"the project has no {PSEUDONYMS_FILE} (original,replacement)", path=names
+            )
     table = load(names)
     findings = check(files, table)
     if findings:
         emit_rows(
             ["file", "where", "original", "context"],
             [[f.file, f.location, f.original, f.context] for f in findings],
-            fmt, title="Original names left in exported files", wrap_columns=("context",),
+            fmt,
+            title="Original names left in exported files",
+            wrap_columns=("where", "context"),
         )
         info(f"{len(findings)} original name(s) found in {len({f.file for f in findings})} file(s)")
         raise typer.Exit(code=1)

@@ -103,7 +103,10 @@ def _title_block(doc: DocxDocument, report: FullReport, w: dict[str, str]) -> No
         p.add_run(f"{label}: ").bold = True
         p.add_run(clean_text(value))
     doc.add_paragraph()
-    notes = [w["method"], w["negated_excluded"] if report.exclude_negated else w["negated_included"]]
+    notes = [
+        w["method"],
+        w["negated_excluded"] if report.exclude_negated else w["negated_included"],
+    ]
     if report.left_out:
         notes.append(w["left_out"].format(n=report.left_out))
     notes.extend(report.notes)
@@ -154,7 +157,10 @@ def _landscape(doc: DocxDocument, on: bool) -> None:
 
     current = doc.sections[-1]
     section = doc.add_section(WD_SECTION.NEW_PAGE)
-    wide, tall = max(current.page_width, current.page_height), min(current.page_width, current.page_height)
+    wide, tall = (
+        max(current.page_width, current.page_height),
+        min(current.page_width, current.page_height),
+    )
     section.orientation = WD_ORIENT.LANDSCAPE if on else WD_ORIENT.PORTRAIT
     section.page_width, section.page_height = (wide, tall) if on else (tall, wide)
 
@@ -175,9 +181,16 @@ def _frequencies(doc: DocxDocument, report: FullReport, w: dict[str, str], lang:
         frame = localize_labels(freq, lang)
         header, rows, numeric = frame_to_docx_rows(frame, lang)
         add_docx_table(
-            doc, header, rows, numeric=numeric, widths=[4.5] + [1.0] * (len(header) - 1),
-            text_width=text_width_twips(doc), bold_rows={len(rows) - 1}, last_row_total=True,
-            indents=_depth_indents(codes), font_size=8 if wide else 9,
+            doc,
+            header,
+            rows,
+            numeric=numeric,
+            widths=[4.5] + [1.0] * (len(header) - 1),
+            text_width=text_width_twips(doc),
+            bold_rows={len(rows) - 1},
+            last_row_total=True,
+            indents=_depth_indents(codes),
+            font_size=8 if wide else 9,
         )
         if wide:
             _landscape(doc, False)
@@ -187,9 +200,17 @@ def _frequencies(doc: DocxDocument, report: FullReport, w: dict[str, str], lang:
         add_caption(doc, w["table"], w["freq_overview_caption"].format(**caption_args))
         frame = localize_labels(freq[[TOTAL, RESPONDENTS]], lang)
         header, rows, numeric = frame_to_docx_rows(frame, lang)
-        add_docx_table(doc, header, rows, numeric=numeric, widths=[4.0, 1.0, 1.0],
-                       text_width=text_width_twips(doc), bold_rows={len(rows) - 1},
-                       last_row_total=True, indents=_depth_indents(codes))
+        add_docx_table(
+            doc,
+            header,
+            rows,
+            numeric=numeric,
+            widths=[4.0, 1.0, 1.0],
+            text_width=text_width_twips(doc),
+            bold_rows={len(rows) - 1},
+            last_row_total=True,
+            indents=_depth_indents(codes),
+        )
         doc.add_paragraph()
         doc.add_paragraph(w["frequency_by_respondent"])
         add_caption(doc, w["table"], w["freq_resp_caption"].format(**caption_args))
@@ -211,19 +232,30 @@ def heatmap_png(freq: pd.DataFrame, w: dict[str, str]) -> bytes:
     from matplotlib.figure import Figure
 
     people, codes = _split_freq(freq)
-    values = freq.loc[codes, people].astype("float64").fillna(0).to_numpy() if codes and people \
+    values = (
+        freq.loc[codes, people].astype("float64").fillna(0).to_numpy()
+        if codes and people
         else np.zeros((max(1, len(codes)), max(1, len(people))))
+    )
     many = len(people) > 40
     width = 6.3 if many else min(10.0, max(4.5, 2.6 + 0.38 * len(people)))
     height = min(11.0, max(2.2, 0.9 + 0.26 * len(codes)))
     fig = Figure(figsize=(width, height), dpi=160)
     FigureCanvasAgg(fig)
     ax = fig.add_subplot()
-    image = ax.imshow(values, aspect="auto", cmap="Blues", interpolation="nearest",
-                      vmin=0, vmax=max(1.0, float(values.max()) if values.size else 1.0))
+    image = ax.imshow(
+        values,
+        aspect="auto",
+        cmap="Blues",
+        interpolation="nearest",
+        vmin=0,
+        vmax=max(1.0, float(values.max()) if values.size else 1.0),
+    )
     ax.set_yticks(range(len(codes)))
-    ax.set_yticklabels([("   " * c.count("/")) + c.rsplit("/", 1)[-1] if "/" in c else c
-                        for c in codes], fontsize=7)
+    ax.set_yticklabels(
+        [("   " * c.count("/")) + c.rsplit("/", 1)[-1] if "/" in c else c for c in codes],
+        fontsize=7,
+    )
     for label, code in zip(ax.get_yticklabels(), codes, strict=True):
         if "/" not in code:
             label.set_fontweight("bold")
@@ -238,8 +270,15 @@ def heatmap_png(freq: pd.DataFrame, w: dict[str, str]) -> bytes:
             top = values.max() if values.size else 0
             for (i, j), value in np.ndenumerate(values):
                 if value:
-                    ax.text(j, i, f"{int(value)}", ha="center", va="center", fontsize=6,
-                            color="white" if value > top * 0.6 else "#1f1f1f")
+                    ax.text(
+                        j,
+                        i,
+                        f"{int(value)}",
+                        ha="center",
+                        va="center",
+                        fontsize=6,
+                        color="white" if value > top * 0.6 else "#1f1f1f",
+                    )
     ax.tick_params(length=0)
     for spine in ax.spines.values():
         spine.set_visible(False)
@@ -269,14 +308,22 @@ def _heatmap(doc: DocxDocument, report: FullReport, w: dict[str, str]) -> None:
 def _cooccurrence(doc: DocxDocument, report: FullReport, w: dict[str, str], lang: str) -> None:
     doc.add_heading(w["cooc"], level=1)
     doc.add_paragraph(w["cooc_intro"])
-    for frame, caption in ((report.cooc_segment, w["cooc_caption"]),
-                           (report.cooc_respondent, w["cooc_resp_caption"])):
+    for frame, caption in (
+        (report.cooc_segment, w["cooc_caption"]),
+        (report.cooc_respondent, w["cooc_resp_caption"]),
+    ):
         if frame.empty:
             continue
         add_caption(doc, w["table"], caption)
         header, rows, numeric = frame_to_docx_rows(localize_labels(frame, lang), lang)
-        add_docx_table(doc, header, rows, numeric=numeric, widths=[2.5] + [1.0] * (len(header) - 1),
-                       text_width=text_width_twips(doc))
+        add_docx_table(
+            doc,
+            header,
+            rows,
+            numeric=numeric,
+            widths=[2.5] + [1.0] * (len(header) - 1),
+            text_width=text_width_twips(doc),
+        )
         doc.add_paragraph()
 
 
@@ -319,7 +366,11 @@ def _quotes(
         if not subtree:
             continue
         level = min(code.depth + 1, 4)
-        title = code.path if code.name in ("", code.path.rsplit("/", 1)[-1]) else f"{code.path} – {code.name}"
+        title = (
+            code.path
+            if code.name in ("", code.path.rsplit("/", 1)[-1])
+            else f"{code.path} – {code.name}"
+        )
         doc.add_heading(clean_text(title), level=level)
         own = groups.get(code.path)
         if own is None:
@@ -343,9 +394,15 @@ def _segment_cell(row: Any, w: dict[str, str]) -> str:
 def _quote_table(doc: DocxDocument, quotes: pd.DataFrame, w: dict[str, str], code: str) -> None:
     add_caption(doc, w["table"], w["quote_caption"].format(code=code))
     rows = [[str(r.respondent), f"“{r.text}”", _segment_cell(r, w)] for r in quotes.itertuples()]
-    add_docx_table(doc, [w["respondent"], w["quote"], w["segment"]], rows,
-                   numeric=[False, False, True], widths=[1.2, 6.8, 1.3],
-                   text_width=text_width_twips(doc), cant_split=False)
+    add_docx_table(
+        doc,
+        [w["respondent"], w["quote"], w["segment"]],
+        rows,
+        numeric=[False, False, True],
+        widths=[1.2, 6.8, 1.3],
+        text_width=text_width_twips(doc),
+        cant_split=False,
+    )
     doc.add_paragraph()
 
 
@@ -375,8 +432,14 @@ def _extra_section(doc: DocxDocument, section: Any, w: dict[str, str], lang: str
         add_caption(doc, w["table"], str(caption))
         data = frame.reset_index() if _has_named_index(frame) else frame
         header, rows, numeric = frame_to_docx_rows(data, lang)
-        add_docx_table(doc, header, rows, numeric=numeric, widths=[2.0] + [1.0] * (len(header) - 1),
-                       text_width=text_width_twips(doc))
+        add_docx_table(
+            doc,
+            header,
+            rows,
+            numeric=numeric,
+            widths=[2.0] + [1.0] * (len(header) - 1),
+            text_width=text_width_twips(doc),
+        )
         doc.add_paragraph()
 
 
@@ -396,5 +459,13 @@ def _appendix(doc: DocxDocument, report: FullReport, w: dict[str, str], lang: st
     frame = localize_labels(report.summary, lang, index_label="respondent")
     header, rows, numeric = frame_to_docx_rows(frame, lang)
     widths = [3.5 if c == w["codes"] else 1.0 for c in header]
-    add_docx_table(doc, header, rows, numeric=numeric, widths=widths,
-                   text_width=text_width_twips(doc), cant_split=False, font_size=8)
+    add_docx_table(
+        doc,
+        header,
+        rows,
+        numeric=numeric,
+        widths=widths,
+        text_width=text_width_twips(doc),
+        cant_split=False,
+        font_size=8,
+    )

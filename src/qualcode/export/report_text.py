@@ -243,9 +243,15 @@ def localize_labels(frame: pd.DataFrame, lang: str, *, index_label: str = "code"
 
     w = words(lang)
     fixed: dict[Any, str] = {
-        TOTAL: w["total"], RESPONDENTS: w["respondents"], "transcripts": w["transcripts"],
-        "turns": w["turns"], "words": w["words"], "coded": w["coded"], "codes": w["codes"],
-        "code": w["code"], "respondent": w["respondent"],
+        TOTAL: w["total"],
+        RESPONDENTS: w["respondents"],
+        "transcripts": w["transcripts"],
+        "turns": w["turns"],
+        "words": w["words"],
+        "coded": w["coded"],
+        "codes": w["codes"],
+        "code": w["code"],
+        "respondent": w["respondent"],
     }
     out = frame.copy()
     if TOTAL in out.index:

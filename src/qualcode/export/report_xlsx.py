@@ -45,38 +45,83 @@ def write_report_xlsx(report: FullReport, path: Path, *, lang: str = "nb") -> Pa
         ],
         columns=["", " "],
     ).astype(str)
-    notes = [w["method"], w["negated_excluded"] if report.exclude_negated else w["negated_included"]]
+    notes = [
+        w["method"],
+        w["negated_excluded"] if report.exclude_negated else w["negated_included"],
+    ]
     if report.left_out:
         notes.append(w["left_out"].format(n=report.left_out))
     notes.extend(report.notes)
-    write_frame_sheet(sheet(w["overview"]), overview, title=f"{w['title']}: {report.project}",
-                      notes=notes, widths={"": 22, " ": 60}, freeze_first_column=False)
+    write_frame_sheet(
+        sheet(w["overview"]),
+        overview,
+        title=f"{w['title']}: {report.project}",
+        notes=notes,
+        widths={"": 22, " ": 60},
+        freeze_first_column=False,
+    )
 
-    write_frame_sheet(sheet(w["freq_sheet"]), localize_labels(report.freq, lang),
-                      title=w["freq_caption"].format(coder=report.coder),
-                      notes=[w["frequency_intro"]], bold_last_row=True, widths={w["code"]: 32})
-    write_frame_sheet(sheet(w["percent_sheet"]), localize_labels(report.freq_percent, lang),
-                      title=w["percent_sheet"], notes=[w["percent_intro"]], bold_last_row=True,
-                      widths={w["code"]: 32})
+    write_frame_sheet(
+        sheet(w["freq_sheet"]),
+        localize_labels(report.freq, lang),
+        title=w["freq_caption"].format(coder=report.coder),
+        notes=[w["frequency_intro"]],
+        bold_last_row=True,
+        widths={w["code"]: 32},
+    )
+    write_frame_sheet(
+        sheet(w["percent_sheet"]),
+        localize_labels(report.freq_percent, lang),
+        title=w["percent_sheet"],
+        notes=[w["percent_intro"]],
+        bold_last_row=True,
+        widths={w["code"]: 32},
+    )
     for attribute, frame in report.by_attribute.items():
         shares = [c for c in frame.columns if str(c).endswith(SHARE_SUFFIX)]
-        write_frame_sheet(sheet(w["by"].format(attribute=attribute)), localize_labels(frame, lang),
-                          title=w["by"].format(attribute=attribute), notes=[w["by_intro"]],
-                          bold_last_row=True, widths={w["code"]: 32}, percent_columns=shares)
-    write_frame_sheet(sheet(w["cooc_sheet"]), localize_labels(report.cooc_segment, lang),
-                      title=w["cooc_caption"], notes=[w["cooc_intro"]], widths={w["code"]: 28})
-    write_frame_sheet(sheet(w["cooc_resp_sheet"]), localize_labels(report.cooc_respondent, lang),
-                      title=w["cooc_resp_caption"], widths={w["code"]: 28})
-    write_frame_sheet(sheet(w["quotes_sheet"]), _quote_frame(report.quotes, w),
-                      title=w["quotes"], notes=[w["quotes_intro"]], wrap_columns=(w["quote"],),
-                      widths={w["code"]: 28, w["respondent"]: 12, w["segment"]: 10,
-                              w["transcript"]: 24})
-    write_frame_sheet(sheet(w["respondents_sheet"]),
-                      localize_labels(report.summary, lang, index_label="respondent"),
-                      title=w["appendix_caption"], wrap_columns=(w["codes"],))
-    write_frame_sheet(sheet(w["codebook_sheet"]), _codebook_frame(report, w),
-                      title=w["codebook"], wrap_columns=(w["definition"],),
-                      widths={w["code"]: 32, w["name"]: 28})
+        write_frame_sheet(
+            sheet(w["by"].format(attribute=attribute)),
+            localize_labels(frame, lang),
+            title=w["by"].format(attribute=attribute),
+            notes=[w["by_intro"]],
+            bold_last_row=True,
+            widths={w["code"]: 32},
+            percent_columns=shares,
+        )
+    write_frame_sheet(
+        sheet(w["cooc_sheet"]),
+        localize_labels(report.cooc_segment, lang),
+        title=w["cooc_caption"],
+        notes=[w["cooc_intro"]],
+        widths={w["code"]: 28},
+    )
+    write_frame_sheet(
+        sheet(w["cooc_resp_sheet"]),
+        localize_labels(report.cooc_respondent, lang),
+        title=w["cooc_resp_caption"],
+        widths={w["code"]: 28},
+    )
+    write_frame_sheet(
+        sheet(w["quotes_sheet"]),
+        _quote_frame(report.quotes, w),
+        title=w["quotes"],
+        notes=[w["quotes_intro"]],
+        wrap_columns=(w["quote"],),
+        widths={w["code"]: 28, w["respondent"]: 12, w["segment"]: 10, w["transcript"]: 24},
+    )
+    write_frame_sheet(
+        sheet(w["respondents_sheet"]),
+        localize_labels(report.summary, lang, index_label="respondent"),
+        title=w["appendix_caption"],
+        wrap_columns=(w["codes"],),
+    )
+    write_frame_sheet(
+        sheet(w["codebook_sheet"]),
+        _codebook_frame(report, w),
+        title=w["codebook"],
+        wrap_columns=(w["definition"],),
+        widths={w["code"]: 32, w["name"]: 28},
+    )
     for section in report.extra_sections:
         _extra_section(sheet(section.title or w["extra_sheet"]), section)
 
@@ -137,8 +182,11 @@ def _extra_section(ws: Any, section: Any) -> None:
     for caption, frame in section.tables:
         ws.append([])
         line(str(caption), bold=True)
-        data = frame.reset_index() if (frame.index.name is not None
-                                       or not isinstance(frame.index, pd.RangeIndex)) else frame
+        data = (
+            frame.reset_index()
+            if (frame.index.name is not None or not isinstance(frame.index, pd.RangeIndex))
+            else frame
+        )
         header = []
         for column in data.columns:
             cell = WriteOnlyCell(ws, value=clean_text(str(column)))

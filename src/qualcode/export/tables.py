@@ -8,6 +8,7 @@ thousands of rows a large project has): a table style, the header row repeated o
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 from collections.abc import Collection, Sequence
@@ -77,6 +78,7 @@ def numeric_columns(frame: pd.DataFrame) -> list[bool]:
 
 
 # -- Word ---------------------------------------------------------------------------------------
+@functools.cache
 def _w(tag: str) -> str:
     from docx.oxml.ns import qn
 
@@ -142,15 +144,24 @@ def add_docx_table(
     weights = list(widths) or [1.0] * ncols
     scale = text_width / sum(weights)
     twips = [max(300, int(w * scale)) for w in weights]
-    size = str(int(round(font_size * 2)))
+    size = str(round(font_size * 2))
     style_id = doc.styles[TABLE_STYLE].style_id
     tbl = etree.Element(_w("tbl"))
     tblpr = _sub(tbl, "tblPr")
     _sub(tblpr, "tblStyle", val=style_id)
     _sub(tblpr, "tblW", w=str(sum(twips)), type="dxa")
     _sub(tblpr, "tblLayout", type="fixed")
-    _sub(tblpr, "tblLook", val="04A0", firstRow="1", lastRow="1" if last_row_total else "0",
-         firstColumn="0", lastColumn="0", noHBand="0", noVBand="1")
+    _sub(
+        tblpr,
+        "tblLook",
+        val="04A0",
+        firstRow="1",
+        lastRow="1" if last_row_total else "0",
+        firstColumn="0",
+        lastColumn="0",
+        noHBand="0",
+        noVBand="1",
+    )
     grid = _sub(tbl, "tblGrid")
     for width in twips:
         _sub(grid, "gridCol", w=str(width))
@@ -171,8 +182,11 @@ def add_docx_table(
             tcpr = _sub(tc, "tcPr")
             _sub(tcpr, "tcW", w=str(twips[col]), type="dxa")
             _cell_paragraph(
-                tc, clean_text(text), right=numeric[col] and not (is_header and col == 0),
-                bold=is_header or index in bold, size=int(size),
+                tc,
+                clean_text(text),
+                right=numeric[col] and not (is_header and col == 0),
+                bold=is_header or index in bold,
+                size=int(size),
                 indent=indents.get(index, 0) if col == 0 and not is_header else 0,
             )
 
@@ -193,8 +207,11 @@ def add_caption(doc: DocxDocument, label: str, text: str, *, above: bool = True)
     p.add_run(f"{label} ")
     field = etree.SubElement(p._p, _w("fldSimple"))
     field.set(_w("instr"), f" SEQ {label} \\* ARABIC ")
-    number = sum(1 for _ in doc.element.body.iter(_w("fldSimple"))
-                 if f"SEQ {label} " in (_.get(_w("instr")) or ""))
+    number = sum(
+        1
+        for _ in doc.element.body.iter(_w("fldSimple"))
+        if f"SEQ {label} " in (_.get(_w("instr")) or "")
+    )
     r = _sub(field, "r")
     rpr = _sub(r, "rPr")
     _sub(rpr, "noProof")
@@ -204,7 +221,9 @@ def add_caption(doc: DocxDocument, label: str, text: str, *, above: bool = True)
     return p
 
 
-def frame_to_docx_rows(frame: pd.DataFrame, lang: str) -> tuple[list[str], list[list[str]], list[bool]]:
+def frame_to_docx_rows(
+    frame: pd.DataFrame, lang: str
+) -> tuple[list[str], list[list[str]], list[bool]]:
     """Header, cell texts and numeric flags of a frame whose index is already a column."""
     header = [clean_text(str(c)) for c in frame.columns]
     numeric = numeric_columns(frame)
@@ -304,8 +323,9 @@ def write_frame_sheet(
         cell = WriteOnlyCell(ws, value=clean_text(column))
         cell.font = bold
         cell.fill = fill
-        cell.alignment = Alignment(horizontal="right" if is_num else "left", vertical="bottom",
-                                   wrap_text=True)
+        cell.alignment = Alignment(
+            horizontal="right" if is_num else "left", vertical="bottom", wrap_text=True
+        )
         header.append(cell)
     first_col = "B" if freeze_first_column and len(columns) > 1 else "A"
     ws.freeze_panes = f"{first_col}{header_row + 1}"
@@ -316,12 +336,19 @@ def write_frame_sheet(
     n = len(frame)
     for row_number, record in enumerate(frame.itertuples(index=False), start=1):
         is_last = bold_last_row and row_number == n
-        cells = []
+        cells: list[Any] = []
         for i, value in enumerate(record):
             value = excel_value(value)
+            formula_like = isinstance(value, str) and value.startswith("=")
+            styled = (
+                is_last or formula_like or i in wrap or i in percent or isinstance(value, float)
+            )
+            if not styled:  # a plain value is much faster to write than a styled cell
+                cells.append(value)
+                continue
             cell = WriteOnlyCell(ws, value=value)
-            if isinstance(value, str) and value.startswith("="):
-                cell.data_type = "s"
+            if formula_like:
+                cell.data_type = "s"  # text, never a formula
             if i in wrap:
                 cell.alignment = top
             if i in percent or isinstance(value, float):
@@ -332,7 +359,9 @@ def write_frame_sheet(
         ws.append(cells)
     if n:
         last_col = get_column_letter(len(columns))
-        ws.auto_filter.ref = f"A{header_row}:{last_col}{header_row + n - (1 if bold_last_row else 0)}"
+        ws.auto_filter.ref = (
+            f"A{header_row}:{last_col}{header_row + n - (1 if bold_last_row else 0)}"
+        )
     ws.print_title_rows = f"{header_row}:{header_row}"
 
 
@@ -361,13 +390,15 @@ def table_format(path: Path | None, fmt: str | None) -> str:
     suffix = path.suffix.casefold().lstrip(".") if path is not None else ""
     if suffix not in TABLE_FORMATS:
         raise InputError(
-            f"cannot tell the format from '{path}'; give --format {'|'.join(TABLE_FORMATS)}", path=path
+            f"cannot tell the format from '{path}'; give --format {'|'.join(TABLE_FORMATS)}",
+            path=path,
         )
     return suffix
 
 
 def frame_to_markdown(frame: pd.DataFrame, *, title: str | None = None, lang: str = "en") -> str:
     """A GitHub-flavoured Markdown table (index already a column), numbers right-aligned."""
+
     def cell(value: Any) -> str:
         text = format_number(value, lang)
         return " ".join(text.split()).replace("\\", "\\\\").replace("|", "\\|")
@@ -386,7 +417,10 @@ def frame_to_markdown(frame: pd.DataFrame, *, title: str | None = None, lang: st
 def frame_to_json(frame: pd.DataFrame) -> str:
     """The frame (index already a column) as a JSON list of objects."""
     records = [
-        {str(k): (None if is_missing(v) else excel_value(v)) for k, v in zip(frame.columns, rec, strict=True)}
+        {
+            str(k): (None if is_missing(v) else excel_value(v))
+            for k, v in zip(frame.columns, rec, strict=True)
+        }
         for rec in frame.itertuples(index=False)
     ]
     return json.dumps(records, ensure_ascii=False, indent=2, default=str) + "\n"
@@ -432,8 +466,9 @@ def write_table(
 
             wb = Workbook(write_only=True)
             ws = wb.create_sheet(xlsx_sheet_name(title or "Tabell", ()))
-            write_frame_sheet(ws, data, title=title, bold_last_row=bold_last_row,
-                              wrap_columns=wrap_columns)
+            write_frame_sheet(
+                ws, data, title=title, bold_last_row=bold_last_row, wrap_columns=wrap_columns
+            )
             wb.save(tmp)
         else:
             doc = setup_document(lang)
@@ -441,10 +476,17 @@ def write_table(
                 doc.add_heading(clean_text(title), level=1)
             header, rows, numeric = frame_to_docx_rows(data, lang)
             wide = [3.0 if c in wrap_columns else 1.0 for c in data.columns]
-            add_docx_table(doc, header, rows, numeric=numeric, widths=wide,
-                           text_width=text_width_twips(doc),
-                           bold_rows={len(rows) - 1} if bold_last_row and rows else (),
-                           last_row_total=bold_last_row, cant_split=not wrap_columns)
+            add_docx_table(
+                doc,
+                header,
+                rows,
+                numeric=numeric,
+                widths=wide,
+                text_width=text_width_twips(doc),
+                bold_rows={len(rows) - 1} if bold_last_row and rows else (),
+                last_row_total=bold_last_row,
+                cant_split=not wrap_columns,
+            )
             doc.save(str(tmp))
         replace_file(tmp, path)
     finally:
@@ -459,7 +501,8 @@ def replace_file(tmp: Path, path: Path) -> None:
     try:
         os.replace(tmp, path)
     except PermissionError:
-        raise InputError("cannot write the file (is it open in Word or Excel?)", path=path) from None
+        raise InputError(
+            "cannot write the file (is it open in Word or Excel?)", path=path
+        ) from None
     except OSError as exc:
         raise InputError(f"cannot write the file: {exc.strerror or exc}", path=path) from None
-

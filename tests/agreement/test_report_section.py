@@ -1,0 +1,45 @@
+"""The consistency section of the full report: names replaced before quotes are shortened."""
+
+from __future__ import annotations
+
+from qualcode.consistency import consistency_section
+from qualcode.ingest import ingest_paths
+
+
+def test_disagreement_excerpts_are_pseudonymised_and_never_cut_inside_a_word(
+    project, tmp_path, make_codes
+):
+    filler = "Vi har jobbet lenge med dette i klyngen, og det går stort sett greit. " * 2
+    said = (
+        filler
+        + "Og ikke minst, altså, i praksis, helt ærlig: Men Fjordal Aluminium deler aldri tallene sine med oss, og det merker vi godt."
+    )
+    assert (
+        185 < said.index("Fjordal") < 199 < said.index("Fjordal") + 17
+    )  # the name straddles the 200-character excerpt limit
+    transcript = tmp_path / "R1.txt"
+    transcript.write_text(f"I: Deler dere?\nR1: {said}\nI: Takk.\nR1: Ja.\n", encoding="utf-8")
+    ingest_paths(project, [transcript], command="test")
+    (project.folder / "pseudonyms.csv").write_text(
+        "original,replacement\nFjordal Aluminium,[bedriften]\nFjordal,[bedriften]\n",
+        encoding="utf-8",
+    )
+    make_codes(project, ["tillit", "samkonkurranse"])
+    turn = project.conn.execute("SELECT id FROM segments WHERE position = 2").fetchone()[0]
+    other = project.conn.execute("SELECT id FROM segments WHERE position = 4").fetchone()[0]
+    with project.write("test", coder="kari") as tx:
+        project.add_coding(tx, turn, "tillit", "kari")
+        project.add_coding(tx, other, "tillit", "kari")
+    with project.write("test", coder="jonas") as tx:
+        project.add_coding(tx, turn, "samkonkurranse", "jonas")
+        project.add_coding(tx, other, "tillit", "jonas")
+
+    section = consistency_section(project, lang="en")
+    assert section is not None
+    excerpts = [str(v) for _, frame in section.tables for v in frame.to_numpy().ravel()]
+    quoted = [e for e in excerpts if "klyngen" in e]
+    assert quoted, excerpts
+    for excerpt in quoted:
+        assert "Fjordal" not in excerpt and "Alu" not in excerpt
+        body = excerpt.rstrip(" …")
+        assert said.replace("Fjordal Aluminium", "[bedriften]").startswith(" ".join(body.split()))
