@@ -304,8 +304,9 @@ class CompiledCodebook:
                     for tid in self._single.get(lemma, ()):
                         if tid in self._compound_ok:
                             single.setdefault(tid, "compound")
-        # A slip is an unknown word that is no compound of known words ("real words never match").
-        if not info.known and not info.parts and len(word) >= 5 and self._fuzzy_targets and "-" not in word:
+        # A slip is an unknown word that is no two-part compound of known words (real words never
+        # match); three-part splits of unknown words are mostly nonsense ("konk+urent+ene").
+        if not info.known and len(info.parts) != 2 and len(word) >= 5 and self._fuzzy_targets and "-" not in word:
             from rapidfuzz.distance import OSA
             from rapidfuzz.process import extract
 
@@ -545,13 +546,20 @@ class CompiledCodebook:
                     if info.interesting:
                         self._interesting.add(h)
         results: list[dict[str, list[Match]]] = []
-        for text, array in zip(texts, arrays, strict=True):
-            hashes = array[:, 0].tolist()
-            interesting = self._interesting
-            where = [i for i, h in enumerate(hashes) if h in interesting]
+        # One vectorised membership test for the whole batch: the few positions whose type can
+        # start a match; everything else costs no Python work at all.
+        if self._interesting:
+            wanted = np.fromiter(self._interesting, dtype=np.uint64, count=len(self._interesting))
+            candidates = [
+                np.flatnonzero(np.isin(a[:, 0], wanted)).tolist() if len(a) else [] for a in arrays
+            ]
+        else:
+            candidates = [[] for _ in arrays]
+        for text, array, where in zip(texts, arrays, candidates, strict=True):
             if not where and not self.patterns:
                 results.append({})
                 continue
+            hashes = array[:, 0].tolist()
             hits: list[_Hit] = []
             for i in where:
                 info = seen[hashes[i]]

@@ -148,28 +148,7 @@ def set_attribute(store: Store, label: str, name: str, value: str, command: str)
     name = name.strip().casefold()
     if not name:
         raise InputError("an attribute needs a name: NAME=VALUE")
-    rid = store.respondent_id(label)
-    if rid is None:
+    if store.respondent_id(label) is None:
         raise InputError(f"no respondent '{label}' in the project{_suggest(store, label)}")
     with store.write(command) as tx:
-        row = tx.conn.execute(
-            "SELECT value FROM respondent_attributes WHERE respondent_id = ? AND name = ?",
-            (rid, name),
-        ).fetchone()
-        old = None if row is None else row[0]
-        if value == "":
-            tx.conn.execute(
-                "DELETE FROM respondent_attributes WHERE respondent_id = ? AND name = ?",
-                (rid, name),
-            )
-        else:
-            tx.conn.execute(
-                "INSERT INTO respondent_attributes (respondent_id, name, value) VALUES (?, ?, ?)"
-                " ON CONFLICT(respondent_id, name) DO UPDATE SET value = excluded.value",
-                (rid, name, value),
-            )
-        tx.audit(
-            "set_attribute",
-            detail={"respondent": label, "name": name, "old": old, "new": value or None},
-        )
-    return old
+        return store.set_attribute(tx, label, name, value)

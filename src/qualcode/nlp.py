@@ -448,11 +448,11 @@ def _split_keys(word: str) -> set[str]:
     for prefix in PREFIXES:
         if word.startswith(prefix):
             keys.add(word[len(prefix) :])
-    # Leading and trailing pieces only; the middle pieces of three-part splits are looked up
-    # on demand, for the few words whose leading piece is a word.
-    for i in range(MIN_PART, n - MIN_PART + 1):
-        keys.add(word[:i])
-        keys.add(word[i:])
+    # Every piece of at least MIN_PART letters, so a three-part split needs no further queries
+    # (words reach this only after the auto-coder's cheap pre-test, so there are few).
+    for i in range(0, n - MIN_PART + 1):
+        for j in range(i + MIN_PART, n + 1):
+            keys.add(word[i:j])
     return keys
 
 

@@ -333,6 +333,48 @@ class Store:
         sql += " ORDER BY sort_order, path"
         return [r[0] for r in self.conn.execute(sql)]
 
+    # -- respondents --------------------------------------------------------------------------
+    def ensure_respondent(self, tx: WriteTx, label: str) -> int:
+        """The id of respondent ``label``, created (and logged) if new."""
+        existing = self.respondent_id(label)
+        if existing is not None:
+            return existing
+        cur = tx.conn.execute("INSERT INTO respondents (label) VALUES (?)", (label,))
+        tx.audit("add_respondent", detail={"respondent": label})
+        return int(cur.lastrowid or 0)
+
+    def set_attribute(self, tx: WriteTx, label: str, name: str, value: str) -> str | None:
+        """Set one attribute of an existing respondent (empty ``value`` removes it).
+
+        Logs the change and returns the old value; writes nothing when the value is unchanged.
+        """
+        rid = self.respondent_id(label)
+        if rid is None:
+            raise ValueError(f"no respondent {label!r}")
+        row = tx.conn.execute(
+            "SELECT value FROM respondent_attributes WHERE respondent_id = ? AND name = ?",
+            (rid, name),
+        ).fetchone()
+        old = None if row is None else row[0]
+        if old == (value or None):
+            return old
+        if value:
+            tx.conn.execute(
+                "INSERT INTO respondent_attributes (respondent_id, name, value) VALUES (?, ?, ?)"
+                " ON CONFLICT(respondent_id, name) DO UPDATE SET value = excluded.value",
+                (rid, name, value),
+            )
+        else:
+            tx.conn.execute(
+                "DELETE FROM respondent_attributes WHERE respondent_id = ? AND name = ?",
+                (rid, name),
+            )
+        tx.audit(
+            "set_attribute",
+            detail={"respondent": label, "name": name, "old": old, "new": value or None},
+        )
+        return old
+
     # -- codes and codings ------------------------------------------------------------------
     def upsert_code(
         self,

@@ -134,3 +134,45 @@ def test_config_interviewer_labels(runner, proj, tmp_path):
 def test_version_and_help(runner):
     assert runner.invoke(app, ["--version"]).output.startswith("qualcode ")
     assert "ingest" in runner.invoke(app, ["--help"]).output
+
+
+@pytest.mark.parametrize(
+    "files, message",
+    [
+        ({"R1.txt": b"I: hei\nR1: \x81\x8d\x8f\n"}, "R1.txt:2: cannot decode"),
+        (
+            {"R1.txt": b"I: hei\nR1: ja\n", "respondents.csv": b"navn,file\nR1,R1.txt\n"},
+            "respondents.csv:1: missing the column 'respondent'",
+        ),
+        (
+            {"R1.txt": b"I: hei\nR1: ja\n", "respondents.csv": b"respondent,file\nR1,R1.txt\nR1,\n"},
+            "respondents.csv:3: duplicate respondent R1",
+        ),
+        ({"R1.txt": b"I: hei\nR1: ja\n", "R2.txt": b""}, "R2.txt: empty file"),
+    ],
+)
+def test_bad_folder_input_is_one_line_and_stores_nothing(runner, proj, tmp_path, files, message):
+    folder = tmp_path / "intervjuer"
+    folder.mkdir()
+    for name, content in files.items():
+        (folder / name).write_bytes(content)
+    with open_store(proj) as store:
+        before = store.dump()
+    result = run(runner, proj, "ingest", str(folder))
+    assert result.exit_code == 2
+    lines = [line for line in result.output.splitlines() if line.strip()]
+    assert len(lines) == 1 and message in lines[0], result.output
+    with open_store(proj) as store:
+        assert store.dump() == before
+
+
+def test_analyze_reports_a_bad_file_and_creates_no_half_project(runner, tmp_path):
+    folder = tmp_path / "intervjuer"
+    folder.mkdir()
+    (folder / "R1.txt").write_text("I: Hei?\nR1: Vi stoler på hverandre.\n", encoding="utf-8")
+    (folder / "R2.docx").write_bytes(b"PK\x03\x04 broken")
+    out = tmp_path / "out"
+    result = runner.invoke(app, ["analyze", str(folder), "--out", str(out)])
+    assert result.exit_code == 2 and "R2.docx" in result.output
+    with open_store(out) as store:
+        assert store.conn.execute("SELECT COUNT(*) FROM transcripts").fetchone()[0] == 0

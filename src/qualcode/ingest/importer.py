@@ -157,290 +157,262 @@ def ingest_paths(
                 )
 
     with store.write(command or command_line()) as tx:
-        respondent_ids: dict[str, int] = {}
-
-        def respondent_id(label: str) -> int:
-            if label not in respondent_ids:
-                respondent_ids[label] = _ensure_respondent(store, tx, label)
-            return respondent_ids[label]
-
+        writer = _BatchWriter(store, tx, labels, table, report)
         for transcript, owner in parsed:
-            _store_transcript(
-                store, tx, transcript, owner, respondent_id, labels, table, replace, report
-            )
+            writer.store_transcript(transcript, owner, replace)
             if transcript.name not in report.unchanged:
                 # Warnings about a file already stored unchanged were shown when it was added.
                 report.warnings.extend(transcript.warnings)
         for label, attributes in table.attributes.items():
             if store.respondent_id(label) is not None:
-                _set_attributes(tx, respondent_id(label), label, attributes)
+                for name, value in attributes.items():
+                    store.set_attribute(tx, label, name, value)
     return report
-
-
-def _ensure_respondent(store: Store, tx: WriteTx, label: str) -> int:
-    existing = store.respondent_id(label)
-    if existing is not None:
-        return existing
-    cur = tx.conn.execute("INSERT INTO respondents (label) VALUES (?)", (label,))
-    tx.audit("add_respondent", detail={"respondent": label})
-    return int(cur.lastrowid or 0)
-
-
-def _set_attributes(tx: WriteTx, rid: int, label: str, attributes: dict[str, str]) -> None:
-    current = dict(
-        tx.conn.execute(
-            "SELECT name, value FROM respondent_attributes WHERE respondent_id = ?", (rid,)
-        ).fetchall()
-    )
-    for name, value in attributes.items():
-        if current.get(name) == value:
-            continue
-        tx.conn.execute(
-            "INSERT INTO respondent_attributes (respondent_id, name, value) VALUES (?, ?, ?)"
-            " ON CONFLICT(respondent_id, name) DO UPDATE SET value = excluded.value",
-            (rid, name, value),
-        )
-        tx.audit(
-            "set_attribute",
-            detail={"respondent": label, "name": name, "old": current.get(name), "new": value},
-        )
-
-
-def _store_transcript(
-    store: Store,
-    tx: WriteTx,
-    transcript: ParsedTranscript,
-    owner: str,
-    respondent_id: Callable[[str], int],
-    interviewer_labels: list[str],
-    table: RespondentTable,
-    replace: bool,
-    report: IngestReport,
-) -> None:
-    conn = tx.conn
-    row = conn.execute(
-        "SELECT id, sha256 FROM transcripts WHERE name = ?", (transcript.name,)
-    ).fetchone()
-    if row is not None and row[1] == transcript.sha256:
-        report.unchanged.append(transcript.name)
-        return
-    if row is not None and not replace:
-        raise InputError(
-            "changed since it was ingested; re-ingest with --replace to re-segment it "
-            "(codings are carried over to turns whose text is unchanged)",
-            path=transcript.path,
-        )
-    owner_id = respondent_id(owner)
-    if row is None:
-        cur = conn.execute(
-            "INSERT INTO transcripts (respondent_id, name, format, sha256, text, imported_at)"
-            " VALUES (?, ?, ?, ?, ?, ?)",
-            (
-                owner_id,
-                transcript.name,
-                transcript.format,
-                transcript.sha256,
-                transcript.text,
-                now_iso(),
-            ),
-        )
-        transcript_id = int(cur.lastrowid or 0)
-        _insert_segments(
-            store, tx, transcript_id, transcript, owner_id, respondent_id, interviewer_labels, table
-        )
-        tx.audit(
-            "add_transcript",
-            detail={
-                "transcript": transcript.name,
-                "respondent": owner,
-                "turns": len(transcript.turns),
-            },
-        )
-        report.added.append(transcript.name)
-    else:
-        transcript_id = int(row[0])
-        _replace_transcript(
-            store,
-            tx,
-            transcript_id,
-            transcript,
-            owner_id,
-            respondent_id,
-            interviewer_labels,
-            table,
-            report,
-        )
-        report.replaced.append(transcript.name)
-    report.turns += len(transcript.turns)
-
-
-def _insert_segments(
-    store: Store,
-    tx: WriteTx,
-    transcript_id: int,
-    transcript: ParsedTranscript,
-    owner_id: int,
-    respondent_id: Callable[[str], int],
-    interviewer_labels: list[str],
-    table: RespondentTable,
-) -> list[int]:
-    interviewer = {label.casefold() for label in interviewer_labels}
-    known: dict[str, bool] = {}
-    rows = []
-    for position, turn in enumerate(transcript.turns, start=1):
-        if turn.speaker.casefold() in interviewer:
-            role, rid = "interviewer", owner_id
-        else:
-            role = "respondent"
-            # In a joint interview a speaker may be a respondent of their own.
-            if turn.speaker not in known:
-                known[turn.speaker] = (
-                    turn.speaker in table.attributes
-                    or store.respondent_id(turn.speaker) is not None
-                )
-            rid = respondent_id(turn.speaker) if known[turn.speaker] else owner_id
-        rows.append(
-            (
-                transcript_id,
-                rid,
-                position,
-                turn.speaker,
-                role,
-                turn.char_start,
-                turn.char_end,
-                turn.start_time,
-                turn.end_time,
-                transcript.turn_text(turn),
-            )
-        )
-    tx.conn.executemany(
-        "INSERT INTO segments (transcript_id, respondent_id, position, speaker, role, char_start,"
-        " char_end, start_time, end_time, text) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        rows,
-    )
-    # The transcript's old turns are gone by now, so these are exactly the new ones.
-    return [
-        r[0]
-        for r in tx.conn.execute(
-            "SELECT id FROM segments WHERE transcript_id = ? ORDER BY position, id",
-            (transcript_id,),
-        )
-    ]
 
 
 def _squash(text: str) -> str:
     return re.sub(r"\s+", " ", text).strip().casefold()
 
 
-def _replace_transcript(
-    store: Store,
-    tx: WriteTx,
-    transcript_id: int,
-    transcript: ParsedTranscript,
-    owner_id: int,
-    respondent_id: Callable[[str], int],
-    interviewer_labels: list[str],
-    table: RespondentTable,
-    report: IngestReport,
-) -> None:
-    conn = tx.conn
-    old_segments = conn.execute(
-        "SELECT id, position, text FROM segments WHERE transcript_id = ? ORDER BY position",
-        (transcript_id,),
-    ).fetchall()
-    old_ids = [s[0] for s in old_segments]
-    marks = ",".join("?" * len(old_ids))
-    codings = conn.execute(
-        f"SELECT c.segment_id, c.code_id, c.coder_id, c.source, c.negated, c.evidence, c.memo,"
-        f" c.created_at, k.path, d.name FROM codings c JOIN codes k ON k.id = c.code_id"
-        f" JOIN coders d ON d.id = c.coder_id WHERE c.segment_id IN ({marks})",
-        old_ids,
-    ).fetchall()
-    memos = conn.execute(
-        f"SELECT segment_id, coder, text, created_at FROM memos WHERE segment_id IN ({marks})",
-        old_ids,
-    ).fetchall()
-    conn.execute(f"DELETE FROM codings WHERE segment_id IN ({marks})", old_ids)
-    conn.execute(f"DELETE FROM memos WHERE segment_id IN ({marks})", old_ids)
-    conn.execute("DELETE FROM segments WHERE transcript_id = ?", (transcript_id,))
-    conn.execute(
-        "UPDATE transcripts SET respondent_id = ?, format = ?, sha256 = ?, text = ?, imported_at = ?"
-        " WHERE id = ?",
-        (owner_id, transcript.format, transcript.sha256, transcript.text, now_iso(), transcript_id),
-    )
-    new_ids = _insert_segments(
-        store, tx, transcript_id, transcript, owner_id, respondent_id, interviewer_labels, table
-    )
-    new_texts = [(_squash(transcript.turn_text(t)), i + 1) for i, t in enumerate(transcript.turns)]
+class _BatchWriter:
+    """The write phase of one ingest: every transcript of the batch in one transaction."""
 
-    def new_segment_for(position: int, text: str) -> int | None:
-        key = _squash(text)
-        exact = [pos for t, pos in new_texts if t == key]
-        if not exact:
-            exact = [pos for t, pos in new_texts if key and key in t]
-        if not exact:
-            return None
-        best = min(exact, key=lambda pos: abs(pos - position))
-        return new_ids[best - 1]
+    def __init__(
+        self,
+        store: Store,
+        tx: WriteTx,
+        interviewer_labels: list[str],
+        table: RespondentTable,
+        report: IngestReport,
+    ):
+        self.store = store
+        self.tx = tx
+        self.interviewer = {label.casefold() for label in interviewer_labels}
+        self.table = table
+        self.report = report
+        self._respondent_ids: dict[str, int] = {}
+        self._is_respondent: dict[str, bool] = {}
 
-    mapping = {seg_id: new_segment_for(pos, text) for seg_id, pos, text in old_segments}
-    old_by_id = {seg_id: (pos, text) for seg_id, pos, text in old_segments}
-    carried = 0
-    for seg_id, code_id, coder_id, source, negated, evidence, memo, created, path, coder in codings:
-        target = mapping[seg_id]
-        if target is not None:
-            conn.execute(
-                "INSERT OR IGNORE INTO codings (segment_id, code_id, coder_id, source, negated,"
-                " evidence, memo, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                (target, code_id, coder_id, source, negated, evidence, memo, created),
+    def respondent_id(self, label: str) -> int:
+        """The respondent's id, created on first use."""
+        if label not in self._respondent_ids:
+            self._respondent_ids[label] = self.store.ensure_respondent(self.tx, label)
+        return self._respondent_ids[label]
+
+    def store_transcript(self, transcript: ParsedTranscript, owner: str, replace: bool) -> None:
+        """Add a new transcript, skip an unchanged one, or re-segment a changed one."""
+        conn = self.tx.conn
+        row = conn.execute(
+            "SELECT id, sha256 FROM transcripts WHERE name = ?", (transcript.name,)
+        ).fetchone()
+        if row is not None and row[1] == transcript.sha256:
+            self.report.unchanged.append(transcript.name)
+            return
+        if row is not None and not replace:
+            raise InputError(
+                "changed since it was ingested; re-ingest with --replace to re-segment it "
+                "(codings are carried over to turns whose text is unchanged)",
+                path=transcript.path,
             )
-            carried += 1
-            continue
-        pos, text = old_by_id[seg_id]
-        lost = LostCoding(transcript.name, pos, text, path, coder, memo)
-        report.lost.append(lost)
-        tx.audit(
-            "replace_lost_coding",
-            segment_id=seg_id,
-            code_path=path,
-            coder=coder,
-            detail={
-                "transcript": transcript.name,
-                "position": pos,
-                "segment_text": text,
-                "source": source,
-                "negated": negated,
-                "evidence": evidence,
-                "memo": memo,
-                "created_at": created,
-            },
-        )
-    for seg_id, coder, text, created in memos:
-        target = mapping[seg_id]
-        if target is not None:
-            conn.execute(
-                "INSERT INTO memos (segment_id, coder, text, created_at) VALUES (?, ?, ?, ?)",
-                (target, coder, text, created),
+        owner_id = self.respondent_id(owner)
+        if row is None:
+            cur = conn.execute(
+                "INSERT INTO transcripts (respondent_id, name, format, sha256, text, imported_at)"
+                " VALUES (?, ?, ?, ?, ?, ?)",
+                (
+                    owner_id,
+                    transcript.name,
+                    transcript.format,
+                    transcript.sha256,
+                    transcript.text,
+                    now_iso(),
+                ),
             )
+            self.insert_segments(int(cur.lastrowid or 0), transcript, owner_id)
+            self.tx.audit(
+                "add_transcript",
+                detail={
+                    "transcript": transcript.name,
+                    "respondent": owner,
+                    "turns": len(transcript.turns),
+                },
+            )
+            self.report.added.append(transcript.name)
         else:
+            self.replace_transcript(int(row[0]), transcript, owner_id)
+            self.report.replaced.append(transcript.name)
+        self.report.turns += len(transcript.turns)
+
+    def insert_segments(
+        self, transcript_id: int, transcript: ParsedTranscript, owner_id: int
+    ) -> list[int]:
+        """Store the transcript's turns; returns their segment ids in turn order."""
+        rows = []
+        for position, turn in enumerate(transcript.turns, start=1):
+            if turn.speaker.casefold() in self.interviewer:
+                role, rid = "interviewer", owner_id
+            else:
+                role = "respondent"
+                # In a joint interview a speaker may be a respondent of their own.
+                if turn.speaker not in self._is_respondent:
+                    self._is_respondent[turn.speaker] = (
+                        turn.speaker in self.table.attributes
+                        or self.store.respondent_id(turn.speaker) is not None
+                    )
+                rid = (
+                    self.respondent_id(turn.speaker)
+                    if self._is_respondent[turn.speaker]
+                    else owner_id
+                )
+            rows.append(
+                (
+                    transcript_id,
+                    rid,
+                    position,
+                    turn.speaker,
+                    role,
+                    turn.char_start,
+                    turn.char_end,
+                    turn.start_time,
+                    turn.end_time,
+                    transcript.turn_text(turn),
+                )
+            )
+        self.tx.conn.executemany(
+            "INSERT INTO segments (transcript_id, respondent_id, position, speaker, role,"
+            " char_start, char_end, start_time, end_time, text)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            rows,
+        )
+        # The transcript's old turns are gone by now, so these are exactly the new ones.
+        return [
+            r[0]
+            for r in self.tx.conn.execute(
+                "SELECT id FROM segments WHERE transcript_id = ? ORDER BY position, id",
+                (transcript_id,),
+            )
+        ]
+
+    def replace_transcript(
+        self, transcript_id: int, transcript: ParsedTranscript, owner_id: int
+    ) -> None:
+        """Re-segment a changed transcript, carrying codings and memos to unchanged turns."""
+        tx, conn, report = self.tx, self.tx.conn, self.report
+        old_segments = conn.execute(
+            "SELECT id, position, text FROM segments WHERE transcript_id = ? ORDER BY position",
+            (transcript_id,),
+        ).fetchall()
+        old_ids = [s[0] for s in old_segments]
+        marks = ",".join("?" * len(old_ids))
+        codings = conn.execute(
+            f"SELECT c.segment_id, c.code_id, c.coder_id, c.source, c.negated, c.evidence, c.memo,"
+            f" c.created_at, k.path, d.name FROM codings c JOIN codes k ON k.id = c.code_id"
+            f" JOIN coders d ON d.id = c.coder_id WHERE c.segment_id IN ({marks})",
+            old_ids,
+        ).fetchall()
+        memos = conn.execute(
+            f"SELECT segment_id, coder, text, created_at FROM memos WHERE segment_id IN ({marks})",
+            old_ids,
+        ).fetchall()
+        conn.execute(f"DELETE FROM codings WHERE segment_id IN ({marks})", old_ids)
+        conn.execute(f"DELETE FROM memos WHERE segment_id IN ({marks})", old_ids)
+        conn.execute("DELETE FROM segments WHERE transcript_id = ?", (transcript_id,))
+        conn.execute(
+            "UPDATE transcripts SET respondent_id = ?, format = ?, sha256 = ?, text = ?, imported_at = ?"
+            " WHERE id = ?",
+            (
+                owner_id,
+                transcript.format,
+                transcript.sha256,
+                transcript.text,
+                now_iso(),
+                transcript_id,
+            ),
+        )
+        new_ids = self.insert_segments(transcript_id, transcript, owner_id)
+        new_texts = [
+            (_squash(transcript.turn_text(t)), i + 1) for i, t in enumerate(transcript.turns)
+        ]
+
+        def new_segment_for(position: int, text: str) -> int | None:
+            key = _squash(text)
+            exact = [pos for t, pos in new_texts if t == key]
+            if not exact:
+                exact = [pos for t, pos in new_texts if key and key in t]
+            if not exact:
+                return None
+            best = min(exact, key=lambda pos: abs(pos - position))
+            return new_ids[best - 1]
+
+        mapping = {seg_id: new_segment_for(pos, text) for seg_id, pos, text in old_segments}
+        old_by_id = {seg_id: (pos, text) for seg_id, pos, text in old_segments}
+        carried = 0
+        for (
+            seg_id,
+            code_id,
+            coder_id,
+            source,
+            negated,
+            evidence,
+            memo,
+            created,
+            path,
+            coder,
+        ) in codings:
+            target = mapping[seg_id]
+            if target is not None:
+                conn.execute(
+                    "INSERT OR IGNORE INTO codings (segment_id, code_id, coder_id, source, negated,"
+                    " evidence, memo, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                    (target, code_id, coder_id, source, negated, evidence, memo, created),
+                )
+                carried += 1
+                continue
+            pos, text = old_by_id[seg_id]
+            lost = LostCoding(transcript.name, pos, text, path, coder, memo)
+            report.lost.append(lost)
             tx.audit(
-                "replace_lost_memo",
+                "replace_lost_coding",
                 segment_id=seg_id,
+                code_path=path,
                 coder=coder,
                 detail={
                     "transcript": transcript.name,
-                    "segment_text": old_by_id[seg_id][1],
-                    "memo": text,
+                    "position": pos,
+                    "segment_text": text,
+                    "source": source,
+                    "negated": negated,
+                    "evidence": evidence,
+                    "memo": memo,
+                    "created_at": created,
                 },
             )
-    report.carried += carried
-    tx.audit(
-        "replace_transcript",
-        detail={
-            "transcript": transcript.name,
-            "old_turns": len(old_segments),
-            "new_turns": len(transcript.turns),
-            "carried_codings": carried,
-            "lost_codings": len(codings) - carried,
-        },
-    )
+        for seg_id, coder, text, created in memos:
+            target = mapping[seg_id]
+            if target is not None:
+                conn.execute(
+                    "INSERT INTO memos (segment_id, coder, text, created_at) VALUES (?, ?, ?, ?)",
+                    (target, coder, text, created),
+                )
+            else:
+                tx.audit(
+                    "replace_lost_memo",
+                    segment_id=seg_id,
+                    coder=coder,
+                    detail={
+                        "transcript": transcript.name,
+                        "segment_text": old_by_id[seg_id][1],
+                        "memo": text,
+                    },
+                )
+        report.carried += carried
+        tx.audit(
+            "replace_transcript",
+            detail={
+                "transcript": transcript.name,
+                "old_turns": len(old_segments),
+                "new_turns": len(transcript.turns),
+                "carried_codings": carried,
+                "lost_codings": len(codings) - carried,
+            },
+        )
