@@ -114,13 +114,11 @@ def main() -> None:
         codebook = load_codebook(args.codebook)
         install_codebook(store, codebook, "bench: codebook")
 
-        began = time.perf_counter()
-        from qualcode.autocode import CompiledCodebook, autocode_project
+        from qualcode.autocode import autocode_project
         from qualcode.nlp import get_pipeline
 
+        load = load_seconds(args.codebook)
         pipeline = get_pipeline()
-        CompiledCodebook(codebook, pipeline)
-        load = time.perf_counter() - began
 
         began = time.perf_counter()
         n_tokens = sum(len(doc) for doc in pipeline.tokenizer.pipe(texts, batch_size=256))
@@ -132,12 +130,37 @@ def main() -> None:
         store.close()
     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
     tok_speed, code_speed = n_tokens / tok_seconds, n_tokens / code_seconds
+    ratio = code_speed / tok_speed
+
+    def verdict(ok: bool) -> str:
+        return "meets" if ok else "MISSES"
+
     print(f"corpus: {n_tokens:,} tokens in {len(texts):,} respondent turns ({folder})")
-    print(f"pipeline load (spaCy + lexicon + codebook): {load:.2f} s   (target < 2 s)")
+    print(f"pipeline load (fresh process: spaCy + lexicon + codebook): {load:.2f} s   target < 2 s: {verdict(load < 2)}")
     print(f"tokenizer alone:  {tok_speed:>10,.0f} tokens/s")
-    print(f"full auto-coding: {code_speed:>10,.0f} tokens/s   (target ≥ 150,000; {summary.codings:,} codings stored)")
-    print(f"ratio:            {code_speed / tok_speed:>10.0%}        (target ≥ 60 %)")
-    print(f"peak memory: {rss:,.0f} MiB (peak RSS of the whole run)   (target < 1 GB)")
+    print(f"full auto-coding: {code_speed:>10,.0f} tokens/s   target ≥ 150,000: {verdict(code_speed >= 150_000)}"
+          f"   ({summary.codings:,} codings stored)")
+    print(f"ratio:            {ratio:>10.0%}          target ≥ 60 %: {verdict(ratio >= 0.6)}")
+    print(f"peak memory: {rss:,.0f} MiB (peak RSS of the whole run)   target < 1 GB: {verdict(rss < 1024)}")
+
+
+def load_seconds(codebook: Path) -> float:
+    """Seconds a fresh Python process needs to import and build the pipeline and the codebook."""
+    import subprocess
+
+    code = (
+        "import sys, time; sys.path.insert(0, sys.argv[1]); t = time.perf_counter();"
+        "from qualcode.codebook import load_codebook; from qualcode.autocode import CompiledCodebook;"
+        "from qualcode.nlp import get_pipeline;"
+        "CompiledCodebook(load_codebook(sys.argv[2]), get_pipeline());"
+        "print(time.perf_counter() - t)"
+    )
+    runs = [
+        float(subprocess.run([sys.executable, "-c", code, str(REPO / "src"), str(codebook)],
+                             check=True, capture_output=True, text=True).stdout)
+        for _ in range(3)
+    ]
+    return min(runs)
 
 
 if __name__ == "__main__":

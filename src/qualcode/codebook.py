@@ -569,7 +569,8 @@ def parse_codebook(text: str, source: str = "<codebook>") -> tuple[Codebook | No
     import yaml
 
     try:
-        root = yaml.compose(text, Loader=yaml.SafeLoader)
+        # The C loader (when PyYAML has it) composes the same nodes, marks included, ~5x faster.
+        root = yaml.compose(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
         problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
