@@ -1,6 +1,5 @@
 """Commands for consistency: agreement, disagreements, evaluate, consistency."""
 
-from __future__ import annotations
 
 import json
 import sys

@@ -1,6 +1,5 @@
 """The Typer application and its command groups; command modules attach to these."""
 
-from __future__ import annotations
 
 import sqlite3
 from pathlib import Path

@@ -1,6 +1,5 @@
 """Commands for the project and its data: init, ingest, respondents, segments, show, config, analyze."""
 
-from __future__ import annotations
 
 from pathlib import Path
 

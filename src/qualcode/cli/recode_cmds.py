@@ -1,6 +1,5 @@
 """Commands for manual coding: coder, recode, review, export/import codings, log, undo, memo."""
 
-from __future__ import annotations
 
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -32,7 +31,7 @@ def _esc(text: str) -> str:
     return escape(text)
 
 
-def _coder(store: Store, explicit: str | None) -> str:
+def _coder(store: "Store", explicit: str | None) -> str:
     from qualcode.recode import resolve_coder
 
     return resolve_coder(store, explicit)
@@ -140,7 +139,7 @@ _HELP = (
 )
 
 
-def _render_turn(view: ItemView) -> object:
+def _render_turn(view: "ItemView") -> object:
     from rich.text import Text
 
     text = Text(f"{view.speaker}: ", style="bold")
@@ -152,7 +151,7 @@ def _render_turn(view: ItemView) -> object:
     return text
 
 
-def _show_item(session: ReviewSession, view: ItemView) -> None:
+def _show_item(session: "ReviewSession", view: "ItemView") -> None:
     console = state.console()
     item = view.item
     under = f"{session.source}: {item.code}" if item.code else f"no code in {session.source}"
@@ -184,7 +183,7 @@ def _show_item(session: ReviewSession, view: ItemView) -> None:
         console.print(f"  decided earlier: {view.decision}", markup=False)
 
 
-def _show_neighbours(session: ReviewSession, span: int) -> None:
+def _show_neighbours(session: "ReviewSession", span: int) -> None:
     before, after = session.neighbours(span=span)
     console = state.console()
     for arrow, turns in (("↑", before), ("↓", after)):
@@ -199,7 +198,7 @@ def _show_neighbours(session: ReviewSession, span: int) -> None:
         console.print("  (no neighbouring turns)")
 
 
-def _code_argument(store: Store, arg: str) -> str:
+def _code_argument(store: "Store", arg: str) -> str:
     arg = arg.strip() or typer.prompt("code").strip()
     if arg.isdigit():
         paths = store.code_paths()
@@ -209,7 +208,7 @@ def _code_argument(store: Store, arg: str) -> str:
     return arg
 
 
-def _review_loop(session: ReviewSession, span: int) -> str:
+def _review_loop(session: "ReviewSession", span: int) -> str:
     """Run the prompt until the queue ends, the user quits or the input ends; returns why."""
     import click
 

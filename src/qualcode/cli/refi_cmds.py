@@ -1,6 +1,5 @@
 """Commands for REFI-QDA interchange: export/import qdpx and qdc."""
 
-from __future__ import annotations
 
 from pathlib import Path
 

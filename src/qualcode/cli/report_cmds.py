@@ -1,6 +1,5 @@
 """Commands for reports and pseudonyms."""
 
-from __future__ import annotations
 
 from enum import StrEnum
 from pathlib import Path
