@@ -164,13 +164,19 @@ def _candidates(text: str) -> list[_Candidate]:
     found = []
     offset = 0
     match_line = _LABEL_LINE.match
+    # A transcript has few distinct labels but many turns: clean and judge each label once.
+    shapes: dict[str, str | None] = {}
     for line in text.split("\n"):
         # A label ends in a colon near the start of the line; most lines are ruled out cheaply.
         if ":" in line[:80]:
             match = match_line(line)
             if match:
-                label = " ".join(match.group("label").split())
-                if _has_speaker_shape(label):
+                raw = match.group("label")
+                if raw not in shapes:
+                    label = " ".join(raw.split())
+                    shapes[raw] = label if _has_speaker_shape(label) else None
+                label = shapes[raw]
+                if label is not None:
                     stamp = match.group("ts") or match.group("ts2")
                     found.append(
                         _Candidate(
@@ -190,17 +196,19 @@ def _accepted(
 ) -> list[_Candidate]:
     counts = Counter(c.label for c in candidates)
     interviewer = {label.casefold() for label in interviewer_labels}
-    accepted = []
-    for cand in candidates:
-        first_word = cand.label.split()[0].casefold()
+    timed = {c.label for c in candidates if c.has_time}
+    accepted_labels = set()
+    for label, count in counts.items():
+        first_word = label.split()[0].casefold()
         if (
-            cand.label.casefold() in interviewer
-            or _RESPONDENT_CODE.match(cand.label)
-            or cand.label in strong_labels
-            or (first_word not in _SENTENCE_OPENERS and (cand.has_time or counts[cand.label] >= 2))
+            label.casefold() in interviewer
+            or _RESPONDENT_CODE.match(label)
+            or label in strong_labels
+            or (first_word not in _SENTENCE_OPENERS and (count >= 2 or label in timed))
         ):
-            accepted.append(cand)
-    return accepted
+            accepted_labels.add(label)
+    # A label that occurs once has one candidate, so judging labels equals judging candidates.
+    return [c for c in candidates if c.label in accepted_labels]
 
 
 def _trim(text: str, start: int, end: int) -> tuple[int, int]:
