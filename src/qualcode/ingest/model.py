@@ -4,11 +4,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import NamedTuple
 
 
-@dataclass(frozen=True)
-class Turn:
-    """One speaker turn: ``text[char_start:char_end]`` of its transcript is what was said."""
+class Turn(NamedTuple):
+    """One speaker turn: ``text[char_start:char_end]`` of its transcript is what was said.
+
+    A named tuple rather than a dataclass: a long transcript has hundreds of turns and ingest
+    creates them by the tens of thousands.
+    """
 
     speaker: str
     char_start: int

@@ -211,11 +211,16 @@ def _accepted(
     return [c for c in candidates if c.label in accepted_labels]
 
 
+_SPACE = " \t\n\f\v\u00a0\u2028\u2029"
+
+
 def _trim(text: str, start: int, end: int) -> tuple[int, int]:
-    piece = text[start:end]
-    stripped = piece.lstrip()
-    start += len(piece) - len(stripped)
-    return start, start + len(stripped.rstrip())
+    # Character steps, not slices: a turn is long and its surrounding white space short.
+    while end > start and text[end - 1] in _SPACE:
+        end -= 1
+    while start < end and text[start] in _SPACE:
+        start += 1
+    return start, end
 
 
 def parse_labelled_text(
