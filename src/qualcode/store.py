@@ -69,6 +69,7 @@ CREATE TABLE segments (
     CHECK (char_start <= char_end)
 );
 CREATE INDEX segments_by_transcript ON segments (transcript_id, position);
+CREATE INDEX segments_by_respondent ON segments (respondent_id);
 
 CREATE TABLE codebook_versions (
     id          INTEGER PRIMARY KEY,
