@@ -11,7 +11,7 @@ from __future__ import annotations
 import functools
 import json
 import re
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -117,6 +117,28 @@ def _cell_paragraph(tc: Any, text: str, *, right: bool, bold: bool, size: int, i
     t.set("{http://www.w3.org/XML/1998/namespace}space", "preserve")
 
 
+def _fit_widths(weights: Sequence[float], needed: Sequence[float], total: int) -> list[float]:
+    """Column widths in proportion to ``weights`` that sum to ``total``, each at least its
+    ``needed`` width where the page allows it; the wider columns give up what the narrow ones
+    need."""
+    widths = [w * total / sum(weights) for w in weights]
+    for _ in range(len(widths)):
+        short = [i for i, w in enumerate(widths) if w < needed[i] - 0.5]
+        if not short:
+            break
+        missing = sum(needed[i] - widths[i] for i in short)
+        donors = [i for i in range(len(widths)) if i not in short and widths[i] > needed[i]]
+        spare = sum(widths[i] - needed[i] for i in donors)
+        if spare <= 0:
+            break
+        taken = min(missing, spare)
+        for i in short:
+            widths[i] += taken * (needed[i] - widths[i]) / missing
+        for i in donors:
+            widths[i] -= taken * (widths[i] - needed[i]) / spare
+    return widths
+
+
 def add_docx_table(
     doc: DocxDocument,
     header: Sequence[str],
@@ -142,8 +164,27 @@ def add_docx_table(
     ncols = len(header)
     numeric = list(numeric) or [False] * ncols
     weights = list(widths) or [1.0] * ncols
-    scale = text_width / sum(weights)
-    twips = [max(300, int(w * scale)) for w in weights]
+    # A header word must fit on one line ("Respondenter", not "Respondente-/r"), and so must a
+    # number: about 0.65 of the font size per character, in twips, plus the cell margins.
+    char_twips = font_size * 20 * 0.65
+
+    def longest_word(values: Iterable[object]) -> int:
+        return max((len(word) for value in values for word in str(value).split()), default=0)
+
+    hard = [
+        250 + char_twips * max(
+            longest_word([title]), longest_word(row[i] for row in rows) if numeric[i] else 0
+        )
+        for i, title in enumerate(header)
+    ]
+    # Softer: the longest word of a text column's cells (a code path), up to a quarter page.
+    soft = [
+        hard[i] if numeric[i]
+        else max(hard[i], min(text_width / 4, 250 + char_twips * longest_word(r[i] for r in rows)))
+        for i in range(ncols)
+    ]
+    needed = soft if sum(soft) <= text_width else hard
+    twips = [int(t) for t in _fit_widths(weights, needed, text_width)]
     size = str(round(font_size * 2))
     style_id = doc.styles[TABLE_STYLE].style_id
     tbl = etree.Element(_w("tbl"))
