@@ -85,7 +85,10 @@ def main() -> None:
     parser.add_argument("--codebook", type=Path, default=REPO / "codebooks" / "klynge.yaml")
     parser.add_argument("--corpus", type=Path, default=REPO / "sample_transcripts")
     parser.add_argument("--half", choices=("tuning", "heldout", "both"), default="both")
-    parser.add_argument("--errors", action="store_true", help="List the disagreeing turns.")
+    parser.add_argument(
+        "--errors", action="store_true",
+        help="List the disagreeing turns of the chosen half, with false positives (FP) and negatives (FN).",
+    )
     parser.add_argument(
         "--terms", action="store_true",
         help="Per matched term: in how many turns it fired and how many of those gold has its top code.",
@@ -137,7 +140,8 @@ def main() -> None:
             _term_table(pairs_ev)
         if args.errors:
             for key, g, a, text, ev in errors:
-                print(f"\n--- {key} gold={sorted(g)} auto={sorted(a)}\n{text[:600]}")
+                fp, fn = sorted(a - g), sorted(g - a)
+                print(f"\n--- {key} gold={sorted(g)} auto={sorted(a)} FP={fp} FN={fn}\n{text[:600]}")
                 for line in ev:
                     print("   ", line[:300])
 
