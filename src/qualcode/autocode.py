@@ -105,10 +105,12 @@ class _TypeInfo:
     phrase: frozenset[tuple[int, int]]  # (term id, word index) of phrase words it matches
     filler: bool
     interesting: bool  # a match can start here
+    starts: tuple[int, ...]  # phrases (term ids) whose first word this is, in ``phrase`` order
 
 
 def _type_info(single: tuple[tuple[int, str], ...], phrase: frozenset[tuple[int, int]], filler: bool) -> _TypeInfo:
-    return _TypeInfo(single, phrase, filler, bool(single) or any(k == 0 for _, k in phrase))
+    starts = tuple(tid for tid, k in phrase if k == 0)
+    return _TypeInfo(single, phrase, filler, bool(single) or bool(starts), starts)
 
 
 _NOTHING = _type_info((), frozenset(), False)
@@ -138,7 +140,8 @@ class CompiledCodebook:
         self._term_ids: dict[str, int] = {}
         self._types: dict[str, _TypeInfo] = {}
         self._by_hash: dict[int, _TypeInfo] = {}  # spaCy's LOWER hash → type info
-        self._interesting: set[int] = set()
+        self._interesting: set[int] = set()  # hashes of types in a term or phrase, or fillers
+        self._wanted: Any = None  # see _wanted_arrays (rebuilt when _interesting grows)
         self._build_terms()
         self._ancestors = {
             i: {self.index[p] for p in _ancestor_paths(code.path)} for i, code in enumerate(self.codes)
@@ -234,6 +237,8 @@ class CompiledCodebook:
         self._fuzzy_by_length: dict[int, list[str]] = {}
         for target in self._fuzzy_targets:
             self._fuzzy_by_length.setdefault(len(target), []).append(target)
+        self._fuzzy_near: dict[tuple[int, int], list[str]] = {}
+        self._phrase_len = [len(t.words) for t in self.terms]
         del self._pending_words
 
     def _may_hold_term(self, word: str) -> bool:
@@ -286,48 +291,105 @@ class CompiledCodebook:
         if not new:
             return
         self.pipeline.prepare(new, split=self._may_hold_term)
-        for word in new:
-            self._types[word] = self._analyse(word)
+        for word, info in zip(new, self._analyse_many(new), strict=True):
+            self._types[word] = info
 
-    def _analyse(self, key: str) -> _TypeInfo:
-        word = key.partition("\t")[0]
-        if not _WORD.search(word):
-            return _NOTHING
-        info = self.pipeline.info(key, parts=False)
-        single: dict[int, str] = {}
-        for lemma in info.lemmas:
-            for tid in self._single.get(lemma, ()):
-                single[tid] = "keyword"
-        if info.parts:
-            for part in info.part_lemmas:
-                for lemma in part:
-                    for tid in self._single.get(lemma, ()):
-                        if tid in self._compound_ok:
-                            single.setdefault(tid, "compound")
-        # A slip is an unknown word that is no two-part compound of known words (real words never
-        # match); three-part splits of unknown words are mostly nonsense ("konk+urent+ene").
-        if not info.known and len(info.parts) != 2 and len(word) >= 5 and self._fuzzy_targets and "-" not in word:
-            from rapidfuzz.distance import OSA
-            from rapidfuzz.process import extract
+    def _analyse_many(self, keys: list[str]) -> list[_TypeInfo]:
+        """The type info of each key: lexicon and split look-ups per word, fuzzy in one batch."""
+        pipeline_info = self.pipeline.info
+        single_index, phrase_index, compound_ok = self._single, self._phrase, self._compound_ok
+        fuzzy_on = bool(self._fuzzy_targets)
+        pending: list[tuple[str, Any, dict[int, str]] | None] = []
+        probes: dict[str, str] = {}  # word → its collapsed form, for the fuzzy batch
+        for key in keys:
+            word = key.partition("\t")[0]
+            if not _WORD.search(word):
+                pending.append(None)
+                continue
+            info = pipeline_info(key, parts=False)
+            single: dict[int, str] = {}
+            for lemma in info.lemmas:
+                for tid in single_index.get(lemma, ()):
+                    single[tid] = "keyword"
+            if info.parts:
+                for part in info.part_lemmas:
+                    for lemma in part:
+                        for tid in single_index.get(lemma, ()):
+                            if tid in compound_ok:
+                                single.setdefault(tid, "compound")
+            # A slip is an unknown word that is no two-part compound of known words (real words
+            # never match); three-part splits of unknown words are mostly nonsense
+            # ("konk+urent+ene").
+            if fuzzy_on and not info.known and len(info.parts) != 2 and len(word) >= 5 and "-" not in word:
+                probes[word] = collapse_doubles(word)
+            pending.append((word, info, single))
+        slips = self._fuzzy_many(probes) if probes else {}
+        result: list[_TypeInfo] = []
+        for item in pending:
+            if item is None:
+                result.append(_NOTHING)
+                continue
+            word, info, single = item
+            for tid in slips.get(word, ()):
+                single.setdefault(tid, "fuzzy")
+            phrase: set[tuple[int, int]] = set()
+            for lemma in info.lemmas:
+                phrase.update(phrase_index.get(lemma, ()))
+            filler = word in FILLERS
+            if not single and not phrase and not filler:
+                result.append(_NOTHING)
+            else:
+                result.append(_type_info(tuple(single.items()), frozenset(phrase), filler))
+        return result
 
-            probe = collapse_doubles(word)
-            near_length = [
-                t for n in range(len(probe) - 2, len(probe) + 3) for t in self._fuzzy_by_length.get(n, ())
+    def _fuzzy_choices(self, length: int, limit: int) -> list[str]:
+        """Fuzzy targets whose length is within ``limit`` of ``length``, in target-table order."""
+        key = (length, limit)
+        found = self._fuzzy_near.get(key)
+        if found is None:
+            found = self._fuzzy_near[key] = [
+                t for n in range(length - limit, length + limit + 1) for t in self._fuzzy_by_length.get(n, ())
             ]
-            for target, dist, _ in extract(
-                probe, near_length, scorer=OSA.distance, score_cutoff=2, limit=None
-            ):
-                tid, allowed = self._fuzzy_targets[target]
-                if dist <= allowed and dist <= max_edits(word):
-                    single.setdefault(tid, "fuzzy")
-        phrase: set[tuple[int, int]] = set()
-        for lemma in info.lemmas:
-            phrase.update(self._phrase.get(lemma, ()))
-        filler = word in FILLERS
-        if not single and not phrase and not filler:
-            return _NOTHING
-        del key
-        return _type_info(tuple(single.items()), frozenset(phrase), filler)
+        return found
+
+    def _fuzzy_many(self, probes: dict[str, str]) -> dict[str, list[int]]:
+        """word → term ids it is a slip of, best first (ties in target-table order).
+
+        One ``cdist`` per (length, allowed edits) group instead of one ``extract`` per word. A
+        target more than ``limit`` letters longer or shorter is more than ``limit`` edits away,
+        so only the targets of near lengths are compared; the order of the hits is the one a
+        per-word ``extract`` over the targets of lengths ±2 gives (distance, then table order).
+        """
+        import numpy as np
+        from rapidfuzz.distance import OSA
+        from rapidfuzz.process import cdist
+
+        groups: dict[tuple[int, int], list[str]] = {}
+        for word, probe in probes.items():
+            groups.setdefault((len(probe), max_edits(word)), []).append(word)
+        targets = self._fuzzy_targets
+        slips: dict[str, list[int]] = {}
+        for (length, limit), words in groups.items():
+            choices = self._fuzzy_choices(length, limit)
+            if not choices:
+                continue
+            for i in range(0, len(words), 2000):
+                chunk = words[i : i + 2000]
+                dist = cdist(
+                    [probes[w] for w in chunk], choices, scorer=OSA.distance, score_cutoff=limit,
+                    # Threads only pay off for big batches (the sentence path asks for few words).
+                    dtype=np.int32, workers=-1 if len(chunk) * len(choices) > 200_000 else 1,
+                )
+                rows, cols = np.nonzero(dist <= limit)
+                if not len(rows):
+                    continue
+                values = dist[rows, cols]
+                order = np.lexsort((cols, values, rows))
+                for r, c, d in zip(rows[order].tolist(), cols[order].tolist(), values[order].tolist(), strict=True):
+                    tid, allowed = targets[choices[c]]
+                    if d <= allowed:
+                        slips.setdefault(chunk[r], []).append(tid)
+        return slips
 
     # -- matching one text -------------------------------------------------------------------
     def _hits(self, keys: list[str]) -> list[_Hit]:
@@ -339,9 +401,7 @@ class CompiledCodebook:
                 continue
             for tid, rule in info.single:
                 hits.append(_Hit(tid, rule, i, i))
-            for tid, k in info.phrase:
-                if k != 0:
-                    continue
+            for tid in info.starts:
                 end = self._extend_phrase(tid, infos, i)
                 if end is not None:
                     hits.append(_Hit(tid, "phrase", i, end))
@@ -401,6 +461,7 @@ class CompiledCodebook:
 
         matches: list[Match] = []
         near_sides: dict[tuple[int, str], list[_Hit]] = {}
+        negators: dict[int, str | None] = {}  # token index → its negator (one search per token)
         for hit in hits:
             term = self.terms[hit.term]
             start, end = starts[hit.first], ends[hit.last]
@@ -411,10 +472,13 @@ class CompiledCodebook:
                     continue
                 if hit.rule == "fuzzy" and not use.fuzzy:
                     continue
-                if is_excluded(use.code, start, end):
+                if excluded and is_excluded(use.code, start, end):
                     continue
                 if use.role == "keyword":
-                    negator = find_negator(words, hit.first)
+                    if hit.first in negators:
+                        negator = negators[hit.first]
+                    else:
+                        negator = negators[hit.first] = find_negator(words, hit.first)
                     matches.append(Match(
                         self.codes[use.code].path, hit.rule, term.text, start + offset, end + offset,
                         text[start:end], negator is not None, negator, sentence, use.weight, use.support,
@@ -483,6 +547,7 @@ class CompiledCodebook:
         coded: dict[str, list[Match]] = {}
         scoring = self.scoring
         short = bool(scoring.short_turn) and len(text.split()) < scoring.short_turn
+        echo = _EchoTest(text) if scoring.echo != 1.0 else None
         for matches in units:
             if not matches:
                 continue
@@ -491,7 +556,7 @@ class CompiledCodebook:
                 weight = m.weight
                 if short and weight < 1.0:
                     weight = 0.0
-                elif scoring.echo != 1.0 and _in_echo_question(text, m.start, m.end):
+                elif echo is not None and echo(m.start, m.end):
                     weight *= scoring.echo
                 by_code.setdefault(self.index[m.code], []).append((m, weight))
             fired: set[int] = set()
@@ -535,26 +600,44 @@ class CompiledCodebook:
             doc.to_array([LOWER, IDX, LENGTH])
             for doc in self.pipeline.tokenizer.pipe(texts, batch_size=256)
         ]
-        if arrays:
-            batch = np.unique(np.concatenate([a[:, 0] for a in arrays])).tolist()
+        flat = np.concatenate([a[:, 0] for a in arrays]) if arrays else np.empty(0, dtype=np.uint64)
+        if len(flat):
+            batch = np.unique(flat).tolist()
             new = [h for h in batch if h not in seen]
             if new:
                 words_new = [strings[h] for h in new]
                 self.prepare(words_new)
                 for h, w in zip(new, words_new, strict=True):
                     info = seen[h] = self._types[w]
-                    if info.interesting:
+                    if info.interesting or info.phrase or info.filler:
                         self._interesting.add(h)
+                        self._wanted = None
         results: list[dict[str, list[Match]]] = []
-        # One vectorised membership test for the whole batch: the few positions whose type can
-        # start a match; everything else costs no Python work at all.
-        if self._interesting:
-            wanted = np.fromiter(self._interesting, dtype=np.uint64, count=len(self._interesting))
-            candidates = [
-                np.flatnonzero(np.isin(a[:, 0], wanted)).tolist() if len(a) else [] for a in arrays
-            ]
-        else:
-            candidates = [[] for _ in arrays]
+        # One vectorised membership test for the whole batch (a binary search in the sorted
+        # hashes of the types that can start a match): the few positions worth looking at;
+        # everything else costs no Python work at all.
+        candidates: list[list[int]] = [[] for _ in arrays]
+        if self._interesting and len(flat):
+            if self._wanted is None:
+                self._wanted = self._wanted_arrays()
+            single_types, start_types, continue_types = self._wanted
+            # A position is looked at if its type matches a one-word term, or if it starts a
+            # phrase and the next token can continue one (its second word, or a filler): a
+            # phrase has at least two words, so no other start can complete.
+            mask = _member(flat, single_types)
+            starts = _member(flat, start_types)
+            if starts.any():
+                follows = np.zeros(len(flat), dtype=bool)
+                follows[:-1] = _member(flat[1:], continue_types)
+                mask |= starts & follows
+            positions = np.flatnonzero(mask)
+            bounds = np.cumsum([0] + [len(a) for a in arrays])
+            cuts = np.searchsorted(positions, bounds).tolist()
+            for d in range(len(arrays)):
+                if cuts[d] != cuts[d + 1]:
+                    candidates[d] = (positions[cuts[d] : cuts[d + 1]] - bounds[d]).tolist()
+        extend = self._extend_phrase_hashed
+        decoded: dict[int, str] = {}
         for text, array, where in zip(texts, arrays, candidates, strict=True):
             if not where and not self.patterns:
                 results.append({})
@@ -565,23 +648,41 @@ class CompiledCodebook:
                 info = seen[hashes[i]]
                 for tid, rule in info.single:
                     hits.append(_Hit(tid, rule, i, i))
-                for tid, k in info.phrase:
-                    if k == 0:
-                        end = self._extend_phrase_hashed(tid, hashes, i)
-                        if end is not None:
-                            hits.append(_Hit(tid, "phrase", i, end))
+                for tid in info.starts:
+                    end = extend(tid, hashes, i)
+                    if end is not None:
+                        hits.append(_Hit(tid, "phrase", i, end))
             starts = array[:, 1].tolist()
             ends = (array[:, 1] + array[:, 2]).tolist()
-            words = _LazyWords(hashes, strings)
+            words = _LazyWords(hashes, strings, decoded)
             results.append(self._assign([self._resolve(text, starts, ends, words, hits, 0, None)], text))
         return results
 
+    def _wanted_arrays(self) -> tuple[Any, Any, Any]:
+        """Sorted hash arrays: types with one-word matches, phrase starts, phrase continuations.
+
+        A continuation is a type that is a later word of some phrase or a filler.
+        """
+        import numpy as np
+
+        single, start, cont = [], [], []
+        for h in self._interesting:
+            info = self._by_hash[h]
+            if info.single:
+                single.append(h)
+            if info.starts:
+                start.append(h)
+            if info.filler or any(k > 0 for _, k in info.phrase):
+                cont.append(h)
+        return tuple(np.sort(np.array(x, dtype=np.uint64)) for x in (single, start, cont))  # type: ignore[return-value]
+
     def _extend_phrase_hashed(self, tid: int, hashes: list[int], i: int) -> int | None:
         seen = self._by_hash
-        length = len(self.terms[tid].words)
+        length = self._phrase_len[tid]
         j, k, skipped = i + 1, 1, 0
+        n = len(hashes)
         while k < length:
-            if j >= len(hashes):
+            if j >= n:
                 return None
             info = seen[hashes[j]]
             if (tid, k) in info.phrase:
@@ -594,20 +695,36 @@ class CompiledCodebook:
         return j - 1
 
 
+def _member(values: Any, sorted_set: Any) -> Any:
+    """Boolean mask: which of ``values`` are in the sorted array ``sorted_set`` (binary search)."""
+    import numpy as np
+
+    if not len(sorted_set):
+        return np.zeros(len(values), dtype=bool)
+    at = np.searchsorted(sorted_set, values)
+    at[at == len(sorted_set)] = 0
+    return sorted_set[at] == values
+
+
 class _LazyWords:
     """Lower-case words of a doc, decoded from spaCy's string store only when looked at."""
 
-    __slots__ = ("hashes", "strings")
+    __slots__ = ("decoded", "hashes", "strings")
 
-    def __init__(self, hashes: list[int], strings: Any):
+    def __init__(self, hashes: list[int], strings: Any, decoded: dict[int, str]):
         self.hashes = hashes
         self.strings = strings
+        self.decoded = decoded  # hash → string, shared by the batch
 
     def __len__(self) -> int:
         return len(self.hashes)
 
     def __getitem__(self, index: int) -> str:
-        return self.strings[self.hashes[index]]
+        h = self.hashes[index]
+        found = self.decoded.get(h)
+        if found is None:
+            found = self.decoded[h] = self.strings[h]
+        return found
 
 
 def evidence_score(items: Iterable[tuple[Match, float]], repeat: float = 0.0) -> float:
@@ -636,6 +753,25 @@ def _in_echo_question(text: str, start: int, end: int) -> bool:
     if after is None or after.group() != "?":
         return False
     return len(text[before + 1 : after.start()].split()) <= ECHO_WORDS
+
+
+class _EchoTest:
+    """:func:`_in_echo_question` for many spans of one text: sentence ends found once."""
+
+    __slots__ = ("ends", "text")
+
+    def __init__(self, text: str):
+        self.text = text
+        self.ends = [m.start() for m in _SENTENCE_END.finditer(text)]
+
+    def __call__(self, start: int, end: int) -> bool:
+        ends = self.ends
+        i = bisect.bisect_left(ends, start)  # the last end before ``start`` is ends[i - 1]
+        before = ends[i - 1] if i else -1
+        j = bisect.bisect_left(ends, end)  # the first end at or after ``end``
+        if j == len(ends) or self.text[ends[j]] != "?":
+            return False
+        return len(self.text[before + 1 : ends[j]].split()) <= ECHO_WORDS
 
 
 def _ancestor_paths(path: str) -> list[str]:

@@ -15,7 +15,10 @@ Results are cached per word type, so the hot loop of the auto-coder is dictionar
 lzma-compressed, so the merged lexicon is written once to an SQLite file in the user's cache
 folder (``$XDG_CACHE_HOME/qualcode`` or ``~/.cache/qualcode``, falling back to the temp folder)
 keyed by the package versions and file sizes. Words are looked up in batches
-(:meth:`Pipeline.prepare`), so opening the pipeline costs no lexicon load at all.
+(:meth:`Pipeline.prepare`), so opening the pipeline costs no lexicon load at all. Compound splits
+fetch their pieces in a few rounds that follow the split search; once a process has split a few
+thousand words (a big corpus), it reads every Ordbank form into memory instead
+(:meth:`Lexicon.load_ordbank_forms`), which gives the same answers much faster.
 
 **Compounds.** A word is split into lexicon words (at most three parts, each at least three
 letters, linking ``-s-``/``-e-`` allowed, prefixes ``mis-`` and ``u-``, and at hyphens), preferring
@@ -137,8 +140,12 @@ PREFIXES = ("mis", "u")
 LINKERS = ("s", "e")
 MIN_PART = 3
 MAX_PARTS = 3
+#: After this many compound splits the process loads every Ordbank form into memory (see
+#: :meth:`Lexicon.load_ordbank_forms`): a big corpus pays a quarter second once, a small one never.
+BULK_SPLITS = 2000
 
 _WORDLIKE = re.compile(r"\w", re.UNICODE)
+_UNSET: Any = object()
 _DOUBLED = re.compile(r"(.)\1+")
 
 
@@ -251,6 +258,27 @@ def build_lexicon(path: Path) -> None:
     os.replace(tmp, path)
 
 
+def _ordbank_forms(path: Path, conn: sqlite3.Connection) -> frozenset[str]:
+    """The forms Norsk Ordbank lists, from the ``marshal`` file beside ``path`` (written once)."""
+    import marshal
+
+    file = path.with_name(f"{path.stem}.ordbank.marshal")
+    try:
+        forms = marshal.loads(file.read_bytes())
+        if isinstance(forms, frozenset):
+            return forms
+    except (OSError, EOFError, ValueError, TypeError):
+        pass
+    forms = frozenset(form for (form,) in conn.execute("SELECT form FROM lex WHERE ob != ''"))
+    tmp = file.with_name(f"{file.name}.{os.getpid()}.tmp")
+    try:
+        tmp.write_bytes(marshal.dumps(forms))
+        os.replace(tmp, file)
+    except OSError:  # a read-only cache still works, it is only slower next time
+        tmp.unlink(missing_ok=True)
+    return forms
+
+
 class Lexicon:
     """Read-only view of the lexicon cache: form → lemma candidates, with a per-process memo."""
 
@@ -263,6 +291,26 @@ class Lexicon:
         # form → (lemma candidates, listed in Norsk Ordbank), or None for an unknown form.
         self._memo: dict[str, tuple[frozenset[str], bool] | None] = {}
         self._lock = threading.Lock()
+        self._ordbank: frozenset[str] | None = None  # see load_ordbank_forms
+
+    @property
+    def has_ordbank_forms(self) -> bool:
+        """True once :meth:`load_ordbank_forms` has run (compound tests are set look-ups)."""
+        return self._ordbank is not None
+
+    def load_ordbank_forms(self) -> None:
+        """Hold every Norsk Ordbank form in memory, for big batches of compound splits.
+
+        A split asks about dozens of substrings per word; for tens of thousands of new words a set
+        look-up beats batched SQL queries by far. The set (about 600,000 forms, some 70 MB) is
+        kept in a ``marshal`` file beside the cache (a quarter of a second to read) and rebuilt
+        from the cache when missing or unreadable. Answers are the same as the SQL look-ups'.
+        """
+        if self._ordbank is not None:
+            return
+        with self._lock:
+            if self._ordbank is None:
+                self._ordbank = _ordbank_forms(self.path, self._conn)
 
     def prefetch(self, forms: Iterable[str]) -> None:
         """Look up many forms in one query (much faster than one by one)."""
@@ -300,8 +348,13 @@ class Lexicon:
         simplemma's dictionaries also hold rare and odd short forms (``ili``, ``kring``) that
         would split ordinary words into nonsense.
         """
-        found = self._entry(form)
-        return found is not None and found[1]
+        if self._ordbank is not None:
+            return form in self._ordbank
+        # The hot test of the compound split: one dict look-up when the form is fetched already.
+        found = self._memo.get(form, _UNSET)
+        if found is _UNSET:
+            found = self._entry(form)
+        return found is not None and found[1]  # type: ignore[index]
 
     def __contains__(self, form: str) -> bool:
         return self._entry(form) is not None
@@ -340,6 +393,7 @@ class Pipeline:
         self.lexicon = lexicon or Lexicon()
         self._info: dict[str, WordInfo] = {}
         self._unsplit: set[str] = set()  # analysed without the compound split (see prepare)
+        self._splits_done = 0  # words split so far: many → Ordbank forms in memory
 
     # -- tokens and sentences ----------------------------------------------------------------
     def tokenize(self, text: str) -> list[Token]:
@@ -372,17 +426,26 @@ class Pipeline:
         new = {w for w in new if w not in self._info or (split is None and w in self._unsplit)}
         if not new:
             return
-        keys: set[str] = set()
-        splitting = set()
-        for key in new:
-            word = key.partition("\t")[0]
-            keys.add(word)
-            if split is None or split(word):
-                splitting.add(key)
-                keys.update(_split_keys(word))
-        self.lexicon.prefetch(keys)
+        lexicon = self.lexicon
+        splitting = {key for key in new if split is None or split(key.partition("\t")[0])}
+        self._splits_done += len(splitting)
+        if self._splits_done >= BULK_SPLITS:
+            lexicon.load_ordbank_forms()
+        pieces: dict[str, tuple[tuple[str, str], ...]] = {}
+        if lexicon.has_ordbank_forms:
+            # Splits test membership in memory; then one query for the words and their parts.
+            lexicon.prefetch(key.partition("\t")[0] for key in new)
+            pieces = {key: _best_split(key.partition("\t")[0], lexicon) for key in splitting}
+            lexicon.prefetch(base for found in pieces.values() for _, base in found)
+        else:
+            keys = {key.partition("\t")[0] for key in new}
+            for key in splitting:
+                keys.update(_split_keys(key.partition("\t")[0]))
+            lexicon.prefetch(keys)
+            if splitting:
+                _prefetch_splits([key.partition("\t")[0] for key in splitting], lexicon)
         for word in new:
-            self._info[word] = self._analyse(word, word in splitting)
+            self._info[word] = self._analyse(word, word in splitting, pieces.get(word))
             if word in splitting:
                 self._unsplit.discard(word)
             else:
@@ -409,7 +472,9 @@ class Pipeline:
         """The best split of ``word`` into lexicon words (empty if it is no compound)."""
         return self.info(word).parts
 
-    def _analyse(self, key: str, split: bool = True) -> WordInfo:
+    def _analyse(
+        self, key: str, split: bool = True, pieces: tuple[tuple[str, str], ...] | None = None
+    ) -> WordInfo:
         # With a trained model the type is "word<TAB>lemma" and the model's lemma replaces the
         # lexicon's candidates; the lexicon still decides what is a known word and compounds.
         word, _, model_lemma = key.partition("\t")
@@ -419,7 +484,8 @@ class Pipeline:
             lemmas.add(model_lemma)
         elif found:
             lemmas.update(found)
-        pieces = _best_split(word, self.lexicon) if split else ()
+        if pieces is None:
+            pieces = _best_split(word, self.lexicon) if split else ()
         parts = tuple(written for written, _ in pieces)
         part_lemmas = tuple(self._part_lemmas(base) for _, base in pieces)
         if parts and found is None:
@@ -436,24 +502,60 @@ class Pipeline:
 
 
 def _split_keys(word: str) -> set[str]:
-    """Every substring a split of ``word`` might look up (for one batched query)."""
+    """The substrings a split of ``word`` looks up first: its possible first parts.
+
+    The rest of the split is fetched in later rounds (:func:`_prefetch_splits`), only behind a
+    first part that is a word. Hyphenated words are rare: all their pieces' substrings at once.
+    """
     keys: set[str] = set()
     if "-" in word:
         for piece in word.split("-"):
             if piece:
                 keys.add(piece)
-                keys.update(_split_keys(piece))
+                n = len(piece)
+                keys.update(piece[i:j] for i in range(n) for j in range(i + MIN_PART, n + 1))
         return keys
-    n = len(word)
-    for prefix in PREFIXES:
-        if word.startswith(prefix):
-            keys.add(word[len(prefix) :])
-    # Every piece of at least MIN_PART letters, so a three-part split needs no further queries
-    # (words reach this only after the auto-coder's cheap pre-test, so there are few).
-    for i in range(0, n - MIN_PART + 1):
-        for j in range(i + MIN_PART, n + 1):
-            keys.add(word[i:j])
+    keys.update(word[:i] for i in range(MIN_PART, len(word) - MIN_PART + 1))
+    keys.update(word[len(p) :] for p in PREFIXES if word.startswith(p))
     return keys
+
+
+def _rests(word: str, lexicon: Lexicon) -> set[str]:
+    """What :func:`_splits` looks up after each first part of ``word`` that is a word."""
+    rests: set[str] = set()
+    n = len(word)
+    for i in range(MIN_PART, n - MIN_PART + 1):
+        if not lexicon.in_ordbank(word[:i]):
+            continue
+        for linker in ("", *LINKERS):
+            if linker and not word.startswith(linker, i):
+                continue
+            rest = word[i + len(linker) :]
+            if len(rest) >= MIN_PART:
+                rests.add(rest)
+    return rests
+
+
+def _prefetch_splits(words: list[str], lexicon: Lexicon) -> None:
+    """Fetch, in a few batched rounds, every form :func:`_best_split` will ask about.
+
+    The first round (:func:`_split_keys`) must be fetched already. Each later round follows only
+    the branches the split search takes, instead of fetching every substring of every word. A
+    form missed here would still be looked up on its own, so this changes speed, never results.
+    """
+    plain = [w for w in words if "-" not in w]
+    rests: set[str] = set()
+    for word in plain:
+        rests.update(_rests(word, lexicon))
+    lexicon.prefetch(rests)
+    # Rests that are no word are split again (a three-part split): their first parts, then
+    # what follows those.
+    inner = [r for r in rests if not lexicon.in_ordbank(r)]
+    lexicon.prefetch(r[:k] for r in inner for k in range(MIN_PART, len(r) - MIN_PART + 1))
+    tails: set[str] = set()
+    for rest in inner:
+        tails.update(_rests(rest, lexicon))
+    lexicon.prefetch(tails)
 
 
 def _best_split(word: str, lexicon: Lexicon) -> tuple[tuple[str, str], ...]:
