@@ -109,7 +109,9 @@ class _TypeInfo:
 
 
 def _type_info(single: tuple[tuple[int, str], ...], phrase: frozenset[tuple[int, int]], filler: bool) -> _TypeInfo:
-    starts = tuple(tid for tid, k in phrase if k == 0)
+    # Sorted, because set order follows string hashing, which changes from process to process:
+    # the same text must get the same codings and evidence in every run.
+    starts = tuple(sorted(tid for tid, k in phrase if k == 0))
     return _TypeInfo(single, phrase, filler, bool(single) or bool(starts), starts)
 
 
@@ -339,7 +341,7 @@ class CompiledCodebook:
             if not single and not phrase and not filler:
                 result.append(_NOTHING)
             else:
-                result.append(_type_info(tuple(single.items()), frozenset(phrase), filler))
+                result.append(_type_info(tuple(sorted(single.items())), frozenset(phrase), filler))
         return result
 
     def _fuzzy_choices(self, length: int, limit: int) -> list[str]:
@@ -576,7 +578,7 @@ class CompiledCodebook:
         for ci in list(present):
             for ancestor in self._ancestors[ci]:
                 coded.pop(self.codes[ancestor].path, None)
-        return {p: sorted(set(ms), key=lambda m: (m.start, m.end, m.rule)) for p, ms in coded.items()}
+        return {p: sorted(set(ms), key=lambda m: (m.start, m.end, m.rule, m.term)) for p, ms in coded.items()}
 
     def _fires(self, ci: int, items: list[tuple[Match, float]]) -> bool:
         """True if these (match, weight) pairs are enough evidence for code ``ci``."""
@@ -785,7 +787,8 @@ def _dedupe(matches: list[Match]) -> list[Match]:
     best: dict[tuple[str, int, int], Match] = {}
     for m in matches:
         key = (m.code, m.start, m.end)
-        if key not in best or rank[m.rule] < rank[best[key].rule]:
+        # Ties go to the lowest (rank, term): never to whichever match happened to come first.
+        if key not in best or (rank[m.rule], m.term) < (rank[best[key].rule], best[key].term):
             best[key] = m
     kept = sorted(best.values(), key=lambda m: (m.code, m.start, -m.end))
     result: list[Match] = []
