@@ -32,7 +32,15 @@ from typing import Any
 
 from qualcode.codebook import Code, Codebook
 from qualcode.errors import InputError
-from qualcode.nlp import FILLERS, Pipeline, collapse_doubles, find_negator, get_pipeline, max_edits
+from qualcode.nlp import (
+    FILLERS,
+    Pipeline,
+    collapse_doubles,
+    find_negator,
+    get_pipeline,
+    max_edits,
+    negator_inside,
+)
 from qualcode.store import AUTO_CODER, Store, now_iso
 
 UNITS = ("turn", "sentence")
@@ -65,8 +73,13 @@ class Match:
     def evidence(self) -> dict[str, Any]:
         """The shared evidence format (see docs/architecture.md)."""
         item: dict[str, Any] = {
-            "rule": self.rule, "term": self.term, "words": self.words, "start": self.start,
-            "end": self.end, "negated": self.negated, "negator": self.negator,
+            "rule": self.rule,
+            "term": self.term,
+            "words": self.words,
+            "start": self.start,
+            "end": self.end,
+            "negated": self.negated,
+            "negator": self.negator,
         }
         if self.sentence is not None:
             item["sentence"] = list(self.sentence)
@@ -108,7 +121,9 @@ class _TypeInfo:
     starts: tuple[int, ...]  # phrases (term ids) whose first word this is, in ``phrase`` order
 
 
-def _type_info(single: tuple[tuple[int, str], ...], phrase: frozenset[tuple[int, int]], filler: bool) -> _TypeInfo:
+def _type_info(
+    single: tuple[tuple[int, str], ...], phrase: frozenset[tuple[int, int]], filler: bool
+) -> _TypeInfo:
     # Sorted, because set order follows string hashing, which changes from process to process:
     # the same text must get the same codings and evidence in every run.
     starts = tuple(sorted(tid for tid, k in phrase if k == 0))
@@ -136,7 +151,9 @@ class CompiledCodebook:
         self.index = {code.path: i for i, code in enumerate(self.codes)}
         self.near_rules = [(ci, rule) for ci, code in enumerate(self.codes) for rule in code.near]
         self.patterns = [
-            (ci, p, re.compile(p, re.IGNORECASE)) for ci, code in enumerate(self.codes) for p in code.patterns
+            (ci, p, re.compile(p, re.IGNORECASE))
+            for ci, code in enumerate(self.codes)
+            for p in code.patterns
         ]
         self.terms: list[_Term] = []
         self._term_ids: dict[str, int] = {}
@@ -146,7 +163,8 @@ class CompiledCodebook:
         self._wanted: Any = None  # see _wanted_arrays (rebuilt when _interesting grows)
         self._build_terms()
         self._ancestors = {
-            i: {self.index[p] for p in _ancestor_paths(code.path)} for i, code in enumerate(self.codes)
+            i: {self.index[p] for p in _ancestor_paths(code.path)}
+            for i, code in enumerate(self.codes)
         }
         self.scoring = codebook.scoring
         self._descendants: dict[int, set[int]] = {i: set() for i in range(len(self.codes))}
@@ -182,10 +200,16 @@ class CompiledCodebook:
             for kind in ("keyword", "weak", "support"):
                 for text in getattr(code, "keywords" if kind == "keyword" else kind):
                     term = self._term(text)
-                    term.uses.append(_Use(
-                        ci, "keyword", compounds=code.compounds, fuzzy=code.fuzzy,
-                        weight=code.term_weight(text, kind), support=kind == "support",
-                    ))
+                    term.uses.append(
+                        _Use(
+                            ci,
+                            "keyword",
+                            compounds=code.compounds,
+                            fuzzy=code.fuzzy,
+                            weight=code.term_weight(text, kind),
+                            support=kind == "support",
+                        )
+                    )
                     tid = self._term_ids[term.text]
                     derive[tid] = derive.get(tid, False) or code.derive
             for text in code.exclude_terms:
@@ -200,7 +224,9 @@ class CompiledCodebook:
         pending = self._pending_words
         all_words = {w for _, words in pending for w in words}
         verbs = {
-            tid: _ING.sub("e", words[0].partition("\t")[0]) for tid, words in pending if len(words) == 1
+            tid: _ING.sub("e", words[0].partition("\t")[0])
+            for tid, words in pending
+            if len(words) == 1
         }
         self.pipeline.prepare(all_words | set(verbs.values()))
         for tid, words in pending:
@@ -209,8 +235,12 @@ class CompiledCodebook:
             verb = verbs.get(tid)
             # Only a real verb of the lexicon: "kobling" → "koble" yes, "ting" → "te" no.
             if (
-                verb and derive.get(tid) and _ING.search(term.text) and verb != term.text
-                and len(verb) >= 4 and verb in (self.pipeline.lexicon.get(verb) or ())
+                verb
+                and derive.get(tid)
+                and _ING.search(term.text)
+                and verb != term.text
+                and len(verb) >= 4
+                and verb in (self.pipeline.lexicon.get(verb) or ())
             ):
                 term.words = [term.words[0] | {verb}]
         # Indexes: lemma → single-word terms; lemma → (phrase, word index).
@@ -225,8 +255,10 @@ class CompiledCodebook:
                 for lemma in term.words[0]:
                     self._single.setdefault(lemma, []).append(tid)
         self._compound_ok = {
-            tid for tid, t in enumerate(self.terms)
-            if not t.is_phrase and len(t.text) >= MIN_COMPOUND_TERM
+            tid
+            for tid, t in enumerate(self.terms)
+            if not t.is_phrase
+            and len(t.text) >= MIN_COMPOUND_TERM
             and any(u.compounds or u.role == "exclude" for u in t.uses)
         }
         self._stems = {
@@ -264,7 +296,22 @@ class CompiledCodebook:
             forms[tid] = {term.text, *(lemma for lemma in term.words[0] if len(lemma) >= 5)}
         # Inflected forms by the regular endings, kept only if the lexicon knows them as forms
         # of the term's lemmas (so "konkurentene" is a slip of the form "konkurrentene").
-        endings = ("en", "a", "er", "ene", "et", "e", "r", "es", "te", "t", "de", "ane", "ar", "ast")
+        endings = (
+            "en",
+            "a",
+            "er",
+            "ene",
+            "et",
+            "e",
+            "r",
+            "es",
+            "te",
+            "t",
+            "de",
+            "ane",
+            "ar",
+            "ast",
+        )
         guesses = {tid: {f + e for f in fs for e in endings} for tid, fs in forms.items()}
         self.pipeline.lexicon.prefetch(g for gs in guesses.values() for g in gs)
         targets: dict[str, tuple[int, int]] = {}
@@ -322,7 +369,13 @@ class CompiledCodebook:
             # A slip is an unknown word that is no two-part compound of known words (real words
             # never match); three-part splits of unknown words are mostly nonsense
             # ("konk+urent+ene").
-            if fuzzy_on and not info.known and len(info.parts) != 2 and len(word) >= 5 and "-" not in word:
+            if (
+                fuzzy_on
+                and not info.known
+                and len(info.parts) != 2
+                and len(word) >= 5
+                and "-" not in word
+            ):
                 probes[word] = collapse_doubles(word)
             pending.append((word, info, single))
         slips = self._fuzzy_many(probes) if probes else {}
@@ -350,7 +403,9 @@ class CompiledCodebook:
         found = self._fuzzy_near.get(key)
         if found is None:
             found = self._fuzzy_near[key] = [
-                t for n in range(length - limit, length + limit + 1) for t in self._fuzzy_by_length.get(n, ())
+                t
+                for n in range(length - limit, length + limit + 1)
+                for t in self._fuzzy_by_length.get(n, ())
             ]
         return found
 
@@ -378,16 +433,22 @@ class CompiledCodebook:
             for i in range(0, len(words), 2000):
                 chunk = words[i : i + 2000]
                 dist = cdist(
-                    [probes[w] for w in chunk], choices, scorer=OSA.distance, score_cutoff=limit,
+                    [probes[w] for w in chunk],
+                    choices,
+                    scorer=OSA.distance,
+                    score_cutoff=limit,
                     # Threads only pay off for big batches (the sentence path asks for few words).
-                    dtype=np.int32, workers=-1 if len(chunk) * len(choices) > 200_000 else 1,
+                    dtype=np.int32,
+                    workers=-1 if len(chunk) * len(choices) > 200_000 else 1,
                 )
                 rows, cols = np.nonzero(dist <= limit)
                 if not len(rows):
                     continue
                 values = dist[rows, cols]
                 order = np.lexsort((cols, values, rows))
-                for r, c, d in zip(rows[order].tolist(), cols[order].tolist(), values[order].tolist(), strict=True):
+                for r, c, d in zip(
+                    rows[order].tolist(), cols[order].tolist(), values[order].tolist(), strict=True
+                ):
                     tid, allowed = targets[choices[c]]
                     if d <= allowed:
                         slips.setdefault(chunk[r], []).append(tid)
@@ -425,8 +486,14 @@ class CompiledCodebook:
             j += 1
         return j - 1
 
-    def match(self, text: str, *, offset: int = 0, base: str | None = None,
-              sentence: tuple[int, int] | None = None) -> list[Match]:
+    def match(
+        self,
+        text: str,
+        *,
+        offset: int = 0,
+        base: str | None = None,
+        sentence: tuple[int, int] | None = None,
+    ) -> list[Match]:
         """Every rule match in ``text`` (one unit), exclusions applied, ``min_hits`` not yet.
 
         ``offset`` shifts the reported offsets (a sentence inside its turn); ``base`` is the
@@ -441,8 +508,16 @@ class CompiledCodebook:
             text, [t.start for t in tokens], [t.end for t in tokens], words, hits, offset, sentence
         )
 
-    def _resolve(self, text: str, starts: list[int], ends: list[int], words: Any, hits: list[_Hit],
-                 offset: int, sentence: tuple[int, int] | None) -> list[Match]:
+    def _resolve(
+        self,
+        text: str,
+        starts: list[int],
+        ends: list[int],
+        words: Any,
+        hits: list[_Hit],
+        offset: int,
+        sentence: tuple[int, int] | None,
+    ) -> list[Match]:
         if not hits and not self.patterns:
             return []
         # Excluded character spans: per code index, and -1 for everyone.
@@ -450,9 +525,7 @@ class CompiledCodebook:
         for hit in hits:
             for use in self.terms[hit.term].uses:
                 if use.role == "exclude":
-                    excluded.setdefault(use.code, []).append(
-                        (starts[hit.first], ends[hit.last])
-                    )
+                    excluded.setdefault(use.code, []).append((starts[hit.first], ends[hit.last]))
 
         def is_excluded(ci: int, start: int, end: int) -> bool:
             for key in (-1, ci):
@@ -481,10 +554,24 @@ class CompiledCodebook:
                         negator = negators[hit.first]
                     else:
                         negator = negators[hit.first] = find_negator(words, hit.first)
-                    matches.append(Match(
-                        self.codes[use.code].path, hit.rule, term.text, start + offset, end + offset,
-                        text[start:end], negator is not None, negator, sentence, use.weight, use.support,
-                    ))
+                    if negator is None and hit.last > hit.first:
+                        # A phrase with a negator inside it: "stoler ikke på hverandre".
+                        negator = negator_inside(words, hit.first, hit.last)
+                    matches.append(
+                        Match(
+                            self.codes[use.code].path,
+                            hit.rule,
+                            term.text,
+                            start + offset,
+                            end + offset,
+                            text[start:end],
+                            negator is not None,
+                            negator,
+                            sentence,
+                            use.weight,
+                            use.support,
+                        )
+                    )
                 else:
                     near_sides.setdefault((use.near, use.role), []).append(hit)
         for ni, (ci, rule) in enumerate(self.near_rules):
@@ -494,8 +581,10 @@ class CompiledCodebook:
                 best = None
                 for b in b_hits:
                     gap = max(b.first - a.last, a.first - b.last)
-                    if gap <= rule.within and (a.first, a.last) != (b.first, b.last) and (
-                        best is None or gap < best[0]
+                    if (
+                        gap <= rule.within
+                        and (a.first, a.last) != (b.first, b.last)
+                        and (best is None or gap < best[0])
                     ):
                         best = (gap, b)
                 if best is None:
@@ -505,11 +594,20 @@ class CompiledCodebook:
                 start, end = starts[first], ends[last]
                 # A negator inside the span counts too: "deler aldri prisene".
                 negator = find_negator(words, first) or find_negator(words, last)
-                matches.append(Match(
-                    self.codes[ci].path, "near", rule.label, start + offset, end + offset,
-                    text[start:end], negator is not None, negator, sentence,
-                    self.codes[ci].weight if rule.weight is None else rule.weight,
-                ))
+                matches.append(
+                    Match(
+                        self.codes[ci].path,
+                        "near",
+                        rule.label,
+                        start + offset,
+                        end + offset,
+                        text[start:end],
+                        negator is not None,
+                        negator,
+                        sentence,
+                        self.codes[ci].weight if rule.weight is None else rule.weight,
+                    )
+                )
         if self.patterns:
             for ci, source, pattern in self.patterns:
                 for m in pattern.finditer(text):
@@ -517,10 +615,23 @@ class CompiledCodebook:
                         continue
                     index = bisect.bisect_right(starts, m.start()) - 1
                     negator = find_negator(words, max(index, 0)) if index >= 0 else None
-                    matches.append(Match(
-                        self.codes[ci].path, "pattern", source, m.start() + offset, m.end() + offset,
-                        m.group(), negator is not None, negator, sentence, self.codes[ci].weight,
-                    ))
+                    if negator is None:
+                        last = bisect.bisect_left(starts, m.end()) - 1
+                        negator = negator_inside(words, max(index, 0), last)
+                    matches.append(
+                        Match(
+                            self.codes[ci].path,
+                            "pattern",
+                            source,
+                            m.start() + offset,
+                            m.end() + offset,
+                            m.group(),
+                            negator is not None,
+                            negator,
+                            sentence,
+                            self.codes[ci].weight,
+                        )
+                    )
         return _dedupe(matches)
 
     # -- coding a turn -----------------------------------------------------------------------
@@ -578,7 +689,10 @@ class CompiledCodebook:
         for ci in list(present):
             for ancestor in self._ancestors[ci]:
                 coded.pop(self.codes[ancestor].path, None)
-        return {p: sorted(set(ms), key=lambda m: (m.start, m.end, m.rule, m.term)) for p, ms in coded.items()}
+        return {
+            p: sorted(set(ms), key=lambda m: (m.start, m.end, m.rule, m.term))
+            for p, ms in coded.items()
+        }
 
     def _fires(self, ci: int, items: list[tuple[Match, float]]) -> bool:
         """True if these (match, weight) pairs are enough evidence for code ``ci``."""
@@ -657,7 +771,9 @@ class CompiledCodebook:
             starts = array[:, 1].tolist()
             ends = (array[:, 1] + array[:, 2]).tolist()
             words = _LazyWords(hashes, strings, decoded)
-            results.append(self._assign([self._resolve(text, starts, ends, words, hits, 0, None)], text))
+            results.append(
+                self._assign([self._resolve(text, starts, ends, words, hits, 0, None)], text)
+            )
         return results
 
     def _wanted_arrays(self) -> tuple[Any, Any, Any]:
@@ -794,7 +910,12 @@ def _dedupe(matches: list[Match]) -> list[Match]:
     result: list[Match] = []
     for m in kept:
         # A keyword inside a longer phrase or near-span of the same code adds nothing.
-        if result and result[-1].code == m.code and result[-1].start <= m.start and m.end <= result[-1].end:
+        if (
+            result
+            and result[-1].code == m.code
+            and result[-1].start <= m.start
+            and m.end <= result[-1].end
+        ):
             continue
         result.append(m)
     return result
@@ -890,9 +1011,14 @@ def autocode_project(
             "replace_auto_layer",
             coder=AUTO_CODER,
             detail={
-                "codebook": codebook.name, "codebook_sha256": codebook.sha256, "unit": unit,
-                "include_interviewer": include_interviewer, "spacy_model": spacy_model,
-                "segments": len(rows), "removed": removed, "added": len(inserts),
+                "codebook": codebook.name,
+                "codebook_sha256": codebook.sha256,
+                "unit": unit,
+                "include_interviewer": include_interviewer,
+                "spacy_model": spacy_model,
+                "segments": len(rows),
+                "removed": removed,
+                "added": len(inserts),
                 "per_code": {p: s.segments for p, s in per_code.items() if s.segments},
             },
         )

@@ -198,14 +198,14 @@ def _ordbank_file() -> Path:
 
 
 def _lexicon_key() -> str:
-    source = _ordbank_file()
-    stat = source.stat()
+    # The data file's content, not its modification time: every new virtual environment
+    # installs the same file afresh, and must find the cache built by the previous one.
+    digest = hashlib.sha256(_ordbank_file().read_bytes()).hexdigest()
     parts = [
         str(LEXICON_FORMAT),
         metadata.version("spacy-lookups-data"),
         metadata.version("simplemma"),
-        str(stat.st_size),
-        str(int(stat.st_mtime)),
+        digest,
     ]
     return hashlib.sha256("|".join(parts).encode()).hexdigest()[:16]
 
@@ -645,6 +645,18 @@ def find_negator(words: Sequence[str], index: int, window: int = NEGATION_WINDOW
             return word
         if word in CLAUSE_BREAKERS or (not _WORDLIKE.search(word) and word not in ("-", "…")):
             return None
+    return None
+
+
+def negator_inside(words: Sequence[str], first: int, last: int) -> str | None:
+    """A negator among ``words[first + 1 : last]``: inside a matched span ("stoler ikke på")."""
+    for k in range(first + 1, last):
+        word = words[k]
+        if (
+            word in NEGATORS
+            and (words[k + 1] if k + 1 < len(words) else "") not in _NEGATION_CANCELLERS
+        ):
+            return word
     return None
 
 
