@@ -113,23 +113,6 @@ def info(message: str) -> None:
 
 
 @contextmanager
-def progress_bar(description: str, total: int) -> Iterator[Any]:
-    """A rich progress bar on stderr; yields a function to call once per finished item."""
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-
-    with Progress(
-        TextColumn("{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-        console=state.err_console(),
-        transient=True,
-    ) as progress:
-        task = progress.add_task(description, total=total)
-        yield lambda *_: progress.advance(task)
-
-
-@contextmanager
 def progress_steps() -> Iterator[Any]:
     """Rich progress bars for a job of several steps; yields ``update(step, done, total)``.
 
@@ -153,3 +136,18 @@ def progress_steps() -> Iterator[Any]:
             progress.update(tasks[step], completed=done, total=total)
 
         yield update
+
+
+@contextmanager
+def progress_bar(description: str, total: int) -> Iterator[Any]:
+    """A rich progress bar on stderr; yields a function to call once per finished item."""
+    with progress_steps() as update:
+        done = 0
+
+        def advance(*_: object) -> None:
+            nonlocal done
+            done += 1
+            update(description, done, total)
+
+        update(description, 0, total)
+        yield advance
