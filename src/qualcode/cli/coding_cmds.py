@@ -1,13 +1,12 @@
 """Commands for the codebook and the auto-coder: codebook, code, search, explain."""
 
-
 from pathlib import Path
 
 import typer
 
 from qualcode.cli import state
 from qualcode.cli.app import app, codebook_app
-from qualcode.cli.output import OutputFormat, emit_rows, info, progress_bar, warn
+from qualcode.cli.output import OutputFormat, emit_rows, info, progress_steps, warn
 from qualcode.errors import InputError
 
 FORMAT_OPTION = typer.Option(OutputFormat.table, "--format", "-f", help="table, csv or json.")
@@ -44,11 +43,16 @@ def _resolve_codebook(store, codebook: Path | None):  # type: ignore[no-untyped-
     if store is not None:
         current = current_codebook(store)
         if current is not None:
-            return current, f"the project's current codebook ({current.source_path or current.name})"
+            return (
+                current,
+                f"the project's current codebook ({current.source_path or current.name})",
+            )
     default = _find_default_codebook()
     if default is None:
-        raise InputError(f"no codebook given, none in the project and no {DEFAULT_CODEBOOK} found; "
-                         "pass --codebook FILE")
+        raise InputError(
+            f"no codebook given, none in the project and no {DEFAULT_CODEBOOK} found; "
+            "pass --codebook FILE"
+        )
     return load_codebook(default), str(default)
 
 
@@ -62,7 +66,9 @@ def codebook_validate(
     issues = validate_codebook(file)
     for issue in issues:
         colour = "red" if issue.severity == "error" else "yellow"
-        state.err_console().print(f"[{colour}]{issue}[/]", highlight=False, soft_wrap=True, markup=True)
+        state.err_console().print(
+            f"[{colour}]{issue}[/]", highlight=False, soft_wrap=True, markup=True
+        )
     errors = sum(1 for i in issues if i.severity == "error")
     if errors:
         raise typer.Exit(code=2)
@@ -96,8 +102,14 @@ def codebook_show(
             store.close()
     if fmt != OutputFormat.table:
         rows = [
-            [c.path, c.name, c.description, c.color or "", len(c.keywords),
-             *[counts.get(c.path, {}).get(k, 0) for k in coders]]
+            [
+                c.path,
+                c.name,
+                c.description,
+                c.color or "",
+                len(c.keywords),
+                *[counts.get(c.path, {}).get(k, 0) for k in coders],
+            ]
             for c in book.walk()
         ]
         emit_rows(["path", "name", "description", "color", "keywords", *coders], rows, fmt)
@@ -114,7 +126,9 @@ def codebook_show(
         label.append(f"  {code.name}")
         per = counts.get(code.path, {})
         if coders:
-            label.append("  [" + ", ".join(f"{k}: {per.get(k, 0)}" for k in coders) + "]", style="cyan")
+            label.append(
+                "  [" + ", ".join(f"{k}: {per.get(k, 0)}" for k in coders) + "]", style="cyan"
+            )
         if code.description:
             label.append("\n" + " ".join(code.description.split()), style="dim")
         parent = nodes.get(code.parent_path, tree)
@@ -143,20 +157,36 @@ def _report_install(changes, source) -> None:  # type: ignore[no-untyped-def]
     if not changes.changed:
         info(f"Codebook {source} is already the project's current one; nothing changed.")
         return
-    parts = [f"{len(changes.added)} added", f"{len(changes.updated)} updated",
-             f"{len(changes.deactivated)} no longer in the codebook"]
+    parts = [
+        f"{len(changes.added)} added",
+        f"{len(changes.updated)} updated",
+        f"{len(changes.deactivated)} no longer in the codebook",
+    ]
     info(f"Codebook {source} installed (version {changes.version_id}): {', '.join(parts)}.")
     for path, n in changes.kept_with_codings.items():
         hint = f"; renamed to '{changes.renamed[path]}'?" if path in changes.renamed else ""
-        warn(f"code '{path}' is no longer in the codebook but keeps its {n} coding(s) (inactive){hint}")
+        warn(
+            f"code '{path}' is no longer in the codebook but keeps its {n} coding(s) (inactive){hint}"
+        )
 
 
 @app.command("code")
 def code_cmd(
-    codebook: Path | None = typer.Option(None, "--codebook", "-c", help="Codebook YAML (default: the project's, else codebooks/klynge.yaml)."),
-    unit: str = typer.Option("turn", "--unit", help="Match within a whole turn or within a sentence: turn|sentence."),
-    include_interviewer: bool = typer.Option(False, "--include-interviewer", help="Also code interviewer turns."),
-    spacy_model: str | None = typer.Option(None, "--spacy-model", help="An installed trained spaCy pipeline whose lemmas to use."),
+    codebook: Path | None = typer.Option(
+        None,
+        "--codebook",
+        "-c",
+        help="Codebook YAML (default: the project's, else codebooks/klynge.yaml).",
+    ),
+    unit: str = typer.Option(
+        "turn", "--unit", help="Match within a whole turn or within a sentence: turn|sentence."
+    ),
+    include_interviewer: bool = typer.Option(
+        False, "--include-interviewer", help="Also code interviewer turns."
+    ),
+    spacy_model: str | None = typer.Option(
+        None, "--spacy-model", help="An installed trained spaCy pipeline whose lemmas to use."
+    ),
     fmt: OutputFormat = FORMAT_OPTION,
 ) -> None:
     """Auto-code the turns with the codebook; replaces only the 'auto' layer, never a human's."""
@@ -179,31 +209,42 @@ def code_cmd(
         if changes.changed:
             _report_install(changes, source)
         total = store.conn.execute(
-            "SELECT COUNT(*) FROM segments" + ("" if include_interviewer else " WHERE role = 'respondent'")
+            "SELECT COUNT(*) FROM segments"
+            + ("" if include_interviewer else " WHERE role = 'respondent'")
         ).fetchone()[0]
-        with progress_bar("Coding turns", total) as advance:
-            done = [0]
+        with progress_steps() as update:
 
-            def progress(n: int, _total: int) -> None:
-                advance_by = n - done[0]
-                done[0] = n
-                for _ in range(advance_by):
-                    advance()
+            def progress(done: int, _total: int) -> None:
+                update("Coding turns", done, total)
 
             summary = autocode_project(
-                store, book, unit=unit, include_interviewer=include_interviewer,
-                spacy_model=spacy_model, on_progress=progress, command=command_line(),
+                store,
+                book,
+                unit=unit,
+                include_interviewer=include_interviewer,
+                spacy_model=spacy_model,
+                on_progress=progress,
+                command=command_line(),
             )
     rows = [[c.path, c.segments, c.matches, c.negated] for c in summary.codes]
-    emit_rows(["code", "turns", "matches", "negated turns"], rows, fmt,
-              title="Auto-coding (layer 'auto')", right_align=("turns", "matches", "negated turns"))
-    info(f"Coded {summary.coded_segments} of {summary.segments} turns: {summary.codings} codings "
-         f"(replaced {summary.removed}) in {summary.seconds:.1f} s; unit: {summary.unit}.")
+    emit_rows(
+        ["code", "turns", "matches", "negated turns"],
+        rows,
+        fmt,
+        title="Auto-coding (layer 'auto')",
+        right_align=("turns", "matches", "negated turns"),
+    )
+    info(
+        f"Coded {summary.coded_segments} of {summary.segments} turns: {summary.codings} codings "
+        f"(replaced {summary.removed}) in {summary.seconds:.1f} s; unit: {summary.unit}."
+    )
 
 
 @app.command("search")
 def search_cmd(
-    terms: list[str] = typer.Argument(..., help="Words or \"quoted phrases\"; a trailing * matches any ending."),
+    terms: list[str] = typer.Argument(
+        ..., help='Words or "quoted phrases"; a trailing * matches any ending.'
+    ),
     lemma: bool = typer.Option(False, "--lemma", help="Match every inflected form (by lemma)."),
     respondent: str | None = typer.Option(None, "--respondent", "-r", help="Only this respondent."),
     role: str | None = typer.Option(None, "--role", help="respondent, interviewer or other."),
@@ -221,12 +262,20 @@ def search_cmd(
     from rich.table import Table
 
     table = Table(header_style="bold", show_edge=False, pad_edge=False)
-    for column, justify in (("id", "right"), ("resp.", "left"), ("left", "right"),
-                            ("match", "center"), ("right", "left")):
-        table.add_column(column, justify=justify, no_wrap=column not in ("left", "right"),
-                         overflow="ellipsis")
+    for column, justify in (
+        ("id", "right"),
+        ("resp.", "left"),
+        ("left", "right"),
+        ("match", "center"),
+        ("right", "left"),
+    ):
+        table.add_column(
+            column, justify=justify, no_wrap=column not in ("left", "right"), overflow="ellipsis"
+        )
     for r in rows:
-        table.add_row(str(r.segment_id), r.respondent, r.left, f"[bold yellow]{r.match}[/]", r.right)
+        table.add_row(
+            str(r.segment_id), r.respondent, r.left, f"[bold yellow]{r.match}[/]", r.right
+        )
     state.console().print(table)
     info(f"{len(rows)} hit(s) in {len({r.segment_id for r in rows})} turn(s).")
 
@@ -234,7 +283,9 @@ def search_cmd(
 @app.command("explain")
 def explain_cmd(
     segment_id: int = typer.Argument(..., help="The segment id (see 'qualcode segments')."),
-    codebook: Path | None = typer.Option(None, "--codebook", "-c", help="Codebook YAML (default: the project's)."),
+    codebook: Path | None = typer.Option(
+        None, "--codebook", "-c", help="Codebook YAML (default: the project's)."
+    ),
     unit: str = typer.Option("turn", "--unit", help="turn|sentence."),
     fmt: OutputFormat = FORMAT_OPTION,
 ) -> None:
@@ -245,8 +296,7 @@ def explain_cmd(
         book, source = _resolve_codebook(store, codebook)
         result = explain(store, segment_id, book, unit=unit)
     rows = [
-        [m.code, m.rule, m.term, m.words, m.start, m.end, m.negator or ""]
-        for m in result.matches
+        [m.code, m.rule, m.term, m.words, m.start, m.end, m.negator or ""] for m in result.matches
     ]
     columns = ["code", "rule", "term", "words", "start", "end", "negated by"]
     if fmt != OutputFormat.table:
@@ -255,8 +305,10 @@ def explain_cmd(
     from rich.text import Text
 
     console = state.console()
-    console.rule(f"[bold]segment {result.segment_id}[/] — {result.respondent}, {result.transcript} "
-                 f"turn {result.turn} ({result.speaker}, {result.role})")
+    console.rule(
+        f"[bold]segment {result.segment_id}[/] — {result.respondent}, {result.transcript} "
+        f"turn {result.turn} ({result.speaker}, {result.role})"
+    )
     text = Text(result.text)
     colours = {c.path: c.color or "yellow" for c in book.walk()}
     for m in result.matches:
