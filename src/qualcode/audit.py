@@ -22,7 +22,15 @@ MARKER_ACTIONS = frozenset({"review"})
 #: Actions :func:`undo` knows how to revert exactly.
 REVERSIBLE_ACTIONS = (
     frozenset(
-        {"add_coding", "remove_coding", "create_coder", "set_setting", "add_memo", "remove_memo"}
+        {
+            "add_coding",
+            "remove_coding",
+            "create_coder",
+            "rename_coder",
+            "set_setting",
+            "add_memo",
+            "remove_memo",
+        }
     )
     | MARKER_ACTIONS
 )
@@ -233,6 +241,11 @@ def _check_still_in_effect(store: Store, entry: LogEntry, command_id: int) -> No
     elif entry.action == "remove_memo":
         if store.conn.execute("SELECT 1 FROM memos WHERE id = ?", (entry.detail["id"],)).fetchone():
             raise QualcodeError(f"memo id {entry.detail['id']} exists again{later}")
+    elif entry.action == "rename_coder" and (
+        store.coder_id(entry.detail["new"]) is None
+        or store.coder_id(entry.detail["old"]) is not None
+    ):
+        raise QualcodeError(f"coder layer '{entry.detail['new']}' was renamed or replaced{later}")
     elif entry.action == "set_setting" and (
         store.get_setting(entry.detail["key"]) != entry.detail.get("new")
     ):
@@ -258,6 +271,11 @@ def _revert(store: Store, tx: WriteTx, entry: LogEntry) -> None:
             )
         conn.execute("DELETE FROM coders WHERE id = ?", (coder_id,))
         tx.audit("remove_coder", detail={"coder": d["coder"], "kind": d.get("kind")})
+    elif entry.action == "rename_coder":
+        conn.execute("UPDATE coders SET name = ? WHERE name = ?", (d["old"], d["new"]))
+        ids = d.get("memo_ids", [])
+        conn.executemany("UPDATE memos SET coder = ? WHERE id = ?", [(d["old"], i) for i in ids])
+        tx.audit("rename_coder", detail={"old": d["new"], "new": d["old"], "memo_ids": ids})
     elif entry.action == "set_setting":
         key, old = d["key"], d.get("old")
         if old is None:

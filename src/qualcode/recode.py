@@ -93,6 +93,46 @@ def set_default_coder(store: Store, name: str, command: str = "coder set") -> bo
     return True
 
 
+def rename_layer(store: Store, old: str, new: str, command: str = "coder rename") -> int:
+    """Rename coder layer ``old`` to ``new``; returns how many codings the layer holds.
+
+    The codings, the coder's memos, the project default and the record of transcripts read
+    follow the new name. The audit log keeps earlier entries under the old name: it records
+    who did what at the time.
+    """
+    new = check_coder_name(new)
+    if AUTO_CODER in (old, new):
+        raise InputError("'auto' is the auto-coder's layer and cannot be renamed or replaced")
+    if store.coder_id(old) is None:
+        names = [r[0] for r in store.conn.execute("SELECT name FROM coders ORDER BY name")]
+        close = difflib.get_close_matches(old, names, n=3)
+        hint = f" (did you mean {', '.join(close)}?)" if close else ""
+        raise InputError(f"no coder layer '{old}'{hint}")
+    if store.coder_id(new) is not None:
+        raise InputError(
+            f"coder layer '{new}' exists already; to join the layers use "
+            f"'qualcode coder copy {old} {new} --merge'"
+        )
+    with store.write(command, coder=new) as tx:
+        memo_ids = [
+            r[0]
+            for r in tx.conn.execute("SELECT id FROM memos WHERE coder = ? ORDER BY id", (old,))
+        ]
+        tx.conn.execute("UPDATE coders SET name = ? WHERE name = ?", (new, old))
+        tx.conn.execute("UPDATE memos SET coder = ? WHERE coder = ?", (new, old))
+        tx.audit("rename_coder", detail={"old": old, "new": new, "memo_ids": memo_ids})
+        if store.get_setting("default_coder") == old:
+            store.set_setting(tx, "default_coder", new)
+        read = store.get_setting("coded_transcripts") or {}
+        if old in read:
+            read[new] = read.pop(old)
+            store.set_setting(tx, "coded_transcripts", read)
+        count = tx.conn.execute(
+            "SELECT COUNT(*) FROM codings WHERE coder_id = ?", (store.coder_id(new),)
+        ).fetchone()[0]
+    return int(count)
+
+
 @dataclass
 class CopyResult:
     """What ``coder copy`` did."""

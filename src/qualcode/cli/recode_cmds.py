@@ -1,6 +1,5 @@
 """Commands for manual coding: coder, recode, review, export/import codings, log, undo, memo."""
 
-
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -95,6 +94,19 @@ def coder_copy(
         result = copy_layer(store, source, target, _command_line(), merge=merge)
     kept = f", {result.kept} already there" if result.kept else ""
     info(f"Copied {result.copied} codings from {result.source} to {result.target}{kept}.")
+
+
+@coder_app.command("rename")
+def coder_rename(
+    old: str = typer.Argument(..., help="The layer's current name, e.g. imported."),
+    new: str = typer.Argument(..., help="Its new name, e.g. kari."),
+) -> None:
+    """Rename a coder layer (codings, memos and the default coder follow; 'undo' reverts it)."""
+    from qualcode.recode import rename_layer
+
+    with state.open_project() as store:
+        count = rename_layer(store, old, new, _command_line())
+    info(f"Renamed coder layer {old} to {new} ({count} codings).")
 
 
 # -- recode ----------------------------------------------------------------------------------
