@@ -17,9 +17,10 @@ still there: the last check before a file leaves the student's machine.
 
 from __future__ import annotations
 
+import bisect
 import re
 import zipfile
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -98,6 +99,36 @@ class Pseudonyms:
             return entry.replacement + (match.group("gen") or "")
 
         return self._pattern.sub(replace, text)
+
+    def apply_with_offsets(self, text: str) -> tuple[str, Callable[[int], int]]:
+        """``text`` with every original replaced, and a map from old to new character offsets.
+
+        The map sends an offset before, after or at the edge of a replaced name to the same
+        place in the new text, so spans that hold whole names keep holding exactly them.
+        """
+        if self._pattern is None or not text:
+            return text, lambda offset: offset
+        pieces: list[str] = []
+        edits: list[tuple[int, int, int]] = []  # (old end, new end, old start) per replacement
+        last = shift = 0
+        for match in self._pattern.finditer(text):
+            entry = self._by_key[_key(match.group("name"))]
+            replacement = entry.replacement + (match.group("gen") or "")
+            pieces += [text[last : match.start()], replacement]
+            shift += len(replacement) - (match.end() - match.start())
+            edits.append((match.end(), match.end() + shift, match.start()))
+            last = match.end()
+        pieces.append(text[last:])
+        ends = [old_end for old_end, _, _ in edits]
+
+        def new_offset(offset: int) -> int:
+            i = bisect.bisect_right(ends, offset)
+            if i < len(edits) and edits[i][2] < offset:
+                # Inside a replaced name: no character of it survives, so snap to its end.
+                return edits[i][1]
+            return offset + (edits[i - 1][1] - edits[i - 1][0] if i else 0)
+
+        return "".join(pieces), new_offset
 
     def apply_frame(self, frame: pd.DataFrame) -> pd.DataFrame:
         """A copy of ``frame`` with every string cell, column name and index label replaced."""

@@ -1,6 +1,5 @@
 """Commands for REFI-QDA interchange: export/import qdpx and qdc."""
 
-
 from pathlib import Path
 
 import typer
@@ -23,18 +22,33 @@ def export_qdpx_cmd(
     coder: list[str] = typer.Option(
         [], "--coder", "-c", help="Only this coder layer (repeatable; default: every layer)."
     ),
+    keep_names: bool = typer.Option(
+        False, "--keep-names", help="Do not apply pseudonyms.csv (the file then holds real names)."
+    ),
 ) -> None:
-    """Write the project as a REFI-QDA project (.qdpx) for NVivo, ATLAS.ti, MAXQDA and others."""
+    """Write the project as a REFI-QDA project (.qdpx) for NVivo, ATLAS.ti, MAXQDA and others.
+
+    The file holds the whole transcripts: names in the project's pseudonyms.csv are replaced.
+    """
     from qualcode.refiqda import export_qdpx
     from qualcode.store import command_line
 
     with state.open_project() as store:
-        result = export_qdpx(store, file, coders=coder or None, command=command_line())
+        result = export_qdpx(
+            store, file, coders=coder or None, pseudonymise=not keep_names, command=command_line()
+        )
     info(
         f"Wrote {file}: {result.sources} sources, {result.codes} codes, {result.selections} "
         f"coded passages with {result.codings} codings by {', '.join(result.users) or 'nobody'}, "
         f"{result.cases} cases, {result.notes} memos."
     )
+    if result.pseudonyms:
+        info(f"Pseudonyms applied: {result.pseudonyms} names from pseudonyms.csv.")
+    elif not keep_names:
+        warn(
+            "no pseudonyms.csv in the project: the file holds the transcripts with every name "
+            "in them"
+        )
     if result.inactive_codes:
         info(
             f"{result.inactive_codes} codes no longer in the codebook are included because "

@@ -17,13 +17,16 @@ import zipfile
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from xml.etree import ElementTree as ET
 
 from qualcode import __version__
 from qualcode.errors import InputError, ProjectError
 from qualcode.refiqda.guids import GuidMaker, save_namespace, stored_namespace
 from qualcode.store import Store, now_iso
+
+if TYPE_CHECKING:
+    from qualcode.pseudonyms import Pseudonyms
 
 PROJECT_NS = "urn:QDA-XML:project:1.0"
 CODEBOOK_NS = "urn:QDA-XML:codebook:1.0"
@@ -60,6 +63,7 @@ class ExportResult:
     selections: int = 0
     codings: int = 0
     notes: int = 0
+    pseudonyms: int = 0  # names in the pseudonym list applied (0: none applied)
     warnings: list[str] = field(default_factory=list)
 
 
@@ -268,9 +272,17 @@ class _Note:
 class _ProjectWriter:
     """Builds ``project.qde`` and the source files from the store."""
 
-    def __init__(self, store: Store, guids: GuidMaker, coders: Sequence[str] | None):
+    def __init__(
+        self,
+        store: Store,
+        guids: GuidMaker,
+        coders: Sequence[str] | None,
+        pseudonyms: Pseudonyms | None = None,
+    ):
         self.store = store
         self.guids = guids
+        self.pseudonyms = pseudonyms if pseudonyms else None
+        self.source_names: dict[str, str] = {}  # transcript name -> name shown in the file
         self.coders = list(coders) if coders is not None else None
         self.result = ExportResult(path=Path())
         self.notes: list[_Note] = []
@@ -281,6 +293,8 @@ class _ProjectWriter:
     def _new_note(
         self, name: str, text: str, coder: str | None, created: str | None, *identity: object
     ) -> str:
+        if self.pseudonyms is not None:
+            text = self.pseudonyms.apply(text)
         guid = self.guids.note(*identity)
         n = 1
         while guid in self._note_keys:  # same writer, same second, same place: keep both
@@ -296,6 +310,36 @@ class _ProjectWriter:
         if coder not in self.users:
             self.users[coder] = self.guids.user(coder)
         return self.users[coder]
+
+    def _pseudonymise(
+        self, transcripts: list[tuple], segments: dict[int, tuple]
+    ) -> tuple[list[tuple], dict[int, tuple]]:
+        """Names replaced in every source, with each segment's span moved to match.
+
+        File names often carry a firm's name ("R2_fjordal.vtt"), so sources are named after
+        their respondent instead.
+        """
+        assert self.pseudonyms is not None
+        maps = {}
+        renamed = []
+        taken: set[str] = set()
+        for tid, name, text, imported_at, label in transcripts:
+            new_text, new_offset = self.pseudonyms.apply_with_offsets(text)
+            maps[tid] = (new_text, new_offset)
+            shown = f"{label}{Path(name).suffix}"
+            n = 1
+            while shown in taken:
+                n += 1
+                shown = f"{label}-{n}{Path(name).suffix}"
+            taken.add(shown)
+            self.source_names[name] = shown
+            renamed.append((tid, name, new_text, imported_at, label))
+        moved = {}
+        for seg_id, (sid, tid, start, end, _text, position) in segments.items():
+            new_text, new_offset = maps[tid]
+            a, b = new_offset(start), new_offset(end)
+            moved[seg_id] = (sid, tid, a, b, new_text[a:b], position)
+        return renamed, moved
 
     def _coder_ok(self, coder: str | None) -> bool:
         return self.coders is None or coder is None or coder in self.coders
@@ -343,6 +387,8 @@ class _ProjectWriter:
                 "SELECT id, transcript_id, char_start, char_end, text, position FROM segments"
             )
         }
+        if self.pseudonyms is not None:
+            transcripts, segments = self._pseudonymise(transcripts, segments)
         coder_filter = ""
         params: list[Any] = []
         if self.coders is not None:
@@ -397,6 +443,8 @@ class _ProjectWriter:
         for rid, name, value in conn.execute(
             "SELECT respondent_id, name, value FROM respondent_attributes ORDER BY name"
         ):
+            if self.pseudonyms is not None:
+                value = self.pseudonyms.apply(value)
             attributes.setdefault(rid, {})[name] = value
         names = sorted({n for attrs in attributes.values() for n in attrs})
         types = {n: _variable_type([a[n] for a in attributes.values() if n in a]) for n in names}
@@ -445,7 +493,7 @@ class _ProjectWriter:
                     ns,
                     {
                         "guid": guid,
-                        "name": name,
+                        "name": self.source_names.get(name, name),
                         "plainTextPath": f"{INTERNAL}{guid}.txt",
                         "creationDateTime": imported_at,
                     },
@@ -584,7 +632,7 @@ class _ProjectWriter:
             _el(coding, "CodeRef", ns, {"targetGUID": self.guids.code(path)})
             if memo:
                 guid = self._new_note(
-                    f"Memo: {path} on {transcript} turn {position}",
+                    f"Memo: {path} on {self.source_names.get(transcript, transcript)} turn {position}",
                     memo,
                     coder,
                     created,
@@ -599,7 +647,7 @@ class _ProjectWriter:
             self.result.codings += 1
         for coder, memo_text, created in memos:
             guid = self._new_note(
-                f"Memo: {transcript} turn {position}",
+                f"Memo: {self.source_names.get(transcript, transcript)} turn {position}",
                 memo_text,
                 coder,
                 created,
@@ -616,10 +664,17 @@ class _ProjectWriter:
 
 
 def project_xml(
-    store: Store, guids: GuidMaker, coders: Sequence[str] | None = None
+    store: Store,
+    guids: GuidMaker,
+    coders: Sequence[str] | None = None,
+    pseudonyms: Pseudonyms | None = None,
 ) -> tuple[bytes, list[tuple[str, bytes]], ExportResult]:
-    """``project.qde``, the source files (zip member name, bytes) and counts, without writing."""
-    writer = _ProjectWriter(store, guids, coders)
+    """``project.qde``, the source files (zip member name, bytes) and counts, without writing.
+
+    With ``pseudonyms``, names are replaced in the sources, memos and attribute values, and every
+    selection still covers exactly its turn in the replaced text.
+    """
+    writer = _ProjectWriter(store, guids, coders, pseudonyms)
     xml, files = writer.build()
     return xml, files, writer.result
 
@@ -629,13 +684,22 @@ def export_qdpx(
     path: Path,
     *,
     coders: Sequence[str] | None = None,
+    pseudonymise: bool = True,
     command: str = "export qdpx",
 ) -> ExportResult:
-    """Write the project as a REFI-QDA project file; ``coders`` limits it to those coder layers."""
+    """Write the project as a REFI-QDA project file; ``coders`` limits it to those coder layers.
+
+    The file holds whole transcripts, so the project's ``pseudonyms.csv`` is applied unless
+    ``pseudonymise`` is False.
+    """
+    from qualcode.pseudonyms import project_pseudonyms
+
     path = Path(path)
     _check_target(path, ".qdpx")
     namespace, is_new = _namespace(store)
-    xml, files, result = project_xml(store, GuidMaker(namespace), coders or None)
+    names = project_pseudonyms(store) if pseudonymise else None
+    xml, files, result = project_xml(store, GuidMaker(namespace), coders or None, names)
+    result.pseudonyms = len(names) if names else 0
     if is_new:
         save_namespace(store, namespace, command)
     _write_zip_atomically(path, [(PROJECT_FILE, xml), *files])
