@@ -163,9 +163,10 @@ def _compile(originals: Sequence[str]) -> re.Pattern[str]:
         r"\s+".join(re.escape(word) for word in original.split())
         for original in sorted(originals, key=len, reverse=True)
     ]
-    # \w is Unicode-aware, so æøå count as letters and the boundaries hold for Norwegian words.
+    # A name stands between non-letters: [^\W_] is Unicode-aware (æøå are letters), and the
+    # underscore is a separator too, as in the file name "R2_fjordal.vtt".
     return re.compile(
-        r"(?<!\w)(?P<name>" + "|".join(alternatives) + r")" + _GENITIVE + r"(?!\w)",
+        r"(?<![^\W_])(?P<name>" + "|".join(alternatives) + r")" + _GENITIVE + r"(?![^\W_])",
         re.IGNORECASE,
     )
 

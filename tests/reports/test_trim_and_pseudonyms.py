@@ -143,3 +143,21 @@ def test_check_finds_names_in_text_files(tmp_path: Path):
     assert [(f.location, f.original) for f in found] == [("line 2", "Fjordal")]
     with pytest.raises(InputError, match="cannot check"):
         check([tmp_path / "x.pdf"] if (tmp_path / "x.pdf").write_text("x") else [], names)
+
+
+def test_file_names_lose_their_names_too():
+    """Transcript file names such as R2_fjordal.vtt appear in quote tables and carry firm names."""
+    names = Pseudonyms([Pseudonym("Fjordal", "[bedriften]")])
+    assert names.apply("R2_fjordal.vtt") == "R2_[bedriften].vtt"
+    assert names.apply("fjordal_intervju-2.docx") == "[bedriften]_intervju-2.docx"
+    assert names.apply("Fjordalen") == "Fjordalen"  # another word, not the name
+
+
+def test_offset_map_keeps_spans_on_the_same_words():
+    names = Pseudonyms([Pseudonym("Hilde Brekke", "[navn]"), Pseudonym("Fjordal", "[bedriften]")])
+    text = "Hilde Brekke: Vi leverer til Fjordal. Fjordals folk er greie."
+    new, offset = names.apply_with_offsets(text)
+    assert new == "[navn]: Vi leverer til [bedriften]. [bedriften]s folk er greie."
+    start = text.index("Vi")
+    assert new[offset(start) : offset(len(text))] == new[new.index("Vi") :]
+    assert new[offset(0) : offset(len("Hilde Brekke"))] == "[navn]"
