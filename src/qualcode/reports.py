@@ -647,6 +647,9 @@ def quotes(
             "quote",
         ],
     )
+    if pseudonyms:
+        # Every text column, not only the quote: transcript file names carry firm names too.
+        frame = pseudonyms.apply_frame(frame)
     frame.attrs.update(coder=sel.coder, left_out=left_out, notes=list(sel.notes))
     return frame
 

@@ -161,3 +161,22 @@ def test_offset_map_keeps_spans_on_the_same_words():
     start = text.index("Vi")
     assert new[offset(start) : offset(len(text))] == new[new.index("Vi") :]
     assert new[offset(0) : offset(len("Hilde Brekke"))] == "[navn]"
+
+
+def test_quotes_pseudonymise_every_column(project, tmp_path, make_codes):
+    from qualcode.ingest import ingest_paths
+    from qualcode.reports import quotes
+
+    source = tmp_path / "R1_fjordal.txt"
+    source.write_text("I: Og tilliten?\nR1: Fjordal stoler vi på, altså.\n", encoding="utf-8")
+    ingest_paths(project, [source], respondent="R1", command="test")
+    make_codes(project, ["tillit"])
+    turn = project.conn.execute("SELECT id FROM segments WHERE position = 2").fetchone()[0]
+    with project.write("test", coder="kari") as tx:
+        project.add_coding(tx, turn, "tillit", "kari")
+    frame = quotes(
+        project, coder="kari", pseudonyms=Pseudonyms([Pseudonym("Fjordal", "[bedriften]")])
+    )
+    cells = [str(v) for v in frame.to_numpy().ravel()]
+    assert cells and not any("fjordal" in c.casefold() for c in cells), cells
+    assert any("[bedriften] stoler vi på" in c for c in cells)
