@@ -43,3 +43,31 @@ def test_disagreement_excerpts_are_pseudonymised_and_never_cut_inside_a_word(
         assert "Fjordal" not in excerpt and "Alu" not in excerpt
         body = excerpt.rstrip(" …")
         assert said.replace("Fjordal Aluminium", "[bedriften]").startswith(" ".join(body.split()))
+
+
+def test_disagreement_files_are_pseudonymised(project, tmp_path, make_codes, runner):
+    from qualcode.cli.main import app
+    from qualcode.pseudonyms import check, project_pseudonyms
+
+    transcript = tmp_path / "R1_fjordal.txt"
+    transcript.write_text(
+        "I: Deler dere?\nR1: Fjordal Aluminium deler aldri tallene sine.\n", encoding="utf-8"
+    )
+    ingest_paths(project, [transcript], respondent="R1", command="test")
+    (project.folder / "pseudonyms.csv").write_text(
+        "original,replacement\nFjordal Aluminium,[bedriften]\nFjordal,[bedriften]\n",
+        encoding="utf-8",
+    )
+    make_codes(project, ["tillit", "samkonkurranse"])
+    turn = project.conn.execute("SELECT id FROM segments WHERE position = 2").fetchone()[0]
+    with project.write("test", coder="kari") as tx:
+        project.add_coding(tx, turn, "tillit", "kari", memo="Fjordal er forsiktige")
+    with project.write("test", coder="jonas") as tx:
+        project.add_coding(tx, turn, "samkonkurranse", "jonas")
+    for name in ("uenig.docx", "uenig.xlsx", "uenig.csv"):
+        out = tmp_path / name
+        result = runner.invoke(
+            app, ["-p", str(project.folder), "disagreements", "kari", "jonas", "-o", str(out)]
+        )
+        assert result.exit_code == 0, result.output
+        assert check([out], project_pseudonyms(project)) == [], name

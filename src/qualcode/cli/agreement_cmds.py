@@ -1,6 +1,5 @@
 """Commands for consistency: agreement, disagreements, evaluate, consistency."""
 
-
 import json
 import sys
 from enum import StrEnum
@@ -16,7 +15,9 @@ from qualcode.errors import InputError
 
 FORMAT_OPTION = typer.Option(OutputFormat.table, "--format", "-f", help="table, csv or json.")
 CODES_OPTION = typer.Option(
-    None, "--codes", "-c",
+    None,
+    "--codes",
+    "-c",
     help="Only these codes (repeatable or comma-separated); each includes its subcodes.",
 )
 
@@ -52,7 +53,9 @@ def _warn_not_seen(items: Any, unit: str) -> None:
 def agreement_cmd(
     coders: list[str] = typer.Argument(..., help="Two or more coder layers, e.g. kari jonas."),
     unit: UnitKind = typer.Option(
-        UnitKind.segment, "--unit", "-u",
+        UnitKind.segment,
+        "--unit",
+        "-u",
         help="segment: each turn; respondent: does the respondent talk about it at all.",
     ),
     codes: list[str] | None = CODES_OPTION,
@@ -72,8 +75,15 @@ def agreement_cmd(
     if bootstrap < 0:
         raise InputError("--bootstrap must be 0 (off) or a number of resamples")
     with state.open_project() as store:
-        report = agreement(store, coders, unit=unit.value, level=level.value, codes=codes,
-                           bootstrap=bootstrap, seed=seed)
+        report = agreement(
+            store,
+            coders,
+            unit=unit.value,
+            level=level.value,
+            codes=codes,
+            bootstrap=bootstrap,
+            seed=seed,
+        )
     _warn_not_seen(report.not_seen_by_all, unit.value)
     records = report.records()
     if fmt != OutputFormat.table:
@@ -82,37 +92,48 @@ def agreement_cmd(
         return
     two = len(report.coders) == 2
     a, b = report.coders[0], report.coders[1]
-    columns = ["code", "units", "both", f"only {a}", f"only {b}", "neither", "%", "κ", "α",
-               "BP κ"]
+    columns = ["code", "units", "both", f"only {a}", f"only {b}", "neither", "%", "κ", "α", "BP κ"]
     if not two:
         columns = ["code", "units", "all", "none", "mixed", "%", "α", "BP κ"]
     if bootstrap:
-        columns[columns.index("α") + 1:columns.index("α") + 1] = ["α 95% CI"]
+        columns[columns.index("α") + 1 : columns.index("α") + 1] = ["α 95% CI"]
         if two:
-            columns[columns.index("κ") + 1:columns.index("κ") + 1] = ["κ 95% CI"]
+            columns[columns.index("κ") + 1 : columns.index("κ") + 1] = ["κ 95% CI"]
     rows = []
     for r in records:
         row = {
-            "code": r["code"], "units": r["n_units"], "both": r["both"],
-            f"only {a}": r["only_a"], f"only {b}": r["only_b"], "neither": r["neither"],
-            "all": r["both"], "none": r["neither"], "mixed": r.get("mixed"),
-            "%": _num(r["percent"], 1), "κ": _num(r["cohen_kappa"]),
-            "α": _num(r["krippendorff_alpha"]), "BP κ": _num(r["brennan_prediger"]),
+            "code": r["code"],
+            "units": r["n_units"],
+            "both": r["both"],
+            f"only {a}": r["only_a"],
+            f"only {b}": r["only_b"],
+            "neither": r["neither"],
+            "all": r["both"],
+            "none": r["neither"],
+            "mixed": r.get("mixed"),
+            "%": _num(r["percent"], 1),
+            "κ": _num(r["cohen_kappa"]),
+            "α": _num(r["krippendorff_alpha"]),
+            "BP κ": _num(r["brennan_prediger"]),
         }
         if bootstrap:
             row["κ 95% CI"] = _interval(r.get("cohen_kappa_ci_low"), r.get("cohen_kappa_ci_high"))
-            row["α 95% CI"] = _interval(r.get("krippendorff_alpha_ci_low"),
-                                        r.get("krippendorff_alpha_ci_high"))
+            row["α 95% CI"] = _interval(
+                r.get("krippendorff_alpha_ci_low"), r.get("krippendorff_alpha_ci_high")
+            )
         rows.append([row.get(c) for c in columns])
-    title = (f"Agreement {' × '.join(report.coders)} (unit: {unit.value}, "
-             f"{report.n_units_total} units; level: {level.value if not codes else 'chosen codes'})")
-    emit_rows(columns, rows, fmt, title=title,
-              right_align=[c for c in columns if c != "code"])
+    title = (
+        f"Agreement {' × '.join(report.coders)} (unit: {unit.value}, "
+        f"{report.n_units_total} units; level: {level.value if not codes else 'chosen codes'})"
+    )
+    emit_rows(columns, rows, fmt, title=title, right_align=[c for c in columns if c != "code"])
     for r in records:
         if r["note"]:
             info(f"{r['code']}: {r['note']}")
     if report.pooled is not None:
-        info(f"Pooled over {len(report.pooled_codes)} codes: every (unit, code) decision counted once.")
+        info(
+            f"Pooled over {len(report.pooled_codes)} codes: every (unit, code) decision counted once."
+        )
     if bootstrap:
         info(f"95% intervals: percentile bootstrap, {bootstrap} resamples of units, seed {seed}.")
 
@@ -129,7 +150,9 @@ def disagreements_cmd(
     coder_b: str = typer.Argument(..., help="Second coder layer."),
     code: str | None = typer.Option(None, "--code", help="Only this code and its subcodes."),
     level: Level = typer.Option(
-        Level.all, "--level", "-l",
+        Level.all,
+        "--level",
+        "-l",
         help="all: a sibling subcode is a disagreement; top: compare top codes only.",
     ),
     output: Path | None = typer.Option(
@@ -142,12 +165,15 @@ def disagreements_cmd(
 
     if output is not None and output.suffix.casefold() not in (".docx", ".xlsx", ".csv"):
         raise InputError("use a .docx, .xlsx or .csv file name", path=output)
+    from qualcode.pseudonyms import project_pseudonyms
+
     with state.open_project() as store:
         found = disagreements(store, coder_a, coder_b, code=code, level=level.value)
+        names = project_pseudonyms(store)
     if output is not None:
         from qualcode.export.disagreements import write_disagreements
 
-        write_disagreements(output, found, coder_a, coder_b)
+        write_disagreements(output, found, coder_a, coder_b, pseudonyms=names)
         info(f"Wrote {len(found)} disagreement(s) to {output}")
         return
     if fmt != OutputFormat.table:
@@ -157,8 +183,17 @@ def disagreements_cmd(
         return
     emit_rows(
         ["id", "transcript", "#", f"only {coder_a}", f"only {coder_b}", "text"],
-        [[d.segment_id, d.transcript, d.position, "\n".join(d.only_a), "\n".join(d.only_b),
-          d.text] for d in found],
+        [
+            [
+                d.segment_id,
+                d.transcript,
+                d.position,
+                "\n".join(d.only_a),
+                "\n".join(d.only_b),
+                d.text,
+            ]
+            for d in found
+        ],
         fmt,
         title=f"{len(found)} segment(s) where {coder_a} and {coder_b} differ",
         right_align=("id", "#"),
@@ -214,10 +249,16 @@ def evaluate_cmd(
             info(f"{titles[name]}: none")
             continue
         columns = list(records[0]) if records else _EMPTY_COLUMNS[name]
-        rows = [[_fmt(r[c]) if fmt == OutputFormat.table else r[c] for c in columns]
-                for r in records]
-        emit_rows(columns, rows, fmt, title=titles[name],
-                  right_align=[c for c in columns if c not in ("code", "term", "rule", "note")])
+        rows = [
+            [_fmt(r[c]) if fmt == OutputFormat.table else r[c] for c in columns] for r in records
+        ]
+        emit_rows(
+            columns,
+            rows,
+            fmt,
+            title=titles[name],
+            right_align=[c for c in columns if c not in ("code", "term", "rule", "note")],
+        )
 
 
 _EMPTY_COLUMNS = {
@@ -261,34 +302,49 @@ def consistency_cmd(
     with state.open_project() as store:
         reports = consistency(store, coder, level=level.value, codes=codes)
     if fmt == OutputFormat.json and show == ConsistencyTable.all:
-        sys.stdout.write(json.dumps([r.as_dict() for r in reports], ensure_ascii=False,
-                                    indent=2) + "\n")
+        sys.stdout.write(
+            json.dumps([r.as_dict() for r in reports], ensure_ascii=False, indent=2) + "\n"
+        )
         return
     spread_cols = ["coder", "code", "codings", "respondents", "by coding order", "flag"]
     review_cols = ["coder", "code", "segment_id", "transcript", "turn", "terms", "text"]
     spread, missed, no_terms = [], [], []
     for r in reports:
         for s in r.spreads:
-            spread.append([r.coder, s.code, s.codings, f"{s.respondents_with}/{s.respondents_seen}",
-                           " ".join(map(str, s.by_order)), s.flag])
+            spread.append(
+                [
+                    r.coder,
+                    s.code,
+                    s.codings,
+                    f"{s.respondents_with}/{s.respondents_seen}",
+                    " ".join(map(str, s.by_order)),
+                    s.flag,
+                ]
+            )
         for kind, target in (("missed", missed), ("no_terms", no_terms)):
             for m in getattr(r, kind):
-                target.append([r.coder, m.code, m.segment_id, m.transcript, m.position, m.terms,
-                               m.text])
+                target.append(
+                    [r.coder, m.code, m.segment_id, m.transcript, m.position, m.terms, m.text]
+                )
     if fmt == OutputFormat.table:
         for r in reports:
             info(f"{r.coder}: coding order {' → '.join(r.order) or '(none)'}")
             for code, terms in r.strong_terms.items():
                 if terms:
-                    info(f"  strongest terms for {code}: "
-                         + ", ".join(f"{t} ({s:.0%})" for t, s in terms))
+                    info(
+                        f"  strongest terms for {code}: "
+                        + ", ".join(f"{t} ({s:.0%})" for t, s in terms)
+                    )
             for note in r.notes:
                 info(f"  note: {note}")
     parts = {
         "spread": (spread_cols, spread, "Spread over respondents and coding order"),
         "missed": (review_cols, missed, "Segments with a code's strongest terms, not coded"),
-        "no-terms": ([*review_cols[:5], "text"], [[*m[:5], m[6]] for m in no_terms],
-                     "Codings whose segment holds none of the code's terms"),
+        "no-terms": (
+            [*review_cols[:5], "text"],
+            [[*m[:5], m[6]] for m in no_terms],
+            "Codings whose segment holds none of the code's terms",
+        ),
     }
     wanted = list(parts) if show == ConsistencyTable.all else [show.value]
     for name in wanted:
@@ -296,5 +352,11 @@ def consistency_cmd(
         if not rows and fmt == OutputFormat.table:
             info(f"{title}: none")
             continue
-        emit_rows(columns, rows, fmt, title=title, right_align=("codings", "segment_id", "turn"),
-                  wrap_columns=("text",) if "text" in columns else ())
+        emit_rows(
+            columns,
+            rows,
+            fmt,
+            title=title,
+            right_align=("codings", "segment_id", "turn"),
+            wrap_columns=("text",) if "text" in columns else (),
+        )

@@ -5,10 +5,15 @@ from __future__ import annotations
 
 import csv
 from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from qualcode.agreement import Disagreement
 from qualcode.errors import InputError
+
+if TYPE_CHECKING:
+    from qualcode.pseudonyms import Pseudonyms
 
 SUFFIXES = (".docx", ".xlsx", ".csv")
 
@@ -16,9 +21,19 @@ SUFFIXES = (".docx", ".xlsx", ".csv")
 def columns(coder_a: str, coder_b: str) -> list[str]:
     """Column names of the CSV and Excel exports."""
     return [
-        "segment_id", "transcript", "respondent", "turn", "speaker", "text",
-        f"codes_{coder_a}", f"codes_{coder_b}", f"only_{coder_a}", f"only_{coder_b}",
-        f"memos_{coder_a}", f"memos_{coder_b}", "decision",
+        "segment_id",
+        "transcript",
+        "respondent",
+        "turn",
+        "speaker",
+        "text",
+        f"codes_{coder_a}",
+        f"codes_{coder_b}",
+        f"only_{coder_a}",
+        f"only_{coder_b}",
+        f"memos_{coder_a}",
+        f"memos_{coder_b}",
+        "decision",
     ]
 
 
@@ -26,26 +41,56 @@ def rows(found: Sequence[Disagreement]) -> list[list[object]]:
     """One row per disagreement, in :func:`columns` order."""
     return [
         [
-            d.segment_id, d.transcript, d.respondent, d.position, d.speaker, d.text,
-            "; ".join(d.codes_a), "; ".join(d.codes_b), "; ".join(d.only_a), "; ".join(d.only_b),
-            "\n".join(d.memos_a), "\n".join(d.memos_b), "",
+            d.segment_id,
+            d.transcript,
+            d.respondent,
+            d.position,
+            d.speaker,
+            d.text,
+            "; ".join(d.codes_a),
+            "; ".join(d.codes_b),
+            "; ".join(d.only_a),
+            "; ".join(d.only_b),
+            "\n".join(d.memos_a),
+            "\n".join(d.memos_b),
+            "",
         ]
         for d in found
     ]
 
 
 def write_disagreements(
-    path: Path, found: Sequence[Disagreement], coder_a: str, coder_b: str, *, title: str = ""
+    path: Path,
+    found: Sequence[Disagreement],
+    coder_a: str,
+    coder_b: str,
+    *,
+    title: str = "",
+    pseudonyms: Pseudonyms | None = None,
 ) -> Path:
     """Write the disagreements to ``path``; its suffix (.docx, .xlsx, .csv) chooses the format.
 
-    The file is written next to its final name first and moved into place, so a failure leaves
-    no half-written file behind.
+    With ``pseudonyms``, names are replaced in the text, memos, speakers and transcript names:
+    the file is made to be shared (with a supervisor, say). It is written next to its final name
+    first and moved into place, so a failure leaves no half-written file behind.
     """
+    if pseudonyms:
+        found = [
+            replace(
+                d,
+                transcript=pseudonyms.apply(d.transcript),
+                speaker=pseudonyms.apply(d.speaker),
+                text=pseudonyms.apply(d.text),
+                memos_a=tuple(pseudonyms.apply(m) for m in d.memos_a),
+                memos_b=tuple(pseudonyms.apply(m) for m in d.memos_b),
+            )
+            for d in found
+        ]
     suffix = path.suffix.casefold()
     if suffix not in SUFFIXES:
-        raise InputError(f"cannot write '{path.suffix or path.name}'; use .docx, .xlsx or .csv",
-                         path=path)
+        raise InputError(
+            f"cannot write '{path.suffix or path.name}'; use .docx, .xlsx or .csv", path=path
+        )
     if path.parent and not path.parent.is_dir():
         raise InputError("the folder does not exist", path=path.parent)
     title = title or f"Uenigheter mellom {coder_a} og {coder_b}"
@@ -113,21 +158,31 @@ def _write_docx(path: Path, found: Sequence[Disagreement], a: str, b: str, title
     doc.add_paragraph(
         f"{len(found)} segmenter der {a} og {b} har kodet ulikt. For hvert segment: teksten, "
         "kodene og notatene til hver koder, og plass til det dere blir enige om."
-        if found else f"{a} og {b} har kodet alle segmentene de begge har sett likt."
+        if found
+        else f"{a} og {b} har kodet alle segmentene de begge har sett likt."
     )
     for d in found:
-        doc.add_heading(f"{d.transcript}, tur {d.position} ({d.respondent}, segment {d.segment_id})",
-                        level=2)
+        doc.add_heading(
+            f"{d.transcript}, tur {d.position} ({d.respondent}, segment {d.segment_id})", level=2
+        )
         quote = doc.add_paragraph()
         quote.add_run(f"{d.speaker}: ").bold = True
         quote.add_run(d.text)
         table = doc.add_table(rows=4, cols=3)
         table.style = "Table Grid"
         labels = ["", "Koder", "Bare hos", "Notater"]
-        values_a = [a, "; ".join(d.codes_a) or "–", "; ".join(d.only_a) or "–",
-                    "\n".join(d.memos_a) or "–"]
-        values_b = [b, "; ".join(d.codes_b) or "–", "; ".join(d.only_b) or "–",
-                    "\n".join(d.memos_b) or "–"]
+        values_a = [
+            a,
+            "; ".join(d.codes_a) or "–",
+            "; ".join(d.only_a) or "–",
+            "\n".join(d.memos_a) or "–",
+        ]
+        values_b = [
+            b,
+            "; ".join(d.codes_b) or "–",
+            "; ".join(d.only_b) or "–",
+            "\n".join(d.memos_b) or "–",
+        ]
         for r in range(4):
             cells = table.rows[r].cells
             cells[0].text = labels[r]
