@@ -26,7 +26,7 @@ import json
 import re
 import time
 from collections import Counter
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -272,7 +272,6 @@ class CompiledCodebook:
         for target in self._fuzzy_targets:
             self._fuzzy_by_length.setdefault(len(target), []).append(target)
         self._fuzzy_near: dict[tuple[int, int], list[str]] = {}
-        self._phrase_len = [len(t.words) for t in self.terms]
         del self._pending_words
 
     def _may_hold_term(self, word: str) -> bool:
@@ -470,7 +469,7 @@ class CompiledCodebook:
                     hits.append(_Hit(tid, "phrase", i, end))
         return hits
 
-    def _extend_phrase(self, tid: int, infos: list[_TypeInfo], i: int) -> int | None:
+    def _extend_phrase(self, tid: int, infos: Sequence[_TypeInfo], i: int) -> int | None:
         length = len(self.terms[tid].words)
         j, k, skipped = i + 1, 1, 0
         while k < length:
@@ -752,20 +751,20 @@ class CompiledCodebook:
             for d in range(len(arrays)):
                 if cuts[d] != cuts[d + 1]:
                     candidates[d] = (positions[cuts[d] : cuts[d + 1]] - bounds[d]).tolist()
-        extend = self._extend_phrase_hashed
         decoded: dict[int, str] = {}
         for text, array, where in zip(texts, arrays, candidates, strict=True):
             if not where and not self.patterns:
                 results.append({})
                 continue
             hashes = array[:, 0].tolist()
+            infos = _InfoView(hashes, seen)
             hits: list[_Hit] = []
             for i in where:
                 info = seen[hashes[i]]
                 for tid, rule in info.single:
                     hits.append(_Hit(tid, rule, i, i))
                 for tid in info.starts:
-                    end = extend(tid, hashes, i)
+                    end = self._extend_phrase(tid, infos, i)
                     if end is not None:
                         hits.append(_Hit(tid, "phrase", i, end))
             starts = array[:, 1].tolist()
@@ -794,24 +793,6 @@ class CompiledCodebook:
                 cont.append(h)
         return tuple(np.sort(np.array(x, dtype=np.uint64)) for x in (single, start, cont))  # type: ignore[return-value]
 
-    def _extend_phrase_hashed(self, tid: int, hashes: list[int], i: int) -> int | None:
-        seen = self._by_hash
-        length = self._phrase_len[tid]
-        j, k, skipped = i + 1, 1, 0
-        n = len(hashes)
-        while k < length:
-            if j >= n:
-                return None
-            info = seen[hashes[j]]
-            if (tid, k) in info.phrase:
-                k += 1
-            elif info.filler and skipped < MAX_FILLERS_IN_PHRASE:
-                skipped += 1
-            else:
-                return None
-            j += 1
-        return j - 1
-
 
 def _member(values: Any, sorted_set: Any) -> Any:
     """Boolean mask: which of ``values`` are in the sorted array ``sorted_set`` (binary search)."""
@@ -822,6 +803,22 @@ def _member(values: Any, sorted_set: Any) -> Any:
     at = np.searchsorted(sorted_set, values)
     at[at == len(sorted_set)] = 0
     return sorted_set[at] == values
+
+
+class _InfoView:
+    """The type analyses of a doc's tokens, looked up by hash only when a phrase needs them."""
+
+    __slots__ = ("hashes", "seen")
+
+    def __init__(self, hashes: list[int], seen: dict[int, _TypeInfo]):
+        self.hashes = hashes
+        self.seen = seen
+
+    def __len__(self) -> int:
+        return len(self.hashes)
+
+    def __getitem__(self, index: int) -> _TypeInfo:
+        return self.seen[self.hashes[index]]
 
 
 class _LazyWords:
