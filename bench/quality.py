@@ -5,7 +5,12 @@ compares every respondent turn's top codes with the gold layer in ``tests/data/g
 (an auto coding of ``tillit/åpenhet`` counts as ``tillit``). Prints precision, recall and F1 per top
 code and micro-F1 for the tuning half (R1, R3, R5, R7) and the held-out half (R2, R4, R6, R8).
 
-    python bench/quality.py [--codebook codebooks/klynge.yaml] [--half tuning|heldout|both] [--errors]
+``--set fresh`` measures instead on ``bench/data/fresh/``: five interviews from another (fictional)
+cluster, written and hand-coded blind, without seeing the codebook's vocabulary or running the
+auto-coder (see that folder's README). It stands in for the "real quotes you have not seen".
+
+    python bench/quality.py [--set sample|fresh] [--codebook codebooks/klynge.yaml]
+                            [--half tuning|heldout|both] [--errors] [--terms]
 """
 
 from __future__ import annotations
@@ -27,6 +32,7 @@ from qualcode.store import create_store  # noqa: E402
 
 TOP = ("forankring", "tillit", "samkonkurranse", "fasilitering")
 HALVES = {"tuning": ("R1", "R3", "R5", "R7"), "heldout": ("R2", "R4", "R6", "R8")}
+FRESH = REPO / "bench" / "data" / "fresh"
 
 
 def gold_rows(files: list[Path]) -> dict[tuple[str, int], set[str]]:
@@ -83,7 +89,7 @@ def _term_table(pairs: list[tuple[set[str], list[tuple[str, str]]]]) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--codebook", type=Path, default=REPO / "codebooks" / "klynge.yaml")
-    parser.add_argument("--corpus", type=Path, default=REPO / "sample_transcripts")
+    parser.add_argument("--set", dest="which", choices=("sample", "fresh"), default="sample")
     parser.add_argument("--half", choices=("tuning", "heldout", "both"), default="both")
     parser.add_argument(
         "--errors", action="store_true",
@@ -94,10 +100,17 @@ def main() -> None:
         help="Per matched term: in how many turns it fired and how many of those gold has its top code.",
     )
     args = parser.parse_args()
-    gold = gold_rows(sorted((REPO / "tests" / "data").glob("gold_top_codes_*.csv")))
+    if args.which == "fresh":
+        gold = gold_rows([FRESH / "gold_top_codes.csv"])
+        corpus, attributes = sorted(FRESH.glob("*.txt")), FRESH / "respondents.csv"
+        halves: dict[str, tuple[str, ...]] = {"fresh": ("F1", "F2", "F3", "F4", "F5")}
+    else:
+        gold = gold_rows(sorted((REPO / "tests" / "data").glob("gold_top_codes_*.csv")))
+        corpus, attributes = [REPO / "sample_transcripts"], None
+        halves = HALVES if args.half == "both" else {args.half: HALVES[args.half]}
     codebook = load_codebook(args.codebook)
     with tempfile.TemporaryDirectory() as tmp, create_store(Path(tmp) / "p") as store:
-        ingest_paths(store, [args.corpus], command="quality: ingest")
+        ingest_paths(store, corpus, attributes_file=attributes, command="quality: ingest")
         install_codebook(store, codebook, "quality: codebook")
         autocode_project(store, codebook, command="quality: code")
         auto: dict[int, set[str]] = defaultdict(set)
@@ -116,14 +129,13 @@ def main() -> None:
                 " JOIN transcripts t ON t.id = s.transcript_id JOIN respondents r ON r.id = s.respondent_id"
             )
         }
-    halves = ("tuning", "heldout") if args.half == "both" else (args.half,)
-    for half in halves:
+    for half, respondents in halves.items():
         pairs = []
         pairs_ev: list[tuple[set[str], list[tuple[str, str]]]] = []
         errors = []
         for key, codes in sorted(gold.items()):
             found = segments.get(key)
-            if found is None or found[1] not in HALVES[half]:
+            if found is None or found[1] not in respondents:
                 continue
             seg_id, _, text = found
             pairs.append((codes, auto.get(seg_id, set())))
@@ -131,7 +143,7 @@ def main() -> None:
             if codes != auto.get(seg_id, set()):
                 errors.append((key, codes, auto.get(seg_id, set()), text, evidence.get(seg_id, [])))
         table, micro = scores(pairs)
-        print(f"\n{half} half ({', '.join(HALVES[half])}): {len(pairs)} respondent turns")
+        print(f"\n{half} ({', '.join(respondents)}): {len(pairs)} respondent turns")
         print(f"{'code':<16}{'precision':>10}{'recall':>8}{'F1':>8}{'gold':>6}")
         for code, (p, r, f, n) in table.items():
             print(f"{code:<16}{p:>10.2f}{r:>8.2f}{f:>8.2f}{n:>6}")

@@ -119,6 +119,7 @@ class _TypeInfo:
     filler: bool
     interesting: bool  # a match can start here
     starts: tuple[int, ...]  # phrases (term ids) whose first word this is, in ``phrase`` order
+    seconds: frozenset[int]  # phrases (term ids) whose second word this is
 
 
 def _type_info(
@@ -127,7 +128,8 @@ def _type_info(
     # Sorted, because set order follows string hashing, which changes from process to process:
     # the same text must get the same codings and evidence in every run.
     starts = tuple(sorted(tid for tid, k in phrase if k == 0))
-    return _TypeInfo(single, phrase, filler, bool(single) or bool(starts), starts)
+    seconds = frozenset(tid for tid, k in phrase if k == 1)
+    return _TypeInfo(single, phrase, filler, bool(single) or bool(starts), starts, seconds)
 
 
 _NOTHING = _type_info((), frozenset(), False)
@@ -463,11 +465,31 @@ class CompiledCodebook:
                 continue
             for tid, rule in info.single:
                 hits.append(_Hit(tid, rule, i, i))
-            for tid in info.starts:
+            if info.starts:
+                self._phrase_hits(info, infos, i, hits)
+        return hits
+
+    def _phrase_hits(
+        self, info: _TypeInfo, infos: Sequence[_TypeInfo], i: int, hits: list[_Hit]
+    ) -> None:
+        """Add the phrases that start at token ``i`` and complete.
+
+        Only phrases whose second word comes next (after at most the allowed fillers) are
+        followed to the end: a common first word ("i", "det") starts dozens of phrases.
+        """
+        following: set[int] = set()
+        for j in range(i + 1, min(i + 2 + MAX_FILLERS_IN_PHRASE, len(infos))):
+            after = infos[j]
+            following |= after.seconds
+            if not after.filler:
+                break
+        if not following:
+            return
+        for tid in info.starts:
+            if tid in following:
                 end = self._extend_phrase(tid, infos, i)
                 if end is not None:
                     hits.append(_Hit(tid, "phrase", i, end))
-        return hits
 
     def _extend_phrase(self, tid: int, infos: Sequence[_TypeInfo], i: int) -> int | None:
         length = len(self.terms[tid].words)
@@ -763,10 +785,8 @@ class CompiledCodebook:
                 info = seen[hashes[i]]
                 for tid, rule in info.single:
                     hits.append(_Hit(tid, rule, i, i))
-                for tid in info.starts:
-                    end = self._extend_phrase(tid, infos, i)
-                    if end is not None:
-                        hits.append(_Hit(tid, "phrase", i, end))
+                if info.starts:
+                    self._phrase_hits(info, infos, i, hits)
             starts = array[:, 1].tolist()
             ends = (array[:, 1] + array[:, 2]).tolist()
             words = _LazyWords(hashes, strings, decoded)
