@@ -106,6 +106,9 @@ class _Term:
     text: str
     words: list[frozenset[str]]
     uses: list[_Use] = field(default_factory=list)
+    # ``uses`` split by role once compiled (see CompiledCodebook._build_terms).
+    excludes: tuple[_Use, ...] = ()
+    codings: tuple[_Use, ...] = ()  # keyword and near uses
 
     @property
     def is_phrase(self) -> bool:
@@ -245,6 +248,9 @@ class CompiledCodebook:
                 and verb in (self.pipeline.lexicon.get(verb) or ())
             ):
                 term.words = [term.words[0] | {verb}]
+        for term in self.terms:
+            term.excludes = tuple(u for u in term.uses if u.role == "exclude")
+            term.codings = tuple(u for u in term.uses if u.role != "exclude")
         # Indexes: lemma → single-word terms; lemma → (phrase, word index).
         self._single: dict[str, list[int]] = {}
         self._phrase: dict[str, list[tuple[int, int]]] = {}
@@ -542,11 +548,11 @@ class CompiledCodebook:
         if not hits and not self.patterns:
             return []
         # Excluded character spans: per code index, and -1 for everyone.
+        terms = self.terms
         excluded: dict[int, list[tuple[int, int]]] = {}
         for hit in hits:
-            for use in self.terms[hit.term].uses:
-                if use.role == "exclude":
-                    excluded.setdefault(use.code, []).append((starts[hit.first], ends[hit.last]))
+            for use in terms[hit.term].excludes:
+                excluded.setdefault(use.code, []).append((starts[hit.first], ends[hit.last]))
 
         def is_excluded(ci: int, start: int, end: int) -> bool:
             for key in (-1, ci):
@@ -559,11 +565,9 @@ class CompiledCodebook:
         near_sides: dict[tuple[int, str], list[_Hit]] = {}
         negators: dict[int, str | None] = {}  # token index → its negator (one search per token)
         for hit in hits:
-            term = self.terms[hit.term]
+            term = terms[hit.term]
             start, end = starts[hit.first], ends[hit.last]
-            for use in term.uses:
-                if use.role == "exclude":
-                    continue
+            for use in term.codings:
                 if hit.rule == "compound" and not use.compounds:
                     continue
                 if hit.rule == "fuzzy" and not use.fuzzy:
@@ -680,7 +684,8 @@ class CompiledCodebook:
         """
         coded: dict[str, list[Match]] = {}
         scoring = self.scoring
-        short = bool(scoring.short_turn) and len(text.split()) < scoring.short_turn
+        # Counting words is only needed once a weak match asks.
+        short: bool | None = None if scoring.short_turn else False
         echo = _EchoTest(text) if scoring.echo != 1.0 else None
         for matches in units:
             if not matches:
@@ -688,6 +693,8 @@ class CompiledCodebook:
             by_code: dict[int, list[tuple[Match, float]]] = {}
             for m in matches:
                 weight = m.weight
+                if weight < 1.0 and short is None:
+                    short = len(text.split()) < scoring.short_turn
                 if short and weight < 1.0:
                     weight = 0.0
                 elif echo is not None and echo(m.start, m.end):
@@ -759,8 +766,8 @@ class CompiledCodebook:
                 self._wanted = self._wanted_arrays()
             single_types, start_types, continue_types = self._wanted
             # A position is looked at if its type matches a one-word term, or if it starts a
-            # phrase and the next token can continue one (its second word, or a filler): a
-            # phrase has at least two words, so no other start can complete.
+            # phrase and the next token can be a phrase's second word or a filler: a phrase has
+            # at least two words, so no other start can complete.
             mask = _member(flat, single_types)
             starts = _member(flat, start_types)
             if starts.any():
@@ -798,7 +805,7 @@ class CompiledCodebook:
     def _wanted_arrays(self) -> tuple[Any, Any, Any]:
         """Sorted hash arrays: types with one-word matches, phrase starts, phrase continuations.
 
-        A continuation is a type that is a later word of some phrase or a filler.
+        A continuation is a type that is the second word of some phrase, or a filler.
         """
         import numpy as np
 
@@ -809,7 +816,7 @@ class CompiledCodebook:
                 single.append(h)
             if info.starts:
                 start.append(h)
-            if info.filler or any(k > 0 for _, k in info.phrase):
+            if info.filler or info.seconds:
                 cont.append(h)
         return tuple(np.sort(np.array(x, dtype=np.uint64)) for x in (single, start, cont))  # type: ignore[return-value]
 
@@ -897,10 +904,12 @@ class _EchoTest:
 
     def __init__(self, text: str):
         self.text = text
-        self.ends = [m.start() for m in _SENTENCE_END.finditer(text)]
+        self.ends: list[int] | None = None  # found on the first call: most turns never ask
 
     def __call__(self, start: int, end: int) -> bool:
         ends = self.ends
+        if ends is None:
+            ends = self.ends = [m.start() for m in _SENTENCE_END.finditer(self.text)]
         i = bisect.bisect_left(ends, start)  # the last end before ``start`` is ends[i - 1]
         before = ends[i - 1] if i else -1
         j = bisect.bisect_left(ends, end)  # the first end at or after ``end``
@@ -1039,6 +1048,7 @@ def autocode_project(
                 "per_code": {p: s.segments for p, s in per_code.items() if s.segments},
             },
         )
+    compiled.pipeline.save_type_cache()
     return AutocodeSummary(
         segments=len(rows),
         coded_segments=sum(1 for r in results if r),

@@ -35,9 +35,11 @@ real word never matches a neighbour; doubled letters are collapsed first, so the
 
 from __future__ import annotations
 
+import functools
 import gzip
 import hashlib
 import json
+import marshal
 import os
 import re
 import sqlite3
@@ -46,6 +48,7 @@ import threading
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from importlib import metadata
+from itertools import groupby
 from pathlib import Path
 from typing import Any
 
@@ -143,10 +146,11 @@ MAX_PARTS = 3
 #: After this many compound splits the process loads every Ordbank form into memory (see
 #: :meth:`Lexicon.load_ordbank_forms`): a big corpus pays a quarter second once, a small one never.
 BULK_SPLITS = 2000
+#: Word types kept in the type cache (some 100 bytes each); beyond it new types are not added.
+TYPE_CACHE_MAX = 500_000
 
 _WORDLIKE = re.compile(r"\w", re.UNICODE)
 _UNSET: Any = object()
-_DOUBLED = re.compile(r"(.)\1+")
 
 
 @dataclass(frozen=True, slots=True)
@@ -172,7 +176,8 @@ class Token:
 
 def collapse_doubles(word: str) -> str:
     """``word`` with runs of one repeated letter collapsed: ``tilitt`` and ``tillit`` → ``tilit``."""
-    return _DOUBLED.sub(r"\1", word)
+    # groupby rather than re.sub(r"(.)\1+", …): re.sub parses its template on every call.
+    return "".join(letter for letter, _ in groupby(word))
 
 
 # -- the lexicon cache -----------------------------------------------------------------------
@@ -197,6 +202,7 @@ def _ordbank_file() -> Path:
     return Path(spacy_lookups_data.__file__).parent / "data" / "nb_lemma_exc.json.gz"
 
 
+@functools.cache
 def _lexicon_key() -> str:
     # The data file's content, not its modification time: every new virtual environment
     # installs the same file afresh, and must find the cache built by the previous one.
@@ -213,6 +219,24 @@ def _lexicon_key() -> str:
 def lexicon_path() -> Path:
     """The lexicon cache file for the installed data versions (built on first use)."""
     return cache_dir() / f"lexicon-nb-{_lexicon_key()}.sqlite"
+
+
+def type_cache_path() -> Path:
+    """Where the analyses of word types seen in earlier runs are kept (see Pipeline.prepare).
+
+    The name holds the lexicon's key and a hash of this module, where the analysis is written:
+    a changed analysis never reads the analyses of an older one.
+    """
+    code = hashlib.sha256(Path(__file__).read_bytes()).hexdigest()[:12]
+    return cache_dir() / f"types-nb-{_lexicon_key()}-{code}.marshal"
+
+
+def _read_type_cache(path: Path) -> dict[str, tuple[Any, ...]]:
+    try:
+        found = marshal.loads(path.read_bytes())
+    except (OSError, EOFError, ValueError, TypeError):
+        return {}
+    return found if isinstance(found, dict) else {}
 
 
 def build_lexicon(path: Path) -> None:
@@ -260,8 +284,6 @@ def build_lexicon(path: Path) -> None:
 
 def _ordbank_forms(path: Path, conn: sqlite3.Connection) -> frozenset[str]:
     """The forms Norsk Ordbank lists, from the ``marshal`` file beside ``path`` (written once)."""
-    import marshal
-
     file = path.with_name(f"{path.stem}.ordbank.marshal")
     try:
         forms = marshal.loads(file.read_bytes())
@@ -394,6 +416,11 @@ class Pipeline:
         self._info: dict[str, WordInfo] = {}
         self._unsplit: set[str] = set()  # analysed without the compound split (see prepare)
         self._splits_done = 0  # words split so far: many → Ordbank forms in memory
+        # Analyses from earlier runs, read on first need, and this run's new ones to add to them
+        # (word → WordInfo fields + whether it was split). Not with a trained model, whose
+        # lemmas are not the lexicon's.
+        self._stored: dict[str, tuple[Any, ...]] | None = None
+        self._unsaved: dict[str, tuple[Any, ...]] = {}
 
     # -- tokens and sentences ----------------------------------------------------------------
     def tokenize(self, text: str) -> list[Token]:
@@ -423,7 +450,14 @@ class Pipeline:
         it later, on demand, if :meth:`info` is asked for them without a filter.
         """
         new = {w.lower() for w in words}
-        new = {w for w in new if w not in self._info or (split is None and w in self._unsplit)}
+        new = {
+            w
+            for w in new
+            if w not in self._info
+            or (w in self._unsplit and (split is None or split(w.partition("\t")[0])))
+        }
+        if new and not self.spacy_model:
+            new = self._reuse_stored(new, split)
         if not new:
             return
         lexicon = self.lexicon
@@ -445,11 +479,66 @@ class Pipeline:
             if splitting:
                 _prefetch_splits([key.partition("\t")[0] for key in splitting], lexicon)
         for word in new:
-            self._info[word] = self._analyse(word, word in splitting, pieces.get(word))
+            info = self._info[word] = self._analyse(word, word in splitting, pieces.get(word))
             if word in splitting:
                 self._unsplit.discard(word)
             else:
                 self._unsplit.add(word)
+            if not self.spacy_model:
+                self._unsaved[word] = (
+                    info.lemmas, info.known, info.parts, info.part_lemmas, word in splitting
+                )
+
+    def _reuse_stored(self, words: set[str], split: Callable[[str], bool] | None) -> set[str]:
+        """Take the analyses of ``words`` from the type cache; return the words still to do.
+
+        An analysis made without the compound split is reused only where none is wanted now.
+        """
+        if self._stored is None:
+            self._stored = _read_type_cache(type_cache_path())
+        stored = self._stored
+        left: set[str] = set()
+        for word in words:
+            entry = stored.get(word)
+            if entry is None:
+                left.add(word)
+                continue
+            lemmas, known, parts, part_lemmas, was_split = entry
+            if not was_split and (split is None or split(word)):
+                left.add(word)
+                continue
+            self._info[word] = WordInfo(word, lemmas, known, parts, part_lemmas)
+            if was_split:
+                self._unsplit.discard(word)
+            else:
+                self._unsplit.add(word)
+        return left
+
+    def save_type_cache(self) -> None:
+        """Add this run's new word analyses to the type cache, so the next run skips them.
+
+        Best effort: the cache is only a speed-up, so a cache folder that cannot be written is
+        no error. Another process's additions since this one read the file are kept.
+        """
+        if not self._unsaved:
+            return
+        try:
+            path = type_cache_path()
+            stored = _read_type_cache(path)
+            room = TYPE_CACHE_MAX - len(stored)
+            for word, entry in self._unsaved.items():
+                if room <= 0:
+                    break
+                if word not in stored:
+                    stored[word] = entry
+                    room -= 1
+            tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")
+            tmp.write_bytes(marshal.dumps(stored))
+            os.replace(tmp, path)
+        except (OSError, InputError):
+            return
+        self._stored = stored
+        self._unsaved = {}
 
     def info(self, word: str, *, parts: bool = True) -> WordInfo:
         """The cached analysis of one word type (``parts=False``: the split may be missing)."""
