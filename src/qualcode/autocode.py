@@ -40,6 +40,7 @@ from qualcode.nlp import (
     get_pipeline,
     max_edits,
     negator_inside,
+    pronoun_classes,
 )
 from qualcode.store import AUTO_CODER, Store, now_iso
 
@@ -236,7 +237,9 @@ class CompiledCodebook:
         self.pipeline.prepare(all_words | set(verbs.values()))
         for tid, words in pending:
             term = self.terms[tid]
-            term.words = [self.pipeline.lemmas(w) for w in words]
+            term.words = [
+                (len(words) > 1 and pronoun_classes(w)) or self.pipeline.lemmas(w) for w in words
+            ]
             verb = verbs.get(tid)
             # Only a real verb of the lexicon: "kobling" → "koble" yes, "ting" → "te" no.
             if (
@@ -395,7 +398,7 @@ class CompiledCodebook:
             for tid in slips.get(word, ()):
                 single.setdefault(tid, "fuzzy")
             phrase: set[tuple[int, int]] = set()
-            for lemma in info.lemmas:
+            for lemma in info.lemmas | pronoun_classes(word):
                 phrase.update(phrase_index.get(lemma, ()))
             filler = word in FILLERS
             if not single and not phrase and not filler:

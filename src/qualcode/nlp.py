@@ -137,8 +137,33 @@ FILLERS = frozenset(
         "litt",
         "gjerne",
         "faktisk",
+        "virkelig",
+        "veldig",
+        "helt",
+        "eneste",
+        "ganske",
     )
 )
+
+#: Personal pronouns by grammatical role. Inside a multi-word term a pronoun stands for any
+#: pronoun of its role: "holde det de lover" also matches "holder det vi lover", and
+#: "kjenner dem godt" matches "kjenner oss godt" — who trusts whom varies, the relation not.
+SUBJECT_PRONOUNS = frozenset(
+    ("jeg", "eg", "æ", "vi", "me", "du", "dere", "de", "dei", "han", "hun", "ho", "dokker", "døm")
+)
+OBJECT_PRONOUNS = frozenset(
+    ("meg", "deg", "oss", "dere", "dem", "dei", "han", "henne", "ho", "dokker", "døm")
+)
+
+
+def pronoun_classes(word: str) -> frozenset[str]:
+    """The pronoun classes of ``word`` (``<subj>``, ``<obj>``), empty for other words."""
+    classes = set()
+    if word in SUBJECT_PRONOUNS:
+        classes.add("<subj>")
+    if word in OBJECT_PRONOUNS:
+        classes.add("<obj>")
+    return frozenset(classes)
 PREFIXES = ("mis", "u")
 LINKERS = ("s", "e")
 MIN_PART = 3

@@ -143,3 +143,44 @@ def test_matching_arbitrary_text_never_raises(compiled: CompiledCodebook, text: 
     for matches in compiled.code_text(text).values():
         for m in matches:
             assert text[m.start : m.end] == m.words
+
+
+PRONOUN_BOOK = """\
+name: pronomen
+codes:
+  - id: tillit
+    keywords: [holde det de lover, kjenner dem godt, de]
+"""
+
+
+@pytest.mark.parametrize(
+    ("text", "words"),
+    [
+        ("Vi holder det vi lover.", "holder det vi lover"),
+        ("Og han holdt faktisk det han lovet.", "holdt faktisk det han lovet"),
+        ("Eg kjenner dei veldig godt.", "kjenner dei veldig godt"),
+        ("Vi kjenner oss godt nå.", "kjenner oss godt"),
+    ],
+)
+def test_a_pronoun_in_a_phrase_stands_for_any_pronoun_of_its_role(text: str, words: str) -> None:
+    from qualcode.codebook import loads_codebook
+
+    compiled = CompiledCodebook(loads_codebook(PRONOUN_BOOK, "p.yaml"))
+    matches = compiled.code_text(text)["tillit"]
+    assert [m.words for m in matches if m.rule == "phrase"] == [words]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Kunden holder det kunden lover.",  # a noun is no pronoun
+        "Vi holder det oss lover.",  # an object pronoun in a subject's place
+        "Vi kjenner de godt.",  # "de" is a subject pronoun only
+    ],
+)
+def test_a_phrase_pronoun_matches_no_other_word(text: str) -> None:
+    from qualcode.codebook import loads_codebook
+
+    compiled = CompiledCodebook(loads_codebook(PRONOUN_BOOK, "p.yaml"))
+    coded = compiled.code_text(text)
+    assert not [m for m in coded.get("tillit", []) if m.rule == "phrase"]
