@@ -5,17 +5,20 @@ compares every respondent turn's top codes with the gold layer in ``tests/data/g
 (an auto coding of ``tillit/åpenhet`` counts as ``tillit``). Prints precision, recall and F1 per top
 code and micro-F1 for the tuning half (R1, R3, R5, R7) and the held-out half (R2, R4, R6, R8).
 
-``--set fresh`` measures instead on ``bench/data/fresh/``: five interviews from another (fictional)
-cluster, written and hand-coded blind, without seeing the codebook's vocabulary or running the
-auto-coder (see that folder's README). It stands in for the "real quotes you have not seen".
+``--set fresh`` and ``--set blind-b`` measure instead on ``bench/data/<set>/``: five interviews
+each from other (fictional) clusters, written and hand-coded blind by separate sessions that never
+saw the codebook's vocabulary or ran the auto-coder (see each folder's README). They stand in for
+the "real quotes you have not seen". ``fresh`` has since been used for tuning; ``blind-b`` was
+measured once, after the tuning was done.
 
-    python bench/quality.py [--set sample|fresh] [--codebook codebooks/klynge.yaml]
+    python bench/quality.py [--set sample|fresh|blind-b] [--codebook codebooks/klynge.yaml]
                             [--half tuning|heldout|both] [--errors] [--terms]
 """
 
 from __future__ import annotations
 
 import argparse
+import csv
 import sys
 import tempfile
 from collections import defaultdict
@@ -32,7 +35,7 @@ from qualcode.store import create_store  # noqa: E402
 
 TOP = ("forankring", "tillit", "samkonkurranse", "fasilitering")
 HALVES = {"tuning": ("R1", "R3", "R5", "R7"), "heldout": ("R2", "R4", "R6", "R8")}
-FRESH = REPO / "bench" / "data" / "fresh"
+BLIND_SETS = ("fresh", "blind-b")  # folders under bench/data/
 
 
 def gold_rows(files: list[Path]) -> dict[tuple[str, int], set[str]]:
@@ -89,7 +92,7 @@ def _term_table(pairs: list[tuple[set[str], list[tuple[str, str]]]]) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--codebook", type=Path, default=REPO / "codebooks" / "klynge.yaml")
-    parser.add_argument("--set", dest="which", choices=("sample", "fresh"), default="sample")
+    parser.add_argument("--set", dest="which", choices=("sample", *BLIND_SETS), default="sample")
     parser.add_argument("--half", choices=("tuning", "heldout", "both"), default="both")
     parser.add_argument(
         "--errors", action="store_true",
@@ -100,10 +103,13 @@ def main() -> None:
         help="Per matched term: in how many turns it fired and how many of those gold has its top code.",
     )
     args = parser.parse_args()
-    if args.which == "fresh":
-        gold = gold_rows([FRESH / "gold_top_codes.csv"])
-        corpus, attributes = sorted(FRESH.glob("*.txt")), FRESH / "respondents.csv"
-        halves: dict[str, tuple[str, ...]] = {"fresh": ("F1", "F2", "F3", "F4", "F5")}
+    if args.which in BLIND_SETS:
+        folder = REPO / "bench" / "data" / args.which
+        gold = gold_rows([folder / "gold_top_codes.csv"])
+        corpus, attributes = sorted(folder.glob("*.txt")), folder / "respondents.csv"
+        with attributes.open(encoding="utf-8") as handle:
+            labels = tuple(row["respondent"] for row in csv.DictReader(handle))
+        halves: dict[str, tuple[str, ...]] = {args.which: labels}
     else:
         gold = gold_rows(sorted((REPO / "tests" / "data").glob("gold_top_codes_*.csv")))
         corpus, attributes = [REPO / "sample_transcripts"], None
