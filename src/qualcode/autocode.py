@@ -109,7 +109,9 @@ class _Term:
     uses: list[_Use] = field(default_factory=list)
     # ``uses`` split by role once compiled (see CompiledCodebook._build_terms).
     excludes: tuple[_Use, ...] = ()
-    codings: tuple[_Use, ...] = ()  # keyword and near uses
+    keywords: tuple[_Use, ...] = ()
+    near_a: tuple[_Use, ...] = ()
+    near_b: tuple[_Use, ...] = ()
 
     @property
     def is_phrase(self) -> bool:
@@ -253,7 +255,9 @@ class CompiledCodebook:
                 term.words = [term.words[0] | {verb}]
         for term in self.terms:
             term.excludes = tuple(u for u in term.uses if u.role == "exclude")
-            term.codings = tuple(u for u in term.uses if u.role != "exclude")
+            term.keywords = tuple(u for u in term.uses if u.role == "keyword")
+            term.near_a = tuple(u for u in term.uses if u.role == "near_a")
+            term.near_b = tuple(u for u in term.uses if u.role == "near_b")
         # Indexes: lemma → single-word terms; lemma → (phrase, word index).
         self._single: dict[str, list[int]] = {}
         self._phrase: dict[str, list[tuple[int, int]]] = {}
@@ -265,6 +269,8 @@ class CompiledCodebook:
             else:
                 for lemma in term.words[0]:
                     self._single.setdefault(lemma, []).append(tid)
+        self._single_lemmas = frozenset(self._single)
+        self._phrase_lemmas = frozenset(self._phrase)
         self._compound_ok = {
             tid
             for tid, t in enumerate(self.terms)
@@ -357,8 +363,10 @@ class CompiledCodebook:
         """The type info of each key: lexicon and split look-ups per word, fuzzy in one batch."""
         pipeline_info = self.pipeline.info
         single_index, phrase_index, compound_ok = self._single, self._phrase, self._compound_ok
+        single_lemmas, phrase_lemmas = self._single_lemmas, self._phrase_lemmas
+        index_lemmas = single_lemmas | phrase_lemmas
         fuzzy_on = bool(self._fuzzy_targets)
-        pending: list[tuple[str, Any, dict[int, str]] | None] = []
+        pending: list[tuple[str, frozenset[str], Any, dict[int, str]] | None] = []
         probes: dict[str, str] = {}  # word → its collapsed form, for the fuzzy batch
         for key in keys:
             word = key.partition("\t")[0]
@@ -367,8 +375,10 @@ class CompiledCodebook:
                 continue
             info = pipeline_info(key, parts=False)
             single: dict[int, str] = {}
-            for lemma in info.lemmas:
-                for tid in single_index.get(lemma, ()):
+            # Most types share no lemma with any term: one set intersection says so.
+            indexed = info.lemmas & index_lemmas
+            for lemma in indexed & single_lemmas:
+                for tid in single_index[lemma]:
                     single[tid] = "keyword"
             if info.parts:
                 for part in info.part_lemmas:
@@ -387,19 +397,19 @@ class CompiledCodebook:
                 and "-" not in word
             ):
                 probes[word] = collapse_doubles(word)
-            pending.append((word, info, single))
+            pending.append((word, indexed, info, single))
         slips = self._fuzzy_many(probes) if probes else {}
         result: list[_TypeInfo] = []
         for item in pending:
             if item is None:
                 result.append(_NOTHING)
                 continue
-            word, info, single = item
+            word, indexed, info, single = item
             for tid in slips.get(word, ()):
                 single.setdefault(tid, "fuzzy")
             phrase: set[tuple[int, int]] = set()
-            for lemma in info.lemmas | pronoun_classes(word):
-                phrase.update(phrase_index.get(lemma, ()))
+            for lemma in (indexed | pronoun_classes(word)) & phrase_lemmas:
+                phrase.update(phrase_index[lemma])
             filler = word in FILLERS
             if not single and not phrase and not filler:
                 result.append(_NOTHING)
@@ -564,20 +574,24 @@ class CompiledCodebook:
                         return True
             return False
 
+        def applies(use: _Use, hit: _Hit, start: int, end: int) -> bool:
+            if hit.rule == "compound" and not use.compounds:
+                return False
+            if hit.rule == "fuzzy" and not use.fuzzy:
+                return False
+            return not (excluded and is_excluded(use.code, start, end))
+
         matches: list[Match] = []
         near_sides: dict[tuple[int, str], list[_Hit]] = {}
         negators: dict[int, str | None] = {}  # token index → its negator (one search per token)
         for hit in hits:
             term = terms[hit.term]
             start, end = starts[hit.first], ends[hit.last]
-            for use in term.codings:
-                if hit.rule == "compound" and not use.compounds:
-                    continue
-                if hit.rule == "fuzzy" and not use.fuzzy:
-                    continue
-                if excluded and is_excluded(use.code, start, end):
-                    continue
-                if use.role == "keyword":
+            for use in term.near_a:
+                if applies(use, hit, start, end):
+                    near_sides.setdefault((use.near, "near_a"), []).append(hit)
+            for use in term.keywords:
+                if applies(use, hit, start, end):
                     if hit.first in negators:
                         negator = negators[hit.first]
                     else:
@@ -600,8 +614,14 @@ class CompiledCodebook:
                             use.support,
                         )
                     )
-                else:
-                    near_sides.setdefault((use.near, use.role), []).append(hit)
+        if near_sides:
+            # The other side only for rules whose first side is there: the second sides are
+            # often common words ("hun", "klyngen") that would be collected in every turn.
+            wanted = {ni for ni, _ in near_sides}
+            for hit in hits:
+                for use in terms[hit.term].near_b:
+                    if use.near in wanted and applies(use, hit, starts[hit.first], ends[hit.last]):
+                        near_sides.setdefault((use.near, "near_b"), []).append(hit)
         for ni, (ci, rule) in enumerate(self.near_rules):
             a_hits = near_sides.get((ni, "near_a"), [])
             b_hits = near_sides.get((ni, "near_b"), [])

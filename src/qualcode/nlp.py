@@ -156,14 +156,19 @@ OBJECT_PRONOUNS = frozenset(
 )
 
 
+_PRONOUN_CLASSES = {
+    word: frozenset(
+        cls
+        for cls, members in (("<subj>", SUBJECT_PRONOUNS), ("<obj>", OBJECT_PRONOUNS))
+        if word in members
+    )
+    for word in SUBJECT_PRONOUNS | OBJECT_PRONOUNS
+}
+
+
 def pronoun_classes(word: str) -> frozenset[str]:
     """The pronoun classes of ``word`` (``<subj>``, ``<obj>``), empty for other words."""
-    classes = set()
-    if word in SUBJECT_PRONOUNS:
-        classes.add("<subj>")
-    if word in OBJECT_PRONOUNS:
-        classes.add("<obj>")
-    return frozenset(classes)
+    return _PRONOUN_CLASSES.get(word, frozenset())
 PREFIXES = ("mis", "u")
 LINKERS = ("s", "e")
 MIN_PART = 3
@@ -202,7 +207,7 @@ class Token:
 def collapse_doubles(word: str) -> str:
     """``word`` with runs of one repeated letter collapsed: ``tilitt`` and ``tillit`` → ``tilit``."""
     # groupby rather than re.sub(r"(.)\1+", …): re.sub parses its template on every call.
-    return "".join(letter for letter, _ in groupby(word))
+    return "".join([letter for letter, _ in groupby(word)])
 
 
 # -- the lexicon cache -----------------------------------------------------------------------
