@@ -154,21 +154,6 @@ SUBJECT_PRONOUNS = frozenset(
 OBJECT_PRONOUNS = frozenset(
     ("meg", "deg", "oss", "dere", "dem", "dei", "han", "henne", "ho", "dokker", "døm")
 )
-
-
-_PRONOUN_CLASSES = {
-    word: frozenset(
-        cls
-        for cls, members in (("<subj>", SUBJECT_PRONOUNS), ("<obj>", OBJECT_PRONOUNS))
-        if word in members
-    )
-    for word in SUBJECT_PRONOUNS | OBJECT_PRONOUNS
-}
-
-
-def pronoun_classes(word: str) -> frozenset[str]:
-    """The pronoun classes of ``word`` (``<subj>``, ``<obj>``), empty for other words."""
-    return _PRONOUN_CLASSES.get(word, frozenset())
 PREFIXES = ("mis", "u")
 LINKERS = ("s", "e")
 MIN_PART = 3
@@ -257,8 +242,12 @@ def type_cache_path() -> Path:
     The name holds the lexicon's key and a hash of this module, where the analysis is written:
     a changed analysis never reads the analyses of an older one.
     """
-    code = hashlib.sha256(Path(__file__).read_bytes()).hexdigest()[:12]
-    return cache_dir() / f"types-nb-{_lexicon_key()}-{code}.marshal"
+    return cache_dir() / f"types-nb-{_lexicon_key()}-{_analysis_key()}.marshal"
+
+
+@functools.cache
+def _analysis_key() -> str:
+    return hashlib.sha256(Path(__file__).read_bytes()).hexdigest()[:12]
 
 
 def _read_type_cache(path: Path) -> dict[str, tuple[Any, ...]]:
@@ -554,18 +543,22 @@ class Pipeline:
             return
         try:
             path = type_cache_path()
-            stored = _read_type_cache(path)
-            room = TYPE_CACHE_MAX - len(stored)
-            for word, entry in self._unsaved.items():
-                if room <= 0:
-                    break
-                if word not in stored:
-                    stored[word] = entry
-                    room -= 1
-            tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")
+        except InputError:  # no writable cache folder at all
+            return
+        stored = _read_type_cache(path)
+        room = TYPE_CACHE_MAX - len(stored)
+        for word, entry in self._unsaved.items():
+            if room <= 0:
+                break
+            if word not in stored:
+                stored[word] = entry
+                room -= 1
+        tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")
+        try:
             tmp.write_bytes(marshal.dumps(stored))
             os.replace(tmp, path)
-        except (OSError, InputError):
+        except OSError:
+            tmp.unlink(missing_ok=True)
             return
         self._stored = stored
         self._unsaved = {}
@@ -746,6 +739,22 @@ def fuzzy_candidates(word: str, targets: Sequence[str]) -> list[tuple[str, int]]
         return []
     hits = extract(probe, targets, scorer=OSA.distance, score_cutoff=2, limit=None)
     return [(target, int(dist)) for target, dist, _ in hits if dist <= max_edits(target)]
+
+
+# -- pronouns in phrases ---------------------------------------------------------------------
+_PRONOUN_CLASSES = {
+    word: frozenset(
+        cls
+        for cls, members in (("<subj>", SUBJECT_PRONOUNS), ("<obj>", OBJECT_PRONOUNS))
+        if word in members
+    )
+    for word in SUBJECT_PRONOUNS | OBJECT_PRONOUNS
+}
+
+
+def pronoun_classes(word: str) -> frozenset[str]:
+    """The pronoun classes of ``word`` (``<subj>``, ``<obj>``), empty for other words."""
+    return _PRONOUN_CLASSES.get(word, frozenset())
 
 
 # -- negation --------------------------------------------------------------------------------
