@@ -5,13 +5,13 @@ compares every respondent turn's top codes with the gold layer in ``tests/data/g
 (an auto coding of ``tillit/åpenhet`` counts as ``tillit``). Prints precision, recall and F1 per top
 code and micro-F1 for the tuning half (R1, R3, R5, R7) and the held-out half (R2, R4, R6, R8).
 
-``--set fresh`` and ``--set blind-b`` measure instead on ``bench/data/<set>/``: five interviews
-each from other (fictional) clusters, written and hand-coded blind by separate sessions that never
-saw the codebook's vocabulary or ran the auto-coder (see each folder's README). They stand in for
-the "real quotes you have not seen". ``fresh`` has since been used for tuning; ``blind-b`` was
-measured once, after the tuning was done.
+``--set fresh|blind-b|blind-c`` measures instead on ``bench/data/<set>/``: five interviews each
+from other (fictional) clusters, written and hand-coded blind by separate sessions that never saw
+the codebook's vocabulary or ran the auto-coder (see each folder's README). They stand in for the
+"real quotes you have not seen". ``fresh`` has since been used for tuning; nobody has read the
+errors on ``blind-b`` and ``blind-c``, and every measurement of them is logged in their READMEs.
 
-    python bench/quality.py [--set sample|fresh|blind-b] [--codebook codebooks/klynge.yaml]
+    python bench/quality.py [--set sample|fresh|blind-b|blind-c] [--codebook codebooks/klynge.yaml]
                             [--half tuning|heldout|both] [--errors] [--terms]
 """
 
@@ -35,7 +35,7 @@ from qualcode.store import create_store  # noqa: E402
 
 TOP = ("forankring", "tillit", "samkonkurranse", "fasilitering")
 HALVES = {"tuning": ("R1", "R3", "R5", "R7"), "heldout": ("R2", "R4", "R6", "R8")}
-BLIND_SETS = ("fresh", "blind-b")  # folders under bench/data/
+BLIND_SETS = ("fresh", "blind-b", "blind-c")  # folders under bench/data/
 
 
 def gold_rows(files: list[Path]) -> dict[tuple[str, int], set[str]]:
