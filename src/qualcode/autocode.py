@@ -49,6 +49,7 @@ MAX_FILLERS_IN_PHRASE = 2
 MIN_COMPOUND_TERM = 4
 STEM = 4  # letters of a term's start that a compound holding it must contain
 _WORD = re.compile(r"\w")
+_PLAIN_TERM = re.compile(r"[^\W\d_]+(?: [^\W\d_]+)*")
 # Noun → verb for -ing nouns ("forankring" → "forankre", "kobling" → "koble").
 _ING = re.compile(r"(?:e)?ing$")
 
@@ -191,7 +192,12 @@ class CompiledCodebook:
         key = " ".join(text.casefold().split())
         found = self._term_ids.get(key)
         if found is None:
-            words = [w.key for w in self.pipeline.tokenize(key) if w.is_word or w.text == "&"]
+            if _PLAIN_TERM.fullmatch(key) and not self.pipeline.spacy_model:
+                # Letters and single spaces: spaCy's tokenizer splits these at the spaces and
+                # nowhere else (tested), and a codebook has a thousand terms to compile.
+                words = key.split(" ")
+            else:
+                words = [w.key for w in self.pipeline.tokenize(key) if w.is_word or w.text == "&"]
             if not words:
                 raise InputError(f"the term '{text}' has no words", path=self.codebook.source_path)
             found = self._term_ids[key] = len(self.terms)

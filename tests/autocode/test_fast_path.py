@@ -221,3 +221,36 @@ def test_unreadable_ordbank_file_is_rebuilt(tmp_path: Path) -> None:
         assert {p for p in pieces if again.in_ordbank(p)} == {
             p for p in pieces if fresh.in_ordbank(p)
         }
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.lists(
+        st.text(alphabet="abcdefghijklmnopqrstuvwxyzæøåéèüö", min_size=1, max_size=14),
+        min_size=1,
+        max_size=4,
+    )
+)
+def test_plain_terms_are_split_as_the_tokenizer_splits_them(words: list[str]) -> None:
+    from qualcode.autocode import _PLAIN_TERM
+
+    term = " ".join(words)
+    assert _PLAIN_TERM.fullmatch(term)
+    assert [t.lower for t in get_pipeline().tokenize(term)] == words
+
+
+def test_every_shipped_term_compiles_to_the_tokenizers_words() -> None:
+    from qualcode.autocode import _PLAIN_TERM
+    from qualcode.codebook import load_codebook
+
+    book = load_codebook(Path(__file__).parents[2] / "codebooks" / "klynge.yaml")
+    terms = {
+        " ".join(t.casefold().split())
+        for code in book.walk()
+        for t in [*code.all_terms, *code.exclude_terms]
+    }
+    plain = [t for t in terms if _PLAIN_TERM.fullmatch(t)]
+    assert len(plain) > 1000
+    pipeline = get_pipeline()
+    for term in plain:
+        assert [w.key for w in pipeline.tokenize(term) if w.is_word] == term.split(" "), term
