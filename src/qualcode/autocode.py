@@ -49,7 +49,6 @@ MAX_FILLERS_IN_PHRASE = 2
 MIN_COMPOUND_TERM = 4
 STEM = 4  # letters of a term's start that a compound holding it must contain
 _WORD = re.compile(r"\w")
-_PLAIN_TERM = re.compile(r"[^\W\d_]+(?: [^\W\d_]+)*")
 # Noun → verb for -ing nouns ("forankring" → "forankre", "kobling" → "koble").
 _ING = re.compile(r"(?:e)?ing$")
 
@@ -129,6 +128,11 @@ class _TypeInfo:
     seconds: frozenset[int]  # phrases (term ids) whose second word this is
 
 
+def is_plain_term(term: str) -> bool:
+    """True for a term of letters and single spaces only (``stole på hverandre``)."""
+    return term.replace(" ", "").isalpha() and " ".join(term.split()) == term
+
+
 def _type_info(
     single: tuple[tuple[int, str], ...], phrase: frozenset[tuple[int, int]], filler: bool
 ) -> _TypeInfo:
@@ -192,9 +196,9 @@ class CompiledCodebook:
         key = " ".join(text.casefold().split())
         found = self._term_ids.get(key)
         if found is None:
-            if _PLAIN_TERM.fullmatch(key) and not self.pipeline.spacy_model:
-                # Letters and single spaces: spaCy's tokenizer splits these at the spaces and
-                # nowhere else (tested), and a codebook has a thousand terms to compile.
+            if is_plain_term(key) and not self.pipeline.spacy_model:
+                # spaCy's tokenizer splits these at the spaces and nowhere else (tested), and a
+                # codebook has a thousand terms to compile.
                 words = key.split(" ")
             else:
                 words = [w.key for w in self.pipeline.tokenize(key) if w.is_word or w.text == "&"]

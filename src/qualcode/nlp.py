@@ -163,6 +163,8 @@ MAX_PARTS = 3
 BULK_SPLITS = 2000
 #: Word types kept in the type cache (some 100 bytes each); beyond it new types are not added.
 TYPE_CACHE_MAX = 500_000
+#: New word types in one batch from which the type cache is read (see Pipeline.prepare).
+TYPE_CACHE_BATCH = 3000
 
 _WORDLIKE = re.compile(r"\w", re.UNICODE)
 _UNSET: Any = object()
@@ -475,7 +477,9 @@ class Pipeline:
             if w not in self._info
             or (w in self._unsplit and (split is None or split(w.partition("\t")[0])))
         }
-        if new and not self.spacy_model:
+        # The type cache costs a quarter second to read: worth it for a corpus, not for the
+        # few thousand words of a codebook or a search.
+        if not self.spacy_model and (self._stored is not None or len(new) >= TYPE_CACHE_BATCH):
             new = self._reuse_stored(new, split)
         if not new:
             return
@@ -557,6 +561,10 @@ class Pipeline:
         try:
             tmp.write_bytes(marshal.dumps(stored))
             os.replace(tmp, path)
+            # Caches of an older analysis are never read again.
+            for old in path.parent.glob("types-nb-*.marshal"):
+                if old != path:
+                    old.unlink(missing_ok=True)
         except OSError:
             tmp.unlink(missing_ok=True)
             return

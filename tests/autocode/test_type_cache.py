@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+from qualcode import nlp
 from qualcode.autocode import CompiledCodebook
 from qualcode.codebook import loads_codebook
 from qualcode.nlp import Lexicon, Pipeline, get_pipeline, type_cache_path
@@ -29,6 +30,8 @@ def own_cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     if not _LEXICON:
         _LEXICON.append(get_pipeline().lexicon.path)  # found before the cache folder moves
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    # These tests code a few turns; a real corpus's batches are big enough to read the cache.
+    monkeypatch.setattr(nlp, "TYPE_CACHE_BATCH", 1)
     return tmp_path / "qualcode"
 
 
@@ -88,3 +91,24 @@ def test_a_corrupt_cache_is_ignored(own_cache: Path) -> None:
     assert _coded(pipeline) == expected
     pipeline.save_type_cache()
     assert _coded(_fresh_pipeline()) == expected
+
+
+def test_a_small_batch_does_not_read_the_cache(own_cache: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    first = _fresh_pipeline()
+    _coded(first)
+    first.save_type_cache()
+    monkeypatch.setattr(nlp, "TYPE_CACHE_BATCH", 10_000)
+    small = _fresh_pipeline()
+    assert _coded(small) == _coded(first)
+    assert small._stored is None  # reading the file would cost more than it saves
+
+
+def test_saving_removes_caches_of_an_older_analysis(own_cache: Path) -> None:
+    own_cache.mkdir(parents=True, exist_ok=True)
+    stale = own_cache / "types-nb-0000-000000000000.marshal"
+    stale.write_bytes(b"old")
+    pipeline = _fresh_pipeline()
+    _coded(pipeline)
+    pipeline.save_type_cache()
+    assert type_cache_path().is_file()
+    assert not stale.exists()
