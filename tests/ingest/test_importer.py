@@ -132,6 +132,21 @@ def test_unknown_extension_in_folder_is_skipped_with_warning(project: Store, sma
     assert sorted(report.added) == ["R1.txt", "R2.txt"]
 
 
+@pytest.mark.parametrize("name", ["README.md", "readme.txt", "ReadMe.MD"])
+def test_a_readme_in_the_folder_is_skipped_not_read(project: Store, small_corpus: Path, name: str):
+    (small_corpus / name).write_text("# Notater\n\nMine notater om intervjuene.\n", encoding="utf-8")
+    report = ingest_paths(project, [small_corpus], command="x")
+    assert sorted(report.added) == ["R1.txt", "R2.txt"]
+    assert any(name in w and "README" in w for w in report.warnings)
+
+
+def test_a_readme_named_directly_is_read(project: Store, tmp_path: Path):
+    readme = tmp_path / "README.md"
+    readme.write_text("I: Hei.\nR1: Hei, hei.\n", encoding="utf-8")
+    report = ingest_paths(project, [readme], command="x")
+    assert report.added == ["README.md"]
+
+
 @pytest.mark.parametrize(
     "table, message",
     [

@@ -51,8 +51,9 @@ NOT_TRANSCRIPTS = frozenset({RESPONDENTS_FILE, "pseudonyms.csv"})
 def collect_files(paths: Sequence[Path]) -> tuple[list[Path], list[tuple[str, str]]]:
     """The transcript files named or inside the named folders (not their subfolders).
 
-    Files of unknown type inside a folder are skipped (and reported); named directly they are an
-    error. The respondent table, the pseudonym list and hidden files are never transcripts.
+    Files of unknown type and README files inside a folder are skipped (and reported); named
+    directly they are read (and an unknown type is an error). The respondent table, the pseudonym
+    list and hidden files are never transcripts.
     """
     files: list[Path] = []
     skipped: list[tuple[str, str]] = []
@@ -64,6 +65,10 @@ def collect_files(paths: Sequence[Path]) -> tuple[list[Path], list[tuple[str, st
                 if child.is_dir() or child.name.startswith((".", "~$")):
                     continue
                 if child.name.lower() in NOT_TRANSCRIPTS:
+                    continue
+                if child.stem.lower() == "readme":
+                    # Students keep notes on the interviews beside them; a README is never one.
+                    skipped.append((str(child), "a README is not a transcript"))
                     continue
                 if format_of(child) is None:
                     skipped.append((str(child), f"unknown file type '{child.suffix}'"))
