@@ -161,8 +161,10 @@ MAX_PARTS = 3
 #: After this many compound splits the process loads every Ordbank form into memory (see
 #: :meth:`Lexicon.load_ordbank_forms`): a big corpus pays a quarter second once, a small one never.
 BULK_SPLITS = 2000
-#: Word types kept in the type cache (some 100 bytes each); beyond it new types are not added.
-TYPE_CACHE_MAX = 500_000
+#: Word types kept in the type cache (some 60 bytes each on disk). A run that would pass it starts
+#: the cache afresh with its own types: the corpus being worked on is the one worth keeping, and
+#: the file stays quick to read.
+TYPE_CACHE_MAX = 200_000
 #: New word types in one batch from which the type cache is read (see Pipeline.prepare).
 TYPE_CACHE_BATCH = 3000
 
@@ -550,13 +552,12 @@ class Pipeline:
         except InputError:  # no writable cache folder at all
             return
         stored = _read_type_cache(path)
-        room = TYPE_CACHE_MAX - len(stored)
+        if len(stored) + len(self._unsaved) > TYPE_CACHE_MAX:
+            stored = {}
         for word, entry in self._unsaved.items():
-            if room <= 0:
+            if len(stored) >= TYPE_CACHE_MAX:
                 break
-            if word not in stored:
-                stored[word] = entry
-                room -= 1
+            stored.setdefault(word, entry)
         tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")
         try:
             tmp.write_bytes(marshal.dumps(stored))

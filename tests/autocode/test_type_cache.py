@@ -112,3 +112,17 @@ def test_saving_removes_caches_of_an_older_analysis(own_cache: Path) -> None:
     pipeline.save_type_cache()
     assert type_cache_path().is_file()
     assert not stale.exists()
+
+
+def test_a_full_cache_starts_afresh_with_the_current_corpus(
+    own_cache: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    old = _fresh_pipeline()
+    old.prepare(["båtbyggeri", "verkstedhallen", "sveiseren"])
+    old.save_type_cache()
+    assert set(nlp._read_type_cache(type_cache_path())) == {"båtbyggeri", "verkstedhallen", "sveiseren"}
+    monkeypatch.setattr(nlp, "TYPE_CACHE_MAX", 4)
+    new = _fresh_pipeline()
+    new.prepare(["klyngesamarbeidet", "tillitsbyggingen"])
+    new.save_type_cache()
+    assert set(nlp._read_type_cache(type_cache_path())) == {"klyngesamarbeidet", "tillitsbyggingen"}
