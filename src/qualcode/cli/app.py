@@ -5,7 +5,6 @@ import sqlite3
 from pathlib import Path
 from typing import Any
 
-import click
 import typer
 from typer.core import TyperGroup
 
@@ -17,7 +16,7 @@ from qualcode.errors import QualcodeError
 class QualcodeGroup(TyperGroup):
     """Turns the errors a user can cause into one line on stderr and a non-zero exit."""
 
-    def invoke(self, ctx: click.Context) -> Any:
+    def invoke(self, ctx: typer.Context) -> Any:
         try:
             return super().invoke(ctx)
         except QualcodeError as exc:

@@ -250,29 +250,21 @@ class _BatchWriter:
 
     def insert_segments(
         self, transcript_id: int, transcript: ParsedTranscript, owner_id: int
-    ) -> list[int]:
-        """Store the transcript's turns; returns their segment ids in turn order."""
+    ) -> None:
+        """Store the transcript's turns in turn order."""
+        # In order of first appearance, so respondents get their ids in the order they speak.
+        speaker_ids = {
+            speaker: self._speaker_respondent(speaker, owner_id)
+            for speaker in dict.fromkeys(turn.speaker for turn in transcript.turns)
+        }
+        text = transcript.text
         rows = []
         for position, turn in enumerate(transcript.turns, start=1):
-            if turn.speaker.casefold() in self.interviewer:
-                role, rid = "interviewer", owner_id
-            else:
-                role = "respondent"
-                # In a joint interview a speaker may be a respondent of their own.
-                if turn.speaker not in self._is_respondent:
-                    self._is_respondent[turn.speaker] = (
-                        turn.speaker in self.table.attributes
-                        or self.store.respondent_id(turn.speaker) is not None
-                    )
-                rid = (
-                    self.respondent_id(turn.speaker)
-                    if self._is_respondent[turn.speaker]
-                    else owner_id
-                )
+            respondent_id, role = speaker_ids[turn.speaker]
             rows.append(
                 (
                     transcript_id,
-                    rid,
+                    respondent_id,
                     position,
                     turn.speaker,
                     role,
@@ -280,7 +272,7 @@ class _BatchWriter:
                     turn.char_end,
                     turn.start_time,
                     turn.end_time,
-                    transcript.turn_text(turn),
+                    text[turn.char_start : turn.char_end],
                 )
             )
         self.tx.conn.executemany(
@@ -289,14 +281,21 @@ class _BatchWriter:
             " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             rows,
         )
-        # The transcript's old turns are gone by now, so these are exactly the new ones.
-        return [
-            r[0]
-            for r in self.tx.conn.execute(
-                "SELECT id FROM segments WHERE transcript_id = ? ORDER BY position, id",
-                (transcript_id,),
+
+    def _speaker_respondent(self, speaker: str, owner_id: int) -> tuple[int, str]:
+        """The respondent a speaker's turns belong to, and the speaker's role."""
+        if speaker.casefold() in self.interviewer:
+            return owner_id, "interviewer"
+        # In a joint interview a speaker may be a respondent of their own.
+        if speaker not in self._is_respondent:
+            self._is_respondent[speaker] = (
+                speaker in self.table.attributes
+                or self.store.respondent_id(speaker) is not None
             )
-        ]
+        return (
+            self.respondent_id(speaker) if self._is_respondent[speaker] else owner_id,
+            "respondent",
+        )
 
     def replace_transcript(
         self, transcript_id: int, transcript: ParsedTranscript, owner_id: int
@@ -334,7 +333,14 @@ class _BatchWriter:
                 transcript_id,
             ),
         )
-        new_ids = self.insert_segments(transcript_id, transcript, owner_id)
+        self.insert_segments(transcript_id, transcript, owner_id)
+        new_ids = [
+            r[0]
+            for r in conn.execute(
+                "SELECT id FROM segments WHERE transcript_id = ? ORDER BY position",
+                (transcript_id,),
+            )
+        ]
         new_texts = [
             (_squash(transcript.turn_text(t)), i + 1) for i, t in enumerate(transcript.turns)
         ]
