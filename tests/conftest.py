@@ -33,6 +33,30 @@ R2: De arrangerer samlinger og frokostmøter, og de koblet oss med en leverandø
 """
 
 
+@pytest.fixture(scope="session", autouse=True)
+def session_cache_folder(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """A cache folder of the test session's own, holding links to the user's lexicon files.
+
+    Test corpora are tiny and odd: saved into the user's word-type cache they would replace the
+    analyses of a real project. The lexicon is the same for every run and slow to build, so it is
+    built in the usual place (if missing) and linked in.
+    """
+    from qualcode import nlp
+
+    lexicon = nlp.lexicon_path()
+    if not lexicon.is_file():
+        nlp.build_lexicon(lexicon)
+    cache = tmp_path_factory.mktemp("cache") / "qualcode"
+    cache.mkdir()
+    for source in lexicon.parent.glob(f"{lexicon.stem}*"):
+        if not source.name.endswith(".tmp"):
+            (cache / source.name).symlink_to(source)
+    patch = pytest.MonkeyPatch()
+    patch.setenv("XDG_CACHE_HOME", str(cache.parent))
+    yield cache
+    patch.undo()
+
+
 @pytest.fixture
 def runner() -> CliRunner:
     """Typer's test runner."""

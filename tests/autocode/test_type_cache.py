@@ -126,3 +126,11 @@ def test_a_full_cache_starts_afresh_with_the_current_corpus(
     new.prepare(["klyngesamarbeidet", "tillitsbyggingen"])
     new.save_type_cache()
     assert set(nlp._read_type_cache(type_cache_path())) == {"klyngesamarbeidet", "tillitsbyggingen"}
+
+
+def test_the_test_session_keeps_its_word_analyses_out_of_the_users_cache(
+    session_cache_folder: Path,
+) -> None:
+    # The session fixture moved the cache folder; the lexicon is the user's, linked in.
+    assert type_cache_path().parent == session_cache_folder
+    assert nlp.lexicon_path().is_symlink()
