@@ -100,35 +100,26 @@ class Pseudonyms:
 
         return self._pattern.sub(replace, text)
 
+    def replacements(self, text: str) -> list[tuple[int, int, str]]:
+        """Every original in ``text`` as (start, end, replacement), genitive ending kept."""
+        if self._pattern is None or not text:
+            return []
+        return [
+            (
+                m.start(),
+                m.end(),
+                self._by_key[_key(m.group("name"))].replacement + (m.group("gen") or ""),
+            )
+            for m in self._pattern.finditer(text)
+        ]
+
     def apply_with_offsets(self, text: str) -> tuple[str, Callable[[int], int]]:
         """``text`` with every original replaced, and a map from old to new character offsets.
 
         The map sends an offset before, after or at the edge of a replaced name to the same
         place in the new text, so spans that hold whole names keep holding exactly them.
         """
-        if self._pattern is None or not text:
-            return text, lambda offset: offset
-        pieces: list[str] = []
-        edits: list[tuple[int, int, int]] = []  # (old end, new end, old start) per replacement
-        last = shift = 0
-        for match in self._pattern.finditer(text):
-            entry = self._by_key[_key(match.group("name"))]
-            replacement = entry.replacement + (match.group("gen") or "")
-            pieces += [text[last : match.start()], replacement]
-            shift += len(replacement) - (match.end() - match.start())
-            edits.append((match.end(), match.end() + shift, match.start()))
-            last = match.end()
-        pieces.append(text[last:])
-        ends = [old_end for old_end, _, _ in edits]
-
-        def new_offset(offset: int) -> int:
-            i = bisect.bisect_right(ends, offset)
-            if i < len(edits) and edits[i][2] < offset:
-                # Inside a replaced name: no character of it survives, so snap to its end.
-                return edits[i][1]
-            return offset + (edits[i - 1][1] - edits[i - 1][0] if i else 0)
-
-        return "".join(pieces), new_offset
+        return replace_spans(text, self.replacements(text))
 
     def apply_frame(self, frame: pd.DataFrame) -> pd.DataFrame:
         """A copy of ``frame`` with every string cell, column name and index label replaced."""
@@ -151,6 +142,38 @@ class Pseudonyms:
         if out.index.name:
             out.index.name = self.apply(out.index.name)
         return out
+
+
+def replace_spans(
+    text: str, edits: Sequence[tuple[int, int, str]]
+) -> tuple[str, Callable[[int], int]]:
+    """``text`` with each span (start, end, replacement) replaced, and a map from old to new
+    character offsets.
+
+    The spans must be sorted and must not overlap. The map sends an offset before, after or at
+    the edge of a replaced span to the same place in the new text; an offset inside one (none
+    of its characters survive) goes to the end of its replacement.
+    """
+    if not edits:
+        return text, lambda offset: offset
+    pieces: list[str] = []
+    moved: list[tuple[int, int, int]] = []  # (old end, new end, old start) per replacement
+    last = shift = 0
+    for start, end, replacement in edits:
+        pieces += [text[last:start], replacement]
+        shift += len(replacement) - (end - start)
+        moved.append((end, end + shift, start))
+        last = end
+    pieces.append(text[last:])
+    ends = [old_end for old_end, _, _ in moved]
+
+    def new_offset(offset: int) -> int:
+        i = bisect.bisect_right(ends, offset)
+        if i < len(moved) and moved[i][2] < offset:
+            return moved[i][1]
+        return offset + (moved[i - 1][1] - moved[i - 1][0] if i else 0)
+
+    return "".join(pieces), new_offset
 
 
 def _key(name: str) -> str:

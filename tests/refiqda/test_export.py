@@ -42,18 +42,48 @@ REQUIRED = {
     "Set": ["guid", "name"],
 }
 SEQUENCES = {
-    "Project": ["Users", "CodeBook", "Variables", "Cases", "Sources", "Notes", "Links", "Sets",
-                "Graphs", "Description", "NoteRef"],
+    "Project": [
+        "Users",
+        "CodeBook",
+        "Variables",
+        "Cases",
+        "Sources",
+        "Notes",
+        "Links",
+        "Sets",
+        "Graphs",
+        "Description",
+        "NoteRef",
+    ],
     "Code": ["Description", "NoteRef", "Code"],
     "Case": ["Description", "CodeRef", "VariableValue", "SourceRef", "SelectionRef"],
-    "TextSource": ["Description", "PlainTextContent", "PlainTextSelection", "Coding", "NoteRef",
-                   "VariableValue"],
-    "Note": ["Description", "PlainTextContent", "PlainTextSelection", "Coding", "NoteRef",
-             "VariableValue"],
+    "TextSource": [
+        "Description",
+        "PlainTextContent",
+        "PlainTextSelection",
+        "Coding",
+        "NoteRef",
+        "VariableValue",
+    ],
+    "Note": [
+        "Description",
+        "PlainTextContent",
+        "PlainTextSelection",
+        "Coding",
+        "NoteRef",
+        "VariableValue",
+    ],
     "PlainTextSelection": ["Description", "Coding", "NoteRef"],
     "Coding": ["CodeRef", "NoteRef"],
-    "VariableValue": ["VariableRef", "TextValue", "BooleanValue", "IntegerValue", "FloatValue",
-                      "DateValue", "DateTimeValue"],
+    "VariableValue": [
+        "VariableRef",
+        "TextValue",
+        "BooleanValue",
+        "IntegerValue",
+        "FloatValue",
+        "DateValue",
+        "DateTimeValue",
+    ],
     "Set": ["Description", "MemberCode", "MemberSource", "MemberNote"],
 }
 
@@ -75,7 +105,9 @@ def check_structure(root: ET.Element, ns: str) -> None:
         if name in SEQUENCES:
             order = SEQUENCES[name]
             seen = [order.index(local(child)) for child in element]
-            assert seen == sorted(seen), f"children of {name} out of order: {[local(c) for c in element]}"
+            assert seen == sorted(seen), (
+                f"children of {name} out of order: {[local(c) for c in element]}"
+            )
 
 
 @pytest.fixture
@@ -227,9 +259,7 @@ def test_codebook_has_nested_codes_with_definitions_colours_and_inactive_set(exp
 def test_memos_become_notes_referenced_from_selection_code_and_coding(exported) -> None:
     _, path = exported
     root, _, _ = read_qdpx(path)
-    notes = {
-        n.get("guid"): n.find(f"{Q}PlainTextContent").text for n in root.iter(f"{Q}Note")
-    }
+    notes = {n.get("guid"): n.find(f"{Q}PlainTextContent").text for n in root.iter(f"{Q}Note")}
     assert sorted(notes.values()) == sorted(
         ["Viktig sitat om forankring", "Skill mellom typer tillit", "Tillit bygd over tid"]
     )
@@ -339,10 +369,25 @@ def test_export_errors_leave_store_and_folder_unchanged(coded: Store, tmp_path: 
         export_qdpx(coded, tmp_path / "x.qdpx", coders=["per"])
     with pytest.raises(InputError, match=r"\.qdpx"):
         export_qdpx(coded, tmp_path / "x.zip")
-    with pytest.raises(InputError, match="folder does not exist"):
-        export_qdpx(coded, tmp_path / "missing" / "x.qdpx")
+    (tmp_path / "notes.txt").write_text("a file, not a folder", encoding="utf-8")
+    with pytest.raises(InputError, match="is a file, not a folder"):
+        export_qdpx(coded, tmp_path / "notes.txt" / "x.qdpx")
+    # A failed export does not leave the folders it would have made.
+    with pytest.raises(InputError, match="no coder layer"):
+        export_qdpx(coded, tmp_path / "missing" / "x.qdpx", coders=["per"])
+    assert not (tmp_path / "missing").exists()
     assert coded.dump() == before
     assert not list(tmp_path.glob("*.qdpx")) and not list(tmp_path.glob(".*tmp"))
+
+
+def test_exports_create_missing_folders(coded: Store, tmp_path: Path, runner) -> None:
+    folder = str(coded.folder)
+    qdpx = tmp_path / "til" / "veileder" / "p.qdpx"
+    qdc = tmp_path / "kodebok" / "k.qdc"
+    for command, target in (("qdpx", qdpx), ("qdc", qdc)):
+        result = runner.invoke(app, ["-p", folder, "export", command, str(target)])
+        assert result.exit_code == 0, result.output
+        assert zipfile.is_zipfile(target) if command == "qdpx" else target.is_file()
 
 
 def test_qdc_of_a_project_without_codes_is_an_error(ingested: Store, tmp_path: Path) -> None:
@@ -355,16 +400,29 @@ def test_qdc_of_a_project_without_codes_is_an_error(ingested: Store, tmp_path: P
 
 def test_cli_exports(coded: Store, tmp_path: Path, runner) -> None:
     folder = str(coded.folder)
-    result = runner.invoke(app, ["--project", folder, "export", "qdpx", str(tmp_path / "p.qdpx"),
-                                 "--coder", "ola", "--coder", "kari"])
+    result = runner.invoke(
+        app,
+        [
+            "--project",
+            folder,
+            "export",
+            "qdpx",
+            str(tmp_path / "p.qdpx"),
+            "--coder",
+            "ola",
+            "--coder",
+            "kari",
+        ],
+    )
     assert result.exit_code == 0, result.output
     root, _, _ = read_qdpx(tmp_path / "p.qdpx")
     assert sorted(u.get("name") for u in root.iter(f"{Q}User")) == ["kari", "ola"]
     result = runner.invoke(app, ["--project", folder, "export", "qdc", str(tmp_path / "k.qdc")])
     assert result.exit_code == 0, result.output
     assert (tmp_path / "k.qdc").is_file()
-    result = runner.invoke(app, ["--project", folder, "export", "qdpx", str(tmp_path / "q.qdpx"),
-                                 "--coder", "nobody"])
+    result = runner.invoke(
+        app, ["--project", folder, "export", "qdpx", str(tmp_path / "q.qdpx"), "--coder", "nobody"]
+    )
     assert result.exit_code == 2
     assert "no coder layer 'nobody'" in result.output
     assert "Traceback" not in result.output

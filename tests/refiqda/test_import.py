@@ -200,15 +200,19 @@ def test_nvivo_like_file_with_nested_codes_and_two_users(make_qdpx, tmp_path: Pa
             ("tillit/tillit-over-tid", "Tillit over tid", "tillit"),
             ("fasilitering", "Fasilitering", None),
         }
-        assert store.conn.execute("SELECT color, description FROM codes WHERE path = 'tillit'"
-                                  ).fetchone() == ("#1F77B4", "Relasjoner mellom aktører")
+        assert store.conn.execute(
+            "SELECT color, description FROM codes WHERE path = 'tillit'"
+        ).fetchone() == ("#1F77B4", "Relasjoner mellom aktører")
         by_coder = codings_by_coder(store)
         src = "Intervju Anna"
         assert by_coder == {
             "Kari Nordmann": {
                 (src, "Ja, etter tre år stoler vi på dem.", "tillit/tillit-over-tid"),
-                (src, "Vi møttes på en klyngesamling. Der fant vi ut at vi hadde felles kunder.",
-                 "fasilitering"),
+                (
+                    src,
+                    "Vi møttes på en klyngesamling. Der fant vi ut at vi hadde felles kunder.",
+                    "fasilitering",
+                ),
             },
             "Ola": {
                 (src, "Ja, etter tre år stoler vi på dem.", "tillit"),
@@ -229,10 +233,12 @@ def test_nvivo_like_file_with_nested_codes_and_two_users(make_qdpx, tmp_path: Pa
             "SELECT r.label, a.name, a.value FROM respondents r JOIN respondent_attributes a"
             " ON a.respondent_id = r.id"
         ).fetchall() == [("Anna", "sektor", "leverandør")]
-        memos = set(store.conn.execute(
-            "SELECT COALESCE(s.text, k.path), m.coder, m.text FROM memos m"
-            " LEFT JOIN segments s ON s.id = m.segment_id LEFT JOIN codes k ON k.id = m.code_id"
-        ))
+        memos = set(
+            store.conn.execute(
+                "SELECT COALESCE(s.text, k.path), m.coder, m.text FROM memos m"
+                " LEFT JOIN segments s ON s.id = m.segment_id LEFT JOIN codes k ON k.id = m.code_id"
+            )
+        )
         assert memos == {
             ("Der fant vi ut at vi hadde felles kunder.", "Ola", "Samling som møteplass"),
             ("tillit", None, "Definisjon fra litteraturen"),
@@ -319,9 +325,30 @@ def test_maxqda_like_file_with_empty_sets_and_crlf_source(make_qdpx, tmp_path: P
 
 @given(
     st.lists(
-        st.sampled_from(["a", "b", " ", "\r\n", "\r", "\n", "ø", "å", "a\u030a", "o\u0308",
-                         "🙂", "e\u0301\u0323", "x", "\u212b", "\u1100", "\u1161", "\u11a8",
-                         "\u0b47", "\u0b3e", "\u0301"]),
+        st.sampled_from(
+            [
+                "a",
+                "b",
+                " ",
+                "\r\n",
+                "\r",
+                "\n",
+                "ø",
+                "å",
+                "a\u030a",
+                "o\u0308",
+                "🙂",
+                "e\u0301\u0323",
+                "x",
+                "\u212b",
+                "\u1100",
+                "\u1161",
+                "\u11a8",
+                "\u0b47",
+                "\u0b3e",
+                "\u0301",
+            ]
+        ),
         max_size=30,
     )
 )
@@ -377,7 +404,9 @@ def test_qdc_becomes_codebook_yaml_that_loads(tmp_path: Path) -> None:
     ]
     top = book.find("samkonkurranse")
     assert (top.name, top.description, top.color) == (
-        "Samkonkurranse", "Samarbeid med konkurrenter", "#46AA00"
+        "Samkonkurranse",
+        "Samarbeid med konkurrenter",
+        "#46AA00",
     )
     assert all(not code.has_rules for code in book.walk())
     assert book.find("forankring-i-regionen").color is None
@@ -391,9 +420,12 @@ def test_qdc_becomes_codebook_yaml_that_loads(tmp_path: Path) -> None:
 
 def test_qdc_round_trip_from_our_export(coded: Store, tmp_path: Path, runner) -> None:
     folder = str(coded.folder)
-    assert runner.invoke(app, ["-p", folder, "export", "qdc", str(tmp_path / "k.qdc")]).exit_code == 0
-    result = runner.invoke(app, ["import", "qdc", str(tmp_path / "k.qdc"), "-o",
-                                 str(tmp_path / "k.yaml")])
+    assert (
+        runner.invoke(app, ["-p", folder, "export", "qdc", str(tmp_path / "k.qdc")]).exit_code == 0
+    )
+    result = runner.invoke(
+        app, ["import", "qdc", str(tmp_path / "k.qdc"), "-o", str(tmp_path / "k.yaml")]
+    )
     assert result.exit_code == 0, result.output
     book = loads_codebook((tmp_path / "k.yaml").read_text(encoding="utf-8"), "k.yaml")
     # A .qdc has no place for our ids: they are derived from the names; tree and names stay.
@@ -407,9 +439,32 @@ def test_qdc_round_trip_from_our_export(coded: Store, tmp_path: Path, runner) ->
     assert tree == stored
     assert book.find("tillit/åpenhet-og-deling").name == "Åpenhet og deling"
     assert book.find("tillit").description == "Tillit mellom aktørene"
-    again = runner.invoke(app, ["import", "qdc", str(tmp_path / "k.qdc"), "-o",
-                                str(tmp_path / "k.yaml")])
+    again = runner.invoke(
+        app, ["import", "qdc", str(tmp_path / "k.qdc"), "-o", str(tmp_path / "k.yaml")]
+    )
     assert again.exit_code == 2 and "--force" in again.output
+
+
+def test_qdc_import_creates_the_output_folder(tmp_path: Path, runner, monkeypatch) -> None:
+    source = tmp_path / "fra-nvivo.qdc"
+    source.write_text(ATLAS_QDC, encoding="utf-8")
+    monkeypatch.chdir(tmp_path)  # a project folder without codebooks/, as in the README
+    result = runner.invoke(
+        app, ["import", "qdc", "fra-nvivo.qdc", "-o", "codebooks/klynge-nvivo.yaml"]
+    )
+    assert result.exit_code == 0, result.output
+    assert loads_codebook(
+        (tmp_path / "codebooks" / "klynge-nvivo.yaml").read_text(encoding="utf-8"), "k.yaml"
+    ).paths()
+    # A bad codebook file leaves no new folder behind.
+    (tmp_path / "tom.qdc").write_text("<CodeBook/>", encoding="utf-8")
+    bad = runner.invoke(app, ["import", "qdc", "tom.qdc", "-o", "ny/mappe/k.yaml"])
+    assert bad.exit_code != 0 and "no codes" in bad.output
+    assert not (tmp_path / "ny").exists()
+    # A file where the folder should be is a one-line error.
+    blocked = runner.invoke(app, ["import", "qdc", "fra-nvivo.qdc", "-o", "fra-nvivo.qdc/k.yaml"])
+    assert blocked.exit_code != 0 and "is a file, not a folder" in blocked.output
+    assert "Traceback" not in blocked.output
 
 
 @pytest.mark.parametrize(
@@ -436,7 +491,9 @@ def test_bad_files_are_one_line_errors_and_create_nothing(make_qdpx, tmp_path: P
     no_project = tmp_path / "tom.qdpx"
     with zipfile.ZipFile(no_project, "w") as archive:
         archive.writestr("sources/a.txt", "hei")
-    broken = make_qdpx("broken.qdpx", '<?xml version="1.0"?>\n<Project name="x">\n<Users>\n</Project>')
+    broken = make_qdpx(
+        "broken.qdpx", '<?xml version="1.0"?>\n<Project name="x">\n<Users>\n</Project>'
+    )
     qde, sources = nvivo_like()
     outside = make_qdpx(
         "outside.qdpx",
@@ -448,8 +505,11 @@ def test_bad_files_are_one_line_errors_and_create_nothing(make_qdpx, tmp_path: P
         (not_zip, "not a REFI-QDA project"),
         (no_project, "no project.qde"),
         (broken, r"broken.qdpx/project.qde:4: not well-formed XML"),
-        (outside, r"outside.qdpx/project.qde:\d+: selection 9a000000-0000-4000-8000-000000000001"
-                  r" \(\d+–9\d+\) lies outside its source 'Intervju Anna'"),
+        (
+            outside,
+            r"outside.qdpx/project.qde:\d+: selection 9a000000-0000-4000-8000-000000000001"
+            r" \(\d+–9\d+\) lies outside its source 'Intervju Anna'",
+        ),
         (missing_source, "not in the archive"),
     ]
     for path, message in cases:
@@ -461,9 +521,7 @@ def test_bad_files_are_one_line_errors_and_create_nothing(make_qdpx, tmp_path: P
         assert leftovers(tmp_path) == []
 
 
-def test_existing_project_is_refused_and_unchanged(
-    coded: Store, make_qdpx, tmp_path: Path
-) -> None:
+def test_existing_project_is_refused_and_unchanged(coded: Store, make_qdpx, tmp_path: Path) -> None:
     qde, sources = nvivo_like()
     path = make_qdpx("nvivo.qdpx", qde, sources)
     before = coded.dump()

@@ -4,8 +4,9 @@ A ``.qdpx`` is a zip holding ``project.qde`` (XML in the namespace ``urn:QDA-XML
 a ``sources/`` folder with one UTF-8 plain-text file per transcript. Each coded turn becomes a
 ``PlainTextSelection`` whose ``startPosition``/``endPosition`` are the turn's offsets into that file,
 counted in Unicode code points with the end exclusive — exactly our ``char_start``/``char_end``,
-because the file holds the transcript's stored text unchanged. Element order follows the
-``xsd:sequence`` of every type in the standard's ``Project.xsd`` and ``Codebook.xsd`` (1.0).
+because the file holds the transcript's stored text unchanged. A pseudonymised export replaces
+names (speaker labels become respondent labels) and moves every offset to match. Element order
+follows the ``xsd:sequence`` of every type in the standard's ``Project.xsd`` and ``Codebook.xsd``.
 """
 
 from __future__ import annotations
@@ -22,8 +23,9 @@ from xml.etree import ElementTree as ET
 
 from qualcode import __version__
 from qualcode.errors import InputError, ProjectError
+from qualcode.pseudonyms import replace_spans
 from qualcode.refiqda.guids import GuidMaker, save_namespace, stored_namespace
-from qualcode.store import Store, now_iso
+from qualcode.store import DEFAULT_INTERVIEWER_LABELS, Store, now_iso
 
 if TYPE_CHECKING:
     from qualcode.pseudonyms import Pseudonyms
@@ -47,6 +49,11 @@ _INTEGER = re.compile(r"^[+-]?\d{1,18}$")
 _DECIMAL = re.compile(r"^[+-]?(?:\d+\.\d*|\.\d+)$")
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _SELECTION_NAME_LENGTH = 60
+# What may follow a speaker label before the turn's text: a timestamp, Markdown bold, the colon.
+_LABEL_TAIL = re.compile(r"[ \t*_]*(?:\([\d:.,]+\))?[ \t*_]*:[\s*_]*")
+#: Interviewer labels the importer recognises; a pseudonymised export writes only these.
+_IMPORT_INTERVIEWER_LABELS = frozenset(label.casefold() for label in DEFAULT_INTERVIEWER_LABELS)
+_NEUTRAL_INTERVIEWER = "Intervjuer"
 
 
 @dataclass
@@ -183,11 +190,68 @@ def _namespace(store: Store) -> tuple[uuid.UUID, bool]:
     return (namespace, False) if namespace is not None else (uuid.uuid4(), True)
 
 
+def _label_span(prefix: str, speaker: str) -> tuple[int, int] | None:
+    """Where ``speaker`` stands as the label in ``prefix``, the line up to the turn's text.
+
+    Only a label counts: nothing but a timestamp or markup before the name, and nothing but a
+    timestamp, markup and the colon after it (``[00:03:12] **Kari** (00:03:12): ``).
+    """
+    pattern = r"\s+".join(re.escape(word) for word in speaker.split())
+    match = re.search(pattern, prefix)
+    if match is None or re.search(r"[^\W\d_]", prefix[: match.start()]):
+        return None
+    if not _LABEL_TAIL.fullmatch(prefix[match.end() :]):
+        return None
+    return match.span()
+
+
+def _merge_edits(
+    labels: list[tuple[int, int, str]], names: list[tuple[int, int, str]]
+) -> list[tuple[int, int, str]]:
+    """Label rewrites and name replacements as one sorted list without overlaps.
+
+    A name inside a rewritten label goes with it; a label that a name reaches beyond is left
+    to the name replacement, so no part of a name survives.
+    """
+    kept_labels = [
+        (a, b, new)
+        for a, b, new in labels
+        if not any(na < b and a < nb and not (a <= na and nb <= b) for na, nb, _ in names)
+    ]
+    kept_names = [
+        (na, nb, new)
+        for na, nb, new in names
+        if not any(a <= na and nb <= b for a, b, _ in kept_labels)
+    ]
+    return sorted(kept_labels + kept_names)
+
+
+def check_output_folder(path: Path) -> None:
+    """Refuse an output file whose folder cannot be made because a file stands in its way.
+
+    Missing folders are fine: :func:`make_output_folder` creates them once the output is built.
+    """
+    for ancestor in Path(path).parents:
+        if ancestor.exists():
+            if not ancestor.is_dir():
+                raise InputError("is a file, not a folder", path=ancestor)
+            return
+
+
+def make_output_folder(path: Path) -> None:
+    """Create the folder (and any missing parents) an output file goes into."""
+    try:
+        Path(path).parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise InputError(
+            f"cannot create the folder: {exc.strerror}", path=Path(path).parent
+        ) from None
+
+
 def _check_target(path: Path, suffix: str) -> None:
     if path.suffix.lower() != suffix:
         raise InputError(f"the file name must end in {suffix}", path=path)
-    if not path.parent.is_dir():
-        raise InputError("the folder does not exist", path=path.parent)
+    check_output_folder(path)
     if path.is_dir():
         raise InputError("is a folder, not a file name", path=path)
 
@@ -233,6 +297,7 @@ def export_qdc(store: Store, path: Path, *, command: str = "export qdc") -> Expo
     _check_target(path, ".qdc")
     namespace, is_new = _namespace(store)
     data, count = codebook_xml(store, GuidMaker(namespace))
+    make_output_folder(path)
     if is_new:
         save_namespace(store, namespace, command)
     _write_atomically(path, data)
@@ -320,11 +385,14 @@ class _ProjectWriter:
         their respondent instead.
         """
         assert self.pseudonyms is not None
+        label_edits = self._speaker_label_edits({tid: text for tid, _, text, _, _ in transcripts})
         maps = {}
         renamed = []
         taken: set[str] = set()
         for tid, name, text, imported_at, label in transcripts:
-            new_text, new_offset = self.pseudonyms.apply_with_offsets(text)
+            new_text, new_offset = replace_spans(
+                text, _merge_edits(label_edits.get(tid, []), self.pseudonyms.replacements(text))
+            )
             maps[tid] = (new_text, new_offset)
             shown = f"{label}{Path(name).suffix}"
             n = 1
@@ -340,6 +408,49 @@ class _ProjectWriter:
             a, b = new_offset(start), new_offset(end)
             moved[seg_id] = (sid, tid, a, b, new_text[a:b], position)
         return renamed, moved
+
+    def _speaker_label_edits(self, texts: dict[int, str]) -> dict[int, list[tuple[int, int, str]]]:
+        """Per transcript, the speaker labels to rewrite so turns stay turns once names are gone.
+
+        A label such as ``Silje Kvernes:`` would become ``[navn]:``, which no tool (qualcode's
+        importer included) reads as a speaker: the turn would merge into the one before it.
+        So a respondent's turns are labelled with the respondent's label (``R3:``), the label
+        the project already shows, and an interviewer label that is a name, or that importing
+        would not know, becomes ``Intervjuer``.
+        """
+        assert self.pseudonyms is not None
+        edits: dict[int, dict[int, tuple[int, int, str]]] = {}
+        for tid, start, speaker, role, respondent in self.store.conn.execute(
+            "SELECT s.transcript_id, s.char_start, s.speaker, s.role, r.label FROM segments s"
+            " JOIN respondents r ON r.id = s.respondent_id"
+            " WHERE s.role IN ('respondent', 'interviewer') ORDER BY s.transcript_id, s.char_start"
+        ):
+            text = texts.get(tid)
+            if text is None or not speaker:
+                continue
+            # The text may start on the line after its label ("Kari:" alone on a line).
+            label_end = start
+            while label_end > 0 and text[label_end - 1].isspace():
+                label_end -= 1
+            line_start = text.rfind("\n", 0, label_end) + 1
+            if line_start in edits.get(tid, {}):
+                continue  # a second segment starting on the same labelled line
+            span = _label_span(text[line_start:start], speaker)
+            if span is None:
+                continue  # not a labelled turn (a selection inside a turn, a paragraph)
+            if role == "respondent":
+                # A label that is itself a listed name must not bring the name back.
+                new_label = self.pseudonyms.apply(respondent)
+            elif speaker.casefold() in _IMPORT_INTERVIEWER_LABELS and not self.pseudonyms.find(
+                speaker
+            ):
+                new_label = speaker
+            else:
+                new_label = _NEUTRAL_INTERVIEWER
+            a, b = line_start + span[0], line_start + span[1]
+            if text[a:b] != new_label:
+                edits.setdefault(tid, {})[line_start] = (a, b, new_label)
+        return {tid: sorted(by_line.values()) for tid, by_line in edits.items()}
 
     def _coder_ok(self, coder: str | None) -> bool:
         return self.coders is None or coder is None or coder in self.coders
@@ -700,6 +811,7 @@ def export_qdpx(
     names = project_pseudonyms(store) if pseudonymise else None
     xml, files, result = project_xml(store, GuidMaker(namespace), coders or None, names)
     result.pseudonyms = len(names) if names else 0
+    make_output_folder(path)
     if is_new:
         save_namespace(store, namespace, command)
     _write_zip_atomically(path, [(PROJECT_FILE, xml), *files])

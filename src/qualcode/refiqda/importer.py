@@ -30,7 +30,13 @@ from xml.etree import ElementTree as ET
 
 from qualcode.errors import InputError, ProjectError
 from qualcode.ingest.turns import is_interviewer, paragraph_turns, parse_labelled_text
-from qualcode.refiqda.export import CODE_IDS_HEADING, INACTIVE_SET_NAME, PROJECT_FILE
+from qualcode.refiqda.export import (
+    CODE_IDS_HEADING,
+    INACTIVE_SET_NAME,
+    PROJECT_FILE,
+    check_output_folder,
+    make_output_folder,
+)
 from qualcode.store import (
     AUTO_CODER,
     DB_NAME,
@@ -289,10 +295,12 @@ def import_qdc(path: Path, out: Path, *, overwrite: bool = False) -> CodebookImp
     out = Path(out)
     if out.exists() and not overwrite:
         raise InputError("exists already; choose another name or pass --force", path=out)
-    if not out.parent.is_dir():
-        raise InputError("the folder does not exist", path=out.parent)
+    if out.is_dir():
+        raise InputError("is a folder, not a file name", path=out)
+    check_output_folder(out)
     codebook = read_qdc(path)
     text = codebook_yaml(codebook.name, codebook.codes, Path(path).name)
+    make_output_folder(out)  # only now: a bad codebook file leaves no new empty folder
     tmp = out.with_name(f".{out.name}.{os.getpid()}.tmp")
     try:
         tmp.write_text(text, encoding="utf-8")
