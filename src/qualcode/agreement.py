@@ -21,11 +21,13 @@ coders differ.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Hashable, Iterable, Sequence
 from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import Any
 
+from qualcode.audit import undone_command_ids
 from qualcode.errors import InputError
 from qualcode.store import AUTO_CODER, Store
 
@@ -515,7 +517,8 @@ def variable_agreement(
     if tab.m and not any(c[1] for c in tab.counts):
         used = any(v for rows in variables for r in rows for v in r)
         reason = (
-            "the code was not used in any unit two coders both saw" if used
+            "the code was not used in any unit two coders both saw"
+            if used
             else "no coder used this code"
         )
         kappa = _undefined(reason) if n_coders == 2 else kappa
@@ -556,7 +559,10 @@ class Unit:
 
 @dataclass(frozen=True)
 class NotSeenByAll:
-    """A transcript whose units some coders have not seen: missing data for them."""
+    """A transcript whose units some coders have not seen: missing data for them.
+
+    ``n_units`` counts the units of the matrix's kind (turns, or respondents) that lie in it.
+    """
 
     transcript: str
     seen_by: tuple[str, ...]
@@ -573,6 +579,12 @@ class LayerMatrix:
     units: list[Unit]
     values: dict[str, list[frozenset[str] | None]]
     not_seen_by_all: list[NotSeenByAll]
+
+    @property
+    def n_compared(self) -> int:
+        """Units at least two coders have seen: the units every statistic is computed on."""
+        columns = [self.values[c] for c in self.coders]
+        return sum(sum(v is not None for v in unit) >= 2 for unit in zip(*columns, strict=True))
 
     def variable(self, code: str) -> list[list[bool | None]]:
         """Coders × units present/absent values for ``code`` with its subcodes rolled in."""
@@ -600,14 +612,21 @@ def _check_coders(store: Store, coders: Sequence[str]) -> list[str]:
     return names
 
 
-def seen_transcripts(store: Store, coder: str) -> set[int]:
-    """Transcript ids the coder has seen.
+#: Review decisions that say the reviewer has read the turn; a skip defers the decision.
+SEEN_DECISIONS = ("accept", "reject", "change")
 
-    Rule: a coder has seen a transcript if their layer holds at least one coding in it, if the
-    audit log shows they added or removed a coding in it (a transcript read and then left
-    uncoded still counts), or if it is listed for them in the project setting
-    ``coded_transcripts`` (``{"coder": ["R1_haugland.txt", ...]}``), which records transcripts
-    read and deliberately left without codes. The auto-coder has seen every transcript.
+
+def seen_transcripts(store: Store, coder: str) -> set[int]:
+    """Transcript ids the coder has seen (read and coded, possibly finding nothing to code).
+
+    Rule: a coder has seen a transcript if their layer holds at least one coding in it now, if
+    they took a review decision (accept, reject, change) on one of its turns in a command that
+    was not undone, or if it is listed for them in the project setting ``coded_transcripts``
+    (``{"coder": ["R1_haugland.txt", ...]}``, written when a layer file is loaded). The last two
+    record transcripts read and deliberately left without codes. Adding and removing a coding
+    does not count by itself: a coding added to a mistyped segment and then removed or undone
+    must not make a transcript the coder never read count as "no code". The auto-coder has seen
+    every transcript.
     """
     if coder == AUTO_CODER:
         return {r[0] for r in store.conn.execute("SELECT id FROM transcripts")}
@@ -619,21 +638,23 @@ def seen_transcripts(store: Store, coder: str) -> set[int]:
             (coder,),
         )
     }
-    seen |= {
-        r[0]
-        for r in store.conn.execute(
-            "SELECT DISTINCT s.transcript_id FROM audit_log a JOIN segments s ON s.id = a.segment_id"
-            " WHERE a.coder = ? AND a.action IN ('add_coding', 'remove_coding')",
-            (coder,),
-        )
-    }
+    undone = undone_command_ids(store)
+    for transcript_id, command_id, detail in store.conn.execute(
+        "SELECT s.transcript_id, a.command_id, a.detail FROM audit_log a"
+        " JOIN segments s ON s.id = a.segment_id WHERE a.coder = ? AND a.action = 'review'",
+        (coder,),
+    ):
+        if command_id not in undone and json.loads(detail).get("decision") in SEEN_DECISIONS:
+            seen.add(transcript_id)
     listed = store.get_setting("coded_transcripts", {}) or {}
     names = listed.get(coder, []) if isinstance(listed, dict) else []
     if names:
         marks = ",".join("?" * len(names))
         seen |= {
             r[0]
-            for r in store.conn.execute(f"SELECT id FROM transcripts WHERE name IN ({marks})", names)
+            for r in store.conn.execute(
+                f"SELECT id FROM transcripts WHERE name IN ({marks})", names
+            )
         }
     return seen
 
@@ -667,19 +688,25 @@ def layer_matrix(store: Store, coders: Sequence[str], unit: str = "segment") -> 
         " ORDER BY t.id, s.position"
     ).fetchall()
     segs = [
-        row for row in rows
+        row
+        for row in rows
         if row[1] in any_seen and (row[5] == "respondent" or row[0] in coded_any)
     ]
-    per_transcript: dict[str, int] = {}
+    # Units per transcript in the report's own kind: a respondent whose turns lie in a
+    # transcript a coder has not seen is one missing unit, however many turns it has there.
+    per_transcript: dict[str, set[Any]] = {}
     transcript_seen: dict[str, tuple[str, ...]] = {}
-    for _seg_id, tid, tname, _label, _pos, _role in segs:
-        per_transcript[tname] = per_transcript.get(tname, 0) + 1
+    for seg_id, tid, tname, label, _pos, _role in segs:
+        per_transcript.setdefault(tname, set()).add(seg_id if unit == "segment" else label)
         transcript_seen[tname] = tuple(n for n in names if tid in seen[n])
     not_seen = [
         NotSeenByAll(
-            t, transcript_seen[t], tuple(n for n in names if n not in transcript_seen[t]), count
+            t,
+            transcript_seen[t],
+            tuple(n for n in names if n not in transcript_seen[t]),
+            len(keys),
         )
-        for t, count in per_transcript.items()
+        for t, keys in per_transcript.items()
         if len(transcript_seen[t]) < len(names)
     ]
     if unit == "segment":
@@ -710,7 +737,9 @@ def layer_matrix(store: Store, coders: Sequence[str], unit: str = "segment") -> 
 
 
 def select_codes(
-    store: Store, level: str = "top", codes: Sequence[str] | None = None,
+    store: Store,
+    level: str = "top",
+    codes: Sequence[str] | None = None,
     used: Iterable[str] = (),
 ) -> list[str]:
     """The code variables to compare: ``codes`` if given (each with its subcodes rolled in), else
@@ -738,7 +767,8 @@ def select_codes(
             raise InputError("--codes names no code")
         return wanted
     relevant = [
-        p for p in all_paths
+        p
+        for p in all_paths
         if p in active or any(u == p or u.startswith(p + "/") for u in used_set)
     ]
     # Codes used in a layer but unknown to the tree's order still come out (store has them).
@@ -775,7 +805,7 @@ class AgreementReport:
     pooled: VariableAgreement | None
     pooled_codes: list[str]
     not_seen_by_all: list[NotSeenByAll]
-    n_units_total: int
+    n_units: int  # units at least two coders have seen, as in every row
     bootstrap: int = 0
     seed: int = 0
 
@@ -813,15 +843,16 @@ def agreement(
     for code in chosen:
         var = matrix.variable(code)
         variables[code] = var
-        rows.append(
-            variable_agreement(code, matrix.coders, [var], bootstrap=bootstrap, seed=seed)
-        )
+        rows.append(variable_agreement(code, matrix.coders, [var], bootstrap=bootstrap, seed=seed))
     pooled_codes = _leaves_of(chosen)
     pooled = None
     if len(pooled_codes) > 1:
         pooled = variable_agreement(
-            POOLED, matrix.coders, [variables[c] for c in pooled_codes],
-            bootstrap=bootstrap, seed=seed,
+            POOLED,
+            matrix.coders,
+            [variables[c] for c in pooled_codes],
+            bootstrap=bootstrap,
+            seed=seed,
         )
     return AgreementReport(
         coders=list(matrix.coders),
@@ -831,7 +862,7 @@ def agreement(
         pooled=pooled,
         pooled_codes=pooled_codes,
         not_seen_by_all=matrix.not_seen_by_all,
-        n_units_total=len(matrix.units),
+        n_units=matrix.n_compared,
         bootstrap=bootstrap,
         seed=seed,
     )
@@ -878,14 +909,10 @@ def disagreements(
     if code is not None:
         code = code.strip().strip("/")
         if store.code_id(code) is None:
-            raise InputError(
-                f"unknown code '{code}'{_did_you_mean(code, store.code_paths(False))}"
-            )
+            raise InputError(f"unknown code '{code}'{_did_you_mean(code, store.code_paths(False))}")
 
     def view(codes: frozenset[str]) -> set[str]:
-        kept = {
-            p for p in codes if code is None or p == code or p.startswith(code + "/")
-        }
+        kept = {p for p in codes if code is None or p == code or p.startswith(code + "/")}
         return {p.split("/", 1)[0] for p in kept} if level == "top" else kept
 
     differing: list[tuple[Unit, frozenset[str], frozenset[str]]] = []

@@ -33,6 +33,7 @@ from qualcode.agreement import (
     seen_transcripts,
     select_codes,
 )
+from qualcode.audit import undone_command_ids
 from qualcode.errors import InputError
 from qualcode.evaluate import (
     TextIndex,
@@ -147,14 +148,23 @@ def coders_to_check(store: Store, coder: str | None) -> list[str]:
 
 
 def coding_order(store: Store, coder: str) -> list[tuple[int, str]]:
-    """The coder's transcripts (id, name) in the order of their first coding in each."""
+    """The transcripts the coder has seen (id, name), in the order of their first coding (or
+    review decision) in each.
+
+    Entries of undone commands do not count: a coding added by mistake and undone neither puts a
+    transcript in the order nor moves it forward.
+    """
+    seen = seen_transcripts(store, coder)
+    undone = undone_command_ids(store)
     keys: dict[int, tuple[Any, ...]] = {}
-    for tid, first in store.conn.execute(
-        "SELECT s.transcript_id, MIN(a.id) FROM audit_log a JOIN segments s ON s.id = a.segment_id"
-        " WHERE a.coder = ? AND a.action = 'add_coding' GROUP BY s.transcript_id",
+    for tid, entry_id, command_id in store.conn.execute(
+        "SELECT s.transcript_id, a.id, a.command_id FROM audit_log a"
+        " JOIN segments s ON s.id = a.segment_id"
+        " WHERE a.coder = ? AND a.action IN ('add_coding', 'review') ORDER BY a.id",
         (coder,),
     ):
-        keys[tid] = (0, first, "", 0)
+        if tid in seen and command_id not in undone:
+            keys.setdefault(tid, (0, entry_id, "", 0))
     for tid, created, first_id in store.conn.execute(
         "SELECT s.transcript_id, MIN(c.created_at), MIN(c.id) FROM codings c"
         " JOIN segments s ON s.id = c.segment_id JOIN coders d ON d.id = c.coder_id"
@@ -163,6 +173,9 @@ def coding_order(store: Store, coder: str) -> list[tuple[int, str]]:
     ):
         # Codings without an audit entry (none should exist) sort after those with one.
         keys.setdefault(tid, (1, 0, created, first_id))
+    for tid in seen:
+        # Seen through the coded_transcripts setting only: no time to sort by, so last.
+        keys.setdefault(tid, (2, tid, "", 0))
     names = dict(store.conn.execute("SELECT id, name FROM transcripts"))
     return [(tid, names[tid]) for tid in sorted(keys, key=lambda t: keys[t])]
 

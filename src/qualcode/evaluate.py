@@ -32,7 +32,34 @@ LL_CRITICAL_05 = 3.84
 _WORD = re.compile(r"[^\W\d_]+(?:[-'’][^\W\d_]+)*")
 # Spoken-language fillers and transcription marks: frequent everywhere, never a codebook term.
 _FILLERS = frozenset(
-    ["altså", "liksom", "sånn", "sånt", "eh", "ehm", "hm", "mm", "ja", "nei", "jo", "ok", "okei", "på", "en", "måte", "ikke", "sant", "pause", "latter", "uklart", "bedriften", "navn", "konkurrent", "kunde", "bedriftsnavn"]
+    [
+        "altså",
+        "liksom",
+        "sånn",
+        "sånt",
+        "eh",
+        "ehm",
+        "hm",
+        "mm",
+        "ja",
+        "nei",
+        "jo",
+        "ok",
+        "okei",
+        "på",
+        "en",
+        "måte",
+        "ikke",
+        "sant",
+        "pause",
+        "latter",
+        "uklart",
+        "bedriften",
+        "navn",
+        "konkurrent",
+        "kunde",
+        "bedriftsnavn",
+    ]
 )
 
 
@@ -180,8 +207,12 @@ def _strings(value: Any) -> list[str]:
     if isinstance(value, list):
         return [s for item in value for s in _strings(item)]
     if isinstance(value, dict):
-        return [s for k, v in value.items() if k not in {"within", "distance", "max"}
-                for s in _strings(v)]
+        return [
+            s
+            for k, v in value.items()
+            if k not in {"within", "distance", "max"}
+            for s in _strings(v)
+        ]
     return []
 
 
@@ -280,7 +311,23 @@ def stopwords() -> frozenset[str]:
         from spacy.lang.nb.stop_words import STOP_WORDS
     except ImportError:
         STOP_WORDS = set()
-    extra = ["eg", "ikkje", "kva", "korleis", "kven", "meg", "deg", "seg", "sjøl", "dei", "ein", "eit", "noko", "nokon", "berre"]
+    extra = [
+        "eg",
+        "ikkje",
+        "kva",
+        "korleis",
+        "kven",
+        "meg",
+        "deg",
+        "seg",
+        "sjøl",
+        "dei",
+        "ein",
+        "eit",
+        "noko",
+        "nokon",
+        "berre",
+    ]
     return frozenset({w.casefold() for w in STOP_WORDS} | _FILLERS | set(extra))
 
 
@@ -341,12 +388,19 @@ class CodeScore:
     def as_dict(self) -> dict[str, Any]:
         """The JSON record."""
         return {
-            "code": self.code, "gold": self.gold, "pred": self.pred, "tp": self.tp,
-            "fp": self.fp, "fn": self.fn, "precision": self.precision.value,
-            "recall": self.recall.value, "f1": self.f1.value,
+            "code": self.code,
+            "gold": self.gold,
+            "pred": self.pred,
+            "tp": self.tp,
+            "fp": self.fp,
+            "fn": self.fn,
+            "precision": self.precision.value,
+            "recall": self.recall.value,
+            "f1": self.f1.value,
             "note": "; ".join(
                 dict.fromkeys(s.reason for s in (self.precision, self.recall, self.f1) if s.reason)
-            ) or None,
+            )
+            or None,
         }
 
 
@@ -363,9 +417,15 @@ class TermScore:
 
     def as_dict(self) -> dict[str, Any]:
         """The JSON record."""
-        return {"code": self.code, "rule": self.rule, "term": self.term, "fired": self.fired,
-                "correct": self.correct, "false_positives": self.fired - self.correct,
-                "precision": self.precision}
+        return {
+            "code": self.code,
+            "rule": self.rule,
+            "term": self.term,
+            "fired": self.fired,
+            "correct": self.correct,
+            "false_positives": self.fired - self.correct,
+            "precision": self.precision,
+        }
 
 
 @dataclass(frozen=True)
@@ -381,9 +441,14 @@ class Suggestion:
 
     def as_dict(self) -> dict[str, Any]:
         """The JSON record."""
-        return {"code": self.code, "term": self.term, "in_code": self.in_code,
-                "elsewhere": self.elsewhere, "segments": self.segments,
-                "log_likelihood": self.log_likelihood}
+        return {
+            "code": self.code,
+            "term": self.term,
+            "in_code": self.in_code,
+            "elsewhere": self.elsewhere,
+            "segments": self.segments,
+            "log_likelihood": self.log_likelihood,
+        }
 
 
 @dataclass
@@ -404,7 +469,10 @@ class Evaluation:
     def as_dict(self) -> dict[str, Any]:
         """One JSON document with every table."""
         return {
-            "gold": self.gold, "pred": self.pred, "level": self.level, "n_units": self.n_units,
+            "gold": self.gold,
+            "pred": self.pred,
+            "level": self.level,
+            "n_units": self.n_units,
             "codes": [c.as_dict() for c in (*self.codes, self.micro, self.macro)],
             "terms": [t.as_dict() for t in self.terms],
             "suggestions": [s.as_dict() for s in self.suggestions],
@@ -461,18 +529,34 @@ def evaluate(
         fp = sum(not has(g_col[i], code) and has(p_col[i], code) for i in both)
         fn = sum(has(g_col[i], code) and not has(p_col[i], code) for i in both)
         scores.append(_score(code, tp, fp, fn))
-    micro = _score("(micro)", sum(s.tp for s in scores), sum(s.fp for s in scores),
-                   sum(s.fn for s in scores))
+    micro = _score(
+        "(micro)", sum(s.tp for s in scores), sum(s.fp for s in scores), sum(s.fn for s in scores)
+    )
     macro = CodeScore(
-        "(macro)", micro.gold, micro.pred, micro.tp, micro.fp, micro.fn,
+        "(macro)",
+        micro.gold,
+        micro.pred,
+        micro.tp,
+        micro.fp,
+        micro.fn,
         _mean([s.precision for s in scores], "precision"),
         _mean([s.recall for s in scores], "recall"),
         _mean([s.f1 for s in scores], "F1"),
     )
     term_scores = _term_scores(store, matrix, pred, gold, chosen, both)
     suggestion_rows = _suggestions(store, matrix, gold, pred, chosen, both, suggestions)
-    return Evaluation(gold, pred, level, len(both), scores, micro, macro, term_scores,
-                      suggestion_rows, matrix.not_seen_by_all)
+    return Evaluation(
+        gold,
+        pred,
+        level,
+        len(both),
+        scores,
+        micro,
+        macro,
+        term_scores,
+        suggestion_rows,
+        matrix.not_seen_by_all,
+    )
 
 
 def _term_scores(
@@ -513,7 +597,12 @@ def _term_scores(
 
 
 def _suggestions(
-    store: Store, matrix: Any, gold: str, pred: str, chosen: Sequence[str], both: Sequence[int],
+    store: Store,
+    matrix: Any,
+    gold: str,
+    pred: str,
+    chosen: Sequence[str],
+    both: Sequence[int],
     limit: int,
 ) -> list[Suggestion]:
     if limit <= 0:

@@ -8,8 +8,15 @@ import pytest
 
 from qualcode.store import Store
 
-CODES = ["tillit", "tillit/relasjoner", "tillit/mistillit", "forankring", "forankring/mål",
-         "fasilitering", "samkonkurranse"]
+CODES = [
+    "tillit",
+    "tillit/relasjoner",
+    "tillit/mistillit",
+    "forankring",
+    "forankring/mål",
+    "fasilitering",
+    "samkonkurranse",
+]
 
 
 def respondent_turns(store: Store, transcript: str) -> list[int]:
@@ -52,5 +59,7 @@ def coded(ingested: Store, make_codes: Callable[[Store, list[str]], None]) -> St
         ingested.add_coding(tx, r1[1], "tillit/mistillit", "kari")
         ingested.add_coding(tx, r2[0], "samkonkurranse", "kari")
         ingested.add_coding(tx, r1[0], "tillit/relasjoner", "jonas")
-        ingested.add_coding(tx, r1[1], "tillit/relasjoner", "jonas", memo="relasjon, ikke mistillit")
+        ingested.add_coding(
+            tx, r1[1], "tillit/relasjoner", "jonas", memo="relasjon, ikke mistillit"
+        )
     return ingested

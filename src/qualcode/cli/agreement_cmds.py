@@ -36,16 +36,29 @@ class Level(StrEnum):
     all = "all"
 
 
+class Lang(StrEnum):
+    """Language of the labels in written files (as ``report --lang``)."""
+
+    nb = "nb"
+    en = "en"
+
+
 def _num(value: float | None, digits: int = 3) -> str:
     return "n/a" if value is None else f"{value:.{digits}f}"
 
 
+def _count(n: int, unit: str) -> str:
+    """``1 segment``, ``26 segments``, ``1 respondent``: a number with its noun."""
+    return f"{n} {unit}" if n == 1 else f"{n} {unit}s"
+
+
 def _warn_not_seen(items: Any, unit: str) -> None:
     for item in items:
+        verb = "is" if item.n_units == 1 else "are"
         warn(
             f"{item.transcript}: coded by {', '.join(item.seen_by) or 'nobody'} only; "
-            f"its {item.n_units} {unit}(s) are missing data for {', '.join(item.not_seen_by)} "
-            "(left out, not counted as agreement)"
+            f"its {_count(item.n_units, unit)} {verb} missing data for "
+            f"{', '.join(item.not_seen_by)} (left out, not counted as agreement)"
         )
 
 
@@ -123,8 +136,8 @@ def agreement_cmd(
             )
         rows.append([row.get(c) for c in columns])
     title = (
-        f"Agreement {' × '.join(report.coders)} (unit: {unit.value}, "
-        f"{report.n_units_total} units; level: {level.value if not codes else 'chosen codes'})"
+        f"Agreement {' × '.join(report.coders)} ({_count(report.n_units, unit.value)} compared; "
+        f"level: {level.value if not codes else 'chosen codes'})"
     )
     emit_rows(columns, rows, fmt, title=title, right_align=[c for c in columns if c != "code"])
     for r in records:
@@ -158,6 +171,12 @@ def disagreements_cmd(
     output: Path | None = typer.Option(
         None, "--output", "-o", help="Write to FILE.docx, FILE.xlsx or FILE.csv."
     ),
+    lang: Lang | None = typer.Option(
+        None,
+        "--lang",
+        help="Labels of the .docx/.xlsx file in nb or en (default: en, as printed). CSV headers "
+        "stay fixed English names (segment_id, codes_A, …) for scripts.",
+    ),
     fmt: OutputFormat = FORMAT_OPTION,
 ) -> None:
     """The segments where two coders differ: text, each coder's codes and memos."""
@@ -173,7 +192,14 @@ def disagreements_cmd(
     if output is not None:
         from qualcode.export.disagreements import write_disagreements
 
-        write_disagreements(output, found, coder_a, coder_b, pseudonyms=names)
+        write_disagreements(
+            output,
+            found,
+            coder_a,
+            coder_b,
+            pseudonyms=names,
+            lang=lang.value if lang else "en",
+        )
         info(f"Wrote {len(found)} disagreement(s) to {output}")
         return
     if fmt != OutputFormat.table:

@@ -7,7 +7,7 @@ import csv
 from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from qualcode.agreement import Disagreement
 from qualcode.errors import InputError
@@ -17,9 +17,71 @@ if TYPE_CHECKING:
 
 SUFFIXES = (".docx", ".xlsx", ".csv")
 
+#: The words of the Word and Excel files; ``{a}``/``{b}`` are the coders, ``{n}`` a count.
+WORDS: dict[str, dict[str, Any]] = {
+    "nb": {
+        "title": "Uenigheter mellom {a} og {b}",
+        "sheet": "Uenigheter",
+        "intro": (
+            "{n} segmenter der {a} og {b} har kodet ulikt. For hvert segment: teksten, kodene og "
+            "notatene til hver koder, og plass til det dere blir enige om."
+        ),
+        "none": "{a} og {b} har kodet alle segmentene de begge har sett likt.",
+        "heading": "{transcript}, tur {turn} ({respondent}, segment {segment})",
+        "labels": ["", "Koder", "Bare hos", "Notater"],
+        "decision": "Beslutning",
+        "columns": [
+            "Segment",
+            "Transkripsjon",
+            "Respondent",
+            "Tur",
+            "Taler",
+            "Tekst",
+            "Koder {a}",
+            "Koder {b}",
+            "Bare {a}",
+            "Bare {b}",
+            "Notater {a}",
+            "Notater {b}",
+            "Beslutning",
+        ],
+    },
+    "en": {
+        "title": "Disagreements between {a} and {b}",
+        "sheet": "Disagreements",
+        "intro": (
+            "{n} segments that {a} and {b} coded differently. For each segment: the text, each "
+            "coder's codes and memos, and room for what you agree on."
+        ),
+        "none": "{a} and {b} coded every segment they have both seen the same way.",
+        "heading": "{transcript}, turn {turn} ({respondent}, segment {segment})",
+        "labels": ["", "Codes", "Only", "Memos"],
+        "decision": "Decision",
+        "columns": [
+            "Segment",
+            "Transcript",
+            "Respondent",
+            "Turn",
+            "Speaker",
+            "Text",
+            "Codes {a}",
+            "Codes {b}",
+            "Only {a}",
+            "Only {b}",
+            "Memos {a}",
+            "Memos {b}",
+            "Decision",
+        ],
+    },
+}
+LANGUAGES = tuple(WORDS)
+#: Column widths in the Excel file, by position in :func:`columns` (text, decision wide).
+_WIDTHS = [12, 22, 12, 8, 12, 70, 30, 30, 30, 30, 30, 30, 40]
+
 
 def columns(coder_a: str, coder_b: str) -> list[str]:
-    """Column names of the CSV and Excel exports."""
+    """Column names of the CSV export and of ``--format csv|json``: fixed machine names in
+    English, whatever the language, so scripts that read them keep working."""
     return [
         "segment_id",
         "transcript",
@@ -35,6 +97,17 @@ def columns(coder_a: str, coder_b: str) -> list[str]:
         f"memos_{coder_b}",
         "decision",
     ]
+
+
+def headings(coder_a: str, coder_b: str, lang: str = "en") -> list[str]:
+    """Column headings of the Excel export in ``lang`` (same order as :func:`columns`)."""
+    return [c.format(a=coder_a, b=coder_b) for c in _words(lang)["columns"]]
+
+
+def _words(lang: str) -> dict[str, Any]:
+    if lang not in WORDS:
+        raise InputError(f"unknown language '{lang}' (use {' or '.join(LANGUAGES)})")
+    return WORDS[lang]
 
 
 def rows(found: Sequence[Disagreement]) -> list[list[object]]:
@@ -67,8 +140,12 @@ def write_disagreements(
     *,
     title: str = "",
     pseudonyms: Pseudonyms | None = None,
+    lang: str = "en",
 ) -> Path:
     """Write the disagreements to ``path``; its suffix (.docx, .xlsx, .csv) chooses the format.
+
+    ``lang`` (nb or en) labels the Word and Excel files; the CSV keeps the machine names of
+    :func:`columns`.
 
     With ``pseudonyms``, names are replaced in the text, memos, speakers and transcript names:
     the file is made to be shared (with a supervisor, say). It is written next to its final name
@@ -93,15 +170,16 @@ def write_disagreements(
         )
     if path.parent and not path.parent.is_dir():
         raise InputError("the folder does not exist", path=path.parent)
-    title = title or f"Uenigheter mellom {coder_a} og {coder_b}"
+    words = _words(lang)
+    title = title or words["title"].format(a=coder_a, b=coder_b)
     tmp = path.with_name(f".{path.name}.tmp")
     try:
         if suffix == ".csv":
             _write_csv(tmp, found, coder_a, coder_b)
         elif suffix == ".xlsx":
-            _write_xlsx(tmp, found, coder_a, coder_b, title)
+            _write_xlsx(tmp, found, coder_a, coder_b, title, lang)
         else:
-            _write_docx(tmp, found, coder_a, coder_b, title)
+            _write_docx(tmp, found, coder_a, coder_b, title, lang)
         tmp.replace(path)
     except OSError as exc:
         tmp.unlink(missing_ok=True)
@@ -120,24 +198,22 @@ def _write_csv(path: Path, found: Sequence[Disagreement], a: str, b: str) -> Non
         writer.writerows(rows(found))
 
 
-def _write_xlsx(path: Path, found: Sequence[Disagreement], a: str, b: str, title: str) -> None:
+def _write_xlsx(
+    path: Path, found: Sequence[Disagreement], a: str, b: str, title: str, lang: str
+) -> None:
     from openpyxl import Workbook
     from openpyxl.styles import Alignment, Font
 
     book = Workbook()
     sheet = book.active
-    sheet.title = "Uenigheter"
-    header = columns(a, b)
-    sheet.append(header)
+    sheet.title = _words(lang)["sheet"]
+    sheet.append(headings(a, b, lang))
     for cell in sheet[1]:
         cell.font = Font(bold=True)
     for row in rows(found):
         sheet.append(row)
-    widths = {"text": 70, "speaker": 12, "transcript": 22}
-    for index, name in enumerate(header, start=1):
-        letter = sheet.cell(row=1, column=index).column_letter
-        wide = widths.get(name, 30 if name.startswith(("codes_", "only_", "memos_")) else 12)
-        sheet.column_dimensions[letter].width = 40 if name == "decision" else wide
+    for index, width in enumerate(_WIDTHS, start=1):
+        sheet.column_dimensions[sheet.cell(row=1, column=index).column_letter].width = width
     wrap = Alignment(wrap_text=True, vertical="top")
     for line in sheet.iter_rows(min_row=2):
         for cell in line:
@@ -149,28 +225,35 @@ def _write_xlsx(path: Path, found: Sequence[Disagreement], a: str, b: str, title
     book.save(path)
 
 
-def _write_docx(path: Path, found: Sequence[Disagreement], a: str, b: str, title: str) -> None:
-    from docx import Document
+def _write_docx(
+    path: Path, found: Sequence[Disagreement], a: str, b: str, title: str, lang: str
+) -> None:
+    from qualcode.export.tables import setup_document
 
-    doc = Document()
+    words = _words(lang)
+    # The same page (A4, 2.5 cm margins) and proofing language as the Word report.
+    doc = setup_document(lang)
     doc.core_properties.title = title
     doc.add_heading(title, level=1)
     doc.add_paragraph(
-        f"{len(found)} segmenter der {a} og {b} har kodet ulikt. For hvert segment: teksten, "
-        "kodene og notatene til hver koder, og plass til det dere blir enige om."
-        if found
-        else f"{a} og {b} har kodet alle segmentene de begge har sett likt."
+        words["intro"].format(n=len(found), a=a, b=b) if found else words["none"].format(a=a, b=b)
     )
     for d in found:
         doc.add_heading(
-            f"{d.transcript}, tur {d.position} ({d.respondent}, segment {d.segment_id})", level=2
+            words["heading"].format(
+                transcript=d.transcript,
+                turn=d.position,
+                respondent=d.respondent,
+                segment=d.segment_id,
+            ),
+            level=2,
         )
         quote = doc.add_paragraph()
         quote.add_run(f"{d.speaker}: ").bold = True
         quote.add_run(d.text)
         table = doc.add_table(rows=4, cols=3)
         table.style = "Table Grid"
-        labels = ["", "Koder", "Bare hos", "Notater"]
+        labels = words["labels"]
         values_a = [
             a,
             "; ".join(d.codes_a) or "–",
@@ -193,6 +276,6 @@ def _write_docx(path: Path, found: Sequence[Disagreement], a: str, b: str, title
                     for run in cell.paragraphs[0].runs:
                         run.bold = True
         decision = doc.add_paragraph()
-        decision.add_run("Beslutning: ").bold = True
+        decision.add_run(f"{words['decision']}: ").bold = True
         decision.add_run("_" * 40)
     doc.save(str(path))
