@@ -29,11 +29,13 @@ class CsvTable:
     rows: list[CsvRow]
 
 
-def read_csv(path: Path, required: Sequence[str] = ()) -> CsvTable:
+def read_csv(path: Path, required: Sequence[str] = (), *, strict_width: bool = False) -> CsvTable:
     """Read a CSV file with a header row; the delimiter (``,`` ``;`` or tab) is detected.
 
     Column names are compared case-insensitively and stripped. Missing ``required`` columns are an
-    error naming the file and the columns found.
+    error naming the file and the columns found. A row with more fields than the header is an
+    error; one with fewer is padded with empty cells, or is an error with ``strict_width`` (where a
+    missing separator would silently shift values into the wrong columns).
     """
     data = read_bytes(path)
     text = normalise(decode_bytes(data, path).text)
@@ -62,7 +64,7 @@ def read_csv(path: Path, required: Sequence[str] = ()) -> CsvTable:
             line = reader.line_num
             if not any(v.strip() for v in values):
                 continue
-            if len(values) > len(columns):
+            if len(values) > len(columns) or (strict_width and len(values) < len(columns)):
                 raise InputError(
                     f"{len(values)} fields but the header has {len(columns)}", path=path, line=line
                 )

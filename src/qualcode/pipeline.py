@@ -3,7 +3,8 @@
 ``analyze`` chains the library's steps: ingest the folder, install the codebook, auto-code,
 load any hand-coded layers shipped beside the transcripts (``koding/<coder>*.csv``) and write the
 Word and Excel reports. Each step is its own transaction; re-running it is safe: unchanged
-transcripts are skipped, the auto layer is recomputed, and existing human layers are left alone.
+transcripts are skipped, a changed one is refused as by ``ingest`` (unless ``replace``), the auto
+layer is recomputed, and existing human layers are left alone.
 """
 
 from __future__ import annotations
@@ -61,6 +62,7 @@ def analyze(
     *,
     codebook_path: Path | None = None,
     interviewer_labels: tuple[str, ...] = (),
+    replace: bool = False,
     lang: str = "nb",
     write_reports: bool = True,
     on_file: Callable[[Path], None] | None = None,
@@ -69,8 +71,9 @@ def analyze(
 ) -> AnalyzeResult:
     """Ingest ``folder`` into the project in ``out`` (created if needed), code it, report it.
 
-    Changed transcripts are re-segmented with their codings carried over; nothing is lost
-    silently (the ingest report lists what could not be carried).
+    A transcript changed since it was ingested is refused, as by ``qualcode ingest``: re-segmenting
+    it moves or drops people's codings, so it needs ``replace=True`` (``--replace``); then codings
+    are carried over and nothing is lost silently (the ingest report lists what was not carried).
     """
     if not folder.is_dir():
         raise InputError("not a folder of transcripts", path=folder)
@@ -85,7 +88,7 @@ def analyze(
             store,
             [folder],
             interviewer_labels=interviewer_labels,
-            replace=True,
+            replace=replace,
             on_file=on_file,
             command=command,
         )

@@ -547,14 +547,20 @@ def open_store(folder: str | Path) -> Store:
 def create_store(folder: str | Path) -> Store:
     """Create a project folder with an empty store (or open the existing one)."""
     folder = Path(folder)
-    if folder.exists() and not folder.is_dir():
-        raise ProjectError("exists and is not a folder", path=folder)
-    folder.mkdir(parents=True, exist_ok=True)
+    try:
+        if folder.exists() and not folder.is_dir():
+            raise ProjectError("exists and is not a folder", path=folder)
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        # A missing parent, a file in the way, no permission, a read-only disk: the user's to fix.
+        raise ProjectError(
+            f"cannot create the project folder: {exc.strerror or exc}", path=folder
+        ) from None
     path = folder / DB_NAME
     try:
         conn = _connect(path)
         _migrate(conn, path)
-    except sqlite3.DatabaseError as exc:
+    except (sqlite3.DatabaseError, OSError) as exc:
         raise ProjectError(f"the store cannot be created: {exc}", path=path) from None
     return Store(folder, conn)
 

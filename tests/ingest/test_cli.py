@@ -145,7 +145,10 @@ def test_version_and_help(runner):
             "respondents.csv:1: missing the column 'respondent'",
         ),
         (
-            {"R1.txt": b"I: hei\nR1: ja\n", "respondents.csv": b"respondent,file\nR1,R1.txt\nR1,\n"},
+            {
+                "R1.txt": b"I: hei\nR1: ja\n",
+                "respondents.csv": b"respondent,file\nR1,R1.txt\nR1,\n",
+            },
             "respondents.csv:3: duplicate respondent R1",
         ),
         ({"R1.txt": b"I: hei\nR1: ja\n", "R2.txt": b""}, "R2.txt: empty file"),

@@ -134,7 +134,9 @@ def test_unknown_extension_in_folder_is_skipped_with_warning(project: Store, sma
 
 @pytest.mark.parametrize("name", ["README.md", "readme.txt", "ReadMe.MD"])
 def test_a_readme_in_the_folder_is_skipped_not_read(project: Store, small_corpus: Path, name: str):
-    (small_corpus / name).write_text("# Notater\n\nMine notater om intervjuene.\n", encoding="utf-8")
+    (small_corpus / name).write_text(
+        "# Notater\n\nMine notater om intervjuene.\n", encoding="utf-8"
+    )
     report = ingest_paths(project, [small_corpus], command="x")
     assert sorted(report.added) == ["R1.txt", "R2.txt"]
     assert any(name in w and "README" in w for w in report.warnings)

@@ -1,6 +1,5 @@
 """Commands for the project and its data: init, ingest, respondents, segments, show, config, analyze."""
 
-
 from pathlib import Path
 
 import typer
@@ -29,6 +28,11 @@ def init(
 def _print_ingest_report(report) -> None:  # type: ignore[no-untyped-def]
     for message in report.warnings:
         warn(message)
+    for moved in report.corrected:
+        warn(
+            f"{moved.transcript} turn {moved.old_position}: {moved.coder}'s coding {moved.code} was "
+            f"carried over to the corrected turn {moved.new_position}; check it"
+        )
     for lost in report.lost:
         warn(
             f"{lost.transcript} turn {lost.segment_position}: {lost.coder}'s coding {lost.code} could "
@@ -36,9 +40,14 @@ def _print_ingest_report(report) -> None:  # type: ignore[no-untyped-def]
         )
     parts = [f"{len(report.added)} added", f"{len(report.unchanged)} unchanged"]
     if report.replaced:
+        corrected = (
+            f"{len(report.corrected)} carried over to a corrected turn, "
+            if report.corrected
+            else ""
+        )
         parts.append(
             f"{len(report.replaced)} replaced ({report.carried} codings carried over, "
-            f"{len(report.lost)} not carried)"
+            f"{corrected}{len(report.lost)} not carried)"
         )
     if report.skipped:
         parts.append(f"{len(report.skipped)} skipped")
@@ -91,10 +100,12 @@ def respondents_list(
     if ctx.invoked_subcommand is not None:
         return
     from qualcode.corpus import respondents
+    from qualcode.ingest.respondents import attribute_names
+    from qualcode.reports import natural_key
 
     with state.open_project() as store:
-        people = respondents(store)
-    names = sorted({name for p in people for name in p.attributes})
+        people = sorted(respondents(store), key=lambda p: natural_key(p.label))
+        names = attribute_names(store)
     columns = ["respondent", *names, "transcripts", "turns", "words"]
     rows = [
         [p.label, *[p.attributes.get(n, "") for n in names], p.transcripts, p.turns, p.words]
@@ -112,6 +123,7 @@ def respondents_set(
 ) -> None:
     """Change attributes of one respondent, e.g. 'respondents set R7 sector=leverandør'."""
     from qualcode.corpus import set_attribute
+    from qualcode.ingest.respondents import check_attribute_name
     from qualcode.store import command_line
 
     pairs = []
@@ -119,6 +131,10 @@ def respondents_set(
         if "=" not in item:
             raise InputError(f"'{item}' is not NAME=VALUE")
         name, value = item.split("=", 1)
+        try:
+            check_attribute_name(name)
+        except InputError as exc:
+            raise InputError(f"{item}: {exc.message}") from None
         pairs.append((name, value.strip()))
     with state.open_project() as store:
         for name, value in pairs:
@@ -190,9 +206,11 @@ def show(
 @config_app.command("show")
 def config_show(fmt: OutputFormat = FORMAT_OPTION) -> None:
     """Show the project's settings."""
+    from qualcode.ingest import project_interviewer_labels
+
     with state.open_project() as store:
         rows = [
-            ["interviewer_labels", ", ".join(store.interviewer_labels())],
+            ["interviewer_labels", ", ".join(project_interviewer_labels(store))],
             ["default_coder", store.get_setting("default_coder", "") or ""],
         ]
     emit_rows(["setting", "value"], rows, fmt)
@@ -200,17 +218,26 @@ def config_show(fmt: OutputFormat = FORMAT_OPTION) -> None:
 
 @config_app.command("interviewer")
 def config_interviewer(
-    labels: list[str] = typer.Argument(..., help="Every speaker label that is the interviewer."),
+    labels: list[str] = typer.Argument(
+        ..., help="Speaker labels that are the interviewer, besides I, Int, Intervjuer, …"
+    ),
 ) -> None:
-    """Set the speaker labels read as the interviewer (replaces the list)."""
+    """Set the project's own interviewer labels; the defaults always count too.
+
+    The defaults are I, Int, Intervjuer, Interviewer and Q; labels set before are replaced.
+    """
+    from qualcode.ingest import with_default_interviewer_labels
     from qualcode.store import command_line
 
     cleaned = [label.strip() for label in labels if label.strip()]
     if not cleaned:
         raise InputError("give at least one interviewer label")
+    # Labels set earlier are replaced, but the defaults stay: a transcript that uses `Q:` or
+    # `Interviewer:` even once would otherwise have the interviewer's words coded.
+    full = with_default_interviewer_labels(cleaned)
     with state.open_project() as store, store.write(command_line()) as tx:
-        store.set_setting(tx, "interviewer_labels", cleaned)
-    info(f"Interviewer labels: {', '.join(cleaned)} (applies to transcripts ingested from now on)")
+        store.set_setting(tx, "interviewer_labels", full)
+    info(f"Interviewer labels: {', '.join(full)} (applies to transcripts ingested from now on)")
 
 
 @app.command()
@@ -221,6 +248,9 @@ def analyze(
         None, "--codebook", help="Codebook YAML (default: codebooks/klynge.yaml)."
     ),
     interviewer: list[str] = typer.Option([], "--interviewer", help="Another interviewer label."),
+    replace: bool = typer.Option(
+        False, "--replace", help="Re-segment transcripts changed since the last run (see ingest)."
+    ),
     lang: str = typer.Option("nb", "--lang", help="Report language: nb or en."),
     fmt: OutputFormat = FORMAT_OPTION,
 ) -> None:
@@ -238,6 +268,7 @@ def analyze(
             out,
             codebook_path=codebook,
             interviewer_labels=tuple(interviewer),
+            replace=replace,
             lang=lang,
             on_file=lambda _: update("Reading transcripts", next(read), len(files)),
             on_progress=lambda done, total: update("Auto-coding turns", done, total),

@@ -15,7 +15,13 @@ from qualcode.errors import InputError
 from qualcode.ingest.model import ParsedTranscript
 from qualcode.ingest.readers import format_of, read_transcript
 from qualcode.ingest.respondents import RESPONDENTS_FILE, RespondentTable, read_respondent_table
-from qualcode.store import Store, WriteTx, command_line, now_iso
+from qualcode.store import DEFAULT_INTERVIEWER_LABELS, Store, WriteTx, command_line, now_iso
+
+#: A turn whose squashed text is at least this similar (rapidfuzz ``fuzz.ratio``, 0-100) to an old
+#: turn near the same position is taken as that turn with a small correction.
+CORRECTED_TURN_MIN_RATIO = 90.0
+#: How many positions a corrected turn may have moved (turns added or merged before it).
+CORRECTED_TURN_WINDOW = 3
 
 
 @dataclass
@@ -31,6 +37,17 @@ class LostCoding:
 
 
 @dataclass
+class CorrectedCoding:
+    """A coding carried over to a turn whose text changed a little (a corrected transcript)."""
+
+    transcript: str
+    old_position: int
+    new_position: int
+    code: str
+    coder: str
+
+
+@dataclass
 class IngestReport:
     """What an ingest did, for the user and for tests."""
 
@@ -41,6 +58,7 @@ class IngestReport:
     warnings: list[str] = field(default_factory=list)
     turns: int = 0
     carried: int = 0
+    corrected: list[CorrectedCoding] = field(default_factory=list)
     lost: list[LostCoding] = field(default_factory=list)
 
 
@@ -114,6 +132,32 @@ def _respondent_tables(paths: Sequence[Path], attributes_file: Path | None) -> R
     return merged
 
 
+def with_default_interviewer_labels(labels: Iterable[str]) -> list[str]:
+    """The default interviewer labels followed by ``labels``, each once (case-insensitively)."""
+    unique: dict[str, str] = {}
+    for label in [*DEFAULT_INTERVIEWER_LABELS, *labels]:
+        if label.strip():
+            unique.setdefault(label.strip().casefold(), label.strip())
+    return list(unique.values())
+
+
+def project_interviewer_labels(store: Store, extra: Iterable[str] = ()) -> list[str]:
+    """The labels read as the interviewer: the defaults, the project's own, then ``extra``.
+
+    The defaults always count, also in a project whose setting was written without them.
+    """
+    return with_default_interviewer_labels([*store.interviewer_labels(), *extra])
+
+
+def _stored_respondent(store: Store, transcript_name: str) -> str | None:
+    row = store.conn.execute(
+        "SELECT r.label FROM transcripts t JOIN respondents r ON r.id = t.respondent_id"
+        " WHERE t.name = ?",
+        (transcript_name,),
+    ).fetchone()
+    return None if row is None else str(row[0])
+
+
 def ingest_paths(
     store: Store,
     paths: Sequence[Path],
@@ -128,8 +172,9 @@ def ingest_paths(
     """Read transcripts and store them, all or nothing.
 
     ``respondent`` names the respondent of a single file (and lets a file without speaker labels be
-    read as that respondent's speech). ``interviewer_labels`` are added to the project's labels.
-    ``on_file`` is called after each file is read (for a progress bar).
+    read as that respondent's speech). A transcript already in the project keeps its respondent
+    unless ``respondent`` or the respondent table names one. ``interviewer_labels`` are added to the
+    project's labels. ``on_file`` is called after each file is read (for a progress bar).
     """
     files, skipped = collect_files(paths)
     if respondent is not None and len(files) != 1:
@@ -137,13 +182,13 @@ def ingest_paths(
             f"--respondent names the respondent of one file, but {len(files)} files were given"
         )
     table = _respondent_tables(paths, attributes_file)
-    labels = [*store.interviewer_labels(), *interviewer_labels]
+    labels = project_interviewer_labels(store, interviewer_labels)
     report = IngestReport(skipped=list(skipped))
     report.warnings.extend(f"{p}: skipped, {why}" for p, why in skipped)
 
     parsed: list[tuple[ParsedTranscript, str]] = []
     for file in files:
-        owner = respondent or table.respondent_for(file)
+        owner = respondent or table.respondent_for(file) or _stored_respondent(store, file.name)
         if owner is None:
             owner = file.stem
             if table.path is not None:
@@ -154,7 +199,9 @@ def ingest_paths(
         parsed.append((transcript, owner))
         if on_file is not None:
             on_file(file)
-    if table.path is not None:
+    # A row whose file is missing from a named folder is suspicious; with single files named,
+    # the table's other rows are simply not part of this ingest.
+    if table.path is not None and any(path.is_dir() for path in paths):
         for name, owner in table.file_owner.items():
             if not any(t.name == name or t.path.stem == name for t, _ in parsed):
                 report.warnings.append(
@@ -215,8 +262,8 @@ class _BatchWriter:
             return
         if row is not None and not replace:
             raise InputError(
-                "changed since it was ingested; re-ingest with --replace to re-segment it "
-                "(codings are carried over to turns whose text is unchanged)",
+                "changed since it was ingested; run again with --replace to re-segment it "
+                "(codings are carried over to turns whose text is unchanged or slightly corrected)",
                 path=transcript.path,
             )
         owner_id = self.respondent_id(owner)
@@ -289,8 +336,7 @@ class _BatchWriter:
         # In a joint interview a speaker may be a respondent of their own.
         if speaker not in self._is_respondent:
             self._is_respondent[speaker] = (
-                speaker in self.table.attributes
-                or self.store.respondent_id(speaker) is not None
+                speaker in self.table.attributes or self.store.respondent_id(speaker) is not None
             )
         return (
             self.respondent_id(speaker) if self._is_respondent[speaker] else owner_id,
@@ -341,23 +387,21 @@ class _BatchWriter:
                 (transcript_id,),
             )
         ]
-        new_texts = [
-            (_squash(transcript.turn_text(t)), i + 1) for i, t in enumerate(transcript.turns)
-        ]
-
-        def new_segment_for(position: int, text: str) -> int | None:
-            key = _squash(text)
-            exact = [pos for t, pos in new_texts if t == key]
-            if not exact:
-                exact = [pos for t, pos in new_texts if key and key in t]
-            if not exact:
-                return None
-            best = min(exact, key=lambda pos: abs(pos - position))
-            return new_ids[best - 1]
-
-        mapping = {seg_id: new_segment_for(pos, text) for seg_id, pos, text in old_segments}
+        new_positions = _match_turns(
+            [(pos, text) for _seg_id, pos, text in old_segments],
+            [transcript.turn_text(t) for t in transcript.turns],
+        )
+        mapping: dict[int, int | None] = {}
+        corrected_to: dict[int, int] = {}
+        for (seg_id, _pos, _text), (new_position, exact) in zip(
+            old_segments, new_positions, strict=True
+        ):
+            mapping[seg_id] = None if new_position is None else new_ids[new_position - 1]
+            if new_position is not None and not exact:
+                corrected_to[seg_id] = new_position
         old_by_id = {seg_id: (pos, text) for seg_id, pos, text in old_segments}
         carried = 0
+        corrected = 0
         for (
             seg_id,
             code_id,
@@ -377,7 +421,30 @@ class _BatchWriter:
                     " evidence, memo, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
                     (target, code_id, coder_id, source, negated, evidence, memo, created),
                 )
-                carried += 1
+                if seg_id not in corrected_to:
+                    carried += 1
+                    continue
+                # Carried to a turn whose text changed: listed, so the coder can check it.
+                corrected += 1
+                pos, text = old_by_id[seg_id]
+                new_position = corrected_to[seg_id]
+                report.corrected.append(
+                    CorrectedCoding(transcript.name, pos, new_position, path, coder)
+                )
+                tx.audit(
+                    "replace_corrected_coding",
+                    segment_id=target,
+                    code_path=path,
+                    coder=coder,
+                    detail={
+                        "transcript": transcript.name,
+                        "old_segment_id": seg_id,
+                        "old_position": pos,
+                        "new_position": new_position,
+                        "old_text": text,
+                        "new_text": transcript.turn_text(transcript.turns[new_position - 1]),
+                    },
+                )
                 continue
             pos, text = old_by_id[seg_id]
             lost = LostCoding(transcript.name, pos, text, path, coder, memo)
@@ -405,6 +472,19 @@ class _BatchWriter:
                     "INSERT INTO memos (segment_id, coder, text, created_at) VALUES (?, ?, ?, ?)",
                     (target, coder, text, created),
                 )
+                if seg_id in corrected_to:
+                    tx.audit(
+                        "replace_corrected_memo",
+                        segment_id=target,
+                        coder=coder,
+                        detail={
+                            "transcript": transcript.name,
+                            "old_segment_id": seg_id,
+                            "old_position": old_by_id[seg_id][0],
+                            "new_position": corrected_to[seg_id],
+                            "memo": text,
+                        },
+                    )
             else:
                 tx.audit(
                     "replace_lost_memo",
@@ -424,6 +504,52 @@ class _BatchWriter:
                 "old_turns": len(old_segments),
                 "new_turns": len(transcript.turns),
                 "carried_codings": carried,
-                "lost_codings": len(codings) - carried,
+                "corrected_codings": corrected,
+                "lost_codings": len(codings) - carried - corrected,
             },
         )
+
+
+def _match_turns(
+    old_turns: Sequence[tuple[int, str]], new_texts: Sequence[str]
+) -> list[tuple[int | None, bool]]:
+    """For each old turn ``(position, text)``: the 1-based position of its new turn, or None, and
+    whether the match is exact.
+
+    A turn whose text still exists (or is part of a new turn, after turns were merged) goes to the
+    nearest such turn. Failing that, a new turn near the same position whose text is nearly the
+    same (:data:`CORRECTED_TURN_MIN_RATIO`) is the old turn with a small correction; a new turn
+    that another old turn already claims is not a candidate.
+    """
+    from rapidfuzz import fuzz
+
+    keys = [_squash(text) for text in new_texts]
+    result: list[tuple[int | None, bool]] = []
+    for position, text in old_turns:
+        key = _squash(text)
+        found = [pos for pos, new in enumerate(keys, start=1) if new == key]
+        if not found:
+            found = [pos for pos, new in enumerate(keys, start=1) if key and key in new]
+        best = min(found, key=lambda pos: abs(pos - position)) if found else None
+        result.append((best, True))
+    claimed = {pos for pos, _exact in result if pos is not None}
+    for index, ((position, text), (found, _exact)) in enumerate(
+        zip(old_turns, result, strict=True)
+    ):
+        if found is not None:
+            continue
+        key = _squash(text)
+        low = max(1, position - CORRECTED_TURN_WINDOW)
+        high = min(len(keys), position + CORRECTED_TURN_WINDOW)
+        scored = [
+            (fuzz.ratio(key, keys[pos - 1]), -abs(pos - position), pos)
+            for pos in range(low, high + 1)
+            if pos not in claimed and key
+        ]
+        scored = [s for s in scored if s[0] >= CORRECTED_TURN_MIN_RATIO]
+        if scored:
+            best = max(scored)[2]
+            result[index] = (best, False)
+            # One corrected turn stands for one old turn: a second near copy is not the same turn.
+            claimed.add(best)
+    return result

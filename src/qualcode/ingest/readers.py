@@ -17,7 +17,8 @@ SUFFIX_FORMATS = {".txt": "txt", ".md": "md", ".docx": "docx", ".vtt": "vtt", ".
 
 NO_LABELS_HELP = (
     "no speaker labels found; start each turn on a new line with a label and a colon "
-    "('I: …', 'R7: …'), or pass --respondent R7 to read the whole text as that respondent's speech"
+    "('I: …', 'R7: …'), or pass --respondent R7 to read the whole text as that respondent's speech; "
+    "keep notes that are not transcripts in a README file, a subfolder or outside the folder"
 )
 
 

@@ -7,9 +7,27 @@ from pathlib import Path
 
 from qualcode.csvio import read_csv
 from qualcode.errors import InputError
+from qualcode.store import Store
 
 RESPONDENTS_FILE = "respondents.csv"
 FILE_SEPARATOR = "|"
+
+#: Column names that ``qualcode respondents``, the reports and the respondent table use themselves;
+#: an attribute with one of these names would make a table with two columns of that name.
+RESERVED_ATTRIBUTE_NAMES = frozenset(
+    {"respondent", "file", "transcripts", "turns", "words", "coded", "codes"}
+)
+
+
+def check_attribute_name(name: str) -> str:
+    """The attribute name as stored (stripped, case-folded); a reserved name is an InputError."""
+    cleaned = name.strip().casefold()
+    if cleaned in RESERVED_ATTRIBUTE_NAMES:
+        raise InputError(
+            f"'{cleaned}' cannot be an attribute name: qualcode uses it for a column of its own "
+            f"(reserved: {', '.join(sorted(RESERVED_ATTRIBUTE_NAMES))})"
+        )
+    return cleaned
 
 
 @dataclass
@@ -26,14 +44,22 @@ class RespondentTable:
 
 
 def read_respondent_table(path: Path) -> RespondentTable:
-    """Read a respondents CSV: a ``respondent`` column, optionally ``file``, then attributes.
+    """Read a respondents CSV: the columns ``respondent`` and ``file``, then attributes.
 
-    A respondent with several transcripts lists them in one ``file`` cell separated by ``|``.
+    A respondent with several transcripts lists them in one ``file`` cell separated by ``|``; a
+    respondent of a joint interview who has no file of their own leaves the cell empty.
     """
-    table = read_csv(path, required=["respondent"])
+    # Without a `file` column no transcript would find its respondent: each would become a
+    # respondent named after its file, beside an empty one from the table.
+    table = read_csv(path, required=["respondent", "file"], strict_width=True)
     result = RespondentTable(path=path)
     first_line: dict[str, int] = {}
     attribute_columns = [c for c in table.columns if c not in ("respondent", "file") and c]
+    for column in attribute_columns:
+        try:
+            check_attribute_name(column)
+        except InputError as exc:
+            raise InputError(exc.message, path=path, line=1) from None
     for row in table.rows:
         label = row.values["respondent"].strip()
         if not label:
@@ -61,3 +87,17 @@ def read_respondent_table(path: Path) -> RespondentTable:
                 )
             result.file_owner[name] = label
     return result
+
+
+def attribute_names(store: Store) -> list[str]:
+    """The project's attribute names in the order they were first stored.
+
+    That is the column order of the respondent table they came from (or of the first
+    ``respondents set``): the store keeps no other order, and rows are never renumbered.
+    """
+    return [
+        name
+        for (name,) in store.conn.execute(
+            "SELECT name FROM respondent_attributes GROUP BY name ORDER BY MIN(rowid)"
+        )
+    ]
