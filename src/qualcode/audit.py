@@ -70,7 +70,27 @@ class LogEntry:
             return f"{d.get('decision')} (from {d.get('from')})"
         if self.action == "undo":
             return f"undid command #{d.get('command_id')}"
-        return json.dumps(d, ensure_ascii=False, sort_keys=True)
+        return "; ".join(f"{key}: {_brief(value)}" for key, value in sorted(d.items()))
+
+    @property
+    def detail_json(self) -> str:
+        """The whole detail as JSON, for scripts."""
+        return json.dumps(self.detail, ensure_ascii=False, sort_keys=True)
+
+
+def _brief(value: Any) -> str:
+    """A detail value as plain words: lists as their items, mappings as ``key: value``."""
+    if isinstance(value, list):
+        return ", ".join(_brief(v) for v in value) or "—"
+    if isinstance(value, dict):
+        return ", ".join(f"{k} {_brief(v)}" for k, v in value.items()) or "—"
+    return "—" if value is None else str(value)
+
+
+def one_line(text: str, width: int) -> str:
+    """``text`` on one line (white space collapsed), cut to ``width`` characters with '…'."""
+    flat = " ".join(text.split())
+    return flat if len(flat) <= width else flat[: width - 1].rstrip() + "…"
 
 
 def parse_since(value: str, now: datetime | None = None) -> str:

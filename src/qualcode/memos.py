@@ -2,6 +2,10 @@
 
 Every memo change is logged with the whole row (``add_memo`` / ``remove_memo``), so ``qualcode
 undo`` can put it back exactly.
+
+A third kind, the *coding memo* (NVivo's annotation, MAXQDA's comment on a coded segment), is a
+note on one coding: it lives in the coding's ``memo`` column, comes and goes with the coding (layer
+files, ``import codings``, REFI-QDA), and is listed by :func:`list_coding_memos`.
 """
 
 from __future__ import annotations
@@ -133,3 +137,41 @@ def list_memos(
         + " ORDER BY m.id"
     )
     return [Memo(*row) for row in store.conn.execute(sql, params)]
+
+
+@dataclass(frozen=True)
+class CodingMemo:
+    """The memo of one coding: on ``code_path`` at ``segment_id`` in ``coder``'s layer."""
+
+    segment_id: int
+    code_path: str
+    coder: str
+    text: str
+    created_at: str
+
+
+def list_coding_memos(
+    store: Store,
+    *,
+    segment_id: int | None = None,
+    code_path: str | None = None,
+    coder: str | None = None,
+) -> list[CodingMemo]:
+    """The memos of codings, by segment, optionally filtered."""
+    where, params = ["c.memo IS NOT NULL", "TRIM(c.memo) != ''"], []
+    if segment_id is not None:
+        where.append("c.segment_id = ?")
+        params.append(segment_id)
+    if code_path is not None:
+        where.append("k.path = ?")
+        params.append(code_path)
+    if coder is not None:
+        where.append("d.name = ?")
+        params.append(coder)
+    sql = (
+        "SELECT c.segment_id, k.path, d.name, c.memo, c.created_at FROM codings c"
+        " JOIN codes k ON k.id = c.code_id JOIN coders d ON d.id = c.coder_id WHERE "
+        + " AND ".join(where)
+        + " ORDER BY c.segment_id, k.sort_order, k.path, d.name"
+    )
+    return [CodingMemo(*row) for row in store.conn.execute(sql, params)]

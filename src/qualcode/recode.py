@@ -31,15 +31,53 @@ def check_coder_name(name: str) -> str:
     return name
 
 
-def resolve_coder(store: Store, explicit: str | None) -> str:
-    """The acting coder: ``--coder``, else ``QUALCODE_CODER``, else the project default."""
+def resolve_coder(
+    store: Store, explicit: str | None, *, new_coder: bool = False, new_hint: str = ""
+) -> str:
+    """The acting coder: ``--coder``, else ``QUALCODE_CODER``, else the project default.
+
+    A name with no layer yet that looks like a typo of an existing layer is refused unless
+    ``new_coder``; ``new_hint`` is added to that error (how to start a new layer anyway).
+    """
     name = explicit or default_coder(store)
     if not name:
         raise InputError(
             "who is coding? give --coder NAME, set QUALCODE_CODER, or set a project default "
             "with 'qualcode coder set NAME'"
         )
-    return check_coder_name(name)
+    name = check_coder_name(name)
+    if not new_coder:
+        check_not_a_typo(store, name, new_hint)
+    return name
+
+
+def similar_coders(store: Store, name: str) -> list[str]:
+    """Existing layers whose name differs from ``name`` only in case or by one edit."""
+    from rapidfuzz.distance import OSA
+
+    wanted = name.casefold()
+    return [
+        other
+        for (other,) in store.conn.execute("SELECT name FROM coders ORDER BY name")
+        if other != name and OSA.distance(other.casefold(), wanted) <= 1
+    ]
+
+
+def check_not_a_typo(store: Store, name: str, new_hint: str = "") -> None:
+    """Refuse a coder name without a layer that is close to an existing one ('karri', 'Kari').
+
+    Any write in an unknown name starts a new layer, so a typo would silently split a coder's
+    work in two.
+    """
+    if store.coder_id(name) is not None:
+        return
+    close = similar_coders(store, name)
+    if close:
+        shown = " or ".join(f"'{c}'" for c in close)
+        raise InputError(
+            f"unknown coder '{name}'; did you mean {shown}?"
+            + (f" ({new_hint})" if new_hint else "")
+        )
 
 
 @dataclass(frozen=True)
@@ -52,13 +90,18 @@ class LayerInfo:
     segments: int
     manual: int
     draft: int
-    memos: int
+    memos: int  # memos on segments and codes written by this coder
     is_default: bool
     created_at: str
+    coding_memos: int = 0  # codings in the layer that carry a memo
 
 
 def list_layers(store: Store) -> list[LayerInfo]:
-    """Every coder layer with counts of codings, coded segments, manual/draft codings and memos."""
+    """Every coder layer with counts of codings, coded segments, manual/draft codings and memos.
+
+    ``memos`` counts the coder's memos on segments and codes, ``coding_memos`` the layer's codings
+    that carry a memo of their own.
+    """
     default = store.get_setting("default_coder")
     memo_counts = dict(
         store.conn.execute(
@@ -67,15 +110,25 @@ def list_layers(store: Store) -> list[LayerInfo]:
     )
     rows = store.conn.execute(
         "SELECT d.name, d.kind, d.created_at, COUNT(c.id), COUNT(DISTINCT c.segment_id),"
-        " COALESCE(SUM(c.source = 'manual'), 0), COALESCE(SUM(c.source = 'auto'), 0)"
+        " COALESCE(SUM(c.source = 'manual'), 0), COALESCE(SUM(c.source = 'auto'), 0),"
+        " COALESCE(SUM(c.memo IS NOT NULL AND TRIM(c.memo) != ''), 0)"
         " FROM coders d LEFT JOIN codings c ON c.coder_id = d.id"
         " GROUP BY d.id ORDER BY d.kind, d.name"
     )
     return [
         LayerInfo(
-            name, kind, n, segs, manual, draft, memo_counts.get(name, 0), name == default, created
+            name,
+            kind,
+            n,
+            segs,
+            manual,
+            draft,
+            memo_counts.get(name, 0),
+            name == default,
+            created,
+            coding_memos,
         )
-        for name, kind, created, n, segs, manual, draft in rows
+        for name, kind, created, n, segs, manual, draft, coding_memos in rows
     ]
 
 
@@ -262,6 +315,8 @@ class RecodeResult:
     already_coded: list[tuple[int, str]] = field(default_factory=list)
     not_coded: list[tuple[int, str]] = field(default_factory=list)
     memo_ids: list[int] = field(default_factory=list)
+    #: Segments among those given codes that are interviewer turns: reports leave them out.
+    interviewer_turns: list[int] = field(default_factory=list)
 
     @property
     def changed(self) -> bool:
@@ -316,6 +371,7 @@ def recode(
             (result.already_coded if (seg, code) in have else result.added).append((seg, code))
         for code in dict.fromkeys(to_remove):
             (result.removed if (seg, code) in have else result.not_coded).append((seg, code))
+    result.interviewer_turns = _interviewer_turns(store, {seg for seg, _ in result.added})
     if not result.added and not result.removed and memo is None:
         return result
     with store.write(command, coder=coder) as tx:
@@ -328,6 +384,22 @@ def recode(
             for seg in ordered:
                 result.memo_ids.append(add_memo_tx(store, tx, memo, coder, segment_id=seg))
     return result
+
+
+def _interviewer_turns(store: Store, segment_ids: set[int]) -> list[int]:
+    ids = sorted(segment_ids)
+    found: list[int] = []
+    for start in range(0, len(ids), 500):
+        chunk = ids[start : start + 500]
+        found += [
+            r[0]
+            for r in store.conn.execute(
+                f"SELECT id FROM segments WHERE role = 'interviewer'"
+                f" AND id IN ({','.join('?' * len(chunk))}) ORDER BY id",
+                chunk,
+            )
+        ]
+    return found
 
 
 def _layer_pairs(

@@ -125,6 +125,8 @@ class ReviewSession:
     sequential: bool = False  # True: walk every item in order (restart / only skipped)
     decisions: int = 0
     _decided: dict[ReviewItem, str] = field(default_factory=dict)
+    #: Items decided in this session: walking in order, the others are still to come.
+    _decided_here: set[ReviewItem] = field(default_factory=set)
 
     # -- navigation --------------------------------------------------------------------------
     @property
@@ -143,8 +145,13 @@ class ReviewSession:
 
     @property
     def remaining(self) -> int:
-        """Items without a decision."""
-        return sum(1 for item in self.items if item not in self._decided)
+        """Items left: without a decision, or, walking in order, not yet decided in this session.
+
+        Walking in order (``--restart``, ``--skipped``) every item already has a decision from
+        an earlier session, and each one is still to be walked.
+        """
+        done = self._decided_here if self.sequential else self._decided
+        return sum(1 for item in self.items if item not in done)
 
     def advance(self) -> None:
         """Go to the next item (the next undecided one, unless walking in order)."""
@@ -325,6 +332,7 @@ class ReviewSession:
 
     def _decided_now(self, item: ReviewItem, decision: str) -> None:
         self._decided[item] = decision
+        self._decided_here.add(item)
         self.decisions += 1
         self.advance()
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import shlex
 import sqlite3
 import sys
 from collections.abc import Callable, Iterator
@@ -566,8 +567,8 @@ def create_store(folder: str | Path) -> Store:
 
 
 def command_line() -> str:
-    """The current process's command line, as recorded in the audit log."""
-    return " ".join([Path(sys.argv[0]).name, *sys.argv[1:]]) if sys.argv else "qualcode"
+    """The command line as typed, quoting kept (``--memo "two words"``), for the audit log."""
+    return shlex.join([Path(sys.argv[0]).name, *sys.argv[1:]]) if sys.argv else "qualcode"
 
 
 def default_coder(store: Store | None = None) -> str | None:

@@ -30,22 +30,42 @@ def _esc(text: str) -> str:
     return escape(text)
 
 
-def _coder(store: "Store", explicit: str | None) -> str:
+NEW_CODER_OPTION = typer.Option(
+    False, "--new-coder", help="Start a new coder layer even if the name is close to another's."
+)
+
+
+def _coder(store: "Store", explicit: str | None, new_coder: bool | None = None) -> str:
+    """The acting coder; a likely typo of an existing layer is refused.
+
+    ``new_coder`` is None for commands that never start a layer (no --new-coder option).
+    """
     from qualcode.recode import resolve_coder
 
-    return resolve_coder(store, explicit)
+    hint = "use --new-coder to start a new layer" if new_coder is not None else ""
+    return resolve_coder(store, explicit, new_coder=bool(new_coder), new_hint=hint)
 
 
-def _command_line() -> str:
-    from qualcode.store import command_line
+def _announce_new_layer(store: "Store", name: str, existed: bool) -> None:
+    if not existed and store.coder_id(name) is not None:
+        info(f"new coder layer '{name}'")
 
-    return command_line()
+
+def command_line() -> str:
+    """The command line for the audit log (the store module is imported only when needed)."""
+    from qualcode.store import command_line as typed
+
+    return typed()
 
 
 # -- coder -----------------------------------------------------------------------------------
 @coder_app.command("list")
 def coder_list(fmt: OutputFormat = FORMAT_OPTION) -> None:
-    """Show the coder layers with their codings, coded segments, manual/draft codings and memos."""
+    """Show the coder layers: codings, coded segments, manual/draft codings, memos, coding memos.
+
+    'memos' are the coder's memos on turns and codes; 'coding memos' are codings that carry a memo
+    of their own (as imported from NVivo/MAXQDA or written in a layer file).
+    """
     from qualcode.recode import list_layers
 
     with state.open_project() as store:
@@ -59,26 +79,33 @@ def coder_list(fmt: OutputFormat = FORMAT_OPTION) -> None:
             layer.manual,
             layer.draft,
             layer.memos,
+            layer.coding_memos,
         ]
         for layer in layers
     ]
     emit_rows(
-        ["coder", "kind", "codings", "segments", "manual", "draft", "memos"],
+        ["coder", "kind", "codings", "segments", "manual", "draft", "memos", "coding memos"],
         rows,
         fmt,
         title="Coder layers (* = default)",
-        right_align=("codings", "segments", "manual", "draft", "memos"),
+        right_align=("codings", "segments", "manual", "draft", "memos", "coding memos"),
     )
 
 
 @coder_app.command("set")
-def coder_set(name: str = typer.Argument(..., help="The coder's name, e.g. kari.")) -> None:
+def coder_set(
+    name: str = typer.Argument(..., help="The coder's name, e.g. kari."),
+    new_coder: bool = NEW_CODER_OPTION,
+) -> None:
     """Make NAME the project's default coder (QUALCODE_CODER and --coder still win)."""
     from qualcode.recode import set_default_coder
 
     with state.open_project() as store:
-        changed = set_default_coder(store, name, _command_line())
-    info(f"Default coder: {name.strip()}" + ("" if changed else " (unchanged)"))
+        name = _coder(store, name, new_coder)
+        existed = store.coder_id(name) is not None
+        changed = set_default_coder(store, name, command_line())
+        _announce_new_layer(store, name, existed)
+    info(f"Default coder: {name}" + ("" if changed else " (unchanged)"))
 
 
 @coder_app.command("copy")
@@ -91,7 +118,7 @@ def coder_copy(
     from qualcode.recode import copy_layer
 
     with state.open_project() as store:
-        result = copy_layer(store, source, target, _command_line(), merge=merge)
+        result = copy_layer(store, source, target, command_line(), merge=merge)
     kept = f", {result.kept} already there" if result.kept else ""
     info(f"Copied {result.copied} codings from {result.source} to {result.target}{kept}.")
 
@@ -105,7 +132,7 @@ def coder_rename(
     from qualcode.recode import rename_layer
 
     with state.open_project() as store:
-        count = rename_layer(store, old, new, _command_line())
+        count = rename_layer(store, old, new, command_line())
     info(f"Renamed coder layer {old} to {new} ({count} codings).")
 
 
@@ -119,14 +146,22 @@ def recode(
     ),
     memo: str | None = typer.Option(None, "--memo", "-m", help="A memo on each segment: why."),
     coder: str | None = CODER_OPTION,
+    new_coder: bool = NEW_CODER_OPTION,
 ) -> None:
     """Add or remove codes on segments in your layer, as one command (undo reverts it)."""
     from qualcode.recode import recode as run_recode
 
     with state.open_project() as store:
-        name = _coder(store, coder)
+        name = _coder(store, coder, new_coder)
+        existed = store.coder_id(name) is not None
         result = run_recode(
-            store, segment_ids, name, add=add, remove=remove, memo=memo, command=_command_line()
+            store, segment_ids, name, add=add, remove=remove, memo=memo, command=command_line()
+        )
+        _announce_new_layer(store, name, existed)
+    for seg in result.interviewer_turns:
+        warn(
+            f"segment {seg} is an interviewer turn: the auto-coder and the reports leave "
+            "interviewer turns out, so this coding is not counted"
         )
     for seg, code in result.added:
         info(f"segment {seg}: + {code}")
@@ -232,8 +267,11 @@ def _review_loop(session: "ReviewSession", span: int) -> str:
             shown = session.index
         try:
             line = typer.prompt("decision", default="", show_default=False)
-        except (typer.Abort, click.exceptions.Abort, EOFError):
-            # typer.Abort is Typer's own class in newer versions, click's in older ones.
+        except (typer.Abort, click.exceptions.Abort, EOFError) as exc:
+            # typer.Abort is Typer's own class in newer versions, click's in older ones. Click
+            # turns Ctrl-C into Abort too; its context still tells it from the end of input.
+            if isinstance(exc.__context__, KeyboardInterrupt):
+                raise KeyboardInterrupt from None
             return "input ended"
         key, _, arg = line.strip().partition(" ")
         key = key.casefold()
@@ -288,12 +326,13 @@ def review(
     skipped: bool = typer.Option(False, "--skipped", help="Only the items you skipped."),
     restart: bool = typer.Option(False, "--restart", help="Walk every item again from the start."),
     context: int = typer.Option(1, "--context", help="Turns before/after shown by 'n'."),
+    new_coder: bool = NEW_CODER_OPTION,
 ) -> None:
     """Walk through draft codings and decide; each decision is saved at once, a new run resumes."""
     from qualcode.review import start_review
 
     with state.open_project() as store:
-        name = _coder(store, coder)
+        name = _coder(store, coder, new_coder)
         session = start_review(
             store,
             name,
@@ -303,11 +342,13 @@ def review(
             uncoded=uncoded,
             only_skipped=skipped,
             restart=restart,
-            command=_command_line(),
+            command=command_line(),
         )
         if not session.items:
             info(f"Nothing to review in layer '{session.source}' with these filters.")
             return
+        if store.coder_id(name) is None:
+            info(f"new coder layer '{name}' (started with the first decision)")
         if session.finished:
             info(
                 f"All {len(session.items)} items already have a decision by {name} "
@@ -322,8 +363,9 @@ def review(
         try:
             why = _review_loop(session, context)
         except KeyboardInterrupt:
+            # Each decision was its own command: those taken are saved, the one under way is not.
             info(
-                f"\nInterrupted: {session.decisions} decisions saved; {session.remaining} left. "
+                f"\ninterrupted: {session.decisions} decisions saved; {session.remaining} left. "
                 "Run 'qualcode review' again to resume."
             )
             raise typer.Exit(130) from None
@@ -341,18 +383,37 @@ def review(
 def export_codings_cmd(
     output: Path = typer.Option(..., "--output", "-o", help="FILE.csv or FILE.xlsx."),
     coder: str | None = typer.Option(None, "--coder", "-c", help="Only this layer (default: all)."),
+    keep_names: bool = typer.Option(
+        False, "--keep-names", help="Do not apply pseudonyms.csv (the file then holds real names)."
+    ),
 ) -> None:
-    """Write codings, one row per (segment, code); .xlsx adds an editable 0/1 sheet per layer."""
+    """Write codings, one row per (segment, code); .xlsx adds an editable 0/1 sheet per layer.
+
+    The file holds the coded turns: names in the project's pseudonyms.csv are replaced, and
+    transcripts and respondents are named by their respondent label.
+    """
     from qualcode.export.codings import export_codings
 
     with state.open_project() as store:
-        result = export_codings(store, output, coder)
+        result = export_codings(store, output, coder, pseudonymise=not keep_names)
     for message in result.warnings:
         warn(_esc(message))
     info(
         f"Wrote {result.rows} codings on {result.segments} segments "
         f"({', '.join(result.layers) or 'no layers'}) to {output}"
     )
+    if keep_names:
+        warn("--keep-names: the file holds real names (pseudonyms.csv not applied)")
+    elif result.pseudonyms:
+        info(
+            f"Pseudonyms applied: {result.pseudonyms} names from pseudonyms.csv; transcripts and "
+            "respondents are named by their label (--keep-names for real names)."
+        )
+    else:
+        warn(
+            "no pseudonyms.csv in the project: the text holds every name in the transcripts "
+            "(transcripts and respondents are named by their label)"
+        )
 
 
 @import_app.command("codings")
@@ -361,12 +422,14 @@ def import_codings_cmd(
     coder: str | None = CODER_OPTION,
     dry_run: bool = typer.Option(False, "--dry-run", help="Show the changes, write nothing."),
     fmt: OutputFormat = FORMAT_OPTION,
+    new_coder: bool = NEW_CODER_OPTION,
 ) -> None:
     """Make your layer equal to the file: shows changes per code, then applies all or nothing."""
     from qualcode.export.codings import apply_import, plan_import
 
     with state.open_project() as store:
-        name = _coder(store, coder)
+        name = _coder(store, coder, new_coder)
+        existed = store.coder_id(name) is not None
         plan = plan_import(store, file, name)
         for message in plan.warnings:
             warn(_esc(message))
@@ -392,7 +455,8 @@ def import_codings_cmd(
                 "nothing written."
             )
             return
-        apply_import(store, plan, _command_line())
+        apply_import(store, plan, command_line())
+        _announce_new_layer(store, name, existed)
     info(
         f"{name}: {len(plan.added)} added, {len(plan.removed)} removed"
         + ("" if plan.changed else " (no changes)")
@@ -411,8 +475,11 @@ def log_cmd(
     limit: int = typer.Option(200, "--limit", "-n", help="Show the last N entries (0: all)."),
     fmt: OutputFormat = FORMAT_OPTION,
 ) -> None:
-    """Show the audit trail: who changed what, when, and with which command."""
-    from qualcode.audit import log_entries, parse_since
+    """Show the audit trail: who changed what, when, and with which command.
+
+    The table shows a one-line summary of each change; -f csv/json give the whole detail (JSON).
+    """
+    from qualcode.audit import log_entries, one_line, parse_since
 
     with state.open_project() as store:
         entries = log_entries(
@@ -436,17 +503,31 @@ def log_cmd(
                 e.segment_id,
                 e.code_path or "",
                 e.summary,
+                e.detail if fmt == OutputFormat.json else e.detail_json,
                 e.command_id,
                 e.command,
             ]
             for e in entries
         ]
         emit_rows(
-            ["id", "at", "coder", "action", "segment", "code", "detail", "command_id", "command"],
+            [
+                "id",
+                "at",
+                "coder",
+                "action",
+                "segment",
+                "code",
+                "summary",
+                "detail",
+                "command_id",
+                "command",
+            ],
             rows,
             fmt,
         )
         return
+    # One line per entry: cells of at most 30 characters never wrap (see emit_rows), where a
+    # wrapped JSON detail made an entry dozens of lines long. -f csv/json have the whole text.
     rows = [
         [
             _local_time(e.at),
@@ -454,8 +535,8 @@ def log_cmd(
             e.action,
             e.segment_id,
             e.code_path or "",
-            _esc(e.summary),
-            _esc(f"#{e.command_id} {e.command}"),
+            one_line(e.summary, 30),
+            one_line(f"#{e.command_id} {e.command.removeprefix('qualcode ')}", 30),
         ]
         for e in entries
     ]
@@ -465,7 +546,6 @@ def log_cmd(
         fmt,
         title="Audit log",
         right_align=("seg.",),
-        wrap_columns=("code", "detail", "command"),
     )
 
 
@@ -478,27 +558,47 @@ def _local_time(iso: str) -> str:
         return iso
 
 
+#: How many changes ``undo`` lists before "… and N more" (``--all`` lists every one).
+UNDO_LISTED = 20
+
+
 @app.command()
 def undo(
     coder: str | None = CODER_OPTION,
     dry_run: bool = typer.Option(False, "--dry-run", help="Show what would be undone."),
+    show_all: bool = typer.Option(
+        False, "--all", help=f"List every change (default: the first {UNDO_LISTED})."
+    ),
+    fmt: OutputFormat = FORMAT_OPTION,
 ) -> None:
     """Revert your last command exactly (a recode, a review step, an import)."""
     from qualcode.audit import undo as run_undo
 
     with state.open_project() as store:
         name = _coder(store, coder)
-        result = run_undo(store, name, _command_line(), dry_run=dry_run)
+        result = run_undo(store, name, command_line(), dry_run=dry_run)
     changes = [e for e in result.reverted if e.action != "review"]
     verb = "Would undo" if dry_run else "Undid"
     info(
         f"{verb} #{result.command_id} '{_esc(result.command)}' ({result.started_at}) by {name}: "
         f"{len(changes)} change(s)"
     )
-    for entry in result.reverted:
+    if fmt != OutputFormat.table:
+        emit_rows(
+            ["action", "segment", "code", "summary"],
+            [[e.action, e.segment_id, e.code_path or "", e.summary] for e in result.reverted],
+            fmt,
+        )
+        return
+    # A 'coder copy' is hundreds of changes: the first few show what it was.
+    shown = result.reverted if show_all else result.reverted[:UNDO_LISTED]
+    for entry in shown:
         where = f"segment {entry.segment_id} " if entry.segment_id is not None else ""
         what = "review decision" if entry.action == "review" else entry.action
         info(_esc(f"  {what} {where}{entry.code_path or ''} {entry.summary}".rstrip()))
+    hidden = len(result.reverted) - len(shown)
+    if hidden:
+        info(f"  … and {hidden} more (--all lists them)")
 
 
 @app.command()
@@ -509,19 +609,23 @@ def memo(
     ),
     coder: str | None = CODER_OPTION,
     list_: bool = typer.Option(
-        False, "--list", "-l", help="List memos (of the segment/code if given)."
+        False,
+        "--list",
+        "-l",
+        help="List memos, coding memos included (of the segment/code if given).",
     ),
     delete: int | None = typer.Option(None, "--delete", help="Delete the memo with this id."),
     fmt: OutputFormat = FORMAT_OPTION,
+    new_coder: bool = NEW_CODER_OPTION,
 ) -> None:
     """Write a memo on a segment ('memo 12 TEXT') or a code ('memo --code PATH TEXT'); list them."""
-    from qualcode.memos import add_memo, list_memos, remove_memo
+    from qualcode.memos import add_memo, list_coding_memos, list_memos, remove_memo
     from qualcode.recode import check_code
 
     args = list(args or [])
     with state.open_project() as store:
         if delete is not None:
-            gone = remove_memo(store, delete, _coder(store, coder), _command_line())
+            gone = remove_memo(store, delete, _coder(store, coder), command_line())
             info(_esc(f"Deleted memo {gone.memo_id}: {gone.text}"))
             return
         segment_id = None
@@ -536,28 +640,37 @@ def memo(
         text = " ".join(args).strip()
         if list_ or not text:
             memos = list_memos(store, segment_id=segment_id, code_path=code_path)
-            emit_rows(
-                ["id", "segment", "code", "coder", "at", "text"],
+            coding_memos = list_coding_memos(store, segment_id=segment_id, code_path=code_path)
+            rows = [
                 [
-                    [
-                        m.memo_id,
-                        m.segment_id,
-                        m.code_path or "",
-                        m.coder or "",
-                        m.created_at,
-                        m.text,
-                    ]
-                    for m in memos
-                ],
+                    m.memo_id,
+                    "code" if m.code_path else "segment",
+                    m.segment_id,
+                    m.code_path or "",
+                    m.coder or "",
+                    m.created_at,
+                    m.text,
+                ]
+                for m in memos
+            ]
+            # A coding memo has no id of its own: it goes with its coding (import codings edits it).
+            rows += [
+                ["", "coding", m.segment_id, m.code_path, m.coder, m.created_at, m.text]
+                for m in coding_memos
+            ]
+            rows.sort(key=lambda row: (row[5], row[0] == "", row[0] or 0, row[2] or 0))
+            emit_rows(
+                ["id", "kind", "segment", "code", "coder", "at", "text"],
+                rows,
                 fmt,
-                title="Memos",
+                title="Memos (kind 'coding': the memo of one coding)",
                 right_align=("id", "segment"),
                 wrap_columns=("text",),
             )
             return
-        name = _coder(store, coder)
+        name = _coder(store, coder, new_coder)
         memo_id = add_memo(
-            store, text, name, segment_id=segment_id, code_path=code_path, command=_command_line()
+            store, text, name, segment_id=segment_id, code_path=code_path, command=command_line()
         )
     info(
         f"Memo {memo_id} saved on "

@@ -13,7 +13,14 @@ unchanged.
 
 An import makes the coder's layer equal to the file, all or nothing. Codings new to the layer are
 manual, except rows copied unchanged from another layer named in the ``coder`` column (as in
-``coder copy``), which keep that layer's source, negation and evidence.
+``coder copy``), which keep that layer's source, negation and evidence. A file holding only other
+people's layers is refused, so a file of Kari's cannot silently replace Jonas's layer; the draft
+``auto`` may be imported into anyone's layer.
+
+The file leaves the student's machine (to a supervisor, a fellow student), so by default the
+project's ``pseudonyms.csv`` is applied to every text cell, and transcripts and respondents'
+speakers are named by the respondent's label (``R2.vtt``, not ``R2_fjordal.vtt``). The segment id
+is the key an import goes by, so a pseudonymised file imports like any other.
 """
 
 from __future__ import annotations
@@ -27,6 +34,7 @@ from typing import Any
 
 from qualcode.errors import InputError
 from qualcode.memos import list_memos
+from qualcode.pseudonyms import Pseudonyms, project_pseudonyms
 from qualcode.recode import check_coder_name, existing_segments, suggest_codes
 from qualcode.store import AUTO_CODER, Store
 
@@ -66,6 +74,69 @@ class ExportResult:
     layers: list[str]
     segments: int
     warnings: list[str] = field(default_factory=list)
+    #: Whether names were replaced (pseudonyms, respondent labels for file names and speakers).
+    pseudonymised: bool = False
+    #: How many names the project's pseudonyms.csv lists (0: no list, or not applied).
+    pseudonyms: int = 0
+
+
+class NameMask:
+    """Replaces names in exported cells: pseudonyms in text, respondent labels as identifiers."""
+
+    def __init__(self, store: Store, pseudonyms: Pseudonyms):
+        self.pseudonyms = pseudonyms
+        #: Transcript file name -> the name shown: file names often carry a firm's name.
+        self.transcripts: dict[str, str] = {}
+        taken: set[str] = set()
+        for name, label in store.conn.execute(
+            "SELECT t.name, r.label FROM transcripts t"
+            " JOIN respondents r ON r.id = t.respondent_id ORDER BY t.id"
+        ):
+            suffix = Path(name).suffix
+            shown, n = f"{label}{suffix}", 1
+            while shown in taken:
+                n += 1
+                shown = f"{label}-{n}{suffix}"
+            taken.add(shown)
+            self.transcripts[name] = shown
+
+    def transcript(self, name: str) -> str:
+        """The transcript's name in the file."""
+        return self.transcripts.get(name, self.pseudonyms.apply(name))
+
+    def speaker(self, speaker: str, role: str, label: str) -> str:
+        """A respondent speaks as their label; other speakers' names go through the pseudonyms."""
+        return label if role == "respondent" else self.pseudonyms.apply(speaker)
+
+    def text(self, text: str) -> str:
+        """Text with the pseudonyms applied."""
+        return self.pseudonyms.apply(text)
+
+    def text_and_evidence(self, text: str, evidence: str) -> tuple[str, str]:
+        """The turn's text and its evidence JSON, the match offsets moved to the new text."""
+        new_text, new_offset = self.pseudonyms.apply_with_offsets(text)
+        try:
+            entries = json.loads(evidence)
+        except ValueError:
+            return new_text, self.pseudonyms.apply(evidence)
+        if not isinstance(entries, list):
+            return new_text, self.pseudonyms.apply(evidence)
+        # A rule's term may hold a name (a pattern such as "klyngeledelse|hilde") too.
+        moved: list[Any] = []
+        for entry in entries:
+            if isinstance(entry, dict):
+                entry = {
+                    key: (
+                        new_offset(value)
+                        if key in ("start", "end") and isinstance(value, int)
+                        else self.pseudonyms.apply(value)
+                    )
+                    for key, value in entry.items()
+                }
+            moved.append(entry)
+        if moved == entries:
+            return new_text, evidence  # unchanged: the stored JSON exactly
+        return new_text, json.dumps(moved, ensure_ascii=False)
 
 
 def _attribute_table(store: Store) -> tuple[list[str], dict[str, dict[str, str]]]:
@@ -86,14 +157,14 @@ def _attribute_headers(names: list[str]) -> list[str]:
 
 
 def long_rows(
-    store: Store, coder: str | None = None
+    store: Store, coder: str | None = None, mask: NameMask | None = None
 ) -> tuple[list[str], list[list[Any]], list[str]]:
-    """The long table: header, rows and the layers it holds."""
+    """The long table: header, rows and the layers it holds; ``mask`` replaces names."""
     names, attrs = _attribute_table(store)
     params: list[Any] = []
     sql = (
-        "SELECT t.name, r.label, s.id, s.speaker, k.path, d.name, c.source, c.negated, c.evidence,"
-        " s.text, c.memo FROM codings c JOIN segments s ON s.id = c.segment_id"
+        "SELECT t.name, r.label, s.id, s.speaker, s.role, k.path, d.name, c.source, c.negated,"
+        " c.evidence, s.text, c.memo FROM codings c JOIN segments s ON s.id = c.segment_id"
         " JOIN transcripts t ON t.id = s.transcript_id JOIN respondents r ON r.id = s.respondent_id"
         " JOIN codes k ON k.id = c.code_id JOIN coders d ON d.id = c.coder_id"
     )
@@ -111,6 +182,7 @@ def long_rows(
         label,
         seg,
         speaker,
+        role,
         path,
         name,
         source,
@@ -121,6 +193,15 @@ def long_rows(
     ) in store.conn.execute(sql, params):
         if name not in layers:
             layers.append(name)
+        attribute_values = [attrs.get(label, {}).get(n, "") for n in names]
+        segment_memos = "\n".join(memos.get(seg, []))
+        memo = memo or ""
+        if mask is not None:
+            transcript = mask.transcript(transcript)
+            speaker = mask.speaker(speaker, role, label)
+            text, evidence = mask.text_and_evidence(text, evidence)
+            attribute_values = [mask.text(v) for v in attribute_values]
+            memo, segment_memos = mask.text(memo), mask.text(segment_memos)
         rows.append(
             [
                 transcript,
@@ -133,16 +214,18 @@ def long_rows(
                 int(negated),
                 evidence,
                 text,
-                *[attrs.get(label, {}).get(n, "") for n in names],
-                memo or "",
-                "\n".join(memos.get(seg, [])),
+                *attribute_values,
+                memo,
+                segment_memos,
             ]
         )
     header = [*LONG_COLUMNS, *_attribute_headers(names), *MEMO_COLUMNS]
     return header, rows, sorted(layers)
 
 
-def matrix_rows(store: Store, coder: str) -> tuple[list[str], list[list[Any]]]:
+def matrix_rows(
+    store: Store, coder: str, mask: NameMask | None = None
+) -> tuple[list[str], list[list[Any]]]:
     """The 0/1 table of one layer: every segment, a column per active code or code in use."""
     pairs = layer_state(store, coder)
     in_use = {code for _, code in pairs}
@@ -157,6 +240,9 @@ def matrix_rows(store: Store, coder: str) -> tuple[list[str], list[list[Any]]]:
         " JOIN transcripts t ON t.id = s.transcript_id JOIN respondents r ON r.id = s.respondent_id"
         " ORDER BY t.id, s.position"
     ):
+        if mask is not None:
+            transcript, text = mask.transcript(transcript), mask.text(text)
+            speaker = mask.speaker(speaker, role, label)
         rows.append(
             [transcript, label, seg, speaker, role, text, *[int((seg, c) in pairs) for c in codes]]
         )
@@ -175,8 +261,13 @@ def layer_state(store: Store, coder: str) -> set[Pair]:
     }
 
 
-def export_codings(store: Store, path: Path, coder: str | None = None) -> ExportResult:
-    """Write the codings of one layer (or all) to ``path`` (``.csv`` or ``.xlsx``)."""
+def export_codings(
+    store: Store, path: Path, coder: str | None = None, *, pseudonymise: bool = True
+) -> ExportResult:
+    """Write the codings of one layer (or all) to ``path`` (``.csv`` or ``.xlsx``).
+
+    Unless ``pseudonymise`` is False, names are replaced as :class:`NameMask` does.
+    """
     suffix = path.suffix.casefold()
     if suffix not in (".csv", ".xlsx"):
         raise InputError("export codings writes .csv or .xlsx files", path=path)
@@ -185,17 +276,35 @@ def export_codings(store: Store, path: Path, coder: str | None = None) -> Export
         if store.coder_id(coder) is None:
             names = [r[0] for r in store.conn.execute("SELECT name FROM coders ORDER BY name")]
             raise InputError(f"no coder layer '{coder}' (layers: {', '.join(names) or 'none'})")
-    header, rows, layers = long_rows(store, coder)
+    mask = NameMask(store, project_pseudonyms(store)) if pseudonymise else None
+    header, rows, layers = long_rows(store, coder, mask)
     if coder is not None:
         layers = [coder]
     result = ExportResult(path, len(rows), layers, len({r[2] for r in rows}))
+    if mask is not None:
+        result.pseudonymised, result.pseudonyms = True, len(mask.pseudonyms)
     if suffix == ".csv":
         from qualcode.csvio import write_csv
 
         write_csv(path, header, rows)
         return result
-    _write_xlsx(store, path, header, rows, layers, result)
+    _write_xlsx(store, path, header, rows, layers, result, mask)
     return result
+
+
+def _excel_number(value: Any) -> Any:
+    """A string that reads as a plain number (``45``, ``-3``, ``2.5``) as that number, else as is.
+
+    Attribute values are stored as text; as numbers, Excel can sort, filter and sum them. A leading
+    zero (``007``, an id) keeps the value text.
+    """
+    if isinstance(value, str):
+        text = value.strip()
+        if re.fullmatch(r"-?(0|[1-9]\d{0,14})", text):
+            return int(text)
+        if re.fullmatch(r"-?(0|[1-9]\d{0,14})\.\d{1,15}", text):
+            return float(text)
+    return value
 
 
 def _write_xlsx(
@@ -205,6 +314,7 @@ def _write_xlsx(
     rows: list[list[Any]],
     layers: list[str],
     result: ExportResult,
+    mask: NameMask | None = None,
 ) -> None:
     from openpyxl import Workbook
     from openpyxl.utils.exceptions import IllegalCharacterError
@@ -212,11 +322,16 @@ def _write_xlsx(
     workbook = Workbook()
     sheet = workbook.active
     sheet.title = LONG_SHEET
+    attribute_columns = range(len(LONG_COLUMNS), len(header) - len(MEMO_COLUMNS))
+    cells = [
+        [_excel_number(v) if i in attribute_columns else v for i, v in enumerate(row)]
+        for row in rows
+    ]
     try:
-        _fill(sheet, header, rows, widths={"text": 80, "evidence": 30, "segment_memos": 40})
+        _fill(sheet, header, cells, widths={"text": 80, "evidence": 30, "segment_memos": 40})
         for coder in layers:
             name = MATRIX_SHEET if len(layers) == 1 else f"{MATRIX_SHEET}_{coder}"[:31]
-            m_header, m_rows = matrix_rows(store, coder)
+            m_header, m_rows = matrix_rows(store, coder, mask)
             _fill(workbook.create_sheet(name), m_header, m_rows, widths={"text": 80})
     except IllegalCharacterError:
         raise InputError(
@@ -464,16 +579,28 @@ def _has_coding(store: Store, coder: str, pair: Pair) -> bool:
 
 
 def _rows_for_coder(long: list[LongRow], coder: str, path: Path, plan: ImportPlan) -> list[LongRow]:
-    """A file with several layers: only the target coder's rows (and rows with no coder) count."""
+    """Only the target coder's rows (and rows with no coder) count.
+
+    A file of other people's layers only is refused: importing it would replace the coder's layer
+    with someone else's codings. The draft (``auto``) alone may start anyone's layer.
+    """
     names = sorted({r.coder for r in long if r.coder})
-    if len(names) <= 1:
+    if not names or names == [coder] or names == [AUTO_CODER]:
         return long
     if coder not in names:
-        raise InputError(
-            f"the file holds the layers {', '.join(names)}; none is '{coder}': export one layer "
-            "with --coder, or import with --coder set to one of them",
-            path=path,
-        )
+        people = [n for n in names if n != AUTO_CODER]  # 'auto' takes no import
+        if len(names) == 1:
+            message = (
+                f"the file holds {names[0]}'s layer, not '{coder}': import with --coder "
+                f"{names[0]}; to start '{coder}' from it, empty the file's coder column"
+            )
+        else:
+            pick = " or ".join(f"--coder {n}" for n in people)
+            message = (
+                f"the file holds the layers {', '.join(names)}; none is '{coder}': import with "
+                f"{pick}, or export one layer with --coder"
+            )
+        raise InputError(message, path=path)
     kept = [r for r in long if r.coder in ("", coder)]
     plan.ignored_rows = len(long) - len(kept)
     return kept
@@ -485,6 +612,10 @@ def _check_rows(
     active = set(store.code_paths())
     every = store.code_paths(active_only=False)
     known_segments = existing_segments(store, [r.segment_id for r in long])
+    try:
+        pseudonyms = project_pseudonyms(store)
+    except InputError:
+        pseudonyms = Pseudonyms()  # only used to recognise pseudonymised text below
     texts = {}
     if long:
         ids = sorted(known_segments)
@@ -510,7 +641,12 @@ def _check_rows(
             retired = " (no longer in the codebook)" if row.code in every else ""
             problems.add(row.row, f"unknown code '{row.code}'{retired}{hint}")
             continue
-        if row.text and _squash(row.text) != _squash(texts[row.segment_id]):
+        # An export replaces names in the text (pseudonyms.csv): either version is the segment's.
+        stored = texts[row.segment_id]
+        if row.text and _squash(row.text) not in (
+            _squash(stored),
+            _squash(pseudonyms.apply(stored)),
+        ):
             plan.warnings.append(
                 f"row {row.row}: the text is not segment {row.segment_id}'s text "
                 "(was the segment_id changed?); the segment_id is used"
