@@ -107,6 +107,17 @@ class Selection:
     respondents: list[str]
     exclude_negated: bool = False
     notes: list[str] = field(default_factory=list)
+    #: Transcripts the layer has coded (None: all of them, as for the auto-coder).
+    transcripts: set[int] | None = None
+    #: Respondents left out because the layer has not coded any of their transcripts.
+    uncoded: list[str] = field(default_factory=list)
+
+    @property
+    def coverage(self) -> tuple[int, int] | None:
+        """(coded, asked for) respondents when the layer has not coded them all, else None."""
+        if not self.uncoded:
+            return None
+        return len(self.respondents), len(self.respondents) + len(self.uncoded)
 
     @property
     def paths(self) -> list[str]:
@@ -186,7 +197,38 @@ def select(
             ),
             key=natural_key,
         )
-    return Selection(name, tree, labels, exclude_negated, notes)
+    seen, uncoded = _coded_by_layer(store, name, labels)
+    # Which respondents are left out is said by the writers, in the report's language.
+    labels = [label for label in labels if label not in uncoded]
+    return Selection(name, tree, labels, exclude_negated, notes, seen, uncoded)
+
+
+def _coded_by_layer(
+    store: Store, coder: str, labels: list[str]
+) -> tuple[set[int] | None, list[str]]:
+    """The transcripts ``coder`` has coded (None: all) and the respondents of ``labels`` with none.
+
+    A human coder who has not yet coded a transcript has not judged it: their silence there is
+    missing data, not "not mentioned", so those respondents drop out of every denominator. What
+    counts as coded is the agreement module's rule, so reports and agreement never disagree.
+    """
+    from qualcode.agreement import seen_transcripts
+
+    if store.coder_id(coder) is None:
+        return None, []
+    seen = seen_transcripts(store, coder)
+    every = {r[0] for r in store.conn.execute("SELECT id FROM transcripts")}
+    if every <= seen:
+        return None, []
+    coded = {
+        label
+        for label, transcript in store.conn.execute(
+            "SELECT DISTINCT r.label, s.transcript_id FROM segments s"
+            " JOIN respondents r ON r.id = s.respondent_id WHERE s.role = 'respondent'"
+        )
+        if transcript in seen
+    }
+    return seen, [label for label in labels if label not in coded]
 
 
 @dataclass
@@ -229,15 +271,19 @@ def _codings(
     return result, left_out
 
 
-def _turns(store: Store, labels: Iterable[str]) -> dict[str, int]:
-    """Counted turns per respondent: their own turns (the denominator of percentages)."""
+def _turns(
+    store: Store, labels: Iterable[str], transcripts: set[int] | None = None
+) -> dict[str, int]:
+    """Counted turns per respondent: their own turns (the denominator of percentages), only in
+    ``transcripts`` when given (those the layer has coded)."""
     counts = dict.fromkeys(labels, 0)
-    for label, n in store.conn.execute(
-        "SELECT r.label, COUNT(*) FROM segments s JOIN respondents r ON r.id = s.respondent_id"
-        " WHERE s.role = 'respondent' GROUP BY r.label"
+    for label, transcript, n in store.conn.execute(
+        "SELECT r.label, s.transcript_id, COUNT(*) FROM segments s"
+        " JOIN respondents r ON r.id = s.respondent_id"
+        " WHERE s.role = 'respondent' GROUP BY r.label, s.transcript_id"
     ):
-        if label in counts:
-            counts[label] = n
+        if label in counts and (transcripts is None or transcript in transcripts):
+            counts[label] += n
     return counts
 
 
@@ -292,14 +338,21 @@ def freq(
     codings, left_out = _codings(store, sel)
     paths = sel.paths
     rolled = _rolled(codings, set(paths))
-    turns = _turns(store, sel.respondents)
+    turns = _turns(store, sel.respondents, sel.transcripts)
     any_code = {(c.respondent, c.segment_id) for c in codings}
 
+    ranges: list[str] = []
     if by is None:
         groups = {label: [label] for label in sel.respondents}
     else:
         # The group size goes into the column name, so every cell keeps one meaning.
-        groups = {f"{g} (n={len(m)})": m for g, m in _groups(store, sel.respondents, by).items()}
+        by_value, ranges = _groups(store, sel.respondents, by)
+        groups = {f"{g} (n={len(m)})": m for g, m in by_value.items()}
+        if ranges:
+            sel.notes.append(
+                f"{by} is grouped by value into {len(ranges)} ranges of about equal size:"
+                f" {', '.join(ranges)}"
+            )
 
     group_of = {label: g for g, members in groups.items() for label in members}
     seg_count: Counter[tuple[str, str]] = Counter()
@@ -347,12 +400,66 @@ def freq(
     frame.index.name = "code"
     # attrs stay small: pandas deep-copies them on every operation on the frame.
     frame.attrs.update(
-        coder=sel.coder, left_out=left_out, notes=list(sel.notes), percent=percent, by=by
+        coder=sel.coder,
+        coverage=sel.coverage,
+        uncoded=sel.uncoded,
+        left_out=left_out,
+        notes=list(sel.notes),
+        percent=percent,
+        by=by,
+        ranges=ranges,
     )
     return frame
 
 
-def _groups(store: Store, labels: list[str], attribute: str) -> dict[str, list[str]]:
+#: A numeric attribute with more different values than this is grouped into ranges.
+MAX_NUMERIC_VALUES = 5
+#: How many ranges: thirds keep a group of a small sample (8 to 20 interviews) at 3 or more.
+NUMERIC_RANGES = 3
+
+
+def _number(text: str) -> float | None:
+    try:
+        return float(text.strip().replace(",", "."))
+    except ValueError:
+        return None
+
+
+def value_ranges(values: dict[str, str], parts: int = NUMERIC_RANGES) -> dict[str, str] | None:
+    """Each respondent's range label (``12–45``) when every value is a number and there are more
+    than :data:`MAX_NUMERIC_VALUES` of them, else None.
+
+    The respondents are split by value into ``parts`` groups of about equal size (quantiles); equal
+    values stay in one group, and a range is labelled by the lowest and highest value in it, so
+    it claims nothing about values nobody has.
+    """
+    numbers = {label: _number(v) for label, v in values.items() if v}
+    if not numbers or any(n is None for n in numbers.values()):
+        return None
+    if len(set(numbers.values())) <= MAX_NUMERIC_VALUES:
+        return None
+    ordered = sorted(numbers, key=lambda label: (numbers[label], natural_key(label)))
+    cuts = []
+    for k in range(1, parts):
+        cut = round(k * len(ordered) / parts)
+        while 0 < cut < len(ordered) and numbers[ordered[cut]] == numbers[ordered[cut - 1]]:
+            cut += 1  # never split equal values over two ranges
+        if cut < len(ordered) and (not cuts or cut > cuts[-1]):
+            cuts.append(cut)
+    result: dict[str, str] = {}
+    for start, end in zip([0, *cuts], [*cuts, len(ordered)], strict=True):
+        members = ordered[start:end]
+        low, high = values[members[0]].strip(), values[members[-1]].strip()
+        name = low if low == high else f"{low}–{high}"
+        result.update(dict.fromkeys(members, name))
+    return result
+
+
+def _groups(
+    store: Store, labels: list[str], attribute: str
+) -> tuple[dict[str, list[str]], list[str]]:
+    """The respondent groups by ``attribute`` and, for a numeric attribute grouped into ranges,
+    the ranges in order (else an empty list)."""
     name = attribute.strip().casefold()
     attrs = _attributes(store)
     known = sorted({n for a in attrs.values() for n in a})
@@ -360,13 +467,23 @@ def _groups(store: Store, labels: list[str], attribute: str) -> dict[str, list[s
         raise InputError(
             f"no respondent attribute '{attribute}' (attributes: {', '.join(known) or 'none'})"
         )
+    # Ranges come from every respondent of the project, so they stay the same whatever the layer
+    # or the filters leave out.
+    every = {label: a[name] for label, a in attrs.items() if a.get(name)}
+    ranges = value_ranges(every)
+    group_of = ranges if ranges is not None else every
     groups: dict[str, list[str]] = defaultdict(list)
     for label in labels:
-        groups[attrs.get(label, {}).get(name) or MISSING_GROUP].append(label)
-    order = sorted((g for g in groups if g != MISSING_GROUP), key=natural_key)
+        groups[group_of.get(label) or MISSING_GROUP].append(label)
+    # value_ranges lists the respondents from the lowest value up, so its ranges are in order.
+    in_order = list(dict.fromkeys(ranges.values())) if ranges is not None else []
+    if ranges is not None:
+        order = [g for g in in_order if g in groups]
+    else:
+        order = sorted((g for g in groups if g != MISSING_GROUP), key=natural_key)
     if MISSING_GROUP in groups:
         order.append(MISSING_GROUP)
-    return {g: groups[g] for g in order}
+    return {g: groups[g] for g in order}, in_order
 
 
 # -- co-occurrence ------------------------------------------------------------------------------
@@ -395,6 +512,12 @@ def cooc(
     sel = select(
         store, coder=coder, codes=codes, respondents=respondents, exclude_negated=exclude_negated
     )
+    deepest = max((c.depth for c in sel.codes), default=1)
+    if level > deepest:
+        levels = "1" if deepest == 1 else f"1 to {deepest}"
+        raise InputError(
+            f"level {level} is deeper than the codes shown ({deepest} level(s)): use {levels}"
+        )
     codings, left_out = _codings(store, sel)
     shown = set(sel.paths)
     # An axis is a shown code at depth `level`, or a shown code whose parent is not shown.
@@ -421,7 +544,14 @@ def cooc(
     frame = pd.DataFrame.from_dict(matrix, orient="index", columns=axes).reindex(axes)
     frame = frame.astype("int64") if not frame.empty else frame
     frame.index.name = "code"
-    frame.attrs.update(coder=sel.coder, within=within, left_out=left_out, notes=list(sel.notes))
+    frame.attrs.update(
+        coder=sel.coder,
+        coverage=sel.coverage,
+        uncoded=sel.uncoded,
+        within=within,
+        left_out=left_out,
+        notes=list(sel.notes),
+    )
     return frame
 
 
@@ -650,7 +780,13 @@ def quotes(
     if pseudonyms:
         # Every text column, not only the quote: transcript file names carry firm names too.
         frame = pseudonyms.apply_frame(frame)
-    frame.attrs.update(coder=sel.coder, left_out=left_out, notes=list(sel.notes))
+    frame.attrs.update(
+        coder=sel.coder,
+        coverage=sel.coverage,
+        uncoded=sel.uncoded,
+        left_out=left_out,
+        notes=list(sel.notes),
+    )
     return frame
 
 
@@ -731,7 +867,14 @@ def summary(
     frame = pd.DataFrame(
         rows, columns=["respondent", *names, "transcripts", "turns", "words", "coded", "codes"]
     ).set_index("respondent")
-    frame.attrs.update(coder=sel.coder, left_out=left_out, notes=list(sel.notes), attributes=names)
+    frame.attrs.update(
+        coder=sel.coder,
+        coverage=sel.coverage,
+        uncoded=sel.uncoded,
+        left_out=left_out,
+        notes=list(sel.notes),
+        attributes=names,
+    )
     return frame
 
 
@@ -809,7 +952,9 @@ def build_full_report(
     by_attribute = {}
     for attribute in people.attrs["attributes"]:
         values = {v for v in people[attribute] if v}
-        if 1 < len(values) <= MAX_GROUPS:
+        # A numeric attribute with many values (size, years) is grouped into ranges by freq().
+        ranged = value_ranges(dict(zip(people.index, people[attribute], strict=True)))
+        if ranged is not None or 1 < len(values) <= MAX_GROUPS:
             by_attribute[attribute] = names.apply_frame(freq(store, **filters, by=attribute))
     quoted = quotes(
         store, **filters, full=full, max_per_respondent=max_per_respondent, pseudonyms=names

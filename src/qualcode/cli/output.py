@@ -44,34 +44,87 @@ def emit_rows(
     from rich.text import Text
 
     cells = [["" if v is None else str(v) for v in row] for row in rows]
+    console = state.console()
     table = Table(title=title, show_lines=bool(wrap_columns), header_style="bold")
+    numeric_flags = []
+    natural, least = [], []
     for index, column in enumerate(columns):
         values = [row[index] for row in rows if row[index] not in (None, "")]
-        numeric = bool(values) and all(
-            isinstance(v, int | float) and not isinstance(v, bool) for v in values
+        numeric = column in right_align or (
+            bool(values)
+            and all(isinstance(v, int | float) and not isinstance(v, bool) for v in values)
         )
-        widest = max((len(c[index]) for c in cells), default=0)
-        short = numeric or widest <= 30
-        widest = max(widest, len(column))
+        numeric_flags.append(numeric)
+        texts = [c[index] for c in cells]
+        widest = max((len(t) for t in texts), default=0)
+        longest_word = max((len(w) for t in [column, *texts] for w in t.split()), default=1)
+        natural.append(max(widest, len(column), 1))
+        # A number is never wrapped or cut, but its header may wrap at spaces; text wraps at
+        # spaces, so it needs its longest word (a very long one folds past 30 characters).
+        least.append(max(widest, _longest(column)) if numeric else min(longest_word, 30))
         table.add_column(
-            column,
-            justify="right" if numeric or column in right_align else "left",
-            # Numbers and short labels keep their full width; long text wraps instead, so a
-            # narrow terminal never shows a truncated number.
-            min_width=widest if short else None,
+            # The header wraps at its own spaces even above a number that must not wrap.
+            Text(column, no_wrap=False, overflow="fold"),
+            justify="right" if numeric else "left",
             overflow="fold",
-            ratio=3 if column in wrap_columns else None,
-            no_wrap=short,
+            no_wrap=numeric,
         )
     # Text objects, not strings: transcript marks such as [pause] must not be read as markup.
     for row in cells:
         table.add_row(*[Text(value) for value in row])
-    from rich.measure import Measurement
+    # Borders and one space of padding either side of every column.
+    frame = 3 * len(columns) + 1
+    room = console.width - frame
+    if sum(natural) <= room:
+        console.print(table)
+        return
+    if sum(least) <= room:
+        # Rich would shrink every column evenly, numbers to nothing; set the widths here instead:
+        # numbers at their width, the room left shared by the text columns by how long they are.
+        widths = _share_room(natural, least, numeric_flags, room)
+        for column, width in zip(table.columns, widths, strict=True):
+            column.width = width
+        console.print(table)
+        return
+    for column, width in zip(table.columns, least, strict=True):
+        column.width = width
+    needed = sum(least) + frame
+    warn(
+        f"the table needs {needed} characters, the terminal has {console.width}: lines wrap;"
+        " use --format csv (or a wider window)"
+    )
+    # Wider than the terminal: print every column whole and let the terminal wrap the lines. A
+    # console of that width, as console.print(width=...) never goes past the console's own width.
+    from rich.console import Console
 
-    console = state.console()
-    needed = Measurement.get(console, console.options, table).minimum
-    # Wider than the terminal: let the terminal wrap lines rather than crop columns away.
-    console.print(table, width=max(needed, console.width))
+    wide = Console(
+        file=console.file,
+        width=needed,
+        highlight=False,
+        color_system=console.color_system,  # type: ignore[arg-type]
+        force_terminal=console.is_terminal,
+    )
+    wide.print(table, crop=False)
+
+
+def _longest(text: str) -> int:
+    return max((len(word) for word in text.split()), default=1)
+
+
+def _share_room(
+    natural: Sequence[int], least: Sequence[int], numeric: Sequence[bool], room: int
+) -> list[int]:
+    """Column widths that fit ``room``: numbers at their least width, text columns between their
+    least and natural width, in proportion to what they lack."""
+    widths = list(least)
+    spare = room - sum(least)
+    wants = [0 if numeric[i] else natural[i] - least[i] for i in range(len(natural))]
+    total = sum(wants)
+    if total <= 0:
+        return widths
+    for i, want in enumerate(wants):
+        widths[i] += min(want, spare * want // total)
+    return widths
 
 
 def emit_frame(

@@ -1,6 +1,6 @@
 """Commands for reports and pseudonyms."""
 
-
+from collections.abc import Callable
 from enum import StrEnum
 from pathlib import Path
 from typing import Any
@@ -50,7 +50,11 @@ FORMAT = typer.Option(
     ReportFormat.table, "--format", "-f", help="table, csv, xlsx, md, json or docx."
 )
 OUTPUT = typer.Option(None, "--output", "-o", help="Write to this file (format from its suffix).")
-LANG = typer.Option(None, "--lang", help="Labels in nb or en (files; default: as printed).")
+LANG = typer.Option(
+    None,
+    "--lang",
+    help="Labels in nb or en: docx, xlsx and md always (default en); csv and json only if given.",
+)
 
 
 def _filters(
@@ -71,39 +75,77 @@ def _emit(
     *,
     title: str,
     lang: Lang | None,
-    localize: bool = True,
+    caption: tuple[str, dict[str, Any]],
+    sheet: str,
     index_label: str = "code",
     bold_last_row: bool = False,
     wrap: tuple[str, ...] = (),
     show: list[str] | None = None,
+    for_reading: Callable[[str], Any] | None = None,
+    for_sheet: Callable[[str], Any] | None = None,
 ) -> None:
-    """Print ``frame`` or write it to ``output``; labels translated when ``--lang`` is given."""
-    from qualcode.export.report_text import localize_labels
-    from qualcode.export.tables import excel_value, frame_to_markdown, numeric_columns, write_table
+    """Print ``frame`` or write it to ``output``.
+
+    Files for people (docx, xlsx, md) get the full report's labels in ``--lang`` (default en): its
+    caption (``caption``: a key of the report's words and its fields), column names and notes,
+    and the sheet name ``sheet`` (a key too); ``for_reading`` / ``for_sheet`` give the table
+    Word and Markdown, or Excel, show instead of ``frame``. The terminal table keeps ``title``;
+    CSV and JSON keep the stable machine column names unless ``--lang`` is given.
+    """
+    from qualcode.export.report_text import frame_notes, localize_labels, words
+    from qualcode.export.tables import (
+        excel_value,
+        format_number,
+        frame_decimals,
+        frame_to_markdown,
+        numeric_columns,
+        table_format,
+        write_table,
+    )
 
     language = lang.value if lang else "en"
-    if localize and lang is not None:
-        data = localize_labels(frame, language, index_label=index_label)
-    else:
-        data = frame.reset_index() if frame.index.name else frame
-    if output is not None:
-        chosen = None if fmt == ReportFormat.table else fmt.value
+    chosen = None if fmt == ReportFormat.table else fmt.value
+    kind = table_format(output, chosen) if output is not None else fmt.value
+    if kind in ("docx", "xlsx", "md"):
+        w = words(language)
+        build = for_sheet if kind == "xlsx" and for_sheet else for_reading
+        data = (
+            build(language)
+            if build is not None
+            else localize_labels(frame, language, index_label=index_label)
+        )
+        key, fields = caption
+        heading = w[key].format(**fields)
+        notes = frame_notes(frame, language)
+        wrap_localized = tuple(w.get(c, c) for c in wrap)
+        if output is None:
+            if kind != "md":
+                raise InputError(f"--format {kind} writes a file: give -o FILE")
+            md = frame_to_markdown(data, title=heading, lang=language)
+            if notes:
+                md += "\n" + "\n\n".join(notes) + "\n"
+            typer.echo(md, nl=False)
+            return
         written = write_table(
             data,
             output,
             chosen,
-            title=title,
+            title=heading,
             index=False,
             lang=language,
             bold_last_row=bold_last_row,
-            wrap_columns=wrap,
+            wrap_columns=wrap_localized,
+            sheet_name=w[sheet],
+            notes=notes,
         )
         info(f"Wrote {written}")
         return
-    if fmt in (ReportFormat.xlsx, ReportFormat.docx):
-        raise InputError(f"--format {fmt.value} writes a file: give -o FILE")
-    if fmt == ReportFormat.md:
-        typer.echo(frame_to_markdown(data, title=title, lang=language), nl=False)
+    if lang is not None:
+        data = localize_labels(frame, language, index_label=index_label)
+    else:
+        data = frame.reset_index() if frame.index.name else frame
+    if output is not None:
+        info(f"Wrote {write_table(data, output, chosen, title=title, index=False, lang=language)}")
         return
     if show is not None and fmt == ReportFormat.table:
         data = data[show]
@@ -111,10 +153,13 @@ def _emit(
     numeric = [c for c, is_num in zip(columns, numeric_columns(data), strict=True) if is_num]
     rows = [[excel_value(v) for v in record] for record in data.itertuples(index=False)]
     if fmt == ReportFormat.table:
-        from qualcode.export.tables import format_number
-
+        decimals = frame_decimals(data)
         rows = [
-            [format_number(v, language) if isinstance(v, float) else v for v in row] for row in rows
+            [
+                format_number(v, language, d) if isinstance(v, float) else v
+                for v, d in zip(row, decimals, strict=True)
+            ]
+            for row in rows
         ]
     emit_rows(
         columns,
@@ -126,9 +171,22 @@ def _emit(
     )
 
 
+def _title(what: str, frame: Any) -> str:
+    """A terminal table's title with its coder layer, and how many respondents it has coded."""
+    coverage = frame.attrs.get("coverage")
+    coded = f", {coverage[0]} of {coverage[1]} respondents coded" if coverage else ""
+    return f"{what} (coder {frame.attrs['coder']}{coded})"
+
+
 def _notes(frame: Any) -> None:
     for note in frame.attrs.get("notes", []):
         info(f"note: {note}")
+    if frame.attrs.get("coverage"):
+        coded, total = frame.attrs["coverage"]
+        info(
+            f"note: {frame.attrs['coder']} has coded {coded} of {total} respondents; not coded,"
+            f" so left out (not counted as 'not mentioned'): {', '.join(frame.attrs['uncoded'])}"
+        )
     left_out = frame.attrs.get("left_out", 0)
     if left_out:
         info(f"note: {left_out} coding(s) on interviewer turns are not counted")
@@ -157,12 +215,17 @@ def freq_cmd(
         frame = project_pseudonyms(store).apply_frame(frame)
     what = "share of turns (%)" if percent else "coded segments"
     title = f"Frequency: {what} per code" + (f" by {by}" if by else " and respondent")
+    key = "freq_percent_caption" if percent else "freq_caption"
+    if by:
+        key = "freq_by_percent_caption" if percent else "freq_by_caption"
     _emit(
         frame,
         fmt,
         output,
-        title=f"{title} (coder {frame.attrs['coder']})",
+        title=_title(title, frame),
         lang=lang,
+        caption=(key, {"coder": frame.attrs["coder"], "attribute": by}),
+        sheet="percent_sheet" if percent else "freq_sheet",
         bold_last_row=True,
     )
     _notes(frame)
@@ -192,13 +255,19 @@ def cooc_cmd(
             level=level,
         )
         frame = project_pseudonyms(store).apply_frame(frame)
-    unit = "segments" if within == "segment" else "respondents"
+    by_segment = within == "segment"
+    unit = "segments" if by_segment else "respondents"
     _emit(
         frame,
         fmt,
         output,
-        title=f"Co-occurrence: {unit} with both codes (coder {frame.attrs['coder']})",
+        title=_title(f"Co-occurrence: {unit} with both codes", frame),
         lang=lang,
+        caption=(
+            "cooc_file_caption" if by_segment else "cooc_resp_file_caption",
+            {"coder": frame.attrs["coder"]},
+        ),
+        sheet="cooc_sheet" if by_segment else "cooc_resp_sheet",
     )
     _notes(frame)
 
@@ -218,6 +287,7 @@ def quotes_cmd(
     output: Path | None = OUTPUT,
 ) -> None:
     """Coded turns as quotes (“…” - R7), trimmed to the sentences with the evidence."""
+    from qualcode.export.report_text import quote_reading_frame, quote_sheet_frame
     from qualcode.pseudonyms import project_pseudonyms
     from qualcode.reports import quotes
 
@@ -233,11 +303,14 @@ def quotes_cmd(
         frame,
         fmt,
         output,
-        title=f"Quotes (coder {frame.attrs['coder']})",
+        title=_title("Quotes", frame),
         lang=lang,
-        localize=False,
+        caption=("quotes_caption", {"coder": frame.attrs["coder"]}),
+        sheet="quotes_sheet",
         wrap=("quote",),
         show=["code", "segment", "quote"],
+        for_reading=lambda language: quote_reading_frame(frame, language),
+        for_sheet=lambda language: quote_sheet_frame(frame, language),
     )
     _notes(frame)
 
@@ -263,8 +336,10 @@ def summary_cmd(
         frame,
         fmt,
         output,
-        title=f"Respondents (coder {frame.attrs['coder']})",
+        title=_title("Respondents", frame),
         lang=lang,
+        caption=("summary_caption", {"coder": frame.attrs["coder"]}),
+        sheet="respondents_sheet",
         index_label="respondent",
         wrap=("codes",),
     )

@@ -12,7 +12,7 @@ from collections import defaultdict
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from qualcode.export.report_text import check_quote_style, localize_labels, words
+from qualcode.export.report_text import check_quote_style, frame_notes, localize_labels, words
 from qualcode.export.tables import (
     add_caption,
     add_docx_table,
@@ -51,7 +51,7 @@ def write_report_docx(
     doc = setup_document(lang)
     doc.core_properties.title = f"{w['title']}: {report.project}"
     _page_numbers(doc, w)
-    _title_block(doc, report, w)
+    _title_block(doc, report, w, lang)
     _codebook(doc, report, w)
     _frequencies(doc, report, w, lang)
     _cooccurrence(doc, report, w, lang)
@@ -88,7 +88,7 @@ def _page_numbers(doc: DocxDocument, w: dict[str, str]) -> None:
     footer._p.append(field)
 
 
-def _title_block(doc: DocxDocument, report: FullReport, w: dict[str, str]) -> None:
+def _title_block(doc: DocxDocument, report: FullReport, w: dict[str, str], lang: str) -> None:
     doc.add_heading(clean_text(f"{w['title']}: {report.project}"), level=0)
     facts = [
         (w["project"], report.project),
@@ -110,6 +110,7 @@ def _title_block(doc: DocxDocument, report: FullReport, w: dict[str, str]) -> No
     if report.left_out:
         notes.append(w["left_out"].format(n=report.left_out))
     notes.extend(report.notes)
+    notes.extend(frame_notes(report.freq, lang))
     for note in notes:
         doc.add_paragraph(clean_text(note))
 

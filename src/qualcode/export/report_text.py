@@ -113,6 +113,25 @@ STRINGS: dict[str, dict[str, str]] = {
         "respondents_sheet": "Respondenter",
         "codebook_sheet": "Kodebok",
         "page": "Side",
+        "negated_column": "Negert",
+        "freq_percent_caption": "Andel (%) av taleturene per kode og respondent (koderlag {coder})",
+        "freq_by_caption": "Kodede segmenter per kode etter {attribute} (koderlag {coder})",
+        "freq_by_percent_caption": (
+            "Andel (%) av taleturene per kode etter {attribute} (koderlag {coder})"
+        ),
+        "cooc_file_caption": "Samforekomst av koder i samme segment (koderlag {coder})",
+        "cooc_resp_file_caption": "Respondenter som nevner begge kodene (koderlag {coder})",
+        "quotes_caption": "Sitater (koderlag {coder})",
+        "summary_caption": "Respondenter med attributter (koderlag {coder})",
+        "coverage": (
+            "{coder} har kodet {coded} av {total} respondenter. Ikke kodet, og derfor utelatt fra "
+            "alle tabeller og andeler (ikke regnet som «nevner ikke»): {uncoded}."
+        ),
+        "ranges": (
+            "{attribute} har mange ulike verdier, så respondentene er delt i {n} grupper etter "
+            "verdi, med omtrent like mange i hver: {ranges}."
+        ),
+        "by_ranges": "Etter {attribute} ({ranges})",
     },
     "en": {
         "title": "Coding report",
@@ -212,6 +231,23 @@ STRINGS: dict[str, dict[str, str]] = {
         "respondents_sheet": "Respondents",
         "codebook_sheet": "Codebook",
         "page": "Page",
+        "negated_column": "Negated",
+        "freq_percent_caption": "Share (%) of turns per code and respondent (coder layer {coder})",
+        "freq_by_caption": "Coded segments per code by {attribute} (coder layer {coder})",
+        "freq_by_percent_caption": "Share (%) of turns per code by {attribute} (coder layer {coder})",
+        "cooc_file_caption": "Co-occurrence of codes in the same segment (coder layer {coder})",
+        "cooc_resp_file_caption": "Respondents who mention both codes (coder layer {coder})",
+        "quotes_caption": "Quotes (coder layer {coder})",
+        "summary_caption": "Respondents with attributes (coder layer {coder})",
+        "coverage": (
+            "{coder} has coded {coded} of {total} respondents. Not coded, and so left out of every "
+            "table and share (not counted as “does not mention”): {uncoded}."
+        ),
+        "ranges": (
+            "{attribute} has many different values, so the respondents are split by value into {n} "
+            "groups of about equal size: {ranges}."
+        ),
+        "by_ranges": "By {attribute} ({ranges})",
     },
 }
 
@@ -252,6 +288,13 @@ def localize_labels(frame: pd.DataFrame, lang: str, *, index_label: str = "code"
         "codes": w["codes"],
         "code": w["code"],
         "respondent": w["respondent"],
+        "segment": w["segment"],
+        "transcript": w["transcript"],
+        "position": w["position"],
+        "negated": w["negated_column"],
+        "source": w["source"],
+        "text": w["text"],
+        "quote": w["quote"],
     }
     out = frame.copy()
     if TOTAL in out.index:
@@ -260,3 +303,65 @@ def localize_labels(frame: pd.DataFrame, lang: str, *, index_label: str = "code"
     out = out.reset_index()
     out.columns = [fixed.get(c, c) if isinstance(c, str) else str(c) for c in out.columns]
     return out
+
+
+def frame_notes(frame: pd.DataFrame, lang: str) -> list[str]:
+    """The notes a report table needs in ``lang``: respondents the layer has not coded, and the
+    ranges a numeric attribute was grouped into."""
+    w = words(lang)
+    notes = []
+    coverage = frame.attrs.get("coverage")
+    if coverage:
+        notes.append(
+            w["coverage"].format(
+                coder=frame.attrs.get("coder", ""),
+                coded=coverage[0],
+                total=coverage[1],
+                uncoded=", ".join(frame.attrs.get("uncoded", [])),
+            )
+        )
+    ranges = frame.attrs.get("ranges")
+    if ranges:
+        notes.append(
+            w["ranges"].format(
+                attribute=frame.attrs.get("by", ""), n=len(ranges), ranges=", ".join(ranges)
+            )
+        )
+    return notes
+
+
+def quote_sheet_frame(quotes: pd.DataFrame, lang: str) -> pd.DataFrame:
+    """Quotes for a spreadsheet: code, respondent, segment, transcript, turn, negated, quote."""
+    import pandas as pd
+
+    w = words(lang)
+    return pd.DataFrame(
+        {
+            w["code"]: quotes["code"],
+            w["respondent"]: quotes["respondent"],
+            w["segment"]: quotes["segment"].astype("int64"),
+            w["transcript"]: quotes["transcript"],
+            w["position"]: quotes["position"].astype("int64"),
+            w["negated_column"]: [w["yes"] if n else "" for n in quotes["negated"]],
+            w["quote"]: quotes["quote"],
+        }
+    )
+
+
+def quote_reading_frame(quotes: pd.DataFrame, lang: str) -> pd.DataFrame:
+    """Quotes for reading (Word, Markdown): code, respondent, the quote, and the segment id with
+    «negert» where the coding is negated, as in the full report."""
+    import pandas as pd
+
+    w = words(lang)
+    return pd.DataFrame(
+        {
+            w["code"]: quotes["code"],
+            w["respondent"]: quotes["respondent"],
+            w["quote"]: [f"“{text}”" for text in quotes["text"]],
+            w["segment"]: [
+                f"{segment} · {w['negated']}" if negated else str(segment)
+                for segment, negated in zip(quotes["segment"], quotes["negated"], strict=True)
+            ],
+        }
+    )

@@ -10,7 +10,12 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from qualcode.export.report_text import localize_labels, words
+from qualcode.export.report_text import (
+    frame_notes,
+    localize_labels,
+    quote_sheet_frame,
+    words,
+)
 from qualcode.export.tables import replace_file, write_frame_sheet, xlsx_sheet_name
 
 if TYPE_CHECKING:
@@ -35,6 +40,7 @@ def write_report_xlsx(report: FullReport, path: Path, *, lang: str = "nb") -> Pa
         taken.append(title)
         return wb.create_sheet(title)
 
+    # Object columns: the respondent count stays a number next to the text facts.
     overview = pd.DataFrame(
         [
             [w["project"], report.project],
@@ -43,8 +49,9 @@ def write_report_xlsx(report: FullReport, path: Path, *, lang: str = "nb") -> Pa
             [w["coder"], report.coder],
             [w["respondent_count"], len(report.summary)],
         ],
-        columns=["", " "],
-    ).astype(str)
+        columns=["fact", "value"],
+        dtype=object,
+    )
     notes = [
         w["method"],
         w["negated_excluded"] if report.exclude_negated else w["negated_included"],
@@ -52,13 +59,15 @@ def write_report_xlsx(report: FullReport, path: Path, *, lang: str = "nb") -> Pa
     if report.left_out:
         notes.append(w["left_out"].format(n=report.left_out))
     notes.extend(report.notes)
+    notes.extend(frame_notes(report.freq, lang))
     write_frame_sheet(
         sheet(w["overview"]),
         overview,
         title=f"{w['title']}: {report.project}",
         notes=notes,
-        widths={"": 22, " ": 60},
+        widths={"fact": 22, "value": 60},
         freeze_first_column=False,
+        header=False,
     )
 
     write_frame_sheet(
@@ -79,11 +88,17 @@ def write_report_xlsx(report: FullReport, path: Path, *, lang: str = "nb") -> Pa
     )
     for attribute, frame in report.by_attribute.items():
         shares = [c for c in frame.columns if str(c).endswith(SHARE_SUFFIX)]
+        ranges = frame.attrs.get("ranges")
+        title = (
+            w["by_ranges"].format(attribute=attribute, ranges=", ".join(ranges))
+            if ranges
+            else w["by"].format(attribute=attribute)
+        )
         write_frame_sheet(
             sheet(w["by"].format(attribute=attribute)),
             localize_labels(frame, lang),
-            title=w["by"].format(attribute=attribute),
-            notes=[w["by_intro"]],
+            title=title,
+            notes=[w["by_intro"], *frame_notes(frame, lang)],
             bold_last_row=True,
             widths={w["code"]: 32},
             percent_columns=shares,
@@ -103,7 +118,7 @@ def write_report_xlsx(report: FullReport, path: Path, *, lang: str = "nb") -> Pa
     )
     write_frame_sheet(
         sheet(w["quotes_sheet"]),
-        _quote_frame(report.quotes, w),
+        quote_sheet_frame(report.quotes, lang),
         title=w["quotes"],
         notes=[w["quotes_intro"]],
         wrap_columns=(w["quote"],),
@@ -133,22 +148,6 @@ def write_report_xlsx(report: FullReport, path: Path, *, lang: str = "nb") -> Pa
     finally:
         tmp.unlink(missing_ok=True)
     return path
-
-
-def _quote_frame(quotes: pd.DataFrame, w: dict[str, str]) -> pd.DataFrame:
-    import pandas as pd
-
-    return pd.DataFrame(
-        {
-            w["code"]: quotes["code"],
-            w["respondent"]: quotes["respondent"],
-            w["segment"]: quotes["segment"].astype("int64"),
-            w["transcript"]: quotes["transcript"],
-            w["position"]: quotes["position"].astype("int64"),
-            w["negated"]: [w["yes"] if n else "" for n in quotes["negated"]],
-            w["quote"]: quotes["quote"],
-        }
-    )
 
 
 def _codebook_frame(report: FullReport, w: dict[str, str]) -> pd.DataFrame:

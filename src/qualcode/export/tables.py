@@ -46,8 +46,9 @@ def is_missing(value: Any) -> bool:
         return False
 
 
-def format_number(value: Any, lang: str = "en") -> str:
-    """A cell value as text: integers plainly, other numbers with one decimal (decimal comma in nb)."""
+def format_number(value: Any, lang: str = "en", decimals: int = 1) -> str:
+    """A cell value as text: integers plainly, other numbers with ``decimals`` decimals (decimal
+    comma in nb)."""
     if is_missing(value):
         return ""
     if isinstance(value, bool):
@@ -55,9 +56,37 @@ def format_number(value: Any, lang: str = "en") -> str:
     if isinstance(value, int) or _is_int_like(value):
         return str(int(value))
     if isinstance(value, float) or _is_float_like(value):
-        text = f"{float(value):.1f}"
+        text = f"{float(value):.{decimals}f}"
         return text.replace(".", ",") if lang == "nb" else text
     return clean_text(str(value))
+
+
+#: Decimals shown at most: agreement coefficients (κ, α) are reported with three.
+MAX_DECIMALS = 3
+
+
+def column_decimals(values: Iterable[Any]) -> int:
+    """The decimals a float column needs to show its values as stored, the same for every row.
+
+    Shares are stored rounded to one decimal and agreement coefficients to three, so the data says
+    which it is: the fewest decimals (1 to 3) that show every value of the column exactly, and at
+    least 2 for a column of values between -1 and 1 (κ or α of 0.8 and 0.85 read as 0.80, 0.85).
+    """
+    floats = [
+        float(v)
+        for v in values
+        if (isinstance(v, float) or _is_float_like(v)) and not is_missing(v)
+    ]
+    fewest = 2 if floats and all(-1.0 <= v <= 1.0 for v in floats) else 1
+    for decimals in range(fewest, MAX_DECIMALS):
+        if all(abs(round(v, decimals) - v) < 1e-9 for v in floats):
+            return decimals
+    return MAX_DECIMALS
+
+
+def frame_decimals(frame: pd.DataFrame) -> list[int]:
+    """:func:`column_decimals` of every column of ``frame``."""
+    return [column_decimals(frame.iloc[:, i]) for i in range(frame.shape[1])]
 
 
 def _is_int_like(value: Any) -> bool:
@@ -172,14 +201,15 @@ def add_docx_table(
         return max((len(word) for value in values for word in str(value).split()), default=0)
 
     hard = [
-        250 + char_twips * max(
-            longest_word([title]), longest_word(row[i] for row in rows) if numeric[i] else 0
-        )
+        250
+        + char_twips
+        * max(longest_word([title]), longest_word(row[i] for row in rows) if numeric[i] else 0)
         for i, title in enumerate(header)
     ]
     # Softer: the longest word of a text column's cells (a code path), up to a quarter page.
     soft = [
-        hard[i] if numeric[i]
+        hard[i]
+        if numeric[i]
         else max(hard[i], min(text_width / 4, 250 + char_twips * longest_word(r[i] for r in rows)))
         for i in range(ncols)
     ]
@@ -268,7 +298,11 @@ def frame_to_docx_rows(
     """Header, cell texts and numeric flags of a frame whose index is already a column."""
     header = [clean_text(str(c)) for c in frame.columns]
     numeric = numeric_columns(frame)
-    rows = [[format_number(v, lang) for v in record] for record in frame.itertuples(index=False)]
+    decimals = frame_decimals(frame)
+    rows = [
+        [format_number(v, lang, d) for v, d in zip(record, decimals, strict=True)]
+        for record in frame.itertuples(index=False)
+    ]
     return header, rows, numeric
 
 
@@ -300,14 +334,50 @@ def text_width_twips(doc: DocxDocument) -> int:
 # -- Excel --------------------------------------------------------------------------------------
 def xlsx_sheet_name(name: str, taken: Collection[str]) -> str:
     """A valid, unique Excel sheet name (≤ 31 characters, none of ``[]:*?/\\``)."""
-    base = re.sub(r"[\[\]:*?/\\]", "-", name).strip("'") or "Ark"
-    base = base[:31]
-    candidate, n = base, 2
+    base = re.sub(r"[\[\]:*?/\\]", "-", name).strip("'").strip() or "Ark"
+    candidate, n = _cut_at_word(base, 31), 2
     while candidate.casefold() in {t.casefold() for t in taken}:
         suffix = f" ({n})"
-        candidate = base[: 31 - len(suffix)] + suffix
+        candidate = _cut_at_word(base, 31 - len(suffix)) + suffix
         n += 1
     return candidate
+
+
+def _cut_at_word(text: str, limit: int) -> str:
+    """``text`` cut to ``limit`` characters at a word boundary, with ``…`` where it was cut."""
+    if len(text) <= limit:
+        return text
+    cut = text[: limit - 1]
+    space = cut.rfind(" ")
+    # A single long word has no boundary to cut at: cut inside it rather than keep nothing.
+    if space > limit // 3:
+        cut = cut[:space]
+    return cut.rstrip(" -:,;") + "…"
+
+
+#: A number as a person types it into a spreadsheet; a leading zero (``007``, a postcode) is text.
+_NUMBER_TEXT = re.compile(r"-?(0|[1-9]\d*)(\.\d+)?")
+
+
+def number_from_text(value: Any) -> Any:
+    """``value`` as an int or float when it is text that reads as a plain number, else as is."""
+    if isinstance(value, str) and _NUMBER_TEXT.fullmatch(value.strip()):
+        text = value.strip()
+        return float(text) if "." in text else int(text)
+    return value
+
+
+def numeric_text_columns(frame: pd.DataFrame) -> list[bool]:
+    """Which text columns of ``frame`` hold only numbers written as text (and blanks)."""
+    flags = []
+    for i, dtype in enumerate(frame.dtypes):
+        values = [v for v in frame.iloc[:, i] if not is_missing(v) and v != ""]
+        flags.append(
+            getattr(dtype, "kind", "O") == "O"
+            and bool(values)
+            and all(isinstance(v, str) and _NUMBER_TEXT.fullmatch(v.strip()) for v in values)
+        )
+    return flags
 
 
 def write_frame_sheet(
@@ -321,18 +391,26 @@ def write_frame_sheet(
     widths: dict[str, float] | None = None,
     percent_columns: Collection[str] = (),
     freeze_first_column: bool = True,
+    header: bool = True,
 ) -> None:
     """Write a frame (index already a column) to a write-only worksheet, formatted for reading.
 
-    Numbers stay numbers (Excel shows them in the reader's locale); text that starts with ``=``
-    is stored as text, never as a formula.
+    Numbers stay numbers (Excel shows them in the reader's locale), and so does a text column
+    holding only numbers (an attribute such as ``size`` read from a CSV file); text that starts
+    with ``=`` is stored as text, never as a formula. ``header=False`` leaves out the column
+    names (a list of facts).
     """
     from openpyxl.cell import WriteOnlyCell
     from openpyxl.styles import Alignment, Font, PatternFill
     from openpyxl.utils import get_column_letter
 
     columns = [str(c) for c in frame.columns]
-    numeric = numeric_columns(frame)
+    as_numbers = numeric_text_columns(frame)
+    numeric = [n or t for n, t in zip(numeric_columns(frame), as_numbers, strict=True)]
+    decimals = [
+        column_decimals(map(number_from_text, frame.iloc[:, i])) if as_numbers[i] else d
+        for i, d in enumerate(frame_decimals(frame))
+    ]
     widths = widths or {}
     for i, column in enumerate(columns, start=1):
         if column in widths:
@@ -359,7 +437,7 @@ def write_frame_sheet(
         header_row += 1
     bold = Font(bold=True)
     fill = PatternFill("solid", fgColor="DCE6F1")
-    header = []
+    header_cells = []
     for column, is_num in zip(columns, numeric, strict=True):
         cell = WriteOnlyCell(ws, value=clean_text(column))
         cell.font = bold
@@ -367,10 +445,13 @@ def write_frame_sheet(
         cell.alignment = Alignment(
             horizontal="right" if is_num else "left", vertical="bottom", wrap_text=True
         )
-        header.append(cell)
+        header_cells.append(cell)
     first_col = "B" if freeze_first_column and len(columns) > 1 else "A"
-    ws.freeze_panes = f"{first_col}{header_row + 1}"
-    ws.append(header)
+    if header:
+        ws.freeze_panes = f"{first_col}{header_row + 1}"
+        ws.append(header_cells)
+    else:
+        header_row -= 1  # the data starts where the header row would have been
     wrap = {i for i, c in enumerate(columns) if c in wrap_columns}
     percent = {i for i, c in enumerate(columns) if c in percent_columns}
     top = Alignment(vertical="top", wrap_text=True)
@@ -379,7 +460,7 @@ def write_frame_sheet(
         is_last = bold_last_row and row_number == n
         cells: list[Any] = []
         for i, value in enumerate(record):
-            value = excel_value(value)
+            value = excel_value(number_from_text(value) if as_numbers[i] else value)
             formula_like = isinstance(value, str) and value.startswith("=")
             styled = (
                 is_last or formula_like or i in wrap or i in percent or isinstance(value, float)
@@ -393,17 +474,17 @@ def write_frame_sheet(
             if i in wrap:
                 cell.alignment = top
             if i in percent or isinstance(value, float):
-                cell.number_format = "0.0"
+                cell.number_format = "0." + "0" * decimals[i]
             if is_last:
                 cell.font = bold
             cells.append(cell)
         ws.append(cells)
-    if n:
+    if n and header:
         last_col = get_column_letter(len(columns))
         ws.auto_filter.ref = (
             f"A{header_row}:{last_col}{header_row + n - (1 if bold_last_row else 0)}"
         )
-    ws.print_title_rows = f"{header_row}:{header_row}"
+        ws.print_title_rows = f"{header_row}:{header_row}"
 
 
 def excel_value(value: Any) -> Any:
@@ -440,18 +521,21 @@ def table_format(path: Path | None, fmt: str | None) -> str:
 def frame_to_markdown(frame: pd.DataFrame, *, title: str | None = None, lang: str = "en") -> str:
     """A GitHub-flavoured Markdown table (index already a column), numbers right-aligned."""
 
-    def cell(value: Any) -> str:
-        text = format_number(value, lang)
+    def cell(value: Any, decimals: int = 1) -> str:
+        text = format_number(value, lang, decimals)
         return " ".join(text.split()).replace("\\", "\\\\").replace("|", "\\|")
 
     numeric = numeric_columns(frame)
+    decimals = frame_decimals(frame)
     lines = []
     if title:
         lines += [f"## {cell(title)}", ""]
     lines.append("| " + " | ".join(cell(c) for c in frame.columns) + " |")
     lines.append("|" + "|".join("---:" if n else ":---" for n in numeric) + "|")
     for record in frame.itertuples(index=False):
-        lines.append("| " + " | ".join(cell(v) for v in record) + " |")
+        lines.append(
+            "| " + " | ".join(cell(v, d) for v, d in zip(record, decimals, strict=True)) + " |"
+        )
     return "\n".join(lines) + "\n"
 
 
@@ -477,10 +561,13 @@ def write_table(
     lang: str = "en",
     bold_last_row: bool = False,
     wrap_columns: Collection[str] = (),
+    sheet_name: str | None = None,
+    notes: Sequence[str] = (),
 ) -> Path:
     """Write one table to ``path`` as csv, xlsx, md, json or docx (``fmt`` or the file suffix).
 
-    The file is written next to its final name first and then moved into place, so a failure never
+    ``sheet_name`` names the Excel sheet (default: the title, cut at a word); ``notes`` go under
+    the title in Excel and Word. A Word table of many columns gets a landscape page. The file is written next to its final name first and then moved into place, so a failure never
     leaves half a file (and an open file in Word gives a clear error).
     """
     fmt = table_format(path, fmt)
@@ -506,17 +593,27 @@ def write_table(
             from openpyxl import Workbook
 
             wb = Workbook(write_only=True)
-            ws = wb.create_sheet(xlsx_sheet_name(title or "Tabell", ()))
+            ws = wb.create_sheet(xlsx_sheet_name(sheet_name or title or "Tabell", ()))
             write_frame_sheet(
-                ws, data, title=title, bold_last_row=bold_last_row, wrap_columns=wrap_columns
+                ws,
+                data,
+                title=title,
+                notes=notes,
+                bold_last_row=bold_last_row,
+                wrap_columns=wrap_columns,
             )
             wb.save(tmp)
         else:
             doc = setup_document(lang)
+            if len(data.columns) > LANDSCAPE_COLUMNS:
+                _landscape(doc)
             if title:
                 doc.add_heading(clean_text(title), level=1)
+            for note in notes:
+                doc.add_paragraph(clean_text(note))
             header, rows, numeric = frame_to_docx_rows(data, lang)
-            wide = [3.0 if c in wrap_columns else 1.0 for c in data.columns]
+            # A long text column (a quote) takes most of the page; the others keep to their words.
+            wide = [4.0 * len(data.columns) if c in wrap_columns else 1.0 for c in data.columns]
             add_docx_table(
                 doc,
                 header,
@@ -533,6 +630,19 @@ def write_table(
     finally:
         tmp.unlink(missing_ok=True)
     return path
+
+
+#: A one-table Word file with more columns than this is laid out on a landscape page.
+LANDSCAPE_COLUMNS = 10
+
+
+def _landscape(doc: DocxDocument) -> None:
+    from docx.enum.section import WD_ORIENT
+
+    section = doc.sections[-1]
+    width, height = section.page_width, section.page_height
+    section.orientation = WD_ORIENT.LANDSCAPE
+    section.page_width, section.page_height = max(width, height), min(width, height)
 
 
 def replace_file(tmp: Path, path: Path) -> None:
