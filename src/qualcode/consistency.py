@@ -363,6 +363,7 @@ _HEADINGS = {
             "Notater {b}",
         ],
         "pooled": "(samlet)",
+        "pooled_units": "{n} turer × {k} koder",
         "missing": " Transkripsjoner som ikke alle har kodet, er utelatt for dem som ikke har sett dem: {t}.",
     },
     "en": {
@@ -398,6 +399,7 @@ _HEADINGS = {
             "Memos {b}",
         ],
         "pooled": "(pooled)",
+        "pooled_units": "{n} turns × {k} codes",
         "missing": " Transcripts not every coder has coded are missing data for those who have "
         "not: {t}.",
     },
@@ -429,10 +431,18 @@ def consistency_section(
     rows = []
     for row in [*report.rows, *([report.pooled] if report.pooled else [])]:
         record = row.as_dict()
+        units, note = record["n_units"], record["note"] or ""
+        if row is report.pooled:
+            # The pooled row stacks one decision per turn and code: count those, and say so.
+            k = len(report.pooled_codes)
+            units = record["n_units"] * k
+            note = "; ".join(
+                filter(None, [words["pooled_units"].format(n=record["n_units"], k=k), note])
+            )
         rows.append(
             [
-                words["pooled"] if row.code == "(pooled)" else row.code,
-                record["n_units"],
+                words["pooled"] if row is report.pooled else row.code,
+                units,
                 record["both"],
                 record["only_a"],
                 record["only_b"],
@@ -441,7 +451,7 @@ def consistency_section(
                 _round(record["cohen_kappa"]),
                 _round(record["krippendorff_alpha"]),
                 _round(record["brennan_prediger"]),
-                record["note"] or "",
+                note,
             ]
         )
     table = pd.DataFrame(rows, columns=columns)

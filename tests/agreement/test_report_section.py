@@ -71,3 +71,31 @@ def test_disagreement_files_are_pseudonymised(project, tmp_path, make_codes, run
         )
         assert result.exit_code == 0, result.output
         assert check([out], project_pseudonyms(project)) == [], name
+
+
+def test_pooled_row_counts_the_decisions_its_cells_add_up_to(project, tmp_path, make_codes):
+    transcript = tmp_path / "R1.txt"
+    transcript.write_text(
+        "I: Hei.\nR1: Vi stoler på dem.\nI: Og?\nR1: Vi konkurrerer.\nI: Mer?\nR1: Nei.\n",
+        encoding="utf-8",
+    )
+    ingest_paths(project, [transcript], command="test")
+    make_codes(project, ["tillit", "samkonkurranse"])
+    turns = [
+        r[0] for r in project.conn.execute("SELECT id FROM segments WHERE role = 'respondent'")
+    ]
+    with project.write("test", coder="kari") as tx:
+        project.add_coding(tx, turns[0], "tillit", "kari")
+        project.add_coding(tx, turns[1], "samkonkurranse", "kari")
+    with project.write("test", coder="jonas") as tx:
+        project.add_coding(tx, turns[0], "tillit", "jonas")
+
+    section = consistency_section(project, lang="en")
+    assert section is not None
+    frame = section.tables[0][1]
+    pooled = frame[frame["Code"] == "(pooled)"].iloc[0]
+    cells = pooled[["Both", "Only kari", "Only jonas", "Neither"]].sum()
+    assert pooled["Units"] == cells == 3 * 2
+    assert "3 turns × 2 codes" in pooled["Note"]
+    per_code = frame[frame["Code"] == "tillit"].iloc[0]
+    assert per_code["Units"] == 3
