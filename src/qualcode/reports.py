@@ -119,6 +119,16 @@ class Selection:
             return None
         return len(self.respondents), len(self.respondents) + len(self.uncoded)
 
+    def frame_attrs(self, left_out: int) -> dict[str, object]:
+        """What every report frame carries about its selection (in ``DataFrame.attrs``)."""
+        return {
+            "coder": self.coder,
+            "coverage": self.coverage,
+            "uncoded": self.uncoded,
+            "left_out": left_out,
+            "notes": list(self.notes),
+        }
+
     @property
     def paths(self) -> list[str]:
         """The code paths shown, in tree order."""
@@ -400,11 +410,7 @@ def freq(
     frame.index.name = "code"
     # attrs stay small: pandas deep-copies them on every operation on the frame.
     frame.attrs.update(
-        coder=sel.coder,
-        coverage=sel.coverage,
-        uncoded=sel.uncoded,
-        left_out=left_out,
-        notes=list(sel.notes),
+        sel.frame_attrs(left_out),
         percent=percent,
         by=by,
         ranges=ranges,
@@ -545,12 +551,8 @@ def cooc(
     frame = frame.astype("int64") if not frame.empty else frame
     frame.index.name = "code"
     frame.attrs.update(
-        coder=sel.coder,
-        coverage=sel.coverage,
-        uncoded=sel.uncoded,
+        sel.frame_attrs(left_out),
         within=within,
-        left_out=left_out,
-        notes=list(sel.notes),
     )
     return frame
 
@@ -780,13 +782,7 @@ def quotes(
     if pseudonyms:
         # Every text column, not only the quote: transcript file names carry firm names too.
         frame = pseudonyms.apply_frame(frame)
-    frame.attrs.update(
-        coder=sel.coder,
-        coverage=sel.coverage,
-        uncoded=sel.uncoded,
-        left_out=left_out,
-        notes=list(sel.notes),
-    )
+    frame.attrs.update(sel.frame_attrs(left_out))
     return frame
 
 
@@ -868,11 +864,7 @@ def summary(
         rows, columns=["respondent", *names, "transcripts", "turns", "words", "coded", "codes"]
     ).set_index("respondent")
     frame.attrs.update(
-        coder=sel.coder,
-        coverage=sel.coverage,
-        uncoded=sel.uncoded,
-        left_out=left_out,
-        notes=list(sel.notes),
+        sel.frame_attrs(left_out),
         attributes=names,
     )
     return frame
