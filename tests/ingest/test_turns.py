@@ -96,6 +96,8 @@ def test_paragraph_turns_by_blank_lines_or_lines():
 def test_parse_time_forms():
     assert parse_time("01:02") == 62
     assert parse_time("1:00:00,250") == 3600.25
+    # Stored and exported as written, without binary-fraction artefacts (81.90899999999999).
+    assert repr(parse_time("00:01:21.909")) == "81.909"
 
 
 _words = st.text(alphabet="abcdefghijklmnopqrstuvwxyzæøå ,.?", min_size=1, max_size=40)

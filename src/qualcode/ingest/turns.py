@@ -143,7 +143,9 @@ def parse_time(value: str) -> float:
     seconds = 0.0
     for part in value.split(":"):
         seconds = seconds * 60 + float(part)
-    return seconds
+    # Time stamps have at most millisecond precision; without rounding, 00:01:21.909 would be
+    # stored (and exported) as 81.90899999999999.
+    return round(seconds, 3)
 
 
 def is_interviewer(label: str, interviewer_labels: Iterable[str]) -> bool:
