@@ -86,6 +86,17 @@ def test_pseudonyms_check_reports_leftover_names(runner, with_pseudonyms, tmp_pa
     assert "Ola Sørheim" in result.stdout and "line 1" in result.stdout
 
 
+def test_pseudonyms_check_of_a_clean_file_prints_an_empty_table_for_scripts(
+    runner, with_pseudonyms, tmp_path
+):
+    clean = tmp_path / "notat.txt"
+    clean.write_text("Intervju med [navn].\n", encoding="utf-8")
+    as_json = run(runner, with_pseudonyms, "pseudonyms", "check", str(clean), "-f", "json")
+    assert as_json.exit_code == 0 and json.loads(as_json.stdout) == []
+    as_csv = run(runner, with_pseudonyms, "pseudonyms", "check", str(clean), "-f", "csv")
+    assert as_csv.stdout.splitlines() == ["file,where,original,context"]
+
+
 def test_report_all_writes_both_files(runner, coded, tmp_path):
     out = tmp_path / "rapport"
     result = run(

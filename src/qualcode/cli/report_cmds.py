@@ -417,4 +417,7 @@ def pseudonyms_check(
         )
         info(f"{len(findings)} original name(s) found in {len({f.file for f in findings})} file(s)")
         raise typer.Exit(code=1)
+    if fmt != OutputFormat.table:
+        # A script reading the output gets a header (or []) rather than nothing at all.
+        emit_rows(["file", "where", "original", "context"], [], fmt)
     info(f"No original names found in {len(files)} file(s) ({len(table)} names checked).")
