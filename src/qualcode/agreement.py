@@ -29,6 +29,7 @@ from typing import Any
 
 from qualcode.audit import undone_command_ids
 from qualcode.errors import InputError
+from qualcode.recode import unknown_code_hint
 from qualcode.store import AUTO_CODER, Store
 
 Value = Hashable | None
@@ -760,7 +761,7 @@ def select_codes(
                 if not path:
                     continue
                 if path not in all_paths:
-                    raise InputError(f"unknown code '{path}'{_did_you_mean(path, all_paths)}")
+                    raise InputError(f"unknown code '{path}'{unknown_code_hint(path, all_paths)}")
                 if path not in wanted:
                     wanted.append(path)
         if not wanted:
@@ -780,13 +781,6 @@ def select_codes(
                 tops.append(top)
         return tops
     return relevant
-
-
-def _did_you_mean(path: str, known: Sequence[str]) -> str:
-    import difflib
-
-    close = difflib.get_close_matches(path, list(known), n=3)
-    return f" (did you mean {', '.join(close)}?)" if close else ""
 
 
 def _leaves_of(codes: Sequence[str]) -> list[str]:
@@ -909,7 +903,9 @@ def disagreements(
     if code is not None:
         code = code.strip().strip("/")
         if store.code_id(code) is None:
-            raise InputError(f"unknown code '{code}'{_did_you_mean(code, store.code_paths(False))}")
+            raise InputError(
+                f"unknown code '{code}'{unknown_code_hint(code, store.code_paths(False))}"
+            )
 
     def view(codes: frozenset[str]) -> set[str]:
         kept = {p for p in codes if code is None or p == code or p.startswith(code + "/")}

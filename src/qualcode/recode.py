@@ -271,6 +271,14 @@ def suggest_codes(wanted: str, known: Sequence[str], n: int = 3) -> list[str]:
     return result[:n]
 
 
+def unknown_code_hint(wanted: str, known: Sequence[str]) -> str:
+    """What to add to "unknown code 'X'": the closest known paths, or that there are no codes."""
+    if not known:
+        return " (the project has no codes yet: load a codebook with 'qualcode codebook load FILE')"
+    close = suggest_codes(wanted, known)
+    return f" (did you mean {', '.join(close)}?)" if close else ""
+
+
 def check_code(store: Store, path: str, *, active_only: bool = True, where: str = "") -> str:
     """The code path normalised, or an error suggesting the closest known paths."""
     clean = path.strip().strip("/")

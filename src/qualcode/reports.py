@@ -181,9 +181,9 @@ def select(
         for raw in codes:
             path = "/".join(part.strip() for part in raw.strip().strip("/").split("/"))
             if path not in known:
-                close = difflib.get_close_matches(path, sorted(known), n=3)
-                hint = f" (did you mean {', '.join(close)}?)" if close else ""
-                raise InputError(f"unknown code '{raw}'{hint}")
+                from qualcode.recode import unknown_code_hint
+
+                raise InputError(f"unknown code '{raw}'{unknown_code_hint(path, sorted(known))}")
             roots.append(path)
         tree = [c for c in tree if any(c.path == r or c.path.startswith(r + "/") for r in roots)]
     if respondents:

@@ -182,6 +182,11 @@ def test_bad_filters_are_input_errors(coded, kwargs, message):
         reports.freq(coded, **kwargs)
 
 
+def test_a_code_asked_for_before_any_codebook_is_loaded_says_to_load_one(ingested):
+    with pytest.raises(InputError, match="no codes yet: load a codebook"):
+        reports.freq(ingested, codes=["tillit"])
+
+
 def test_quotes_trim_to_evidence_and_limit(coded):
     frame = reports.quotes(coded, codes=["tillit/relasjoner"])
     assert list(frame["respondent"]) == ["R1"]
