@@ -180,6 +180,13 @@ def test_cli_errors_leave_the_store_unchanged(runner, coded: Store, tmp_path: Pa
     assert not (tmp_path / "d.pdf").exists()
 
 
+def test_consistency_short_c_is_the_coder_as_elsewhere(runner, coded: Store) -> None:  # type: ignore[no-untyped-def]
+    long = _run(runner, coded, "consistency", "--coder", "kari", "--show", "spread", "-f", "csv")
+    short = _run(runner, coded, "consistency", "-c", "kari", "--show", "spread", "-f", "csv")
+    assert short.exit_code == 0, short.output
+    assert short.stdout == long.stdout
+
+
 def test_disagreements_export_docx_xlsx_csv(runner, coded: Store, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     from docx import Document
     from openpyxl import load_workbook

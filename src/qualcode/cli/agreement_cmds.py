@@ -309,10 +309,18 @@ class ConsistencyTable(StrEnum):
 
 @app.command("consistency")
 def consistency_cmd(
+    # -c is the coder here, as in every command that takes a coder layer; --codes has no short form.
     coder: str | None = typer.Option(
-        None, "--coder", help="The layer to check (default: the default coder, else every human)."
+        None,
+        "--coder",
+        "-c",
+        help="The layer to check (default: the default coder, else every human).",
     ),
-    codes: list[str] | None = CODES_OPTION,
+    codes: list[str] | None = typer.Option(
+        None,
+        "--codes",
+        help="Only these codes (repeatable or comma-separated); each includes its subcodes.",
+    ),
     level: Level = typer.Option(Level.top, "--level", "-l", help="top or all codes."),
     show: ConsistencyTable = typer.Option(
         ConsistencyTable.all, "--show", help="all, spread, missed or no-terms (csv needs one)."
