@@ -147,6 +147,16 @@ def log_entries(
         where.append("a.at >= ?")
         params.append(since)
     if code is not None:
+        code = code.strip().strip("/")
+        # The log may name codes a later codebook dropped: those count as known too.
+        known = {
+            *store.code_paths(active_only=False),
+            *(r[0] for r in store.conn.execute("SELECT DISTINCT code_path FROM audit_log")),
+        } - {None}
+        if not any(k == code or k.startswith(code + "/") for k in known):
+            from qualcode.recode import unknown_code_hint
+
+            raise InputError(f"unknown code '{code}'{unknown_code_hint(code, sorted(known))}")
         where.append("(a.code_path = ? OR a.code_path LIKE ?)")
         params += [code, code + "/%"]
     sql = (

@@ -82,6 +82,11 @@ def segments(
         where.append("s.role = ?")
         params.append(role)
     if transcript is not None:
+        names = [r[0] for r in store.conn.execute("SELECT name FROM transcripts")]
+        if transcript not in names:
+            raise InputError(
+                f"no transcript '{transcript}' in the project{_did_you_mean(transcript, names)}"
+            )
         where.append("t.name = ?")
         params.append(transcript)
     if segment_ids is not None:
@@ -98,10 +103,14 @@ def segments(
 
 
 def _suggest(store: Store, label: str) -> str:
+    labels = [r[0] for r in store.conn.execute("SELECT label FROM respondents")]
+    return _did_you_mean(label, labels)
+
+
+def _did_you_mean(wanted: str, known: list[str]) -> str:
     import difflib
 
-    labels = [r[0] for r in store.conn.execute("SELECT label FROM respondents")]
-    close = difflib.get_close_matches(label, labels, n=3)
+    close = difflib.get_close_matches(wanted, known, n=3)
     return f" (did you mean {', '.join(close)}?)" if close else ""
 
 

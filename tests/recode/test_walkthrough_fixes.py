@@ -222,7 +222,9 @@ def test_review_skipped_counts_the_skipped_items(cli, coded):
     assert result.exit_code == 0, result.output
     assert "2 of 2 items left" in result.output
     result = cli("review", "--coder", "kari", "--skipped", input="a\n")
-    assert "1 decisions saved this session; 1 items left" in result.output
+    assert "1 decision saved this session; 1 item left" in result.output
+    # Resuming means the same walk: the hint keeps --skipped (and the coder).
+    assert "run 'qualcode review --coder kari --skipped' to resume" in result.output
 
 
 class CtrlCAfterInput(io.BytesIO):
@@ -244,7 +246,7 @@ def test_review_ctrl_c_in_the_prompt_is_interrupted(cli, coded, monkeypatch):
     monkeypatch.setattr(typer.testing, "make_input_stream", lambda *_: CtrlCAfterInput(b"a\n"))
     result = cli("review", "--coder", "kari")
     assert result.exit_code == 130, result.output
-    assert "interrupted: 1 decisions saved" in result.output
+    assert "interrupted: 1 decision saved" in result.output
     assert list(latest_decisions(coded, "kari", "auto").values()) == ["accept"]
     monkeypatch.undo()
     ended = cli("review", "--coder", "kari", input="")

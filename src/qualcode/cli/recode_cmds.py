@@ -329,6 +329,8 @@ def review(
     new_coder: bool = NEW_CODER_OPTION,
 ) -> None:
     """Walk through draft codings and decide; each decision is saved at once, a new run resumes."""
+    import shlex
+
     from qualcode.review import start_review
 
     with state.open_project() as store:
@@ -360,22 +362,36 @@ def review(
             "items left. Every decision is saved at once; 'q' quits, '?' shows the keys."
         )
         state.err_console().print(_HELP, markup=False, highlight=False)
+        # The same walk again (without --restart, which would start it over).
+        resume = shlex.join(
+            ["qualcode", "review"]
+            + (["--code", code] if code else [])
+            + (["--respondent", respondent] if respondent else [])
+            + (["--from", source] if source else [])
+            + (["--coder", name] if coder else [])
+            + (["--uncoded"] if uncoded else [])
+            + (["--skipped"] if skipped else [])
+        )
         try:
             why = _review_loop(session, context)
         except KeyboardInterrupt:
             # Each decision was its own command: those taken are saved, the one under way is not.
             info(
-                f"\ninterrupted: {session.decisions} decisions saved; {session.remaining} left. "
-                "Run 'qualcode review' again to resume."
+                f"\ninterrupted: {_count(session.decisions, 'decision')} saved; "
+                f"{_count(session.remaining, 'item')} left. "
+                f"Run '{resume}' again to resume."
             )
             raise typer.Exit(130) from None
     left = session.remaining
-    ending = (
-        "Review complete."
-        if why == "done"
-        else f"Stopped ({why}); run 'qualcode review' to resume."
+    ending = "Review complete." if why == "done" else f"Stopped ({why}); run '{resume}' to resume."
+    info(
+        f"{_count(session.decisions, 'decision')} saved this session; "
+        f"{_count(left, 'item')} left. {ending}"
     )
-    info(f"{session.decisions} decisions saved this session; {left} items left. {ending}")
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
 
 
 # -- export / import codings -----------------------------------------------------------------
@@ -472,7 +488,9 @@ def log_cmd(
         None, "--since", help="2025-03-01, 2025-03-01T14:00, today, 3d, 2h."
     ),
     code: str | None = typer.Option(None, "--code", help="Only this code (and subcodes)."),
-    limit: int = typer.Option(200, "--limit", "-n", help="Show the last N entries (0: all)."),
+    limit: int = typer.Option(
+        200, "--limit", "-n", min=0, help="Show the last N entries (0: all)."
+    ),
     fmt: OutputFormat = FORMAT_OPTION,
 ) -> None:
     """Show the audit trail: who changed what, when, and with which command.

@@ -1,0 +1,36 @@
+"""Filters naming something the project does not have are errors, not empty tables."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+
+def _one_error_line(result: Any) -> str:
+    assert result.exit_code != 0, result.output
+    assert "Traceback" not in result.output
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, lines
+    return lines[0]
+
+
+def test_segments_of_an_unknown_transcript_suggest_the_closest(cli: Any) -> None:
+    line = _one_error_line(cli("segments", "-t", "R1.tx"))
+    assert "no transcript 'R1.tx'" in line and "did you mean R1.txt" in line
+    assert cli("segments", "-t", "R1.txt", "-f", "csv").exit_code == 0
+
+
+def test_log_of_an_unknown_code_is_refused(cli: Any) -> None:
+    assert cli("recode", "2", "--add", "tillit", "-c", "kari", "--new-coder").exit_code == 0
+    line = _one_error_line(cli("log", "--code", "tilit"))
+    assert "unknown code 'tilit'" in line and "tillit" in line
+    shown = cli("log", "--code", "tillit", "-f", "csv")
+    assert shown.exit_code == 0 and "tillit" in shown.stdout
+
+
+@pytest.mark.parametrize("limit", ["-5", "-1"])
+def test_log_limit_must_not_be_negative(cli: Any, limit: str) -> None:
+    result = cli("log", "-n", limit)
+    assert result.exit_code == 2
+    assert "Traceback" not in result.output
