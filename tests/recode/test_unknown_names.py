@@ -34,3 +34,12 @@ def test_log_limit_must_not_be_negative(cli: Any, limit: str) -> None:
     result = cli("log", "-n", limit)
     assert result.exit_code == 2
     assert "Traceback" not in result.output
+
+
+def test_undo_of_a_review_skip_counts_the_decision(cli: Any, coded: Any) -> None:
+    from qualcode.review import start_review
+
+    start_review(coded, "kari").skip()
+    result = cli("undo", "-c", "kari", "--dry-run")
+    assert result.exit_code == 0, result.output
+    assert "0 coding changes and 1 review decision" in result.output

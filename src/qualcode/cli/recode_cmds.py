@@ -596,10 +596,15 @@ def undo(
         name = _coder(store, coder)
         result = run_undo(store, name, command_line(), dry_run=dry_run)
     changes = [e for e in result.reverted if e.action != "review"]
+    decisions = len(result.reverted) - len(changes)
     verb = "Would undo" if dry_run else "Undid"
+    # A review step may be a decision alone (a skip, or a reject of a coding you never had).
+    counted = [_count(len(changes), "coding change")] + (
+        [_count(decisions, "review decision")] if decisions else []
+    )
     info(
         f"{verb} #{result.command_id} '{_esc(result.command)}' ({result.started_at}) by {name}: "
-        f"{len(changes)} change(s)"
+        + " and ".join(counted)
     )
     if fmt != OutputFormat.table:
         emit_rows(
