@@ -49,6 +49,18 @@ def read_csv(path: Path, required: Sequence[str] = (), *, strict_width: bool = F
     except csv.Error as exc:
         raise InputError(f"not valid CSV: {exc}", path=path, line=1) from None
     columns = [c.strip().lstrip("\ufeff").casefold() for c in header]
+    # Two columns of one name would keep only the last value of each row. Unnamed columns (Excel
+    # leaves trailing empty ones) hold nothing anyone reads, so they may repeat.
+    seen: set[str] = set()
+    for raw, column in zip(header, columns, strict=True):
+        if column and column in seen:
+            raise InputError(
+                f"the column '{raw.strip().lstrip(chr(0xFEFF))}' appears twice in the header "
+                "(column names are compared ignoring case); rename or remove one",
+                path=path,
+                line=1,
+            )
+        seen.add(column)
     missing = [c for c in required if c not in columns]
     if missing:
         raise InputError(

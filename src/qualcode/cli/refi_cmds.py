@@ -96,13 +96,22 @@ def import_qdc_cmd(
 def import_qdpx_cmd(
     file: Path = typer.Argument(..., help="A REFI-QDA project (.qdpx)."),
     directory: Path = typer.Argument(..., help="The new project folder to create."),
+    interviewer: list[str] = typer.Option(
+        [],
+        "--interviewer",
+        help="Another speaker label that is the interviewer, e.g. Moderator (repeatable; "
+        "kept as the new project's setting).",
+    ),
     fmt: OutputFormat = FORMAT_OPTION,
 ) -> None:
-    """Create a new project from a REFI-QDA project: sources, codes, coder layers and memos."""
+    """Create a new project from a REFI-QDA project: sources, codes, coder layers and memos.
+
+    Sources are split into speaker turns as 'ingest' splits transcripts.
+    """
     from qualcode.refiqda import import_qdpx
     from qualcode.store import command_line
 
-    report = import_qdpx(file, directory, command=command_line())
+    report = import_qdpx(file, directory, interviewer_labels=interviewer, command=command_line())
     _report_skipped(report.skipped)
     for message in report.warnings:
         warn(message)

@@ -4,7 +4,8 @@ A line starting with ``Word:`` is not always a speaker label: ``Det er sånn: vi
 open ordinary sentences. A candidate is taken as a label only when it has a speaker's shape
 (capitalised words, at most three) and some corroboration: it is an interviewer label, looks like a
 respondent code (``R7``, ``IP12``), carries a timestamp, is bold in the source document, or opens
-at least two turns in the file.
+at least two turns in the file. An interviewer label has a speaker's shape in any case (``i:``,
+``int:``), but only as the whole label: ``i fjor: …`` is a sentence ("i" is Norwegian for "in").
 """
 
 from __future__ import annotations
@@ -153,7 +154,11 @@ def is_interviewer(label: str, interviewer_labels: Iterable[str]) -> bool:
     return label.casefold() in {other.casefold() for other in interviewer_labels}
 
 
-def _has_speaker_shape(label: str) -> bool:
+def _has_speaker_shape(label: str, interviewer: frozenset[str]) -> bool:
+    # Transcribers often type the interviewer's label in lower case ("i:", "int:"); a known label
+    # that is the whole candidate is a label whatever its case. ``interviewer`` is case-folded.
+    if label.casefold() in interviewer:
+        return True
     if len(label) > MAX_LABEL_LENGTH:
         return False
     words = label.split()
@@ -162,7 +167,7 @@ def _has_speaker_shape(label: str) -> bool:
     return all(w[0].isupper() or w[0].isdigit() for w in words)
 
 
-def _candidates(text: str) -> list[_Candidate]:
+def _candidates(text: str, interviewer: frozenset[str]) -> list[_Candidate]:
     found = []
     offset = 0
     match_line = _LABEL_LINE.match
@@ -176,7 +181,7 @@ def _candidates(text: str) -> list[_Candidate]:
                 raw = match.group("label")
                 if raw not in shapes:
                     label = " ".join(raw.split())
-                    shapes[raw] = label if _has_speaker_shape(label) else None
+                    shapes[raw] = label if _has_speaker_shape(label, interviewer) else None
                 label = shapes[raw]
                 if label is not None:
                     stamp = match.group("ts") or match.group("ts2")
@@ -194,10 +199,9 @@ def _candidates(text: str) -> list[_Candidate]:
 
 
 def _accepted(
-    candidates: list[_Candidate], interviewer_labels: Iterable[str], strong_labels: set[str]
+    candidates: list[_Candidate], interviewer: frozenset[str], strong_labels: set[str]
 ) -> list[_Candidate]:
     counts = Counter(c.label for c in candidates)
-    interviewer = {label.casefold() for label in interviewer_labels}
     timed = {c.label for c in candidates if c.has_time}
     accepted_labels = set()
     for label, count in counts.items():
@@ -225,15 +229,25 @@ def _trim(text: str, start: int, end: int) -> tuple[int, int]:
     return start, end
 
 
-def parse_labelled_text(
-    text: str, interviewer_labels: Iterable[str], strong_labels: Iterable[str] = ()
-) -> tuple[list[Turn], int]:
-    """Split normalised text into speaker turns.
+class LabelledText(NamedTuple):
+    """Labelled text split into turns, with what a caller may want to warn about."""
 
-    Returns the turns and the number of non-blank characters before the first label (a header the
-    caller may want to warn about). Lines without a label continue the previous turn.
-    """
-    labels = _accepted(_candidates(text), interviewer_labels, set(strong_labels))
+    turns: list[Turn]
+    #: Where the first label's line starts (the length of the text if there is no label): what
+    #: comes before it (a heading, a date) belongs to no turn.
+    header_end: int
+    #: Candidate labels that start a line but were not taken as speakers (each once, in order):
+    #: a name used once, say ``Moderator:``, whose line now belongs to the text around it.
+    unconfirmed: list[str]
+
+
+def split_turns(
+    text: str, interviewer_labels: Iterable[str], strong_labels: Iterable[str] = ()
+) -> LabelledText:
+    """Split normalised text into speaker turns; lines without a label continue the turn before."""
+    interviewer = frozenset(label.strip().casefold() for label in interviewer_labels)
+    candidates = _candidates(text, interviewer)
+    labels = _accepted(candidates, interviewer, set(strong_labels))
     turns: list[Turn] = []
     for i, cand in enumerate(labels):
         end = labels[i + 1].line_start if i + 1 < len(labels) else len(text)
@@ -241,8 +255,27 @@ def parse_labelled_text(
         if start == end:
             continue  # a label with nothing said: no turn to code
         turns.append(Turn(cand.label, start, end, cand.seconds, None))
-    preamble = len(text[: labels[0].line_start].strip()) if labels else len(text.strip())
-    return turns, preamble
+    taken = {c.label for c in labels}
+    # Sentence openers are never speakers, so they are not worth a warning either.
+    unconfirmed = [
+        label
+        for label in dict.fromkeys(c.label for c in candidates)
+        if label not in taken and label.split()[0].casefold() not in _SENTENCE_OPENERS
+    ]
+    header_end = labels[0].line_start if labels else len(text)
+    return LabelledText(turns, header_end, unconfirmed)
+
+
+def parse_labelled_text(
+    text: str, interviewer_labels: Iterable[str], strong_labels: Iterable[str] = ()
+) -> tuple[list[Turn], int]:
+    """Split normalised text into speaker turns (see :func:`split_turns`).
+
+    Returns the turns and the number of non-blank characters before the first label (a header the
+    caller may want to warn about).
+    """
+    split = split_turns(text, interviewer_labels, strong_labels)
+    return split.turns, len(text[: split.header_end].strip())
 
 
 def paragraph_turns(text: str, speaker: str) -> list[Turn]:

@@ -29,7 +29,8 @@ from urllib.parse import unquote
 from xml.etree import ElementTree as ET
 
 from qualcode.errors import InputError, ProjectError
-from qualcode.ingest.turns import is_interviewer, paragraph_turns, parse_labelled_text
+from qualcode.ingest.importer import with_default_interviewer_labels
+from qualcode.ingest.turns import is_interviewer, paragraph_turns, split_turns
 from qualcode.refiqda.export import (
     CODE_IDS_HEADING,
     INACTIVE_SET_NAME,
@@ -40,7 +41,6 @@ from qualcode.refiqda.export import (
 from qualcode.store import (
     AUTO_CODER,
     DB_NAME,
-    DEFAULT_INTERVIEWER_LABELS,
     Store,
     WriteTx,
     create_store,
@@ -62,6 +62,8 @@ _VALUE_TAGS = (
     "DateTimeValue",
 )
 _MEDIA_SOURCES = ("PictureSource", "PDFSource", "AudioSource", "VideoSource")
+#: How every zip archive (so every .qdpx) begins.
+_ZIP_SIGNATURE = b"PK\x03\x04"
 
 
 # -- small helpers -----------------------------------------------------------------------------
@@ -271,6 +273,13 @@ def read_qdc(path: Path) -> CodebookImport:
     """Read a REFI-QDA codebook file."""
     path = Path(path)
     data = _read_file(path)
+    if data.startswith(_ZIP_SIGNATURE):
+        # A .qdpx project is a zip archive; read as XML it would only give "not well-formed".
+        raise InputError(
+            "this is a REFI-QDA project (.qdpx, a zip archive), not a codebook; "
+            "use 'qualcode import qdpx FILE FOLDER'",
+            path=path,
+        )
     root = _parse_xml(data, str(path))
     skipped: Counter[str] = Counter()
     if root.tag == "Project":
@@ -461,12 +470,27 @@ class ProjectImport:
     warnings: list[str] = field(default_factory=list)
 
 
+def _looks_like_xml(path: Path) -> bool:
+    try:
+        with path.open("rb") as handle:
+            start = handle.read(64)
+    except OSError:
+        return False
+    return start.lstrip(b"\xef\xbb\xbf \t\r\n").startswith(b"<")
+
+
 def _open_zip(path: Path) -> zipfile.ZipFile:
     if not path.exists():
         raise InputError("no such file", path=path)
     if not path.is_file():
         raise InputError("not a file", path=path)
     if not zipfile.is_zipfile(path):
+        if path.suffix.casefold() == ".qdc" or _looks_like_xml(path):
+            raise InputError(
+                "this is a REFI-QDA codebook (.qdc, XML), not a project; "
+                "use 'qualcode import qdc FILE -o CODEBOOK.yaml'",
+                path=path,
+            )
         raise InputError("not a REFI-QDA project (.qdpx files are zip archives)", path=path)
     try:
         return zipfile.ZipFile(path)
@@ -825,18 +849,54 @@ def _code_notes(root: ET.Element, notes: dict[str, _Note]) -> dict[str, list[str
 # -- writing the project -----------------------------------------------------------------------
 
 
-def _turns_for(text: str, owner: str) -> list[tuple[str, int, int, float | None]]:
-    turns, _preamble = parse_labelled_text(text, DEFAULT_INTERVIEWER_LABELS)
-    if not turns:
-        turns = paragraph_turns(text, owner)
-    return [(t.speaker, t.char_start, t.char_end, t.start_time) for t in turns]
+#: The role of text before a source's first speaker label (a heading, a date): kept as a segment,
+#: since codings may point into it, but neither the interviewer's nor a respondent's speech.
+HEADER_ROLE = "other"
+
+
+def _turns_for(
+    source: _Source, interviewer_labels: list[str], warnings: list[str]
+) -> list[tuple[str, str | None, int, int, float | None]]:
+    """The source's turns as ``(speaker, role or None, start, end, time)``, split as ``ingest``
+    splits a transcript; text before the first label is a turn of its own (role ``other``)."""
+    text = source.text
+    split = split_turns(text, interviewer_labels)
+    if not split.turns:
+        return [
+            (source.respondent, None, t.char_start, t.char_end, None)
+            for t in paragraph_turns(text, source.respondent)
+        ]
+    turns: list[tuple[str, str | None, int, int, float | None]] = []
+    header = text[: split.header_end]
+    if header.strip():
+        start = len(header) - len(header.lstrip())
+        end = len(header.rstrip())
+        turns.append((source.respondent, HEADER_ROLE, start, end, None))
+        warnings.append(
+            f"{source.name}: the {len(header.strip())} characters before the first speaker label "
+            f"are kept as a segment of their own (role {HEADER_ROLE})"
+        )
+    turns.extend((t.speaker, None, t.char_start, t.char_end, t.start_time) for t in split.turns)
+    for label in split.unconfirmed:
+        warnings.append(
+            f"{source.name}: '{label}:' starts a line only once, so it is read as text, not as a "
+            f"speaker; if it is the interviewer, import again with --interviewer {label}"
+        )
+    return turns
 
 
 def _write_project(
-    store: Store, parsed: ParsedProject, report: ProjectImport, command: str
+    store: Store,
+    parsed: ParsedProject,
+    report: ProjectImport,
+    command: str,
+    interviewer_labels: list[str],
+    extra_labels: bool,
 ) -> None:
     with store.write(command, coder=None) as tx:
         conn = tx.conn
+        if extra_labels:
+            store.set_setting(tx, "interviewer_labels", interviewer_labels)
         respondent_ids: dict[str, int] = {}
         for label, attributes in parsed.respondents.items():
             rid = int(
@@ -872,7 +932,9 @@ def _write_project(
                 or 0
             )
             report.transcripts += 1
-            segment_of = _write_segments(conn, tid, owner_id, source, respondent_ids, report)
+            segment_of = _write_segments(
+                conn, tid, owner_id, source, respondent_ids, report, interviewer_labels
+            )
             for sel in source.selections:
                 seg_id = segment_of[(sel.start, sel.end)]
                 for code_guid, coder, memo_guids in sel.codings:
@@ -990,6 +1052,7 @@ def _write_segments(
     source: _Source,  # type: ignore[no-untyped-def]
     respondent_ids: dict[str, int],
     report: ProjectImport,
+    interviewer_labels: list[str],
 ) -> dict[tuple[int, int], int]:
     """Store the turns of one source, and a segment of its own for every selection that is not
     exactly a turn; returns the segment id for every selection range."""
@@ -998,11 +1061,13 @@ def _write_segments(
         " char_end, start_time, end_time, text) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
     )
     text = source.text
-    turns = _turns_for(text, source.respondent)
+    turns = _turns_for(source, interviewer_labels, report.warnings)
     segment_of: dict[tuple[int, int], int] = {}
     described: list[tuple[int, int, str, str, int]] = []
-    for position, (speaker, start, end, time) in enumerate(turns, start=1):
-        if is_interviewer(speaker, DEFAULT_INTERVIEWER_LABELS):
+    for position, (speaker, fixed_role, start, end, time) in enumerate(turns, start=1):
+        if fixed_role is not None:
+            role, rid = fixed_role, owner_id
+        elif is_interviewer(speaker, interviewer_labels):
             role, rid = "interviewer", owner_id
         else:
             role, rid = "respondent", respondent_ids.get(speaker, owner_id)
@@ -1045,8 +1110,20 @@ def _write_segments(
     return segment_of
 
 
-def import_qdpx(path: Path, folder: Path, *, command: str = "import qdpx") -> ProjectImport:
-    """Create a new project in ``folder`` from a REFI-QDA project file, all or nothing."""
+def import_qdpx(
+    path: Path,
+    folder: Path,
+    *,
+    interviewer_labels: Iterable[str] = (),
+    command: str = "import qdpx",
+) -> ProjectImport:
+    """Create a new project in ``folder`` from a REFI-QDA project file, all or nothing.
+
+    Sources are split into turns as ``ingest`` splits transcripts; ``interviewer_labels`` are added
+    to the default interviewer labels and kept as the new project's setting.
+    """
+    extra = [label.strip() for label in interviewer_labels if label.strip()]
+    labels = with_default_interviewer_labels(extra)
     path, folder = Path(path), Path(folder)
     if (folder / DB_NAME).exists():
         raise ProjectError(
@@ -1072,7 +1149,7 @@ def import_qdpx(path: Path, folder: Path, *, command: str = "import qdpx") -> Pr
         staging.chmod(0o777 & ~umask)
         store = create_store(staging)
         try:
-            _write_project(store, parsed, report, command)
+            _write_project(store, parsed, report, command, labels, bool(extra))
         finally:
             store.close()
         if parsed.codes:
