@@ -420,10 +420,12 @@ def consistency_section(
         return None
     import pandas as pd
 
-    from qualcode.pseudonyms import project_pseudonyms
+    from qualcode.pseudonyms import project_pseudonyms, transcript_aliases
 
     # Names are replaced in the whole turn before it is shortened, so no cut can split one.
     names = project_pseudonyms(store)
+    # The section goes into the report files: transcripts by respondent, not by file name.
+    aliases = transcript_aliases(store)
     words = _HEADINGS.get(lang, _HEADINGS["en"])
     a, b = humans[0], humans[1]
     report = agreement(store, humans, unit="segment", level="top")
@@ -464,7 +466,7 @@ def consistency_section(
         [
             [
                 d.segment_id,
-                d.transcript,
+                aliases.get(d.transcript, d.transcript),
                 d.position,
                 _excerpt(names.apply(d.text)),
                 ", ".join(d.codes_a),
@@ -479,7 +481,9 @@ def consistency_section(
     n = max((r.n_units for r in report.rows), default=0)
     intro = words["intro"].format(coders=", ".join(humans), n=n)
     if report.not_seen_by_all:
-        intro += words["missing"].format(t=", ".join(x.transcript for x in report.not_seen_by_all))
+        intro += words["missing"].format(
+            t=", ".join(aliases.get(x.transcript, x.transcript) for x in report.not_seen_by_all)
+        )
     return ReportSection(
         title=words["title"],
         intro=intro,

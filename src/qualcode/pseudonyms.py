@@ -248,6 +248,29 @@ def project_pseudonyms(store: Store) -> Pseudonyms:
     return load(path) if path.is_file() else Pseudonyms()
 
 
+def transcript_aliases(store: Store) -> dict[str, str]:
+    """Each transcript's file name -> the name a shared file shows: the respondent's label with
+    the file's suffix (``R2.vtt``), numbered when a respondent has several (``R2-2.vtt``).
+
+    File names often carry a firm's name (``R2_fjordal.vtt``), spelled in ways a pseudonym list
+    misses (``bolgen`` for Bølgen), so no file that leaves the machine shows them.
+    """
+    aliases: dict[str, str] = {}
+    taken: set[str] = set()
+    for name, label in store.conn.execute(
+        "SELECT t.name, r.label FROM transcripts t"
+        " JOIN respondents r ON r.id = t.respondent_id ORDER BY t.id"
+    ):
+        suffix = Path(name).suffix
+        shown, n = f"{label}{suffix}", 1
+        while shown in taken:
+            n += 1
+            shown = f"{label}-{n}{suffix}"
+        taken.add(shown)
+        aliases[name] = shown
+    return aliases
+
+
 # -- checking exported files -------------------------------------------------------------------
 def check(files: Iterable[Path], pseudonyms: Pseudonyms) -> list[Finding]:
     """Every original name still present in the given exported files, in file order."""

@@ -719,7 +719,9 @@ def quotes(
     Columns: ``code``, ``respondent``, ``segment``, ``transcript``, ``position``, ``negated``,
     ``source``, ``text`` (the trimmed or, with ``full``, whole turn) and ``quote`` (``“…” - R7``).
     ``max_per_respondent`` keeps each respondent's first N quotes per code. With ``pseudonyms``
-    every name is replaced, and trimming never cuts through a name.
+    (even an empty list: the quotes are for a file that leaves the machine) every name is
+    replaced, trimming never cuts through a name, and transcripts are named by their
+    respondent (:func:`qualcode.pseudonyms.transcript_aliases`).
     """
     import pandas as pd
 
@@ -741,9 +743,16 @@ def quotes(
                 kept.append(c)
         codings = kept
     texts = _segment_texts(store, {c.segment_id for c in codings})
+    aliases: dict[str, str] = {}
+    if pseudonyms is not None:
+        from qualcode.pseudonyms import transcript_aliases
+
+        # File names carry firm names that the list may miss ("R8_bolgen.txt" for Bølgen).
+        aliases = transcript_aliases(store)
     rows = []
     for c in codings:
         seg_text, transcript = texts[c.segment_id]
+        transcript = aliases.get(transcript, transcript)
         protect = pseudonyms.spans(seg_text) if pseudonyms else []
         shown = (
             _clean(seg_text)
@@ -1008,12 +1017,11 @@ def write_full_report(
     from qualcode.export.report_docx import write_report_docx
     from qualcode.export.report_text import check_lang, check_quote_style
     from qualcode.export.report_xlsx import write_report_xlsx
+    from qualcode.outputs import check_output_folder, prepare_output_folder
 
     check_lang(lang)
     check_quote_style(quote_style)
-    out = Path(out_dir)
-    if out.exists() and not out.is_dir():
-        raise InputError("exists and is not a folder", path=out)
+    out = check_output_folder(out_dir)
     report = build_full_report(
         store,
         coder=coder,
@@ -1024,7 +1032,7 @@ def write_full_report(
         max_per_respondent=max_per_respondent,
         extra_sections=extra_sections,
     )
-    out.mkdir(parents=True, exist_ok=True)
+    prepare_output_folder(out)  # only now: a report that fails to build leaves no empty folder
     docx_path = write_report_docx(
         report,
         out / "rapport.docx",

@@ -184,11 +184,16 @@ def disagreements_cmd(
 
     if output is not None and output.suffix.casefold() not in (".docx", ".xlsx", ".csv"):
         raise InputError("use a .docx, .xlsx or .csv file name", path=output)
-    from qualcode.pseudonyms import project_pseudonyms
+    from qualcode.pseudonyms import project_pseudonyms, transcript_aliases
 
+    if output is not None:
+        from qualcode.outputs import check_output_file
+
+        check_output_file(output)  # before the work: a bad name fails at once
     with state.open_project() as store:
         found = disagreements(store, coder_a, coder_b, code=code, level=level.value)
         names = project_pseudonyms(store)
+        aliases = transcript_aliases(store)
     if output is not None:
         from qualcode.export.disagreements import write_disagreements
 
@@ -198,6 +203,7 @@ def disagreements_cmd(
             coder_a,
             coder_b,
             pseudonyms=names,
+            transcripts=aliases,
             lang=lang.value if lang else "en",
         )
         info(f"Wrote {len(found)} disagreement(s) to {output}")

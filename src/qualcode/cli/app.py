@@ -1,6 +1,6 @@
 """The Typer application and its command groups; command modules attach to these."""
 
-
+import errno
 import sqlite3
 from pathlib import Path
 from typing import Any
@@ -30,6 +30,15 @@ class QualcodeGroup(TyperGroup):
                 )
             _error(message)
             raise typer.Exit(code=3) from None
+        except OSError as exc:
+            if exc.errno == errno.EPIPE:
+                raise  # click handles a closed pipe (`qualcode … | head`) quietly
+            # A file a writer did not check (a full disk, a folder without permission): still
+            # one line, never a traceback.
+            where = exc.filename if exc.filename is not None else ""
+            reason = exc.strerror or str(exc)
+            _error(f"{where}: {reason}" if where != "" else reason)
+            raise typer.Exit(code=2) from None
         except KeyboardInterrupt:
             state.err_console().print(
                 "interrupted: the unfinished command changed nothing (finished steps are kept)"

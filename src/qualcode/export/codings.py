@@ -34,7 +34,8 @@ from typing import Any
 
 from qualcode.errors import InputError
 from qualcode.memos import list_memos
-from qualcode.pseudonyms import Pseudonyms, project_pseudonyms
+from qualcode.outputs import check_output_file, make_output_parent
+from qualcode.pseudonyms import Pseudonyms, project_pseudonyms, transcript_aliases
 from qualcode.recode import check_coder_name, existing_segments, suggest_codes
 from qualcode.store import AUTO_CODER, Store
 
@@ -86,19 +87,7 @@ class NameMask:
     def __init__(self, store: Store, pseudonyms: Pseudonyms):
         self.pseudonyms = pseudonyms
         #: Transcript file name -> the name shown: file names often carry a firm's name.
-        self.transcripts: dict[str, str] = {}
-        taken: set[str] = set()
-        for name, label in store.conn.execute(
-            "SELECT t.name, r.label FROM transcripts t"
-            " JOIN respondents r ON r.id = t.respondent_id ORDER BY t.id"
-        ):
-            suffix = Path(name).suffix
-            shown, n = f"{label}{suffix}", 1
-            while shown in taken:
-                n += 1
-                shown = f"{label}-{n}{suffix}"
-            taken.add(shown)
-            self.transcripts[name] = shown
+        self.transcripts = transcript_aliases(store)
 
     def transcript(self, name: str) -> str:
         """The transcript's name in the file."""
@@ -276,6 +265,7 @@ def export_codings(
         if store.coder_id(coder) is None:
             names = [r[0] for r in store.conn.execute("SELECT name FROM coders ORDER BY name")]
             raise InputError(f"no coder layer '{coder}' (layers: {', '.join(names) or 'none'})")
+    check_output_file(path)
     mask = NameMask(store, project_pseudonyms(store)) if pseudonymise else None
     header, rows, layers = long_rows(store, coder, mask)
     if coder is not None:
@@ -286,7 +276,11 @@ def export_codings(
     if suffix == ".csv":
         from qualcode.csvio import write_csv
 
-        write_csv(path, header, rows)
+        make_output_parent(path)  # only now: an export that fails leaves no new empty folder
+        try:
+            write_csv(path, header, rows)
+        except OSError as exc:
+            raise InputError(f"cannot write the file: {exc.strerror or exc}", path=path) from None
         return result
     _write_xlsx(store, path, header, rows, layers, result, mask)
     return result
@@ -349,6 +343,7 @@ def _write_xlsx(
             f"segment {', '.join(map(str, long_texts))} is longer than Excel shows in a cell "
             f"({EXCEL_CELL_LIMIT} characters); the file keeps it whole"
         )
+    make_output_parent(path)
     try:
         workbook.save(path)
     except OSError as exc:

@@ -4,13 +4,14 @@ meeting where they talk them through (with an empty "decision" field for each se
 from __future__ import annotations
 
 import csv
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from qualcode.agreement import Disagreement
 from qualcode.errors import InputError
+from qualcode.outputs import prepare_output_file
 
 if TYPE_CHECKING:
     from qualcode.pseudonyms import Pseudonyms
@@ -140,6 +141,7 @@ def write_disagreements(
     *,
     title: str = "",
     pseudonyms: Pseudonyms | None = None,
+    transcripts: Mapping[str, str] | None = None,
     lang: str = "en",
 ) -> Path:
     """Write the disagreements to ``path``; its suffix (.docx, .xlsx, .csv) chooses the format.
@@ -148,9 +150,14 @@ def write_disagreements(
     :func:`columns`.
 
     With ``pseudonyms``, names are replaced in the text, memos, speakers and transcript names:
-    the file is made to be shared (with a supervisor, say). It is written next to its final name
-    first and moved into place, so a failure leaves no half-written file behind.
+    the file is made to be shared (with a supervisor, say). ``transcripts`` names transcripts
+    instead of their file names, which often carry a firm's name (see
+    :func:`qualcode.pseudonyms.transcript_aliases`). Missing folders are created. The file is
+    written next to its final name first and moved into place, so a failure leaves no
+    half-written file behind.
     """
+    if transcripts:
+        found = [replace(d, transcript=transcripts.get(d.transcript, d.transcript)) for d in found]
     if pseudonyms:
         found = [
             replace(
@@ -168,10 +175,9 @@ def write_disagreements(
         raise InputError(
             f"cannot write '{path.suffix or path.name}'; use .docx, .xlsx or .csv", path=path
         )
-    if path.parent and not path.parent.is_dir():
-        raise InputError("the folder does not exist", path=path.parent)
     words = _words(lang)
     title = title or words["title"].format(a=coder_a, b=coder_b)
+    prepare_output_file(path)
     tmp = path.with_name(f".{path.name}.tmp")
     try:
         if suffix == ".csv":

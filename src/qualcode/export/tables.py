@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from qualcode.errors import InputError
+from qualcode.outputs import prepare_output_file
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -567,14 +568,13 @@ def write_table(
     """Write one table to ``path`` as csv, xlsx, md, json or docx (``fmt`` or the file suffix).
 
     ``sheet_name`` names the Excel sheet (default: the title, cut at a word); ``notes`` go under
-    the title in Excel and Word. A Word table of many columns gets a landscape page. The file is written next to its final name first and then moved into place, so a failure never
-    leaves half a file (and an open file in Word gives a clear error).
+    the title in Excel and Word. A Word table of many columns gets a landscape page. Missing
+    folders are created. The file is written next to its final name first and then moved into
+    place, so a failure never leaves half a file (and an open file in Word gives a clear error).
     """
     fmt = table_format(path, fmt)
     data = frame.reset_index() if index else frame
-    path = Path(path)
-    if not path.parent.is_dir():
-        raise InputError("the folder to write into does not exist", path=path.parent)
+    path = prepare_output_file(path)
     tmp = path.with_name(f".{path.name}.tmp")
     try:
         if fmt == "csv":

@@ -23,7 +23,8 @@ from xml.etree import ElementTree as ET
 
 from qualcode import __version__
 from qualcode.errors import InputError, ProjectError
-from qualcode.pseudonyms import replace_spans
+from qualcode.outputs import check_output_file, make_output_parent
+from qualcode.pseudonyms import replace_spans, transcript_aliases
 from qualcode.refiqda.guids import GuidMaker, save_namespace, stored_namespace
 from qualcode.store import DEFAULT_INTERVIEWER_LABELS, Store, now_iso
 
@@ -54,6 +55,9 @@ _LABEL_TAIL = re.compile(r"[ \t*_]*(?:\([\d:.,]+\))?[ \t*_]*:[\s*_]*")
 #: Interviewer labels the importer recognises; a pseudonymised export writes only these.
 _IMPORT_INTERVIEWER_LABELS = frozenset(label.casefold() for label in DEFAULT_INTERVIEWER_LABELS)
 _NEUTRAL_INTERVIEWER = "Intervjuer"
+#: The names ``import qdc -o`` (refiqda/importer.py) uses: the shared rule of qualcode.outputs.
+check_output_folder = check_output_file
+make_output_folder = make_output_parent
 
 
 @dataclass
@@ -226,34 +230,10 @@ def _merge_edits(
     return sorted(kept_labels + kept_names)
 
 
-def check_output_folder(path: Path) -> None:
-    """Refuse an output file whose folder cannot be made because a file stands in its way.
-
-    Missing folders are fine: :func:`make_output_folder` creates them once the output is built.
-    """
-    for ancestor in Path(path).parents:
-        if ancestor.exists():
-            if not ancestor.is_dir():
-                raise InputError("is a file, not a folder", path=ancestor)
-            return
-
-
-def make_output_folder(path: Path) -> None:
-    """Create the folder (and any missing parents) an output file goes into."""
-    try:
-        Path(path).parent.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise InputError(
-            f"cannot create the folder: {exc.strerror}", path=Path(path).parent
-        ) from None
-
-
 def _check_target(path: Path, suffix: str) -> None:
     if path.suffix.lower() != suffix:
         raise InputError(f"the file name must end in {suffix}", path=path)
-    check_output_folder(path)
-    if path.is_dir():
-        raise InputError("is a folder, not a file name", path=path)
+    check_output_file(path)
 
 
 # -- codebook (.qdc) ---------------------------------------------------------------------------
@@ -297,7 +277,7 @@ def export_qdc(store: Store, path: Path, *, command: str = "export qdc") -> Expo
     _check_target(path, ".qdc")
     namespace, is_new = _namespace(store)
     data, count = codebook_xml(store, GuidMaker(namespace))
-    make_output_folder(path)
+    make_output_parent(path)
     if is_new:
         save_namespace(store, namespace, command)
     _write_atomically(path, data)
@@ -388,19 +368,12 @@ class _ProjectWriter:
         label_edits = self._speaker_label_edits({tid: text for tid, _, text, _, _ in transcripts})
         maps = {}
         renamed = []
-        taken: set[str] = set()
+        self.source_names = transcript_aliases(self.store)
         for tid, name, text, imported_at, label in transcripts:
             new_text, new_offset = replace_spans(
                 text, _merge_edits(label_edits.get(tid, []), self.pseudonyms.replacements(text))
             )
             maps[tid] = (new_text, new_offset)
-            shown = f"{label}{Path(name).suffix}"
-            n = 1
-            while shown in taken:
-                n += 1
-                shown = f"{label}-{n}{Path(name).suffix}"
-            taken.add(shown)
-            self.source_names[name] = shown
             renamed.append((tid, name, new_text, imported_at, label))
         moved = {}
         for seg_id, (sid, tid, start, end, _text, position) in segments.items():
@@ -811,7 +784,7 @@ def export_qdpx(
     names = project_pseudonyms(store) if pseudonymise else None
     xml, files, result = project_xml(store, GuidMaker(namespace), coders or None, names)
     result.pseudonyms = len(names) if names else 0
-    make_output_folder(path)
+    make_output_parent(path)
     if is_new:
         save_namespace(store, namespace, command)
     _write_zip_atomically(path, [(PROJECT_FILE, xml), *files])
