@@ -55,9 +55,6 @@ _LABEL_TAIL = re.compile(r"[ \t*_]*(?:\([\d:.,]+\))?[ \t*_]*:[\s*_]*")
 #: Interviewer labels the importer recognises; a pseudonymised export writes only these.
 _IMPORT_INTERVIEWER_LABELS = frozenset(label.casefold() for label in DEFAULT_INTERVIEWER_LABELS)
 _NEUTRAL_INTERVIEWER = "Intervjuer"
-#: The names ``import qdc -o`` (refiqda/importer.py) uses: the shared rule of qualcode.outputs.
-check_output_folder = check_output_file
-make_output_folder = make_output_parent
 
 
 @dataclass

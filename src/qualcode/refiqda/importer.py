@@ -31,13 +31,8 @@ from xml.etree import ElementTree as ET
 from qualcode.errors import InputError, ProjectError
 from qualcode.ingest.importer import with_default_interviewer_labels
 from qualcode.ingest.turns import is_interviewer, paragraph_turns, split_turns
-from qualcode.refiqda.export import (
-    CODE_IDS_HEADING,
-    INACTIVE_SET_NAME,
-    PROJECT_FILE,
-    check_output_folder,
-    make_output_folder,
-)
+from qualcode.outputs import check_output_file, make_output_parent
+from qualcode.refiqda.export import CODE_IDS_HEADING, INACTIVE_SET_NAME, PROJECT_FILE
 from qualcode.store import (
     AUTO_CODER,
     DB_NAME,
@@ -306,10 +301,10 @@ def import_qdc(path: Path, out: Path, *, overwrite: bool = False) -> CodebookImp
         raise InputError("exists already; choose another name or pass --force", path=out)
     if out.is_dir():
         raise InputError("is a folder, not a file name", path=out)
-    check_output_folder(out)
+    check_output_file(out)
     codebook = read_qdc(path)
     text = codebook_yaml(codebook.name, codebook.codes, Path(path).name)
-    make_output_folder(out)  # only now: a bad codebook file leaves no new empty folder
+    make_output_parent(out)  # only now: a bad codebook file leaves no new empty folder
     tmp = out.with_name(f".{out.name}.{os.getpid()}.tmp")
     try:
         tmp.write_text(text, encoding="utf-8")
