@@ -45,7 +45,7 @@ def test_csv_layout_bom_and_exact_text(coded, tmp_path):
     header = next(csv.reader(raw.decode("utf-8-sig").splitlines()))
     assert tuple(header[: len(LONG_COLUMNS)]) == LONG_COLUMNS
     # then the respondent's attributes, then the memo columns
-    assert header[len(LONG_COLUMNS):] == ["sector", "size", "memo", "segment_memos"]
+    assert header[len(LONG_COLUMNS) :] == ["sector", "size", "memo", "segment_memos"]
     stored = dict(coded.conn.execute("SELECT id, text FROM segments").fetchall())
     rows = read_rows(path)
     for row in rows:
@@ -82,7 +82,9 @@ def test_xlsx_text_cells_are_strings_never_formulas(tricky, tmp_path):
 
     path = tmp_path / "k.xlsx"
     export_codings(tricky, path, "kari")
-    stored = [r[0] for r in tricky.conn.execute("SELECT text FROM segments WHERE role = 'respondent'")]
+    stored = [
+        r[0] for r in tricky.conn.execute("SELECT text FROM segments WHERE role = 'respondent'")
+    ]
     assert any(t.startswith("=") for t in stored)
     workbook = load_workbook(path)
     sheet = workbook["codings"]
@@ -92,8 +94,14 @@ def test_xlsx_text_cells_are_strings_never_formulas(tricky, tmp_path):
     assert all(cell.data_type == "s" for cell in cells)
     assert sorted(cell.value for cell in cells) == sorted(stored)
     matrix = workbook["matrix"]
-    assert [c.value for c in matrix[1]][:6] == ["transcript", "respondent", "segment_id", "speaker",
-                                                 "role", "text"]
+    assert [c.value for c in matrix[1]][:6] == [
+        "transcript",
+        "respondent",
+        "segment_id",
+        "speaker",
+        "role",
+        "text",
+    ]
     assert workbook["_qualcode"].sheet_state == "hidden"
     # Unedited, the file imports as no change at all.
     before = tricky.dump()
@@ -232,6 +240,18 @@ def test_export_of_draft_imported_as_person_keeps_evidence(coded, tmp_path, laye
     assert layer(coded, "kari") == layer(coded, "auto")
 
 
+def test_the_draft_does_not_replace_a_layer_with_work_in_it(coded, seg, tmp_path, layer):
+    recode(coded, [seg(coded, "R1.txt", 6)], "kari", add=["tillit"])
+    path = tmp_path / "draft.xlsx"
+    export_codings(coded, path, "auto")
+    before = coded.dump()
+    with pytest.raises(
+        InputError, match=r"kari's layer already has 1 coding that .* coder copy auto kari"
+    ):
+        import_codings(coded, path, "kari")
+    assert coded.dump() == before
+
+
 def test_all_layers_export_and_import_one(coded, seg, tmp_path, layer):
     from openpyxl import load_workbook
 
@@ -275,14 +295,19 @@ def test_import_is_undone_as_a_whole(coded, tmp_path, content):
 
 # -- property: any edit of the long table imports to exactly that layer -----------------------
 PAIRS = st.sets(
-    st.tuples(st.integers(min_value=0, max_value=10), st.sampled_from(
-        ["tillit", "tillit/åpenhet", "fasilitering/kobling", "samkonkurranse", "forankring/mål"]
-    )),
+    st.tuples(
+        st.integers(min_value=0, max_value=10),
+        st.sampled_from(
+            ["tillit", "tillit/åpenhet", "fasilitering/kobling", "samkonkurranse", "forankring/mål"]
+        ),
+    ),
     max_size=12,
 )
 
 
-@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 @given(start=PAIRS, target=PAIRS, xlsx=st.booleans())
 def test_round_trip_property(coded, tmp_path_factory, layer, start, target, xlsx):
     segments = [r[0] for r in coded.conn.execute("SELECT id FROM segments ORDER BY id")]

@@ -526,6 +526,15 @@ def plan_import(store: Store, path: Path, coder: str) -> ImportPlan:
     plan = ImportPlan(path, coder, sheet_used)
     long = _rows_for_coder(long, coder, path, plan)
     current = layer_state(store, coder)
+    if coder != AUTO_CODER and current and {r.coder for r in long if r.coder} == {AUTO_CODER}:
+        # The draft may start a layer; over a layer with work in it, it would wipe that work.
+        raise InputError(
+            f"the file holds the auto draft, and {coder}'s layer already has {len(current)} "
+            f"coding{'' if len(current) == 1 else 's'} that importing it would replace: add the "
+            f"draft with 'qualcode coder copy "
+            f"auto {coder} --merge', or empty the file's coder column to replace the layer",
+            path=path,
+        )
     _check_rows(store, long, current, problems, plan)
     problems.raise_if_any()
     desired_long = {(r.segment_id, r.code) for r in long if r.code}
@@ -577,7 +586,7 @@ def _rows_for_coder(long: list[LongRow], coder: str, path: Path, plan: ImportPla
     """Only the target coder's rows (and rows with no coder) count.
 
     A file of other people's layers only is refused: importing it would replace the coder's layer
-    with someone else's codings. The draft (``auto``) alone may start anyone's layer.
+    with someone else's codings. The draft (``auto``) alone may start anyone's (empty) layer.
     """
     names = sorted({r.coder for r in long if r.coder})
     if not names or names == [coder] or names == [AUTO_CODER]:
