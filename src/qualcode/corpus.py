@@ -154,10 +154,24 @@ def respondents(store: Store) -> list[RespondentSummary]:
 
 def set_attribute(store: Store, label: str, name: str, value: str, command: str) -> str | None:
     """Set one attribute of a respondent (empty ``value`` removes it); returns the old value."""
-    name = name.strip().casefold()
-    if not name:
+    return set_attributes(store, label, [(name, value)], command)[0]
+
+
+def set_attributes(
+    store: Store, label: str, pairs: list[tuple[str, str]], command: str
+) -> list[str | None]:
+    """Set several attributes of a respondent in one command (one transaction, one undo step).
+
+    An empty value removes the attribute. Returns the old values, in the order of ``pairs``;
+    a bad pair changes nothing at all.
+    """
+    names = [name.strip().casefold() for name, _ in pairs]
+    if not all(names):
         raise InputError("an attribute needs a name: NAME=VALUE")
     if store.respondent_id(label) is None:
         raise InputError(f"no respondent '{label}' in the project{_suggest(store, label)}")
     with store.write(command) as tx:
-        return store.set_attribute(tx, label, name, value)
+        return [
+            store.set_attribute(tx, label, name, value)
+            for name, (_, value) in zip(names, pairs, strict=True)
+        ]

@@ -65,6 +65,22 @@ def test_respondents_list_and_set(runner, proj, small_corpus):
     assert result.exit_code != 0 and "R99" in result.output
 
 
+def test_respondents_set_with_several_pairs_is_one_command(runner, proj, small_corpus):
+    from qualcode.store import open_store
+
+    run(runner, proj, "ingest", str(small_corpus))
+    result = run(runner, proj, "respondents", "set", "R1", "sector=verksted", "mode=video")
+    assert result.exit_code == 0, result.output
+    with open_store(proj) as store:
+        last = store.conn.execute("SELECT max(command_id) FROM audit_log").fetchone()[0]
+        commands = store.conn.execute(
+            "SELECT command_id FROM audit_log WHERE action = 'set_attribute' AND command_id = ?",
+            (last,),
+        ).fetchall()
+    # One transaction and one audit command for both changes, so one undo step reverts both.
+    assert len(commands) == 2
+
+
 def test_show_prints_turns_with_ids(runner, proj, small_corpus):
     run(runner, proj, "ingest", str(small_corpus))
     result = run(runner, proj, "show", "R1")

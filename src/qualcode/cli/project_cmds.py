@@ -122,7 +122,7 @@ def respondents_set(
     assignments: list[str] = typer.Argument(..., help="NAME=VALUE pairs; an empty VALUE removes."),
 ) -> None:
     """Change attributes of one respondent, e.g. 'respondents set R7 sector=leverandør'."""
-    from qualcode.corpus import set_attribute
+    from qualcode.corpus import set_attributes
     from qualcode.ingest.respondents import check_attribute_name
     from qualcode.store import command_line
 
@@ -137,11 +137,9 @@ def respondents_set(
             raise InputError(f"{item}: {exc.message}") from None
         pairs.append((name, value.strip()))
     with state.open_project() as store:
-        for name, value in pairs:
-            old = set_attribute(store, respondent, name, value, command_line())
-            info(
-                f"{respondent}: {name.strip().casefold()} {old or '(none)'} → {value or '(removed)'}"
-            )
+        olds = set_attributes(store, respondent, pairs, command_line())
+    for (name, value), old in zip(pairs, olds, strict=True):
+        info(f"{respondent}: {name.strip().casefold()} {old or '(none)'} → {value or '(removed)'}")
 
 
 @app.command("segments")
