@@ -132,10 +132,15 @@ def test_consistency_section_names_transcripts_by_respondent(firm_files, tmp_pat
 
 
 def test_terminal_keeps_the_real_file_names(runner, firm_files):
-    """The terminal does not leave the machine: there the student sees the files they know."""
-    result = run(runner, firm_files, "disagreements", "kari", "jonas", "-f", "csv")
+    """The terminal table does not leave the machine: there the student sees the files they know;
+    csv/json (usually redirected into a file) are made shareable like the -o files."""
+    result = run(runner, firm_files, "disagreements", "kari", "jonas")
     assert result.exit_code == 0, result.output
-    assert "R1_fjordal.txt" in result.stdout
+    assert "R1_fjordal" in result.stdout
+    for fmt in ("csv", "json"):
+        result = run(runner, firm_files, "disagreements", "kari", "jonas", "-f", fmt)
+        assert result.exit_code == 0, result.output
+        assert "fjordal" not in result.stdout.casefold() and "R1.txt" in result.stdout
 
 
 # -- output folders -----------------------------------------------------------------------------

@@ -209,9 +209,11 @@ def disagreements_cmd(
         info(f"Wrote {len(found)} disagreement(s) to {output}")
         return
     if fmt != OutputFormat.table:
-        from qualcode.export.disagreements import columns, rows
+        from qualcode.export.disagreements import columns, rows, shareable
 
-        emit_rows(columns(coder_a, coder_b)[:-1], [r[:-1] for r in rows(found)], fmt)
+        # csv/json are usually redirected into a file: made shareable like -o's files.
+        masked = shareable(found, names, aliases)
+        emit_rows(columns(coder_a, coder_b)[:-1], [r[:-1] for r in rows(masked)], fmt)
         return
     emit_rows(
         ["id", "transcript", "#", f"only {coder_a}", f"only {coder_b}", "text"],

@@ -133,6 +133,31 @@ def rows(found: Sequence[Disagreement]) -> list[list[object]]:
     ]
 
 
+def shareable(
+    found: Sequence[Disagreement],
+    pseudonyms: Pseudonyms | None = None,
+    transcripts: Mapping[str, str] | None = None,
+) -> list[Disagreement]:
+    """The disagreements with names replaced in text, memos, speakers and transcript names, and
+    transcripts named by ``transcripts`` (see :func:`qualcode.pseudonyms.transcript_aliases`)."""
+    found = list(found)
+    if transcripts:
+        found = [replace(d, transcript=transcripts.get(d.transcript, d.transcript)) for d in found]
+    if pseudonyms:
+        found = [
+            replace(
+                d,
+                transcript=pseudonyms.apply(d.transcript),
+                speaker=pseudonyms.apply(d.speaker),
+                text=pseudonyms.apply(d.text),
+                memos_a=tuple(pseudonyms.apply(m) for m in d.memos_a),
+                memos_b=tuple(pseudonyms.apply(m) for m in d.memos_b),
+            )
+            for d in found
+        ]
+    return found
+
+
 def write_disagreements(
     path: Path,
     found: Sequence[Disagreement],
@@ -156,20 +181,7 @@ def write_disagreements(
     written next to its final name first and moved into place, so a failure leaves no
     half-written file behind.
     """
-    if transcripts:
-        found = [replace(d, transcript=transcripts.get(d.transcript, d.transcript)) for d in found]
-    if pseudonyms:
-        found = [
-            replace(
-                d,
-                transcript=pseudonyms.apply(d.transcript),
-                speaker=pseudonyms.apply(d.speaker),
-                text=pseudonyms.apply(d.text),
-                memos_a=tuple(pseudonyms.apply(m) for m in d.memos_a),
-                memos_b=tuple(pseudonyms.apply(m) for m in d.memos_b),
-            )
-            for d in found
-        ]
+    found = shareable(found, pseudonyms, transcripts)
     suffix = path.suffix.casefold()
     if suffix not in SUFFIXES:
         raise InputError(
