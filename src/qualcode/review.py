@@ -28,7 +28,7 @@ from typing import Any
 
 from qualcode.audit import undone_command_ids
 from qualcode.errors import InputError
-from qualcode.memos import Memo, add_memo_tx, list_memos
+from qualcode.memos import CodingMemo, Memo, add_memo_tx, list_coding_memos, list_memos
 from qualcode.recode import check_code, check_coder_name
 from qualcode.store import AUTO_CODER, Store, WriteTx
 
@@ -86,6 +86,8 @@ class ItemView:
     own_codes: list[tuple[str, str]]  # (path, source) in the reviewer's layer
     memos: list[Memo]
     decision: str | None
+    #: Memos on this turn's codings in the source layer and the reviewer's own.
+    coding_memos: list[CodingMemo] = field(default_factory=list)
 
 
 def parse_evidence(raw: str | list[dict[str, Any]] | None, text_length: int) -> list[Match]:
@@ -197,6 +199,11 @@ class ReviewSession:
         memos = list_memos(self.store, segment_id=item.segment_id)
         if item.code is not None:
             memos += list_memos(self.store, code_path=item.code)
+        coding_memos = [
+            m
+            for m in list_coding_memos(self.store, segment_id=item.segment_id)
+            if m.coder in (self.source, self.reviewer)
+        ]
         return ItemView(
             item,
             self.items.index(item),
@@ -213,6 +220,7 @@ class ReviewSession:
             own_codes,
             memos,
             self._decided.get(item),
+            coding_memos,
         )
 
     def neighbours(

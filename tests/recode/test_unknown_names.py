@@ -43,3 +43,12 @@ def test_undo_of_a_review_skip_counts_the_decision(cli: Any, coded: Any) -> None
     result = cli("undo", "-c", "kari", "--dry-run")
     assert result.exit_code == 0, result.output
     assert "0 coding changes and 1 review decision" in result.output
+
+
+def test_review_shows_the_memos_on_the_turns_codings(cli: Any, coded: Any, seg: Any) -> None:
+    turn = seg(coded, "R1.txt", 4)
+    with coded.write("test: jonas codes", coder="jonas") as tx:
+        coded.add_coding(tx, turn, "tillit", "jonas", memo="sier det rett ut")
+    result = cli("review", "--from", "jonas", "-c", "kari", "--new-coder", input="q\n")
+    assert result.exit_code == 0, result.output
+    assert "memo on tillit (jonas): sier det rett ut" in result.output

@@ -226,6 +226,8 @@ def _show_item(session: "ReviewSession", view: "ItemView") -> None:
     for memo in view.memos:
         target = f"code {memo.code_path}" if memo.code_path else "memo"
         console.print(f"  {target} ({memo.coder}): {memo.text}", markup=False)
+    for memo in view.coding_memos:
+        console.print(f"  memo on {memo.code_path} ({memo.coder}): {memo.text}", markup=False)
     if view.decision:
         console.print(f"  decided earlier: {view.decision}", markup=False)
 
