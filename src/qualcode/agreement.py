@@ -640,12 +640,20 @@ def seen_transcripts(store: Store, coder: str) -> set[int]:
         )
     }
     undone = undone_command_ids(store)
-    for transcript_id, command_id, detail in store.conn.execute(
-        "SELECT s.transcript_id, a.command_id, a.detail FROM audit_log a"
-        " JOIN segments s ON s.id = a.segment_id WHERE a.coder = ? AND a.action = 'review'",
-        (coder,),
+    # Review decisions are logged under the name the layer had then (see coder rename).
+    names = _former_names(store, coder, undone)
+    marks = ",".join("?" * len(names))
+    for entry_id, name, transcript_id, command_id, detail in store.conn.execute(
+        "SELECT a.id, a.coder, s.transcript_id, a.command_id, a.detail FROM audit_log a"
+        f" JOIN segments s ON s.id = a.segment_id WHERE a.coder IN ({marks})"
+        " AND a.action = 'review'",
+        list(names),
     ):
-        if command_id not in undone and json.loads(detail).get("decision") in SEEN_DECISIONS:
+        if (
+            command_id not in undone
+            and any(start <= entry_id < end for start, end in names[name])
+            and json.loads(detail).get("decision") in SEEN_DECISIONS
+        ):
             seen.add(transcript_id)
     listed = store.get_setting("coded_transcripts", {}) or {}
     names = listed.get(coder, []) if isinstance(listed, dict) else []
@@ -658,6 +666,34 @@ def seen_transcripts(store: Store, coder: str) -> set[int]:
             )
         }
     return seen
+
+
+def _former_names(store: Store, coder: str, undone: set[int]) -> dict[str, list[tuple[int, float]]]:
+    """The names ``coder``'s layer has had, each with the audit-id ranges it held that name.
+
+    Follows ``coder rename`` back in time; a name given up in a rename may later belong to
+    another layer, so each name counts only for the entries of its own time.
+    """
+    held: dict[str, list[tuple[int, float]]] = {}
+    name, end = coder, float("inf")
+    renames = store.conn.execute(
+        "SELECT id, command_id, detail FROM audit_log WHERE action = 'rename_coder' ORDER BY id DESC"
+    ).fetchall()
+    for entry_id, command_id, detail in renames:
+        if command_id in undone:
+            continue
+        change = json.loads(detail)
+        if entry_id >= end:
+            continue
+        if change.get("new") == name:
+            held.setdefault(name, []).append((entry_id, end))
+            name, end = change.get("old"), entry_id
+        elif change.get("old") == name:
+            # Another layer gave this name up here: ours took it later, and began then.
+            held.setdefault(name, []).append((entry_id, end))
+            return held
+    held.setdefault(name, []).append((0, end))
+    return held
 
 
 def layer_matrix(store: Store, coders: Sequence[str], unit: str = "segment") -> LayerMatrix:

@@ -106,6 +106,21 @@ def test_reviewed_and_found_nothing_counts_as_seen(runner, r1_only: Store) -> No
     assert _ids(r1_only)["R2.txt"] not in seen_transcripts(r1_only, "kari")
 
 
+def test_review_decisions_follow_a_renamed_layer(r1_only: Store) -> None:
+    from qualcode.recode import rename_layer
+
+    r2_id = _ids(r1_only)["R2.txt"]
+    session = start_review(r1_only, "kari", "auto", respondent="R2")
+    session.reject()  # read R2, nothing to code: seen only through the decision
+    assert r2_id in seen_transcripts(r1_only, "kari")
+    rename_layer(r1_only, "kari", "karin")
+    assert r2_id in seen_transcripts(r1_only, "karin")
+    # A new layer that takes the old name later did not read R2.
+    session = start_review(r1_only, "kari", "auto", respondent="R1")
+    session.accept()
+    assert r2_id not in seen_transcripts(r1_only, "kari")
+
+
 def test_layer_file_setting_still_marks_transcripts_read(coded: Store) -> None:
     with coded.write("test: setting") as tx:
         coded.set_setting(tx, "coded_transcripts", {"jonas": ["R2.txt"]})
