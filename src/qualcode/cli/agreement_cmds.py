@@ -18,6 +18,7 @@ CODES_OPTION = typer.Option(
     None,
     "--codes",
     "-c",
+    metavar="CODE",
     help="Only these codes (repeatable or comma-separated); each includes its subcodes.",
 )
 
@@ -327,6 +328,7 @@ def consistency_cmd(
     codes: list[str] | None = typer.Option(
         None,
         "--codes",
+        metavar="CODE",
         help="Only these codes (repeatable or comma-separated); each includes its subcodes.",
     ),
     level: Level = typer.Option(Level.top, "--level", "-l", help="top or all codes."),

@@ -64,7 +64,10 @@ def ingest(
         None, "--attributes", help="Respondent table (default: respondents.csv beside the files)."
     ),
     interviewer: list[str] = typer.Option(
-        [], "--interviewer", help="Another speaker label that is the interviewer (repeatable)."
+        [],
+        "--interviewer",
+        metavar="LABEL",
+        help="Another speaker label that is the interviewer (repeatable).",
     ),
     replace: bool = typer.Option(
         False, "--replace", help="Re-segment changed files, carrying codings over."
@@ -245,7 +248,9 @@ def analyze(
     codebook: Path | None = typer.Option(
         None, "--codebook", help="Codebook YAML (default: codebooks/klynge.yaml)."
     ),
-    interviewer: list[str] = typer.Option([], "--interviewer", help="Another interviewer label."),
+    interviewer: list[str] = typer.Option(
+        [], "--interviewer", metavar="LABEL", help="Another interviewer label."
+    ),
     replace: bool = typer.Option(
         False, "--replace", help="Re-segment transcripts changed since the last run (see ingest)."
     ),

@@ -140,9 +140,11 @@ def coder_rename(
 @app.command()
 def recode(
     segment_ids: list[int] = typer.Argument(..., help="Segment ids (see 'qualcode segments')."),
-    add: list[str] = typer.Option([], "--add", "-a", help="Code path to add (repeatable)."),
+    add: list[str] = typer.Option(
+        [], "--add", "-a", metavar="CODE", help="Code path to add (repeatable)."
+    ),
     remove: list[str] = typer.Option(
-        [], "--remove", "-r", help="Code path to remove (repeatable)."
+        [], "--remove", "-r", metavar="CODE", help="Code path to remove (repeatable)."
     ),
     memo: str | None = typer.Option(None, "--memo", "-m", help="A memo on each segment: why."),
     coder: str | None = CODER_OPTION,

@@ -20,7 +20,11 @@ def _report_skipped(skipped: dict[str, int]) -> None:
 def export_qdpx_cmd(
     file: Path = typer.Argument(..., help="The project file to write, e.g. prosjekt.qdpx."),
     coder: list[str] = typer.Option(
-        [], "--coder", "-c", help="Only this coder layer (repeatable; default: every layer)."
+        [],
+        "--coder",
+        "-c",
+        metavar="CODER",
+        help="Only this coder layer (repeatable; default: every layer).",
     ),
     keep_names: bool = typer.Option(
         False, "--keep-names", help="Do not apply pseudonyms.csv (the file then holds real names)."
@@ -99,6 +103,7 @@ def import_qdpx_cmd(
     interviewer: list[str] = typer.Option(
         [],
         "--interviewer",
+        metavar="LABEL",
         help="Another speaker label that is the interviewer, e.g. Moderator (repeatable; "
         "kept as the new project's setting).",
     ),

@@ -41,8 +41,12 @@ class QuoteStyle(StrEnum):
 CODER = typer.Option(
     None, "--coder", "-c", help="Coder layer (default: project default, else auto)."
 )
-CODES = typer.Option(None, "--codes", help="Only this code and its subcodes (repeatable).")
-RESPONDENTS = typer.Option(None, "--respondents", "-r", help="Only this respondent (repeatable).")
+CODES = typer.Option(
+    None, "--codes", metavar="CODE", help="Only this code and its subcodes (repeatable)."
+)
+RESPONDENTS = typer.Option(
+    None, "--respondents", "-r", metavar="R", help="Only this respondent (repeatable)."
+)
 EXCLUDE_NEGATED = typer.Option(
     False, "--exclude-negated", help="Leave out codings whose every match is negated."
 )
