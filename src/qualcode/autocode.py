@@ -750,9 +750,11 @@ class CompiledCodebook:
         for ci in list(present):
             for ancestor in self._ancestors[ci]:
                 coded.pop(self.codes[ancestor].path, None)
+        # A category (codable: false) pools evidence for its parent but is never assigned.
         return {
             p: sorted(set(ms), key=lambda m: (m.start, m.end, m.rule, m.term))
             for p, ms in coded.items()
+            if self.codes[self.index[p]].codable
         }
 
     def _fires(self, ci: int, items: list[tuple[Match, float]]) -> bool:

@@ -41,6 +41,8 @@ CODE_KEYS = (
     "patterns",
     "near",
     "min_hits",
+    "codable",
+    "guid",
     "codes",
 )
 NEAR_KEYS = ("a", "b", "within", "weight")
@@ -53,6 +55,7 @@ RULE_KEYS = ("keywords", "patterns", "near")
 DEFAULT_NEAR_WITHIN = 8
 _COLOR = re.compile(r"^#[0-9a-fA-F]{6}$")
 _ID = re.compile(r"^[^/\s][^/]*$")
+_GUID = re.compile(r"^\{?[0-9a-fA-F]{8}-(?:[0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}\}?$")
 
 
 @dataclass(frozen=True)
@@ -125,6 +128,11 @@ class Code:
     patterns: list[str] = field(default_factory=list)
     near: list[Near] = field(default_factory=list)
     min_hits: int = 1
+    #: False for a category that only groups its subcodes (REFI-QDA ``isCodable="false"``):
+    #: nothing codes a turn with it, neither a person nor the auto-coder.
+    codable: bool = True
+    #: The code's GUID in REFI-QDA files (kept so another tool recognises the code).
+    guid: str | None = None
     children: list[Code] = field(default_factory=list)
     line: int | None = None
     term_lines: dict[str, int] = field(default_factory=dict)
@@ -467,9 +475,29 @@ class _Parser:
                     code.min_hits = hits
             elif key == "near":
                 code.near = self.near_list(value)
+            elif key == "codable":
+                code.codable = self.boolean(value, key, True)
+            elif key == "guid":
+                guid = self.text(value, key)
+                if guid and not _GUID.match(guid):
+                    self.error(f"guid '{guid}' is not a GUID (8-4-4-4-12 hex digits)", value)
+                else:
+                    code.guid = guid.strip("{}").upper() or None
             elif key == "codes":
                 code.children = self.code_list(value, path)
-        if not code.has_rules and not code.children:
+        if not code.codable:
+            if code.has_rules:
+                self.warning(
+                    f"code '{path}' has codable: false, so its keywords, patterns and near rules "
+                    "only count as evidence for its parent; it is never assigned itself",
+                    node,
+                )
+            if not code.children:
+                self.warning(
+                    f"code '{path}' has codable: false and no subcodes: nothing can ever use it",
+                    node,
+                )
+        elif not code.has_rules and not code.children:
             self.warning(
                 f"code '{path}' has no keywords, patterns or near rules: only manual coding can use it",
                 node,
@@ -515,8 +543,20 @@ class _Parser:
 
     def cross_checks(self, book: Codebook) -> None:
         owner: dict[str, str] = {}
+        guids: dict[str, str] = {}
         for code in book.walk():
             self.reach_check(code)
+            if code.guid:
+                first = guids.setdefault(code.guid, code.path)
+                if first != code.path:
+                    self.issues.append(
+                        Issue(
+                            "error",
+                            f"guid {code.guid} is given to both '{first}' and '{code.path}'",
+                            self.source,
+                            code.line,
+                        )
+                    )
             for term in code.all_terms:
                 key = term.casefold()
                 first = owner.setdefault(key, code.path)
@@ -638,10 +678,16 @@ class InstallChanges:
     #: Likely renames among them: old path → new path (same name, or same id under a new parent).
     renamed: dict[str, str] = field(default_factory=dict)
 
+    #: Codes whose GUID the codebook gives at a new path: old path → new path. They move there
+    #: with their codings and memos (a code renamed or moved in NVivo, MAXQDA, ... follows).
+    moved: dict[str, str] = field(default_factory=dict)
+
     @property
     def changed(self) -> bool:
         """True if the project's codes or codebook version changed."""
-        return bool(self.new_version or self.added or self.updated or self.deactivated)
+        return bool(
+            self.new_version or self.added or self.updated or self.deactivated or self.moved
+        )
 
 
 def install_codebook(store: Store, codebook: Codebook, command: str) -> InstallChanges:
@@ -659,17 +705,20 @@ def install_codebook(store: Store, codebook: Codebook, command: str) -> InstallC
     existing = {
         row[0]: row[1:]
         for row in conn.execute(
-            "SELECT path, name, description, color, sort_order, active FROM codes"
+            "SELECT path, name, description, color, sort_order, active, codable FROM codes"
         )
     }
     wanted = {code.path: code for code in codebook.walk()}
     order = {path: i for i, path in enumerate(wanted)}
     changes = InstallChanges(version_id=None if last is None else last[0], new_version=new_version)
+    changes.moved = _moves_by_guid(store, wanted)
+    for old, new in changes.moved.items():  # the code keeps its row, codings and memos
+        existing[new] = existing.pop(old)
     for path, code in wanted.items():
         row = existing.get(path)
         if row is None:
             changes.added.append(path)
-        elif row != (code.name, code.description, code.color, order[path], 1):
+        elif row != (code.name, code.description, code.color, order[path], 1, int(code.codable)):
             changes.updated.append(path)
     changes.deactivated = [p for p, row in existing.items() if row[4] == 1 and p not in wanted]
     gone = [p for p in existing if p not in wanted]
@@ -683,6 +732,8 @@ def install_codebook(store: Store, codebook: Codebook, command: str) -> InstallC
     if not changes.changed:
         return changes
     with store.write(command) as tx:
+        for old, new in changes.moved.items():
+            tx.conn.execute("UPDATE codes SET path = ? WHERE path = ?", (new, old))
         version_id = changes.version_id
         if new_version:
             cur = tx.conn.execute(
@@ -700,6 +751,8 @@ def install_codebook(store: Store, codebook: Codebook, command: str) -> InstallC
                 color=code.color,
                 sort_order=order[path],
                 codebook_version_id=version_id,
+                guid=code.guid,
+                codable=code.codable,
             )
         if changes.deactivated:
             tx.conn.execute(
@@ -717,10 +770,44 @@ def install_codebook(store: Store, codebook: Codebook, command: str) -> InstallC
                 "deactivated": changes.deactivated,
                 "kept_with_codings": changes.kept_with_codings,
                 "renamed": changes.renamed,
+                "moved_by_guid": changes.moved,
             },
         )
         changes.version_id = version_id
     return changes
+
+
+def _moves_by_guid(store: Store, wanted: dict[str, Code]) -> dict[str, str]:
+    """Old path → new path for every stored code whose GUID the codebook gives at a new path.
+
+    Descendants without a GUID of their own move along with their parent. A move whose target
+    path is already taken by another code is left alone (both stay, as before GUIDs).
+    """
+    by_guid = {
+        guid.upper(): path
+        for path, guid in store.conn.execute("SELECT path, guid FROM codes WHERE guid IS NOT NULL")
+    }
+    taken = {r[0] for r in store.conn.execute("SELECT path FROM codes")}
+    moves: dict[str, str] = {}
+    for path, code in wanted.items():  # parents first, so a child sees its parent's move
+        if not code.guid or path in taken:
+            continue
+        old = by_guid.get(code.guid.upper())
+        if old is None or old == path or old in wanted or old in moves:
+            continue
+        moves[old] = path
+        taken.discard(old)
+        taken.add(path)
+        prefix = old + "/"
+        for other in sorted(taken):
+            if other.startswith(prefix) and other not in moves:
+                target = path + other[len(old) :]
+                if target in taken or target in wanted and wanted[target].guid:
+                    continue
+                moves[other] = target
+                taken.discard(other)
+                taken.add(target)
+    return moves
 
 
 def _coding_counts(store: Store) -> dict[str, int]:

@@ -63,6 +63,7 @@ def resolve_layer(store: Store, path: Path, rows: list[LayerRow]) -> list[tuple[
         )
     }
     known_codes = set(store.code_paths(active_only=False))
+    categories = {r[0] for r in store.conn.execute("SELECT path FROM codes WHERE codable = 0")}
     resolved = []
     for row in rows:
         found = segment_ids.get((row.file, row.turn))
@@ -79,6 +80,13 @@ def resolve_layer(store: Store, path: Path, rows: list[LayerRow]) -> list[tuple[
             )
         if row.code and row.code not in known_codes:
             raise InputError(f"unknown code '{row.code}'", path=path, line=row.line)
+        if row.code in categories:
+            raise InputError(
+                f"code '{row.code}' is a category (codable: false in the codebook) and cannot be "
+                "applied",
+                path=path,
+                line=row.line,
+            )
         resolved.append((row, seg_id))
     return resolved
 

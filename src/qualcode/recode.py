@@ -284,6 +284,8 @@ def check_code(store: Store, path: str, *, active_only: bool = True, where: str 
     clean = path.strip().strip("/")
     known = store.code_paths(active_only=active_only)
     if clean in known:
+        if active_only:
+            _check_codable(store, clean, where)
         return clean
     if not store.code_paths(active_only=False):
         raise InputError(f"{where}the project has no codes yet; load a codebook first")
@@ -295,6 +297,26 @@ def check_code(store: Store, path: str, *, active_only: bool = True, where: str 
         else (" (it is no longer in the current codebook)")
     )
     raise InputError(f"{where}unknown code '{clean}'{inactive}{hint}")
+
+
+def _check_codable(store: Store, path: str, where: str) -> None:
+    """Refuse a category code (``codable: false``): codings go on its subcodes."""
+    row = store.conn.execute("SELECT codable FROM codes WHERE path = ?", (path,)).fetchone()
+    if row is None or row[0]:
+        return
+    children = [
+        r[0]
+        for r in store.conn.execute(
+            "SELECT path FROM codes WHERE parent_id = (SELECT id FROM codes WHERE path = ?)"
+            " AND active = 1 AND codable = 1 ORDER BY sort_order, path",
+            (path,),
+        )
+    ]
+    hint = f"; use one of its subcodes: {', '.join(children[:5])}" if children else ""
+    raise InputError(
+        f"{where}code '{path}' is a category (codable: false in the codebook) and cannot be "
+        f"applied{hint}"
+    )
 
 
 def existing_segments(store: Store, segment_ids: Iterable[int]) -> set[int]:

@@ -22,7 +22,7 @@ from typing import Any
 from qualcode.errors import ProjectError
 
 DB_NAME = "qualcode.db"
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 BUSY_TIMEOUT_SECONDS = 60.0
 AUTO_CODER = "auto"
 DEFAULT_INTERVIEWER_LABELS = ("I", "Int", "Intervjuer", "Interviewer", "Q")
@@ -171,8 +171,38 @@ def _migrate_0_to_1(conn: sqlite3.Connection) -> None:
     _execute_script(conn, _SCHEMA_V1)
 
 
+_SCHEMA_REFI_INTERCHANGE = """
+ALTER TABLE codes ADD COLUMN guid TEXT;
+ALTER TABLE codes ADD COLUMN codable INTEGER NOT NULL DEFAULT 1;
+ALTER TABLE coders ADD COLUMN guid TEXT;
+ALTER TABLE respondents ADD COLUMN guid TEXT;
+ALTER TABLE respondents ADD COLUMN memo TEXT;
+ALTER TABLE transcripts ADD COLUMN guid TEXT;
+ALTER TABLE transcripts ADD COLUMN memo TEXT;
+CREATE TABLE attribute_types (
+    name TEXT PRIMARY KEY,             -- an attribute name as respondent_attributes spells it
+    type TEXT NOT NULL CHECK (type IN ('Text', 'Boolean', 'Integer', 'Float', 'Date', 'DateTime'))
+);
+"""
+
+
+def _migrate_refi_interchange(conn: sqlite3.Connection) -> None:
+    """REFI-QDA interchange keeps what other tools give us.
+
+    GUIDs of codes, coder layers, respondents (cases) and transcripts (sources), so the other tool
+    recognises them when the file comes back; ``codes.codable`` (REFI ``isCodable``: 0 for a
+    category that only groups codes); descriptions of respondents and transcripts (``memo``); the
+    declared type of an attribute (REFI ``typeOfVariable``). Existing rows get no GUID (one is
+    derived on export, as before) and stay codable.
+    """
+    _execute_script(conn, _SCHEMA_REFI_INTERCHANGE)
+
+
 #: ``MIGRATIONS[n]`` takes a store from schema version ``n`` to ``n + 1``.
-MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [_migrate_0_to_1]
+MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [
+    _migrate_0_to_1,
+    _migrate_refi_interchange,
+]
 assert len(MIGRATIONS) == SCHEMA_VERSION
 
 
@@ -387,20 +417,37 @@ class Store:
         color: str | None = None,
         sort_order: int = 0,
         codebook_version_id: int | None = None,
+        guid: str | None = None,
+        codable: bool = True,
     ) -> int:
-        """Create or update the code at ``path`` (its parent must exist first); returns its id."""
+        """Create or update the code at ``path`` (its parent must exist first); returns its id.
+
+        ``guid`` (from a REFI-QDA file or a codebook's ``guid:``) replaces the stored one only when
+        given; ``codable`` False marks a category that codings cannot use.
+        """
         parent_path, _, leaf = path.rpartition("/")
         parent_id = self.code_id(parent_path) if parent_path else None
         if parent_path and parent_id is None:
             raise ValueError(f"parent code {parent_path!r} of {path!r} does not exist")
         tx.conn.execute(
             "INSERT INTO codes (path, parent_id, name, description, color, sort_order, active,"
-            " codebook_version_id) VALUES (?, ?, ?, ?, ?, ?, 1, ?)"
+            " codebook_version_id, guid, codable) VALUES (?, ?, ?, ?, ?, ?, 1, ?, ?, ?)"
             " ON CONFLICT(path) DO UPDATE SET parent_id = excluded.parent_id, name = excluded.name,"
             " description = excluded.description, color = excluded.color,"
             " sort_order = excluded.sort_order, active = 1,"
-            " codebook_version_id = excluded.codebook_version_id",
-            (path, parent_id, name or leaf, description, color, sort_order, codebook_version_id),
+            " codebook_version_id = excluded.codebook_version_id,"
+            " guid = COALESCE(excluded.guid, codes.guid), codable = excluded.codable",
+            (
+                path,
+                parent_id,
+                name or leaf,
+                description,
+                color,
+                sort_order,
+                codebook_version_id,
+                guid,
+                int(codable),
+            ),
         )
         return int(self.code_id(path) or 0)
 
