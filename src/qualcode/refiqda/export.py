@@ -1,22 +1,28 @@
 """Writing REFI-QDA files: a project (``.qdpx``) and a codebook (``.qdc``).
 
 A ``.qdpx`` is a zip holding ``project.qde`` (XML in the namespace ``urn:QDA-XML:project:1.0``) and
-a ``sources/`` folder with one UTF-8 plain-text file per transcript. Each coded turn becomes a
-``PlainTextSelection`` whose ``startPosition``/``endPosition`` are the turn's offsets into that file,
-counted in Unicode code points with the end exclusive — exactly our ``char_start``/``char_end``,
-because the file holds the transcript's stored text unchanged. A pseudonymised export replaces
-names (speaker labels become respondent labels) and moves every offset to match. Element order
-follows the ``xsd:sequence`` of every type in the standard's ``Project.xsd`` and ``Codebook.xsd``.
+a ``sources/`` folder with one UTF-8 plain-text file per transcript. Each coder's coding of a turn
+(or of a passage inside it) becomes a ``PlainTextSelection`` of its own, with that coder as
+``creatingUser``, because QualCoder and other readers take the coder from the selection. Its
+``startPosition``/``endPosition`` count Unicode code points of the file's text, end exclusive (the
+standard), unless the export is made for a tool that counts otherwise (:data:`TARGETS`): NVivo for
+Windows counts UTF-16 code units, and MAXQDA gets Windows line ends. A coding's memo is the
+selection's ``Description`` (as QualCoder, MAXQDA and ATLAS.ti write it). A pseudonymised export
+replaces names (speaker labels become respondent labels) and moves every offset to match. Element
+order follows the ``xsd:sequence`` of every type in the standard's ``Project.xsd`` and
+``Codebook.xsd``; dates are UTC with ``Z``.
 """
 
 from __future__ import annotations
 
+import bisect
 import os
 import re
 import uuid
 import zipfile
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from xml.etree import ElementTree as ET
@@ -43,10 +49,33 @@ INACTIVE_SET_NAME = "qualcode: inactive codes"
 #: The line in the project description after which the code ids follow (``GUID = path``).
 CODE_IDS_HEADING = "qualcode code ids (code GUID = path), used when this file is imported again:"
 
+
+@dataclass(frozen=True)
+class Target:
+    """How a tool wants positions and line ends in a ``.qdpx``."""
+
+    name: str
+    #: "code points" (the standard) or "utf-16" (UTF-16 code units, as NVivo for Windows counts).
+    offsets: str = "code points"
+    #: The line end written in the source files ("\n" or "\r\n").
+    newline: str = "\n"
+
+
+#: Export targets for ``export qdpx --for``. Without one, the standard's code points and LF.
+TARGETS: dict[str, Target] = {
+    "standard": Target("standard"),
+    "nvivo": Target("nvivo", offsets="utf-16"),
+    "atlas": Target("atlas"),
+    "maxqda": Target("maxqda", newline="\r\n"),
+    "qualcoder": Target("qualcoder"),
+}
+
 _RGB = re.compile(r"^#(?:[0-9A-Fa-f]{6}|[0-9A-Fa-f]{3})$")
 # Characters XML 1.0 cannot carry at all, even escaped.
 _XML_INVALID = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 _INTEGER = re.compile(r"^[+-]?\d{1,18}$")
+_BOOLEAN = re.compile(r"^(?:true|false)$")
+_DATETIME = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d+)?(?:Z|[+-]\d{2}:\d{2})?$")
 _DECIMAL = re.compile(r"^[+-]?(?:\d+\.\d*|\.\d+)$")
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _SELECTION_NAME_LENGTH = 60
@@ -73,6 +102,7 @@ class ExportResult:
     notes: int = 0
     pseudonyms: int = 0  # names in the pseudonym list applied (0: none applied)
     warnings: list[str] = field(default_factory=list)
+    target: str = "standard"
 
 
 @dataclass
@@ -84,7 +114,47 @@ class _Code:
     description: str
     color: str | None
     active: bool
+    codable: bool = True
+    guid: str | None = None
     children: list[_Code] = field(default_factory=list)
+
+
+def utc_z(value: str | None) -> str | None:
+    """An ISO date-time as UTC with ``Z`` (``2024-03-01T10:00:00Z``); None if it is not one.
+
+    QualCoder parses only the ``Z`` form, and the schema wants a time zone-free or zoned
+    ``xsd:dateTime``: a value without a zone is taken to be UTC, as the store writes UTC.
+    """
+    if not value:
+        return None
+    try:
+        moment = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return moment.astimezone(UTC).replace(microsecond=0).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+class FileOffsets:
+    """Positions in the stored text (code points, LF) as a target tool counts them in the file.
+
+    The file's text has ``target.newline`` for every LF; with UTF-16 offsets, every character
+    outside the Basic Multilingual Plane counts two.
+    """
+
+    def __init__(self, text: str, target: Target):
+        self.extra: list[int] = []  # stored positions that count one more unit than one
+        if target.newline == "\r\n":
+            self.extra.extend(i for i, ch in enumerate(text) if ch == "\n")
+        if target.offsets == "utf-16":
+            self.extra.extend(i for i, ch in enumerate(text) if ord(ch) > 0xFFFF)
+            if target.newline == "\r\n":
+                self.extra.sort()
+        self.file_text = text.replace("\n", target.newline) if target.newline != "\n" else text
+
+    def __call__(self, position: int) -> int:
+        return position + bisect.bisect_left(self.extra, position)
 
 
 def _clean(text: str | None) -> str:
@@ -123,10 +193,13 @@ def _color(value: str | None) -> str | None:
 def _load_codes(store: Store) -> list[_Code]:
     """Every code as a tree (roots returned), children in codebook order."""
     rows = store.conn.execute(
-        "SELECT id, path, parent_id, name, description, color, active FROM codes"
+        "SELECT id, path, parent_id, name, description, color, active, codable, guid FROM codes"
         " ORDER BY sort_order, path"
     ).fetchall()
-    codes = {r[0]: _Code(r[0], r[1], r[2], r[3], r[4] or "", r[5], bool(r[6])) for r in rows}
+    codes = {
+        r[0]: _Code(r[0], r[1], r[2], r[3], r[4] or "", r[5], bool(r[6]), bool(r[7]), r[8])
+        for r in rows
+    }
     roots = []
     for code in codes.values():
         parent = codes.get(code.parent_id) if code.parent_id is not None else None
@@ -155,6 +228,8 @@ def _prune(codes: list[_Code], keep: Callable[[_Code], bool]) -> list[_Code]:
                     code.description,
                     code.color,
                     code.active,
+                    code.codable,
+                    code.guid,
                     children,
                 )
             )
@@ -236,22 +311,38 @@ def _check_target(path: Path, suffix: str) -> None:
 # -- codebook (.qdc) ---------------------------------------------------------------------------
 
 
-def _codebook_code(parent: ET.Element, code: _Code, guids: GuidMaker, ns: str) -> None:
+def code_guids(store: Store, guids: GuidMaker) -> dict[str, str]:
+    """Code path -> the GUID its exports carry: the one it came with (from a REFI-QDA file or the
+    codebook's ``guid:``), else one derived from the path. A GUID two codes claim goes to the
+    first in codebook order; the second gets a derived one, so a file never repeats a GUID."""
+    result: dict[str, str] = {}
+    used: set[str] = set()
+    rows = store.conn.execute("SELECT path, guid FROM codes ORDER BY sort_order, path").fetchall()
+    for path, stored in rows:
+        guid = (stored or "").strip("{}").upper()
+        if not guid or guid in used:
+            guid = guids.code(path)
+        used.add(guid)
+        result[path] = guid
+    return result
+
+
+def _codebook_code(parent: ET.Element, code: _Code, guid_of: dict[str, str], ns: str) -> None:
     element = _el(
         parent,
         "Code",
         ns,
         {
-            "guid": guids.code(code.path),
+            "guid": guid_of[code.path],
             "name": code.name,
-            "isCodable": "true",
+            "isCodable": "true" if code.codable else "false",
             "color": _color(code.color),
         },
     )
     if code.description:
         _text_el(element, "Description", ns, code.description)
     for child in code.children:
-        _codebook_code(element, child, guids, ns)
+        _codebook_code(element, child, guid_of, ns)
 
 
 def codebook_xml(store: Store, guids: GuidMaker) -> tuple[bytes, int]:
@@ -263,8 +354,9 @@ def codebook_xml(store: Store, guids: GuidMaker) -> tuple[bytes, int]:
         )
     root = _root("CodeBook", CODEBOOK_NS, {"origin": ORIGIN})
     codes = _el(root, "Codes", CODEBOOK_NS)
+    guid_of = code_guids(store, guids)
     for code in tree:
-        _codebook_code(codes, code, guids, CODEBOOK_NS)
+        _codebook_code(codes, code, guid_of, CODEBOOK_NS)
     return _serialise(root), sum(1 for _ in _walk(tree))
 
 
@@ -284,20 +376,48 @@ def export_qdc(store: Store, path: Path, *, command: str = "export qdc") -> Expo
 # -- project (.qdpx) ---------------------------------------------------------------------------
 
 
-def _variable_type(values: list[str]) -> str:
-    if values and all(_INTEGER.match(v) for v in values):
-        return "Integer"
-    if values and all(_INTEGER.match(v) or _DECIMAL.match(v) for v in values):
-        return "Float"
-    if values and all(_DATE.match(v) for v in values):
-        return "Date"
+def _fits(value: str, kind: str) -> bool:
+    """True if ``value`` is a valid value of the REFI variable type ``kind``."""
+    if kind == "Boolean":
+        return value.strip().lower() in ("true", "false", "1", "0")
+    if kind == "Integer":
+        return bool(_INTEGER.match(value))
+    if kind == "Float":
+        return bool(_INTEGER.match(value) or _DECIMAL.match(value))
+    if kind == "Date":
+        return bool(_DATE.match(value))
+    if kind == "DateTime":
+        return bool(_DATETIME.match(value))
+    return True
+
+
+def _variable_type(values: list[str], declared: str | None = None) -> str:
+    """The variable type to write: the declared one (from an import) if every value fits it,
+    else the narrowest type that every value fits."""
+    if declared and all(_fits(v, declared) for v in values):
+        return declared
+    if values and all(_BOOLEAN.match(v) for v in values):
+        return "Boolean"
+    for kind in ("Integer", "Float", "Date"):
+        if values and all(_fits(v, kind) for v in values):
+            return kind
     return "Text"
 
 
+def _typed_value(value: str, kind: str) -> str:
+    if kind == "Boolean":
+        return "true" if value.strip().lower() in ("true", "1") else "false"
+    if kind == "DateTime":
+        return utc_z(value) or value
+    return value
+
+
 _VALUE_ELEMENT = {
+    "Boolean": "BooleanValue",
     "Integer": "IntegerValue",
     "Float": "FloatValue",
     "Date": "DateValue",
+    "DateTime": "DateTimeValue",
     "Text": "TextValue",
 }
 
@@ -311,6 +431,26 @@ class _Note:
     created: str | None
 
 
+@dataclass
+class _Coding:
+    path: str
+    created: str
+    memo: str | None
+
+
+@dataclass
+class _Pick:
+    """One ``PlainTextSelection`` to write: one coder's codings of one range of a transcript."""
+
+    seg: tuple  # (segment id, transcript id, start, end, text, position), in the exported text
+    start: int  # the range in the exported (possibly pseudonymised) stored text
+    end: int
+    coder: str | None
+    codings: list[_Coding] = field(default_factory=list)
+    turn_memos: list[tuple[str, str]] = field(default_factory=list)  # (text, created)
+    description: str | None = None
+
+
 class _ProjectWriter:
     """Builds ``project.qde`` and the source files from the store."""
 
@@ -320,23 +460,40 @@ class _ProjectWriter:
         guids: GuidMaker,
         coders: Sequence[str] | None,
         pseudonyms: Pseudonyms | None = None,
+        target: Target = TARGETS["standard"],
     ):
         self.store = store
         self.guids = guids
         self.pseudonyms = pseudonyms if pseudonyms else None
+        self.target = target
         self.source_names: dict[str, str] = {}  # transcript name -> name shown in the file
         self.coders = list(coders) if coders is not None else None
-        self.result = ExportResult(path=Path())
+        self.result = ExportResult(path=Path(), target=target.name)
         self.notes: list[_Note] = []
         self._note_keys: set[str] = set()
         self.users: dict[str, str] = {}  # coder name -> guid
+        self.used_guids: set[str] = set()
+        self.stored_user_guids = {
+            name: guid for name, guid in store.conn.execute("SELECT name, guid FROM coders")
+        }
+        self.offset_maps: dict[int, Callable[[int], int]] = {}  # pseudonymised text offsets
 
     # helpers
+    def _claim(self, stored: str | None, derived: str) -> str:
+        """The stored GUID (from an import) unless another object of the file has it already."""
+        guid = (stored or "").strip().strip("{}").upper()
+        if not guid or guid in self.used_guids:
+            guid = derived
+        self.used_guids.add(guid)
+        return guid
+
+    def _apply(self, text: str) -> str:
+        return self.pseudonyms.apply(text) if self.pseudonyms is not None else text
+
     def _new_note(
         self, name: str, text: str, coder: str | None, created: str | None, *identity: object
     ) -> str:
-        if self.pseudonyms is not None:
-            text = self.pseudonyms.apply(text)
+        text = self._apply(text)
         guid = self.guids.note(*identity)
         n = 1
         while guid in self._note_keys:  # same writer, same second, same place: keep both
@@ -350,7 +507,9 @@ class _ProjectWriter:
         if coder is None:
             return None
         if coder not in self.users:
-            self.users[coder] = self.guids.user(coder)
+            self.users[coder] = self._claim(
+                self.stored_user_guids.get(coder), self.guids.user(coder)
+            )
         return self.users[coder]
 
     def _pseudonymise(
@@ -371,6 +530,7 @@ class _ProjectWriter:
                 text, _merge_edits(label_edits.get(tid, []), self.pseudonyms.replacements(text))
             )
             maps[tid] = (new_text, new_offset)
+            self.offset_maps[tid] = new_offset
             renamed.append((tid, name, new_text, imported_at, label))
         moved = {}
         for seg_id, (sid, tid, start, end, _text, position) in segments.items():
@@ -442,6 +602,8 @@ class _ProjectWriter:
         # Codes and their memos.
         tree = _load_codes(store)
         all_codes = list(_walk(tree))
+        self.code_guid = code_guids(store, self.guids)
+        self.used_guids.update(self.code_guid.values())
         code_by_id = {c.id: c for c in all_codes}
         code_notes: dict[int, list[str]] = {}
         for _mid, code_id, coder, text, created in conn.execute(
@@ -462,12 +624,17 @@ class _ProjectWriter:
             "SELECT t.id, t.name, t.text, t.imported_at, r.label FROM transcripts t"
             " JOIN respondents r ON r.id = t.respondent_id ORDER BY t.id"
         ).fetchall()
+        transcript_extra = {
+            tid: (guid, memo)
+            for tid, guid, memo in conn.execute("SELECT id, guid, memo FROM transcripts")
+        }
         segments = {
             r[0]: r
             for r in conn.execute(
                 "SELECT id, transcript_id, char_start, char_end, text, position FROM segments"
             )
         }
+        original_starts = {seg_id: seg[2] for seg_id, seg in segments.items()}
         if self.pseudonyms is not None:
             transcripts, segments = self._pseudonymise(transcripts, segments)
         coder_filter = ""
@@ -475,23 +642,42 @@ class _ProjectWriter:
         if self.coders is not None:
             coder_filter = f" WHERE d.name IN ({','.join('?' * len(self.coders))})"
             params = list(self.coders)
-        codings_by_segment: dict[int, list[tuple[str, str, str, str | None]]] = {}
-        for seg_id, path, coder, created, memo in conn.execute(
-            "SELECT c.segment_id, k.path, d.name, c.created_at, c.memo FROM codings c"
-            " JOIN codes k ON k.id = c.code_id JOIN coders d ON d.id = c.coder_id"
+        columns = {r[1] for r in conn.execute("PRAGMA table_info(codings)")}
+        quote_columns = "c.quote_start, c.quote_end" if "quote_start" in columns else "NULL, NULL"
+        picks: dict[tuple[int, int, int, str | None], _Pick] = {}
+
+        def pick(seg_id: int, quote: tuple[int, int] | None, coder: str | None) -> _Pick:
+            seg = segments[seg_id]
+            if quote is None:
+                start, end = seg[2], seg[3]
+            else:
+                # Passage offsets are inside the stored turn; a pseudonymised text moves them.
+                a = original_starts[seg_id] + quote[0]
+                b = original_starts[seg_id] + quote[1]
+                move = self.offset_maps.get(seg[1])
+                start, end = (move(a), move(b)) if move else (a, b)
+            key = (seg_id, start, end, coder)
+            if key not in picks:
+                picks[key] = _Pick(seg, start, end, coder)
+            return picks[key]
+
+        used_codes: set[str] = set()
+        for seg_id, path, coder, created, memo, q_start, q_end in conn.execute(
+            f"SELECT c.segment_id, k.path, d.name, c.created_at, c.memo, {quote_columns}"
+            " FROM codings c JOIN codes k ON k.id = c.code_id JOIN coders d ON d.id = c.coder_id"
             + coder_filter
             + " ORDER BY d.name, k.path",
             params,
         ):
-            codings_by_segment.setdefault(seg_id, []).append((path, coder, created, memo))
-        memos_by_segment: dict[int, list[tuple[str | None, str, str]]] = {}
+            quote = None if q_start is None or q_end is None else (q_start, q_end)
+            pick(seg_id, quote, coder).codings.append(_Coding(path, created, memo))
+            used_codes.add(path)
         for seg_id, coder, text, created in conn.execute(
             "SELECT segment_id, coder, text, created_at FROM memos WHERE segment_id IS NOT NULL"
             " ORDER BY created_at, id"
         ):
             if self._coder_ok(coder):
-                memos_by_segment.setdefault(seg_id, []).append((coder, text, created))
-        used_codes = {path for items in codings_by_segment.values() for path, *_ in items}
+                pick(seg_id, None, coder).turn_memos.append((text, created))
 
         root = _root(
             "Project",
@@ -499,7 +685,7 @@ class _ProjectWriter:
             {
                 "name": _clean(store.folder.resolve().name) or "qualcode",
                 "origin": ORIGIN,
-                "creationDateTime": now_iso(),
+                "creationDateTime": utc_z(now_iso()),
             },
         )
         # Users first in the document, but they are collected while walking everything else.
@@ -524,11 +710,14 @@ class _ProjectWriter:
         for rid, name, value in conn.execute(
             "SELECT respondent_id, name, value FROM respondent_attributes ORDER BY name"
         ):
-            if self.pseudonyms is not None:
-                value = self.pseudonyms.apply(value)
-            attributes.setdefault(rid, {})[name] = value
+            attributes.setdefault(rid, {})[name] = self._apply(value)
+        declared = dict(conn.execute("SELECT name, type FROM attribute_types"))
         names = sorted({n for attrs in attributes.values() for n in attrs})
-        types = {n: _variable_type([a[n] for a in attributes.values() if n in a]) for n in names}
+        types = {
+            n: _variable_type([a[n] for a in attributes.values() if n in a], declared.get(n))
+            for n in names
+        }
+        variable_guid = {n: self._claim(None, self.guids.variable(n)) for n in names}
         if names:
             variables = _el(root, "Variables", ns)
             for name in names:
@@ -536,38 +725,48 @@ class _ProjectWriter:
                     variables,
                     "Variable",
                     ns,
-                    {
-                        "guid": self.guids.variable(name),
-                        "name": name,
-                        "typeOfVariable": types[name],
-                    },
+                    {"guid": variable_guid[name], "name": name, "typeOfVariable": types[name]},
                 )
         self.result.variables = len(names)
-        respondents = conn.execute("SELECT id, label FROM respondents ORDER BY id").fetchall()
+        source_guid = {
+            tid: self._claim(transcript_extra[tid][0], self.guids.source(name))
+            for tid, name, *_ in transcripts
+        }
+        respondents = conn.execute(
+            "SELECT id, label, guid, memo FROM respondents ORDER BY id"
+        ).fetchall()
         if respondents:
             cases = _el(root, "Cases", ns)
-            for rid, label in respondents:
-                case = _el(cases, "Case", ns, {"guid": self.guids.case(label), "name": label})
+            for rid, label, stored_guid, memo in respondents:
+                case = _el(
+                    cases,
+                    "Case",
+                    ns,
+                    {"guid": self._claim(stored_guid, self.guids.case(label)), "name": label},
+                )
+                if memo:
+                    _text_el(case, "Description", ns, self._apply(memo))
                 for name, value in sorted(attributes.get(rid, {}).items()):
                     holder = _el(case, "VariableValue", ns)
-                    _el(holder, "VariableRef", ns, {"targetGUID": self.guids.variable(name)})
-                    _text_el(holder, _VALUE_ELEMENT[types[name]], ns, value)
-                for (name,) in conn.execute(
-                    "SELECT name FROM transcripts WHERE respondent_id = ? ORDER BY id", (rid,)
+                    _el(holder, "VariableRef", ns, {"targetGUID": variable_guid[name]})
+                    kind = types[name]
+                    _text_el(holder, _VALUE_ELEMENT[kind], ns, _typed_value(value, kind))
+                for (tid,) in conn.execute(
+                    "SELECT id FROM transcripts WHERE respondent_id = ? ORDER BY id", (rid,)
                 ):
-                    _el(case, "SourceRef", ns, {"targetGUID": self.guids.source(name)})
+                    _el(case, "SourceRef", ns, {"targetGUID": source_guid[tid]})
             self.result.cases = len(respondents)
 
         # Sources with their selections.
-        by_transcript: dict[int, list[tuple]] = {}
-        for seg_id in set(codings_by_segment) | set(memos_by_segment):
-            seg = segments[seg_id]
-            by_transcript.setdefault(seg[1], []).append(seg)
+        by_transcript: dict[int, list[_Pick]] = {}
+        for item in picks.values():
+            by_transcript.setdefault(item.seg[1], []).append(item)
         files: list[tuple[str, bytes]] = []
         if transcripts:
             sources = _el(root, "Sources", ns)
             for tid, name, text, imported_at, _label in transcripts:
-                guid = self.guids.source(name)
+                guid = source_guid[tid]
+                offsets = FileOffsets(text, self.target)
                 source = _el(
                     sources,
                     "TextSource",
@@ -576,19 +775,19 @@ class _ProjectWriter:
                         "guid": guid,
                         "name": self.source_names.get(name, name),
                         "plainTextPath": f"{INTERNAL}{guid}.txt",
-                        "creationDateTime": imported_at,
+                        "creationDateTime": utc_z(imported_at),
                     },
                 )
-                files.append((f"{SOURCES_DIR}/{guid}.txt", text.encode("utf-8")))
-                for seg in sorted(by_transcript.get(tid, []), key=lambda s: (s[2], s[3], s[0])):
-                    self._selection(
-                        source,
-                        name,
-                        text,
-                        seg,
-                        codings_by_segment.get(seg[0], []),
-                        memos_by_segment.get(seg[0], []),
-                    )
+                memo = transcript_extra[tid][1]
+                if memo:
+                    _text_el(source, "Description", ns, self._apply(memo))
+                files.append((f"{SOURCES_DIR}/{guid}.txt", offsets.file_text.encode("utf-8")))
+                ordered = sorted(
+                    by_transcript.get(tid, []),
+                    key=lambda p: (p.start, p.end, p.seg[0], p.coder or ""),
+                )
+                for item in ordered:
+                    self._selections(source, name, text, item, offsets)
             self.result.sources = len(transcripts)
 
         if self.notes:
@@ -602,7 +801,7 @@ class _ProjectWriter:
                         "guid": note.guid,
                         "name": note.name,
                         "creatingUser": self._user(note.coder),
-                        "creationDateTime": note.created,
+                        "creationDateTime": utc_z(note.created),
                     },
                 )
                 _text_el(element, "PlainTextContent", ns, note.text)
@@ -624,7 +823,7 @@ class _ProjectWriter:
                 "their codings are kept.",
             )
             for code in inactive:
-                _el(group, "MemberCode", ns, {"targetGUID": self.guids.code(code.path)})
+                _el(group, "MemberCode", ns, {"targetGUID": self.code_guid[code.path]})
 
         if exported:
             # The standard has no place for our code ids (names are for display), so the project
@@ -632,7 +831,7 @@ class _ProjectWriter:
             lines = [
                 f"Exported by {ORIGIN} from the project '{root.get('name')}'.",
                 CODE_IDS_HEADING,
-                *(f"{self.guids.code(c.path)} = {c.path}" for c in exported),
+                *(f"{self.code_guid[c.path]} = {c.path}" for c in exported),
             ]
             _text_el(root, "Description", ns, "\n".join(lines))
 
@@ -652,9 +851,9 @@ class _ProjectWriter:
             "Code",
             ns,
             {
-                "guid": self.guids.code(code.path),
+                "guid": self.code_guid[code.path],
                 "name": code.name,
-                "isCodable": "true",
+                "isCodable": "true" if code.codable else "false",
                 "color": _color(code.color),
             },
         )
@@ -665,25 +864,62 @@ class _ProjectWriter:
         for child in code.children:
             self._project_code(element, child, code_notes)
 
+    def _selections(
+        self, source: ET.Element, transcript: str, text: str, item: _Pick, offsets: FileOffsets
+    ) -> None:
+        """One coder's codings of one range, as selections of that coder.
+
+        A coding's memo is the selection's ``Description``, which holds one text only; so when
+        several codings of the range carry a memo, each of those gets a selection of its own
+        (the same range and coder), and the codings without a memo share one.
+        """
+        seg_id, _tid, seg_start, seg_end, seg_text, position = item.seg
+        if text[seg_start:seg_end] != seg_text or not (
+            seg_start <= item.start <= item.end <= seg_end
+        ):
+            raise ProjectError(
+                f"segment {seg_id} of {transcript} does not match the transcript's text at "
+                f"{seg_start}–{seg_end}; the store is inconsistent, re-ingest the transcript",
+                path=self.store.path,
+            )
+        with_memo = [c for c in item.codings if c.memo]
+        if len(with_memo) <= 1:
+            groups = [(item.codings, with_memo[0].memo if with_memo else None)]
+        else:
+            plain = [c for c in item.codings if not c.memo]
+            groups = [([c], c.memo) for c in with_memo] + ([(plain, None)] if plain else [])
+        for number, (codings, description) in enumerate(groups):
+            self._selection(
+                source,
+                transcript,
+                text,
+                item,
+                codings,
+                description,
+                item.turn_memos if number == 0 else [],
+                number,
+                offsets,
+                position,
+            )
+
     def _selection(
         self,
         source: ET.Element,
         transcript: str,
         text: str,
-        seg: tuple,
-        codings: list[tuple[str, str, str, str | None]],
-        memos: list[tuple[str | None, str, str]],
+        item: _Pick,
+        codings: list[_Coding],
+        description: str | None,
+        turn_memos: list[tuple[str, str]],
+        number: int,
+        offsets: FileOffsets,
+        position: int,
     ) -> None:
         ns = PROJECT_NS
-        seg_id, _tid, start, end, seg_text, position = seg
-        if text[start:end] != seg_text:
-            raise ProjectError(
-                f"segment {seg_id} of {transcript} does not match the transcript's text at "
-                f"{start}–{end}; the store is inconsistent, re-ingest the transcript",
-                path=self.store.path,
-            )
-        first = min([(c[2], c[1]) for c in codings] + [(m[2], m[0] or "") for m in memos])
-        preview = " ".join(seg_text.split())
+        start, end, coder = item.start, item.end, item.coder
+        shown = self.source_names.get(transcript, transcript)
+        dates = [c.created for c in codings] + [created for _, created in turn_memos]
+        preview = " ".join(text[start:end].split())
         if len(preview) > _SELECTION_NAME_LENGTH:
             preview = preview[: _SELECTION_NAME_LENGTH - 1].rstrip() + "…"
         selection = _el(
@@ -691,44 +927,37 @@ class _ProjectWriter:
             "PlainTextSelection",
             ns,
             {
-                "guid": self.guids.selection(transcript, start, end),
+                "guid": self._claim(
+                    None, self.guids.selection(transcript, start, end, coder or "", number)
+                ),
                 "name": preview,
-                "startPosition": start,
-                "endPosition": end,
-                "creatingUser": self._user(first[1] or None),
-                "creationDateTime": first[0],
+                "startPosition": offsets(start),
+                "endPosition": offsets(end),
+                "creatingUser": self._user(coder),
+                "creationDateTime": utc_z(min(dates)) if dates else None,
             },
         )
-        for path, coder, created, memo in codings:
-            coding = _el(
+        if description:
+            _text_el(selection, "Description", ns, self._apply(description))
+        for coding in codings:
+            element = _el(
                 selection,
                 "Coding",
                 ns,
                 {
-                    "guid": self.guids.coding(transcript, start, end, path, coder),
+                    "guid": self._claim(
+                        None,
+                        self.guids.coding(transcript, start, end, coding.path, coder or ""),
+                    ),
                     "creatingUser": self._user(coder),
-                    "creationDateTime": created,
+                    "creationDateTime": utc_z(coding.created),
                 },
             )
-            _el(coding, "CodeRef", ns, {"targetGUID": self.guids.code(path)})
-            if memo:
-                guid = self._new_note(
-                    f"Memo: {path} on {self.source_names.get(transcript, transcript)} turn {position}",
-                    memo,
-                    coder,
-                    created,
-                    "coding",
-                    transcript,
-                    start,
-                    end,
-                    path,
-                    coder,
-                )
-                _el(coding, "NoteRef", ns, {"targetGUID": guid})
+            _el(element, "CodeRef", ns, {"targetGUID": self.code_guid[coding.path]})
             self.result.codings += 1
-        for coder, memo_text, created in memos:
+        for memo_text, created in turn_memos:
             guid = self._new_note(
-                f"Memo: {self.source_names.get(transcript, transcript)} turn {position}",
+                f"Memo: {shown} turn {position}",
                 memo_text,
                 coder,
                 created,
@@ -739,7 +968,6 @@ class _ProjectWriter:
                 coder,
                 created,
             )
-            self._user(coder)
             _el(selection, "NoteRef", ns, {"targetGUID": guid})
         self.result.selections += 1
 
@@ -749,13 +977,15 @@ def project_xml(
     guids: GuidMaker,
     coders: Sequence[str] | None = None,
     pseudonyms: Pseudonyms | None = None,
+    target: Target = TARGETS["standard"],
 ) -> tuple[bytes, list[tuple[str, bytes]], ExportResult]:
     """``project.qde``, the source files (zip member name, bytes) and counts, without writing.
 
     With ``pseudonyms``, names are replaced in the sources, memos and attribute values, and every
-    selection still covers exactly its turn in the replaced text.
+    selection still covers exactly its turn or passage in the replaced text. ``target`` sets how
+    positions are counted and which line end the source files have.
     """
-    writer = _ProjectWriter(store, guids, coders, pseudonyms)
+    writer = _ProjectWriter(store, guids, coders, pseudonyms, target)
     xml, files = writer.build()
     return xml, files, writer.result
 
@@ -766,20 +996,26 @@ def export_qdpx(
     *,
     coders: Sequence[str] | None = None,
     pseudonymise: bool = True,
+    target: str = "standard",
     command: str = "export qdpx",
 ) -> ExportResult:
     """Write the project as a REFI-QDA project file; ``coders`` limits it to those coder layers.
 
     The file holds whole transcripts, so the project's ``pseudonyms.csv`` is applied unless
-    ``pseudonymise`` is False.
+    ``pseudonymise`` is False. ``target`` (a key of :data:`TARGETS`) writes positions and line
+    ends as that tool reads them; the default is the standard's (code points, LF).
     """
     from qualcode.pseudonyms import project_pseudonyms
 
+    if target not in TARGETS:
+        raise InputError(f"unknown export target '{target}' (choose from {', '.join(TARGETS)})")
     path = Path(path)
     _check_target(path, ".qdpx")
     namespace, is_new = _namespace(store)
     names = project_pseudonyms(store) if pseudonymise else None
-    xml, files, result = project_xml(store, GuidMaker(namespace), coders or None, names)
+    xml, files, result = project_xml(
+        store, GuidMaker(namespace), coders or None, names, TARGETS[target]
+    )
     result.pseudonyms = len(names) if names else 0
     make_output_parent(path)
     if is_new:

@@ -78,9 +78,9 @@ class GuidMaker:
         """A source, by transcript name."""
         return self.make("source", transcript)
 
-    def selection(self, transcript: str, start: int, end: int) -> str:
-        """A text selection, by transcript and character range."""
-        return self.make("selection", transcript, start, end)
+    def selection(self, transcript: str, start: int, end: int, *more: object) -> str:
+        """A text selection, by transcript, character range and (optionally) coder and number."""
+        return self.make("selection", transcript, start, end, *more)
 
     def coding(self, transcript: str, start: int, end: int, code_path: str, coder: str) -> str:
         """One coder's coding of a selection with a code."""
