@@ -802,7 +802,7 @@ def _moves_by_guid(store: Store, wanted: dict[str, Code]) -> dict[str, str]:
         for other in sorted(taken):
             if other.startswith(prefix) and other not in moves:
                 target = path + other[len(old) :]
-                if target in taken or target in wanted and wanted[target].guid:
+                if target in taken or (target in wanted and wanted[target].guid):
                     continue
                 moves[other] = target
                 taken.discard(other)

@@ -181,10 +181,11 @@ def test_selections_are_inside_their_source_and_select_the_segment_text(exported
             assert 0 <= start < end <= len(text)
             assert text[start:end] == segment_texts[source.get("name"), start, end]
             count += 1
-    coded_segments = store.conn.execute(
-        "SELECT COUNT(DISTINCT segment_id) FROM codings"
+    # One selection per coder and turn (the segment memo is on a turn its writer coded).
+    coded = store.conn.execute(
+        "SELECT COUNT(*) FROM (SELECT DISTINCT segment_id, coder_id FROM codings)"
     ).fetchone()[0]
-    assert count == coded_segments  # the segment memo is on a coded segment
+    assert count == coded
 
 
 def test_positions_count_code_points_past_emoji(exported) -> None:
@@ -256,13 +257,13 @@ def test_codebook_has_nested_codes_with_definitions_colours_and_inactive_set(exp
     ]
 
 
-def test_memos_become_notes_referenced_from_selection_code_and_coding(exported) -> None:
+def test_memos_become_notes_on_selection_and_code_and_coding_memos_descriptions(
+    exported,
+) -> None:
     _, path = exported
     root, _, _ = read_qdpx(path)
     notes = {n.get("guid"): n.find(f"{Q}PlainTextContent").text for n in root.iter(f"{Q}Note")}
-    assert sorted(notes.values()) == sorted(
-        ["Viktig sitat om forankring", "Skill mellom typer tillit", "Tillit bygd over tid"]
-    )
+    assert sorted(notes.values()) == sorted(["Viktig sitat om forankring", "Skill mellom typer tillit"])
     tillit = next(c for c in root.iter(f"{Q}Code") if c.get("name") == "tillit")
     assert [notes[r.get("targetGUID")] for r in tillit.findall(f"{Q}NoteRef")] == [
         "Skill mellom typer tillit"
@@ -273,12 +274,14 @@ def test_memos_become_notes_referenced_from_selection_code_and_coding(exported) 
         for r in s.findall(f"{Q}NoteRef")
     ]
     assert on_selections == ["Viktig sitat om forankring"]
-    on_codings = [
-        notes[r.get("targetGUID")]
-        for c in root.iter(f"{Q}Coding")
-        for r in c.findall(f"{Q}NoteRef")
+    # A coding's memo is its selection's Description, as QualCoder, MAXQDA and ATLAS.ti read it.
+    assert not [r for c in root.iter(f"{Q}Coding") for r in c.findall(f"{Q}NoteRef")]
+    described = [
+        (s.find(f"{Q}Description").text, len(s.findall(f"{Q}Coding")))
+        for s in root.iter(f"{Q}PlainTextSelection")
+        if s.find(f"{Q}Description") is not None
     ]
-    assert on_codings == ["Tillit bygd over tid"]
+    assert described == [("Tillit bygd over tid", 1)]
 
 
 def test_cases_carry_respondent_attributes_and_their_sources(exported) -> None:

@@ -129,7 +129,8 @@ def test_coding_in_text_before_the_first_label_is_kept_on_that_text(make_qdpx, t
     assert uncovered(tmp_path / "ny") == []
 
 
-def test_qdpx_given_to_import_qdc_names_the_right_command(runner, tmp_path: Path):
+def test_qdpx_without_codes_given_to_import_qdc_says_it_has_none(runner, tmp_path: Path):
+    # import qdc takes a project's codebook; this project has none.
     qdpx = moderator_export(runner, tmp_path)
     renamed = tmp_path / "klynge.qdc"  # the suffix lies: the content decides
     renamed.write_bytes(qdpx.read_bytes())
@@ -138,7 +139,8 @@ def test_qdpx_given_to_import_qdc_names_the_right_command(runner, tmp_path: Path
         assert result.exit_code == 2
         line = " ".join(result.output.split())
         assert "not well-formed" not in line
-        assert "use 'qualcode import qdpx" in line, line
+        assert "holds no codes" in line, line
+        assert len(result.output.strip().splitlines()) == 1
     assert not (tmp_path / "kb.yaml").exists()
 
 

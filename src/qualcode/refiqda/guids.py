@@ -97,3 +97,20 @@ class GuidMaker:
     def note(self, *identity: object) -> str:
         """A note (memo), by what it is attached to and who wrote it when."""
         return self.make("note", *identity)
+
+
+def code_guid_map(store: Store) -> dict[str, str]:
+    """Code GUID -> path for every code of the project, as its exports write the GUIDs.
+
+    A code's GUID is the one it came with (a REFI-QDA import or the codebook's ``guid:``), else
+    the one derived from its path in the project's namespace (none before the first export).
+    """
+    namespace = stored_namespace(store)
+    maker = GuidMaker(namespace) if namespace is not None else None
+    found: dict[str, str] = {}
+    for path, guid in store.conn.execute("SELECT path, guid FROM codes ORDER BY sort_order, path"):
+        if maker is not None:
+            found.setdefault(maker.code(path), path)
+        if guid:
+            found[guid.strip("{}").upper()] = path
+    return found

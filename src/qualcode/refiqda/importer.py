@@ -24,6 +24,7 @@ import zipfile
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path, PurePosixPath
 from urllib.parse import unquote
 from xml.etree import ElementTree as ET
@@ -152,6 +153,7 @@ class CodeNode:
     path: str
     children: list[CodeNode] = field(default_factory=list)
     inactive: bool = False
+    codable: bool = True
 
 
 def _read_codes(
@@ -178,11 +180,10 @@ def _read_codes(
             skipped["codes without a GUID (kept; codings cannot refer to them)"] += 1
         name = (element.get("name") or "").strip() or guid or "kode"
         siblings = [n.id for n in nodes]
-        old_parent, _, old_id = known.get(guid, "").rpartition("/")
-        if old_id and old_parent == parent_path and old_id not in siblings:
-            code_id = old_id  # the code is where qualcode had it: keep its id
-        else:
-            code_id = code_id_from_name(name, siblings)
+        _old_parent, _, old_id = known.get(guid, "").rpartition("/")
+        # A code qualcode knows keeps its id, even renamed (or moved) in the other tool.
+        keep = old_id and old_id not in siblings
+        code_id = old_id if keep else code_id_from_name(name, siblings)
         path = f"{parent_path}/{code_id}" if parent_path else code_id
         node = CodeNode(
             guid,
@@ -194,6 +195,8 @@ def _read_codes(
         )
         if element.get("color") and node.color is None:
             skipped["colours that are not #rrggbb (left out)"] += 1
+        # xsd:boolean: "false" or "0" (any case, for lenience) is a category that groups codes.
+        node.codable = (element.get("isCodable") or "true").strip().casefold() not in ("false", "0")
         node.children = _read_codes(element, skipped, path, seen, known)
         nodes.append(node)
     return nodes
@@ -232,6 +235,10 @@ def codebook_yaml(name: str, codes: list[CodeNode], source: str) -> str:
         item: dict = {"id": node.id, "name": node.name, "description": node.description}
         if node.color:
             item["color"] = node.color
+        if node.guid:
+            item["guid"] = node.guid
+        if not node.codable:
+            item["codable"] = False
         item["keywords"] = []
         children = [entry(child) for child in node.children if not child.inactive]
         if children:
@@ -243,6 +250,8 @@ def codebook_yaml(name: str, codes: list[CodeNode], source: str) -> str:
         f"# Codebook imported from {source} (REFI-QDA).\n"
         "# Names, definitions and colours come from the file; the matching rules (keywords,\n"
         "# compounds, patterns, ...) are empty: fill them in before auto-coding.\n"
+        "# 'guid' is the code's id in REFI-QDA files: keep it, so the code stays the same code\n"
+        "# when a file comes back from NVivo, ATLAS.ti, MAXQDA or QualCoder.\n"
     )
     return header + yaml.safe_dump(document, allow_unicode=True, sort_keys=False, width=100)
 
@@ -264,28 +273,35 @@ class CodebookImport:
         return sum(1 for _ in walk_codes(self.codes))
 
 
-def read_qdc(path: Path) -> CodebookImport:
-    """Read a REFI-QDA codebook file."""
+def read_qdc(path: Path, known: dict[str, str] | None = None) -> CodebookImport:
+    """Read a REFI-QDA codebook file, or the codebook of a project file (``.qdpx``).
+
+    ``known`` maps code GUIDs to the paths a project already has: such codes keep their ids, so
+    a codebook that went to another tool and came back (renamed or not) installs onto the same
+    codes and no coding is orphaned.
+    """
     path = Path(path)
     data = _read_file(path)
-    if data.startswith(_ZIP_SIGNATURE):
-        # A .qdpx project is a zip archive; read as XML it would only give "not well-formed".
-        raise InputError(
-            "this is a REFI-QDA project (.qdpx, a zip archive), not a codebook; "
-            "use 'qualcode import qdpx FILE FOLDER'",
-            path=path,
-        )
-    root = _parse_xml(data, str(path))
     skipped: Counter[str] = Counter()
+    where = str(path)
+    if data.startswith(_ZIP_SIGNATURE):
+        # A project file: its CodeBook is the codebook (the project's own code ids, if qualcode
+        # wrote it, come from its description).
+        with _open_zip(path) as archive:
+            member = _find_project_member(archive, path)
+            data = _member(archive, path, member)
+        where = f"{path}/{member}"
+    root = _parse_xml(data, where)
     if root.tag == "Project":
-        # A project file saved as .qdc: its codebook is what the user wants.
+        own_ids = _known_code_ids(_text(_child(root, "Description")))
+        known = {**own_ids, **(known or {})}
         root = _child(root, "CodeBook") or ET.Element("CodeBook")
     elif root.tag != "CodeBook":
         raise InputError(f"not a REFI-QDA codebook: the root element is <{root.tag}>", path=path)
     namespace = _namespace(data)
     if namespace not in (CODEBOOK_NS, PROJECT_NS):
         skipped[f"unexpected namespace {namespace or '(none)'} (read anyway)"] += 1
-    codes = _read_codes(_child(root, "Codes"), skipped)
+    codes = _read_codes(_child(root, "Codes"), skipped, known=known)
     if not codes:
         raise InputError("the codebook holds no codes", path=path)
     sets = _child(root, "Sets")
@@ -294,15 +310,20 @@ def read_qdc(path: Path) -> CodebookImport:
     return CodebookImport(path.stem, codes, dict(skipped))
 
 
-def import_qdc(path: Path, out: Path, *, overwrite: bool = False) -> CodebookImport:
-    """Write the codebook of a ``.qdc`` file as qualcode codebook YAML at ``out``."""
+def import_qdc(
+    path: Path, out: Path, *, overwrite: bool = False, known: dict[str, str] | None = None
+) -> CodebookImport:
+    """Write the codebook of a ``.qdc`` (or ``.qdpx``) file as qualcode codebook YAML at ``out``.
+
+    ``known``: code GUID -> path in the current project (see :func:`read_qdc`).
+    """
     out = Path(out)
     if out.exists() and not overwrite:
         raise InputError("exists already; choose another name or pass --force", path=out)
     if out.is_dir():
         raise InputError("is a folder, not a file name", path=out)
     check_output_file(out)
-    codebook = read_qdc(path)
+    codebook = read_qdc(path, known)
     text = codebook_yaml(codebook.name, codebook.codes, Path(path).name)
     make_output_parent(out)  # only now: a bad codebook file leaves no new empty folder
     tmp = out.with_name(f".{out.name}.{os.getpid()}.tmp")
@@ -408,9 +429,9 @@ class _Selection:
     guid: str
     start: int  # in the normalised text
     end: int
-    codings: list[tuple[str, str | None, list[str]]]  # code guid, coder, note guids
+    codings: list[tuple[str, str | None, str | None]]  # code guid, coder, memo
     notes: list[str]  # note guids on the selection
-    description: str
+    description: str  # a memo on the selection itself (the turn), not on one coding
     coder: str | None  # the selection's own creating user, as a coder name
 
 
@@ -422,6 +443,7 @@ class _Source:
     sha256: str
     respondent: str
     selections: list[_Selection]
+    description: str = ""
 
 
 @dataclass
@@ -446,6 +468,10 @@ class ParsedProject:
     default_coder: str
     skipped: Counter[str] = field(default_factory=Counter)
     warnings: list[str] = field(default_factory=list)
+    respondent_guids: dict[str, str] = field(default_factory=dict)  # label -> case guid
+    respondent_memos: dict[str, str] = field(default_factory=dict)  # label -> description
+    variable_types: dict[str, str] = field(default_factory=dict)  # name -> typeOfVariable
+    offsets: str = "code points"  # how the file counted positions
 
 
 @dataclass
@@ -456,6 +482,7 @@ class ProjectImport:
     transcripts: int = 0
     turns: int = 0
     extra_segments: int = 0
+    passages: int = 0
     codes: int = 0
     respondents: int = 0
     codings: dict[str, int] = field(default_factory=dict)
@@ -463,6 +490,7 @@ class ProjectImport:
     codebook_file: Path | None = None
     skipped: dict[str, int] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
+    offsets: str = "code points"
 
 
 def _looks_like_xml(path: Path) -> bool:
@@ -562,6 +590,81 @@ def _values(
     return found
 
 
+def store_time(value: str | None) -> str | None:
+    """A date-time from a file as the store writes times (UTC, ``+00:00``); None if unreadable.
+
+    Files write ``Z`` (QualCoder, qualcode), an offset, or no zone (taken as UTC).
+    """
+    if not value:
+        return None
+    try:
+        moment = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return moment.astimezone(UTC).isoformat(timespec="seconds")
+
+
+# -- how a producer counts positions -------------------------------------------------------------
+
+CODE_POINTS = "code points"
+UTF16 = "UTF-16 code units"
+
+
+def counts_utf16(origin: str) -> bool:
+    """True if the producer named by a project's ``origin`` counts UTF-16 code units.
+
+    NVivo for Windows (a .NET program) does; NVivo for Mac, ATLAS.ti, MAXQDA, QualCoder and
+    qualcode count code points, as the standard says.
+    """
+    lowered = origin.casefold()
+    return "nvivo" in lowered and not any(m in lowered for m in ("mac", "os x", "osx"))
+
+
+def utf16_to_code_points(text: str) -> list[int]:
+    """For every UTF-16 code unit offset ``0..len`` of ``text``, the code point offset.
+
+    An offset between the two halves of a surrogate pair maps after the character.
+    """
+    result: list[int] = []
+    for index, ch in enumerate(text):
+        result.append(index)
+        if ord(ch) > 0xFFFF:
+            result.append(index + 1)
+    result.append(len(text))
+    return result
+
+
+def _at_word_edge(text: str, position: int) -> bool:
+    """True if ``position`` does not cut a word (or a run of digits) in two."""
+    if position <= 0 or position >= len(text):
+        return True
+    return not (text[position - 1].isalnum() and text[position].isalnum())
+
+
+def _edge_score(text: str, ranges: list[tuple[int, int]]) -> int | None:
+    """How many selection edges fall between words; None if a range lies outside the text."""
+    score = 0
+    for start, end in ranges:
+        if not 0 <= start <= end <= len(text):
+            return None
+        score += _at_word_edge(text, start) + _at_word_edge(text, end)
+    return score
+
+
+@dataclass
+class _PendingSource:
+    """A text source read, with its selections' positions not yet interpreted."""
+
+    element: ET.Element
+    guid: str
+    display: str
+    raw: str  # the file's text, byte-order mark removed
+    raw_bytes: bytes
+    selections: list[tuple[ET.Element, int, int]]
+
+
 class _ProjectReader:
     """Reads one ``project.qde`` and the sources it names; raises on what cannot be used."""
 
@@ -571,14 +674,21 @@ class _ProjectReader:
         self.where = f"{path}/{member}"
         self.data = data
         self.skipped: Counter[str] = Counter()
+        self.warnings: list[str] = []
         self.users: dict[str, str] = {}
         self.notes: dict[str, _Note] = {}
         self.variables: dict[str, str] = {}
+        self.variable_types: dict[str, str] = {}
         self.respondents: dict[str, dict[str, str]] = {}
+        self.respondent_guids: dict[str, str] = {}
+        self.respondent_memos: dict[str, str] = {}
         self.labels: set[str] = set()
         self.source_owner: dict[str, str] = {}
         self.code_guids: set[str] = set()
         self.source_names: set[str] = set()
+        self.offsets = CODE_POINTS
+        self.coding_notes: set[str] = set()  # notes that are a coding's memo
+        self.media: dict[str, list[int]] = {}  # kind -> [sources, codings] skipped
 
     def coder_for(self, *guids: str | None) -> str | None:
         """The coder name of the first user GUID given (the GUID itself if no such user)."""
@@ -611,30 +721,48 @@ class _ProjectReader:
             if count:
                 self.skipped[f"{part.lower()} (qualcode has no {part.lower()})"] += count
         self._notes(_child(root, "Notes") or empty)
-        self.variables = {
-            _key(v.get("guid")): (v.get("name") or "").strip().casefold()
-            for v in _children(_child(root, "Variables") or empty, "Variable")
-        }
+        for variable in _children(_child(root, "Variables") or empty, "Variable"):
+            # Names keep their case: "Bransje" stays "Bransje", as the other tool shows it.
+            name = " ".join((variable.get("name") or "").split())
+            if not name:
+                self.skipped["variables without a name"] += 1
+                continue
+            self.variables[_key(variable.get("guid"))] = name
+            kind = (variable.get("typeOfVariable") or "").strip()
+            if kind:
+                self.variable_types[name] = kind
         self._cases(_child(root, "Cases") or empty)
 
-        sources: list[_Source] = []
+        pending: list[_PendingSource] = []
         for element in _child(root, "Sources") or empty:
             if element.tag in _MEDIA_SOURCES:
-                self.skipped[f"{element.tag} sources (qualcode reads text only)"] += 1
+                self._skip_media(element)
             elif element.tag == "TextSource":
-                source = self._source(element)
-                if source is not None:
-                    sources.append(source)
+                found = self._pending_source(element)
+                if found is not None:
+                    pending.append(found)
+        for kind, (count, codings) in self.media.items():
+            held = f" holding {codings} coding{'s' * (codings != 1)}" if codings else ""
+            self.warnings.append(
+                f"skipped {count} {'PDF' if kind == 'PDF' else kind.lower()} "
+                f"source{'s' * (count != 1)}{held} (qualcode reads text only)"
+            )
+        self._choose_offsets(pending, (root.get("origin") or "").strip())
+        sources = [s for s in (self._source(p) for p in pending) if s is not None]
         if not sources:
-            raise InputError("the project holds no text sources qualcode can read", path=self.where)
+            if not codes:
+                raise InputError(
+                    "the project holds no text sources and no codes qualcode can read",
+                    path=self.where,
+                )
+            self.warnings.append(
+                f"{self.path.name} holds no text qualcode can read (a codebook-only project, as "
+                "NVivo for Mac and ATLAS.ti write one): imported its codebook, users and cases"
+            )
 
         code_notes = _code_notes(root, self.notes)
-        used = {
-            g
-            for s in sources
-            for sel in s.selections
-            for g in [*sel.notes, *(n for c in sel.codings for n in c[2])]
-        }
+        used = {g for s in sources for sel in s.selections for g in sel.notes}
+        used |= self.coding_notes
         used |= {g for guids in code_notes.values() for g in guids}
         unused = [g for g in self.notes if g not in used]
         if unused:
@@ -652,7 +780,18 @@ class _ProjectReader:
             notes_on_codes=code_notes,
             default_coder=self.coder_for(root.get("creatingUserGUID")) or UNKNOWN_CODER,
             skipped=self.skipped,
+            warnings=self.warnings,
+            respondent_guids=self.respondent_guids,
+            respondent_memos=self.respondent_memos,
+            variable_types=self.variable_types,
+            offsets=self.offsets,
         )
+
+    def _skip_media(self, element: ET.Element) -> None:
+        """Count a source qualcode cannot read, and the codings it holds."""
+        counts = self.media.setdefault(element.tag.removesuffix("Source"), [0, 0])
+        counts[0] += 1
+        counts[1] += sum(1 for _ in element.iter("Coding"))
 
     def _users(self, holder: ET.Element) -> None:
         taken: set[str] = set()
@@ -691,7 +830,9 @@ class _ProjectReader:
                     text = text.removeprefix("\ufeff").strip()
             if guid and text:
                 self.notes[guid] = _Note(
-                    text, self.coder_for(note.get("creatingUser")), note.get("creationDateTime")
+                    text,
+                    self.coder_for(note.get("creatingUser")),
+                    store_time(note.get("creationDateTime")),
                 )
 
     def _cases(self, holder: ET.Element) -> None:
@@ -699,6 +840,11 @@ class _ProjectReader:
             name = " ".join((case.get("name") or "").split()) or f"case-{number}"
             label = _unique(name, self.labels)
             self.respondents[label] = _values(case, self.variables, self.skipped)
+            if _key(case.get("guid")):
+                self.respondent_guids[label] = _key(case.get("guid"))
+            description = _text(_child(case, "Description"))
+            if description:
+                self.respondent_memos[label] = normalise(description)
             for ref in _children(case, "SourceRef"):
                 key = _key(ref.get("targetGUID"))
                 if key in self.source_owner:
@@ -729,14 +875,81 @@ class _ProjectReader:
         raw = _member(self.archive, self.path, member)
         return decode_bytes(raw, Path(f"{self.path}/{member}")).text, raw
 
-    def _source(self, element: ET.Element) -> _Source | None:
+    def _pending_source(self, element: ET.Element) -> _PendingSource | None:
         guid = _key(element.get("guid"))
-        display = (element.get("name") or "").strip() or guid or "source"
+        display = (element.get("name") or "").strip()
+        if not display:
+            # A nameless source is known by its file name (ATLAS.ti, older MAXQDA), not its GUID.
+            reference = element.get("richTextPath") or element.get("plainTextPath") or ""
+            file_name = PurePosixPath(unquote(reference.split("://", 1)[-1]).replace("\\", "/"))
+            display = file_name.name if file_name.stem and _key(file_name.stem) != guid else ""
+            display = display or guid or "source"
         found = self._source_text(element, display)
         if found is None:
             return None
         raw, raw_bytes = found
         raw = raw.removeprefix("\ufeff")  # positions never count a byte-order mark
+        selections = [
+            (
+                sel,
+                _int_attr(sel, "startPosition", self.where, self.data),
+                _int_attr(sel, "endPosition", self.where, self.data),
+            )
+            for sel in _children(element, "PlainTextSelection")
+        ]
+        return _PendingSource(element, guid, display, raw, raw_bytes, selections)
+
+    def _choose_offsets(self, sources: list[_PendingSource], origin: str) -> None:
+        """Decide how the file counts positions: UTF-16 code units or code points.
+
+        The two differ only after a character outside the Basic Multilingual Plane (an emoji).
+        The producer decides the default (NVivo for Windows: UTF-16); when the text holds such
+        characters, the reading that puts more selection edges between words wins, and the
+        warning says which was used.
+        """
+        default = UTF16 if counts_utf16(origin) else CODE_POINTS
+        self.offsets = default
+        affected = [s for s in sources if s.selections and any(ord(c) > 0xFFFF for c in s.raw)]
+        if not affected:
+            return
+        points = utf16 = 0
+        points_ok = utf16_ok = True
+        differing = 0
+        for source in affected:
+            as_points = [(a, b) for _, a, b in source.selections]
+            units = utf16_to_code_points(source.raw)
+            as_units = [
+                (units[a], units[b]) if 0 <= a <= b < len(units) else (-1, -1)
+                for _, a, b in source.selections
+            ]
+            differing += sum(1 for p, u in zip(as_points, as_units, strict=True) if p != u)
+            score_points = _edge_score(source.raw, as_points)
+            score_units = _edge_score(source.raw, as_units)
+            points_ok &= score_points is not None
+            utf16_ok &= score_units is not None
+            points += score_points or 0
+            utf16 += score_units or 0
+        if differing == 0:
+            return
+        if not utf16_ok or (points_ok and points > utf16):
+            chosen = CODE_POINTS
+        elif not points_ok or utf16 > points:
+            chosen = UTF16
+        else:
+            chosen = default
+        self.offsets = chosen
+        edges = 2 * sum(len(s.selections) for s in affected)
+        why = f"origin '{origin}'" if origin else "no origin given"
+        self.warnings.append(
+            f"the text holds characters outside the Basic Multilingual Plane (emoji), so "
+            f"positions depend on how {self.path.name} counts them ({why}): read as {chosen}, "
+            f"which puts {points if chosen == CODE_POINTS else utf16} of {edges} selection "
+            f"edges between words ({UTF16 if chosen == CODE_POINTS else CODE_POINTS}: "
+            f"{utf16 if chosen == CODE_POINTS else points})"
+        )
+
+    def _source(self, pending: _PendingSource) -> _Source | None:
+        element, guid, display, raw = pending.element, pending.guid, pending.display, pending.raw
         text, position = normalise_with_map(raw)
         if not text.strip():
             self.skipped["empty text sources"] += 1
@@ -750,9 +963,14 @@ class _ProjectReader:
         for name, value in _values(element, self.variables, self.skipped).items():
             self.respondents[owner].setdefault(name, value)
 
+        units = utf16_to_code_points(raw) if self.offsets == UTF16 else None
         selections = []
-        for sel in _children(element, "PlainTextSelection"):
-            selection = self._selection(sel, raw, text, position, display)
+        for sel, start, end in pending.selections:
+            if units is not None:
+                if not 0 <= start <= end < len(units):
+                    self._outside(sel, start, end, display, len(units) - 1)
+                start, end = units[start], units[end]
+            selection = self._selection(sel, start, end, raw, text, position, display)
             if selection is not None:
                 selections.append(selection)
         whole = len(_children(element, "Coding"))
@@ -765,24 +983,34 @@ class _ProjectReader:
             guid,
             _unique(display, self.source_names),
             text,
-            hashlib.sha256(raw_bytes).hexdigest(),
+            hashlib.sha256(pending.raw_bytes).hexdigest(),
             owner,
             selections,
+            normalise(_text(_child(element, "Description"))),
+        )
+
+    def _outside(self, sel: ET.Element, start: int, end: int, display: str, length: int) -> None:
+        guid = sel.get("guid") or ""
+        raise InputError(
+            f"selection {guid or '(no guid)'} ({start}–{end}) lies outside its source "
+            f"'{display}' ({length} {self.offsets})",
+            path=self.where,
+            line=_line_of(self.data, guid) if guid else None,
         )
 
     def _selection(
-        self, sel: ET.Element, raw: str, text: str, position: list[int], display: str
+        self,
+        sel: ET.Element,
+        start: int,
+        end: int,
+        raw: str,
+        text: str,
+        position: list[int],
+        display: str,
     ) -> _Selection | None:
-        start = _int_attr(sel, "startPosition", self.where, self.data)
-        end = _int_attr(sel, "endPosition", self.where, self.data)
         guid = sel.get("guid") or ""
         if not 0 <= start <= end <= len(raw):
-            raise InputError(
-                f"selection {guid or '(no guid)'} ({start}–{end}) lies outside its source "
-                f"'{display}' ({len(raw)} characters)",
-                path=self.where,
-                line=_line_of(self.data, guid) if guid else None,
-            )
+            self._outside(sel, start, end, display, len(raw))
         # Whitespace at the edges is not part of what was coded; trimming it lets a selection
         # of a whole turn (often taken with its line end) land on the turn itself.
         a, b = position[start], position[end]
@@ -793,7 +1021,7 @@ class _ProjectReader:
         if a == b:
             self.skipped["empty selections"] += 1
             return None
-        codings = []
+        codings: list[tuple[str, str | None, str | None]] = []
         for coding in _children(sel, "Coding"):
             ref = _child(coding, "CodeRef")
             code_guid = _key(ref.get("targetGUID") if ref is not None else "")
@@ -802,7 +1030,17 @@ class _ProjectReader:
                 continue
             coder = self.coder_for(coding.get("creatingUser"), sel.get("creatingUser"))
             memo_refs = [_key(r.get("targetGUID")) for r in _children(coding, "NoteRef")]
-            codings.append((code_guid, coder, [g for g in memo_refs if g in self.notes]))
+            memo_refs = [g for g in memo_refs if g in self.notes]
+            self.coding_notes.update(memo_refs)
+            memo = "\n\n".join(self.notes[g].text for g in memo_refs) or None
+            codings.append((code_guid, coder, memo))
+        description = normalise(_text(_child(sel, "Description")))
+        if description and len(codings) == 1:
+            # QualCoder, MAXQDA and ATLAS.ti keep a coding's memo in its selection's Description
+            # (one coding per selection); a NoteRef memo on the coding comes first.
+            code_guid, coder, memo = codings[0]
+            codings[0] = (code_guid, coder, f"{memo}\n\n{description}" if memo else description)
+            description = ""
         note_refs = [_key(r.get("targetGUID")) for r in _children(sel, "NoteRef")]
         missing = sum(1 for g in note_refs if g not in self.notes)
         if missing:
@@ -813,7 +1051,7 @@ class _ProjectReader:
             b,
             codings,
             [g for g in note_refs if g in self.notes],
-            _text(_child(sel, "Description")),
+            description,
             self.coder_for(sel.get("creatingUser")),
         )
 
@@ -895,7 +1133,15 @@ def _write_project(
         respondent_ids: dict[str, int] = {}
         for label, attributes in parsed.respondents.items():
             rid = int(
-                conn.execute("INSERT INTO respondents (label) VALUES (?)", (label,)).lastrowid or 0
+                conn.execute(
+                    "INSERT INTO respondents (label, guid, memo) VALUES (?, ?, ?)",
+                    (
+                        label,
+                        parsed.respondent_guids.get(label),
+                        parsed.respondent_memos.get(label),
+                    ),
+                ).lastrowid
+                or 0
             )
             respondent_ids[label] = rid
             for name, value in sorted(attributes.items()):
@@ -904,51 +1150,77 @@ def _write_project(
                     (rid, name, value),
                 )
         report.respondents = len(respondent_ids)
+        used_names = {n for attributes in parsed.respondents.values() for n in attributes}
+        for name, kind in sorted(parsed.variable_types.items()):
+            if name in used_names and kind in _VARIABLE_TYPES:
+                conn.execute("INSERT INTO attribute_types (name, type) VALUES (?, ?)", (name, kind))
 
         path_by_guid = _write_codes(store, tx, parsed, report)
         layers: dict[str, int] = {}
+        user_guids = {name: guid for guid, name in parsed.users.items()}
 
         def layer(name: str | None) -> str:
             coder = name or parsed.default_coder
             if coder not in layers:
                 store.ensure_coder(tx, coder)
+                if coder in user_guids:
+                    conn.execute(
+                        "UPDATE coders SET guid = ? WHERE name = ?", (user_guids[coder], coder)
+                    )
                 layers[coder] = 0
             return coder
 
+        for name in parsed.users.values():  # every user is a layer, even one with no codings
+            layer(name)
         imported = now_iso()
+        merged = 0
         for source in parsed.sources:
             owner_id = respondent_ids[source.respondent]
             tid = int(
                 conn.execute(
-                    "INSERT INTO transcripts (respondent_id, name, format, sha256, text, imported_at)"
-                    " VALUES (?, ?, 'qdpx', ?, ?, ?)",
-                    (owner_id, source.name, source.sha256, source.text, imported),
+                    "INSERT INTO transcripts (respondent_id, name, format, sha256, text,"
+                    " imported_at, guid, memo) VALUES (?, ?, 'qdpx', ?, ?, ?, ?, ?)",
+                    (
+                        owner_id,
+                        source.name,
+                        source.sha256,
+                        source.text,
+                        imported,
+                        source.guid or None,
+                        source.description or None,
+                    ),
                 ).lastrowid
                 or 0
             )
             report.transcripts += 1
-            segment_of = _write_segments(
+            places = _write_segments(
                 conn, tid, owner_id, source, respondent_ids, report, interviewer_labels
             )
             for sel in source.selections:
-                seg_id = segment_of[(sel.start, sel.end)]
-                for code_guid, coder, memo_guids in sel.codings:
+                targets = places.get((sel.start, sel.end), [])
+                if not targets:
+                    report.skipped["selections on a speaker label or between turns"] = (
+                        report.skipped.get("selections on a speaker label or between turns", 0) + 1
+                    )
+                    continue
+                for code_guid, coder, memo in sel.codings:
                     name = layer(coder)
-                    memo = "\n\n".join(parsed.notes[g].text for g in memo_guids) or None
                     report.memos += bool(memo)
-                    if store.add_coding(
-                        tx,
-                        seg_id,
-                        path_by_guid[code_guid],
-                        name,
-                        source="auto" if name == AUTO_CODER else "manual",
-                        memo=memo,
-                    ):
-                        layers[name] += 1
-                    else:
-                        report.skipped["codings given twice (merged)"] = (
-                            report.skipped.get("codings given twice (merged)", 0) + 1
-                        )
+                    for seg_id, quote in targets:
+                        extra = {"quote": quote} if quote is not None else {}
+                        if store.add_coding(
+                            tx,
+                            seg_id,
+                            path_by_guid[code_guid],
+                            name,
+                            source="auto" if name == AUTO_CODER else "manual",
+                            memo=memo,
+                            **extra,
+                        ):
+                            layers[name] += 1
+                        else:
+                            merged += 1
+                        report.passages += quote is not None
                 texts = [
                     (
                         parsed.notes[g].text,
@@ -962,9 +1234,11 @@ def _write_project(
                 for memo_text, coder, created in texts:
                     conn.execute(
                         "INSERT INTO memos (segment_id, coder, text, created_at) VALUES (?, ?, ?, ?)",
-                        (seg_id, coder, memo_text, created or imported),
+                        (targets[0][0], coder, memo_text, created or imported),
                     )
                     report.memos += 1
+        if merged:
+            report.skipped["codings given twice or overlapping (merged)"] = merged
         for code_guid, note_guids in parsed.notes_on_codes.items():
             if code_guid not in path_by_guid:
                 continue
@@ -976,7 +1250,7 @@ def _write_project(
                     (code_id, note.coder, note.text, note.created or imported),
                 )
                 report.memos += 1
-        report.codings = dict(sorted(layers.items()))
+        report.codings = {name: count for name, count in sorted(layers.items()) if count}
         if UNKNOWN_CODER in layers and UNKNOWN_CODER not in parsed.users.values():
             report.warnings.append(
                 f"{layers[UNKNOWN_CODER]} codings name no user; they are in the layer "
@@ -989,12 +1263,17 @@ def _write_project(
                 "transcripts": report.transcripts,
                 "turns": report.turns,
                 "extra_segments": report.extra_segments,
+                "passages": report.passages,
+                "offsets": parsed.offsets,
                 "codes": report.codes,
                 "codings": report.codings,
                 "memos": report.memos,
                 "skipped": report.skipped,
             },
         )
+
+
+_VARIABLE_TYPES = ("Text", "Boolean", "Integer", "Float", "Date", "DateTime")
 
 
 def _write_codes(
@@ -1031,6 +1310,8 @@ def _write_codes(
             color=node.color,
             sort_order=order[id(node)],
             codebook_version_id=version_id,
+            guid=node.guid or None,
+            codable=node.codable,
         )
         if node.inactive:
             tx.conn.execute("UPDATE codes SET active = 0 WHERE path = ?", (node.path,))
@@ -1038,6 +1319,12 @@ def _write_codes(
             path_by_guid[node.guid] = node.path
     report.codes = len(nodes)
     return path_by_guid
+
+
+def _supports_passages() -> bool:
+    import inspect
+
+    return "quote" in inspect.signature(Store.add_coding).parameters
 
 
 def _write_segments(
@@ -1048,16 +1335,20 @@ def _write_segments(
     respondent_ids: dict[str, int],
     report: ProjectImport,
     interviewer_labels: list[str],
-) -> dict[tuple[int, int], int]:
-    """Store the turns of one source, and a segment of its own for every selection that is not
-    exactly a turn; returns the segment id for every selection range."""
+) -> dict[tuple[int, int], list[tuple[int, tuple[int, int] | None]]]:
+    """Store the turns of one source; returns, for every selection range, where its codings go:
+    ``(segment id, passage)`` per turn it covers, the passage None where it is the whole turn.
+
+    A selection that is part of a turn becomes a passage of that turn (split per turn when it
+    spans several); the source gets exactly its turns, no extra segments.
+    """
     insert = (
         "INSERT INTO segments (transcript_id, respondent_id, position, speaker, role, char_start,"
         " char_end, start_time, end_time, text) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
     )
     text = source.text
     turns = _turns_for(source, interviewer_labels, report.warnings)
-    segment_of: dict[tuple[int, int], int] = {}
+    stored: list[tuple[int, int, int]] = []  # (start, end, segment id), in text order
     described: list[tuple[int, int, str, str, int]] = []
     for position, (speaker, fixed_role, start, end, time) in enumerate(turns, start=1):
         if fixed_role is not None:
@@ -1072,37 +1363,59 @@ def _write_segments(
             ).lastrowid
             or 0
         )
-        segment_of.setdefault((start, end), seg_id)
+        stored.append((start, end, seg_id))
         described.append((start, end, speaker, role, rid))
     report.turns += len(turns)
-    extras = sorted({(s.start, s.end) for s in source.selections} - set(segment_of))
-    for offset, (start, end) in enumerate(extras, start=1):
-        # The selection takes the speaker of the turn it starts in.
+    places: dict[tuple[int, int], list[tuple[int, tuple[int, int] | None]]] = {}
+    passages = _supports_passages()
+    extras = 0
+    for sel in source.selections:
+        key = (sel.start, sel.end)
+        if key in places:
+            continue
+        found: list[tuple[int, tuple[int, int] | None]] = []
+        for t_start, t_end, seg_id in stored:
+            a, b = max(sel.start, t_start), min(sel.end, t_end)
+            while a < b and text[a].isspace():
+                a += 1
+            while b > a and text[b - 1].isspace():
+                b -= 1
+            if a >= b:
+                continue
+            found.append(
+                (seg_id, None if (a, b) == (t_start, t_end) else (a - t_start, b - t_start))
+            )
+        if passages or (all(quote is None for _, quote in found) and len(found) <= 1):
+            places[key] = found
+            continue
+        # A store without passages: the selection gets a segment of its own, as before.
         speaker, role, rid = source.respondent, "other", owner_id
         for t_start, t_end, t_speaker, t_role, t_rid in described:
-            if t_start <= start < t_end:
+            if t_start <= sel.start < t_end:
                 speaker, role, rid = t_speaker, t_role, t_rid
                 break
-        segment_of[(start, end)] = int(
+        extras += 1
+        seg_id = int(
             conn.execute(
                 insert,
                 (
                     tid,
                     rid,
-                    len(turns) + offset,
+                    len(turns) + extras,
                     speaker,
                     role,
-                    start,
-                    end,
+                    sel.start,
+                    sel.end,
                     None,
                     None,
-                    text[start:end],
+                    text[sel.start : sel.end],
                 ),
             ).lastrowid
             or 0
         )
-    report.extra_segments += len(extras)
-    return segment_of
+        places[key] = [(seg_id, None)]
+    report.extra_segments += extras
+    return places
 
 
 def import_qdpx(
