@@ -690,12 +690,21 @@ class InstallChanges:
         )
 
 
-def install_codebook(store: Store, codebook: Codebook, command: str) -> InstallChanges:
+def install_codebook(
+    store: Store,
+    codebook: Codebook,
+    command: str,
+    *,
+    guid_paths: dict[str, str] | None = None,
+) -> InstallChanges:
     """Make ``codebook`` the project's current one, in one transaction.
 
     A new ``codebook_versions`` row is stored when the text changed; codes are matched by path
     (created or updated, parents first, sort order = file order); codes that are no longer in the
     codebook are marked inactive and keep every coding. Nothing is written when nothing changed.
+    A code whose ``guid:`` names a stored code at another path moves there (renamed or moved in
+    another tool); ``guid_paths`` (GUID -> path, e.g. the GUIDs the project's REFI-QDA exports
+    carry) says which code each GUID is, else the GUIDs stored with the codes are used.
     """
     conn = store.conn
     last = conn.execute(
@@ -711,7 +720,7 @@ def install_codebook(store: Store, codebook: Codebook, command: str) -> InstallC
     wanted = {code.path: code for code in codebook.walk()}
     order = {path: i for i, path in enumerate(wanted)}
     changes = InstallChanges(version_id=None if last is None else last[0], new_version=new_version)
-    changes.moved = _moves_by_guid(store, wanted)
+    changes.moved = _moves_by_guid(store, wanted, guid_paths)
     for old, new in changes.moved.items():  # the code keeps its row, codings and memos
         existing[new] = existing.pop(old)
     for path, code in wanted.items():
@@ -777,16 +786,19 @@ def install_codebook(store: Store, codebook: Codebook, command: str) -> InstallC
     return changes
 
 
-def _moves_by_guid(store: Store, wanted: dict[str, Code]) -> dict[str, str]:
+def _moves_by_guid(
+    store: Store, wanted: dict[str, Code], guid_paths: dict[str, str] | None
+) -> dict[str, str]:
     """Old path → new path for every stored code whose GUID the codebook gives at a new path.
 
     Descendants without a GUID of their own move along with their parent. A move whose target
     path is already taken by another code is left alone (both stay, as before GUIDs).
     """
     by_guid = {
-        guid.upper(): path
+        guid.strip("{}").upper(): path
         for path, guid in store.conn.execute("SELECT path, guid FROM codes WHERE guid IS NOT NULL")
     }
+    by_guid.update({guid.strip("{}").upper(): path for guid, path in (guid_paths or {}).items()})
     taken = {r[0] for r in store.conn.execute("SELECT path FROM codes")}
     moves: dict[str, str] = {}
     for path, code in wanted.items():  # parents first, so a child sees its parent's move

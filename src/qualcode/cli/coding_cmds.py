@@ -143,13 +143,14 @@ def codebook_load(
 ) -> None:
     """Install a codebook into the project (a new version; codings are never dropped)."""
     from qualcode.codebook import install_codebook, load_codebook
+    from qualcode.refiqda.guids import code_guid_map
     from qualcode.store import command_line
 
     book = load_codebook(file)
     for issue in book.warnings:
         warn(str(issue))
     with state.open_project() as store:
-        changes = install_codebook(store, book, command_line())
+        changes = install_codebook(store, book, command_line(), guid_paths=code_guid_map(store))
     _report_install(changes, file)
 
 
@@ -163,6 +164,8 @@ def _report_install(changes, source) -> None:  # type: ignore[no-untyped-def]
         f"{len(changes.deactivated)} no longer in the codebook",
     ]
     info(f"Codebook {source} installed (version {changes.version_id}): {', '.join(parts)}.")
+    for old, new in changes.moved.items():
+        info(f"code '{old}' is now '{new}' (same GUID), with its codings and memos")
     for path, n in changes.kept_with_codings.items():
         hint = f"; renamed to '{changes.renamed[path]}'?" if path in changes.renamed else ""
         warn(

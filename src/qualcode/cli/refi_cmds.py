@@ -29,6 +29,13 @@ def export_qdpx_cmd(
     keep_names: bool = typer.Option(
         False, "--keep-names", help="Do not apply pseudonyms.csv (the file then holds real names)."
     ),
+    target: str = typer.Option(
+        "standard",
+        "--for",
+        metavar="TOOL",
+        help="The tool that will read the file: nvivo (Windows; positions in UTF-16 units), "
+        "atlas, maxqda (Windows line ends), qualcoder. Default: the standard (code points).",
+    ),
 ) -> None:
     """Write the project as a REFI-QDA project (.qdpx) for NVivo, ATLAS.ti, MAXQDA and others.
 
@@ -39,12 +46,18 @@ def export_qdpx_cmd(
 
     with state.open_project() as store:
         result = export_qdpx(
-            store, file, coders=coder or None, pseudonymise=not keep_names, command=command_line()
+            store,
+            file,
+            coders=coder or None,
+            pseudonymise=not keep_names,
+            target=target.strip().casefold(),
+            command=command_line(),
         )
+    made_for = "" if result.target == "standard" else f" (for {result.target})"
     info(
-        f"Wrote {file}: {result.sources} sources, {result.codes} codes, {result.selections} "
-        f"coded passages with {result.codings} codings by {', '.join(result.users) or 'nobody'}, "
-        f"{result.cases} cases, {result.notes} memos."
+        f"Wrote {file}{made_for}: {result.sources} sources, {result.codes} codes, "
+        f"{result.selections} selections with {result.codings} codings by "
+        f"{', '.join(result.users) or 'nobody'}, {result.cases} cases, {result.notes} memos."
     )
     if result.pseudonyms:
         info(f"Pseudonyms applied: {result.pseudonyms} names from pseudonyms.csv.")
@@ -79,16 +92,33 @@ def export_qdc_cmd(
     info(f"Wrote {file}: {result.codes} codes.")
 
 
+def _project_code_guids() -> dict[str, str]:
+    """GUID -> path of the current project's codes, or nothing outside a project."""
+    from qualcode.errors import ProjectError
+    from qualcode.refiqda.guids import code_guid_map
+
+    try:
+        store = state.open_project()
+    except ProjectError:
+        return {}
+    with store:
+        return code_guid_map(store)
+
+
 @import_app.command("qdc")
 def import_qdc_cmd(
-    file: Path = typer.Argument(..., help="A REFI-QDA codebook (.qdc)."),
+    file: Path = typer.Argument(..., help="A REFI-QDA codebook (.qdc), or a project (.qdpx)."),
     output: Path = typer.Option(..., "--output", "-o", help="The codebook YAML to write."),
     force: bool = typer.Option(False, "--force", help="Overwrite the output file if it exists."),
 ) -> None:
-    """Turn a REFI-QDA codebook into a qualcode codebook YAML (matching rules left to fill in)."""
+    """Turn a REFI-QDA codebook into a qualcode codebook YAML (matching rules left to fill in).
+
+    Run inside the project the codebook came from: codes it knows (by GUID) keep their ids, so
+    'codebook load' puts them back on the same codes, renamed or not.
+    """
     from qualcode.refiqda import import_qdc
 
-    codebook = import_qdc(file, output, overwrite=force)
+    codebook = import_qdc(file, output, overwrite=force, known=_project_code_guids())
     _report_skipped(codebook.skipped)
     info(
         f"Wrote {output}: {codebook.count} codes with names, definitions and colours. "
@@ -120,10 +150,16 @@ def import_qdpx_cmd(
     _report_skipped(report.skipped)
     for message in report.warnings:
         warn(message)
+    extra = (
+        f", {report.extra_segments} extra segments for selections that are not whole turns"
+        if report.extra_segments
+        else ""
+    )
+    passages = f", {report.passages} passage codings" if report.passages else ""
     info(
-        f"Created project {directory}: {report.transcripts} transcripts ({report.turns} turns, "
-        f"{report.extra_segments} extra segments for selections that are not whole turns), "
-        f"{report.respondents} respondents, {report.codes} codes, {report.memos} memos."
+        f"Created project {directory}: {report.transcripts} transcripts ({report.turns} turns"
+        f"{extra}{passages}), {report.respondents} respondents, {report.codes} codes, "
+        f"{report.memos} memos; positions read as {report.offsets}."
     )
     if report.codebook_file is not None:
         info(f"The codebook is in {report.codebook_file}; add matching rules to auto-code with it.")

@@ -1445,7 +1445,10 @@ def import_qdpx(
     parsed = read_qdpx(path)
 
     report = ProjectImport(
-        project=folder, skipped=dict(parsed.skipped), warnings=list(parsed.warnings)
+        project=folder,
+        skipped=dict(parsed.skipped),
+        warnings=list(parsed.warnings),
+        offsets=parsed.offsets,
     )
     # Built in a hidden folder beside the target and moved into place at the end, so a failure
     # leaves no half-made project behind.
