@@ -188,7 +188,7 @@ def test_pseudonymised_round_trip_keeps_every_turn_coding_and_memo(
     assert "Pseudonyms applied" in exported.output
     imported = runner.invoke(app, ["import", "qdpx", str(qdpx), str(copy)])
     assert imported.exit_code == 0, imported.output
-    assert "3 transcripts (13 turns, 0 extra segments" in " ".join(imported.output.split())
+    assert "3 transcripts (13 turns)," in " ".join(imported.output.split())
 
     with open_store(copy) as store:
         # Same turns, same speakers' roles and respondents, text pseudonymised.
