@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import zipfile
 from collections.abc import Callable
 from pathlib import Path
@@ -93,3 +94,51 @@ def make_qdpx(tmp_path: Path) -> Callable[..., Path]:
         return path
 
     return make
+
+
+def _xsd_folder() -> Path | None:
+    """The folder holding the official REFI-QDA schemas: ``../shared/refi-qda`` beside the
+    repository (where CI keeps a read-only copy), else ``$QUALCODE_REFI_XSD_DIR``."""
+    repo = Path(__file__).resolve().parents[2]
+    candidates = [repo.parent / "shared" / "refi-qda"]
+    if os.environ.get("QUALCODE_REFI_XSD_DIR"):
+        candidates.append(Path(os.environ["QUALCODE_REFI_XSD_DIR"]))
+    for folder in candidates:
+        if (folder / "Project.xsd").is_file() and (folder / "Codebook.xsd").is_file():
+            return folder
+    return None
+
+
+@pytest.fixture(scope="session")
+def refi_schemas():
+    """The official Project.xsd and Codebook.xsd (xmlschema objects).
+
+    Outside CI a missing copy skips the test; in CI (``CI=true``) it fails, so the validation
+    can never be skipped there silently.
+    """
+    folder = _xsd_folder()
+    if folder is None:
+        message = (
+            "the REFI-QDA schemas are in neither ../shared/refi-qda beside the repository "
+            "nor $QUALCODE_REFI_XSD_DIR"
+        )
+        if os.environ.get("CI", "").strip().lower() in ("1", "true", "yes"):
+            pytest.fail(message)
+        pytest.skip(message)
+    import xmlschema
+
+    return xmlschema.XMLSchema(folder / "Project.xsd"), xmlschema.XMLSchema(folder / "Codebook.xsd")
+
+
+@pytest.fixture
+def validate_qdpx(refi_schemas, tmp_path: Path) -> Callable[[Path], None]:
+    """Validate a .qdpx's project.qde against the official Project.xsd (raises if invalid)."""
+
+    def validate(path: Path) -> None:
+        with zipfile.ZipFile(path) as archive:
+            data = archive.read("project.qde")
+        target = tmp_path / f"{path.stem}.qde"
+        target.write_bytes(data)
+        refi_schemas[0].validate(target)
+
+    return validate

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import re
 import zipfile
 from pathlib import Path
@@ -431,38 +430,8 @@ def test_cli_exports(coded: Store, tmp_path: Path, runner) -> None:
     assert "Traceback" not in result.output
 
 
-def _xsd_folder() -> Path | None:
-    """The folder holding the official REFI-QDA schemas: ``../shared/refi-qda`` beside the
-    repository (where CI keeps a read-only copy), else ``$QUALCODE_REFI_XSD_DIR``."""
-    repo = Path(__file__).resolve().parents[2]
-    candidates = [repo.parent / "shared" / "refi-qda"]
-    if os.environ.get("QUALCODE_REFI_XSD_DIR"):
-        candidates.append(Path(os.environ["QUALCODE_REFI_XSD_DIR"]))
-    for folder in candidates:
-        if (folder / "Project.xsd").is_file() and (folder / "Codebook.xsd").is_file():
-            return folder
-    return None
-
-
-def _schemas():
-    """The two schemas, or a skip outside CI (a failure in CI, where they must be found)."""
-    folder = _xsd_folder()
-    in_ci = os.environ.get("CI", "").lower() in ("1", "true", "yes")
-    if folder is None:
-        message = (
-            "the REFI-QDA schemas are not in ../shared/refi-qda beside the repository "
-            "nor in $QUALCODE_REFI_XSD_DIR"
-        )
-        if in_ci:
-            pytest.fail(message)
-        pytest.skip(message)
-    import xmlschema
-
-    return xmlschema.XMLSchema(folder / "Project.xsd"), xmlschema.XMLSchema(folder / "Codebook.xsd")
-
-
-def test_exports_validate_against_the_standard_xsd(exported, tmp_path: Path) -> None:
-    project_xsd, codebook_xsd = _schemas()
+def test_exports_validate_against_the_standard_xsd(exported, refi_schemas, tmp_path: Path) -> None:
+    project_xsd, codebook_xsd = refi_schemas
     store, qdpx = exported
     with zipfile.ZipFile(qdpx) as archive:
         (tmp_path / "project.qde").write_bytes(archive.read("project.qde"))

@@ -60,6 +60,15 @@ class Target:
     #: The line end written in the source files ("\n" or "\r\n").
     newline: str = "\n"
 
+    @property
+    def origin_note(self) -> str:
+        """Added to the ``origin`` attribute, so a reader (qualcode too) knows how to count."""
+        if self.name == "standard":
+            return ""
+        counted = "UTF-16 code units" if self.offsets == "utf-16" else "code points"
+        ends = ", CRLF" if self.newline == "\r\n" else ""
+        return f" (for {self.name}: positions in {counted}{ends})"
+
 
 #: Export targets for ``export qdpx --for``. Without one, the standard's code points and LF.
 TARGETS: dict[str, Target] = {
@@ -684,7 +693,7 @@ class _ProjectWriter:
             ns,
             {
                 "name": _clean(store.folder.resolve().name) or "qualcode",
-                "origin": ORIGIN,
+                "origin": ORIGIN + self.target.origin_note,
                 "creationDateTime": utc_z(now_iso()),
             },
         )

@@ -619,6 +619,8 @@ def counts_utf16(origin: str) -> bool:
     qualcode count code points, as the standard says.
     """
     lowered = origin.casefold()
+    if "utf-16" in lowered:  # qualcode's own export for NVivo says so
+        return True
     return "nvivo" in lowered and not any(m in lowered for m in ("mac", "os x", "osx"))
 
 
