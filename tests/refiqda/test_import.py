@@ -22,13 +22,16 @@ from qualcode.textfile import normalise
 
 
 def codings_by_coder(store: Store) -> dict[str, set[tuple[str, str, str]]]:
+    """Per coder: (transcript, coded text, code); the coded text is the passage if there is one."""
     result: dict[str, set[tuple[str, str, str]]] = {}
-    for coder, transcript, text, path in store.conn.execute(
-        "SELECT d.name, t.name, s.text, k.path FROM codings c JOIN coders d ON d.id = c.coder_id"
+    for coder, transcript, text, path, start, end in store.conn.execute(
+        "SELECT d.name, t.name, s.text, k.path, c.quote_start, c.quote_end FROM codings c"
+        " JOIN coders d ON d.id = c.coder_id"
         " JOIN segments s ON s.id = c.segment_id JOIN transcripts t ON t.id = s.transcript_id"
         " JOIN codes k ON k.id = c.code_id"
     ):
-        result.setdefault(coder, set()).add((transcript, text, path))
+        coded = text if start is None else text[start:end]
+        result.setdefault(coder, set()).add((transcript, coded, path))
     return result
 
 
@@ -220,11 +223,14 @@ def test_nvivo_like_file_with_nested_codes_and_two_users(make_qdpx, tmp_path: Pa
             },
         }
         check_segments_match_text(store)
-        # The partial selection is a segment of its own after the four turns, spoken by Anna.
-        extra = store.conn.execute(
-            "SELECT position, speaker, role FROM segments WHERE text LIKE 'Der fant%'"
+        # The partial selection is a passage of Anna's turn: no extra segment.
+        assert store.conn.execute("SELECT COUNT(*) FROM segments").fetchone() == (4,)
+        passage = store.conn.execute(
+            "SELECT s.position, s.speaker, substr(s.text, c.quote_start + 1,"
+            " c.quote_end - c.quote_start) FROM codings c JOIN segments s ON s.id = c.segment_id"
+            " WHERE c.quote_start IS NOT NULL"
         ).fetchall()
-        assert extra == [(5, "Anna", "respondent")]
+        assert passage == [(2, "Anna", "Der fant vi ut at vi hadde felles kunder.")]
         roles = store.conn.execute(
             "SELECT speaker, role FROM segments WHERE position <= 4 ORDER BY position"
         ).fetchall()
@@ -239,8 +245,13 @@ def test_nvivo_like_file_with_nested_codes_and_two_users(make_qdpx, tmp_path: Pa
                 " LEFT JOIN segments s ON s.id = m.segment_id LEFT JOIN codes k ON k.id = m.code_id"
             )
         )
+        # A note on a partial selection is a memo on the turn the passage is in.
         assert memos == {
-            ("Der fant vi ut at vi hadde felles kunder.", "Ola", "Samling som møteplass"),
+            (
+                "Vi møttes på en klyngesamling. Der fant vi ut at vi hadde felles kunder.",
+                "Ola",
+                "Samling som møteplass",
+            ),
             ("tillit", None, "Definisjon fra litteraturen"),
         }
         assert store.conn.execute("SELECT memo FROM codings WHERE memo IS NOT NULL").fetchall() == [
@@ -311,7 +322,8 @@ def test_maxqda_like_file_with_empty_sets_and_crlf_source(make_qdpx, tmp_path: P
                 ("Per.txt", "blir kjent med hverandre", "tillit"),
             }
         }
-        assert turns[3][0] == 4 and turns[3][3] == "blir kjent med hverandre"
+        # The partial selection is a passage of the third paragraph, not a fourth segment.
+        assert len(turns) == 3
         assert store.conn.execute("SELECT color FROM codes WHERE path = 'tillit'").fetchone() == (
             "#FF0000",
         )

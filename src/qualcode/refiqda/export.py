@@ -651,8 +651,6 @@ class _ProjectWriter:
         if self.coders is not None:
             coder_filter = f" WHERE d.name IN ({','.join('?' * len(self.coders))})"
             params = list(self.coders)
-        columns = {r[1] for r in conn.execute("PRAGMA table_info(codings)")}
-        quote_columns = "c.quote_start, c.quote_end" if "quote_start" in columns else "NULL, NULL"
         picks: dict[tuple[int, int, int, str | None], _Pick] = {}
 
         def pick(seg_id: int, quote: tuple[int, int] | None, coder: str | None) -> _Pick:
@@ -672,7 +670,8 @@ class _ProjectWriter:
 
         used_codes: set[str] = set()
         for seg_id, path, coder, created, memo, q_start, q_end in conn.execute(
-            f"SELECT c.segment_id, k.path, d.name, c.created_at, c.memo, {quote_columns}"
+            "SELECT c.segment_id, k.path, d.name, c.created_at, c.memo, c.quote_start,"
+            " c.quote_end"
             " FROM codings c JOIN codes k ON k.id = c.code_id JOIN coders d ON d.id = c.coder_id"
             + coder_filter
             + " ORDER BY d.name, k.path",

@@ -1198,6 +1198,7 @@ def _write_project(
             places = _write_segments(
                 conn, tid, owner_id, source, respondent_ids, report, interviewer_labels
             )
+            coders_here: set[str] = set()
             for sel in source.selections:
                 targets = places.get((sel.start, sel.end), [])
                 if not targets:
@@ -1207,6 +1208,7 @@ def _write_project(
                     continue
                 for code_guid, coder, memo in sel.codings:
                     name = layer(coder)
+                    coders_here.add(name)
                     report.memos += bool(memo)
                     for seg_id, quote in targets:
                         extra = {"quote": quote} if quote is not None else {}
@@ -1239,6 +1241,9 @@ def _write_project(
                         (targets[0][0], coder, memo_text, created or imported),
                     )
                     report.memos += 1
+            # The other tool's coders coded this source: it counts as done by them (issue 12).
+            for name in sorted(coders_here - {AUTO_CODER}):
+                store.set_done(tx, tid, name, True)
         if merged:
             report.skipped["codings given twice or overlapping (merged)"] = merged
         for code_guid, note_guids in parsed.notes_on_codes.items():
@@ -1323,12 +1328,6 @@ def _write_codes(
     return path_by_guid
 
 
-def _supports_passages() -> bool:
-    import inspect
-
-    return "quote" in inspect.signature(Store.add_coding).parameters
-
-
 def _write_segments(
     conn,
     tid: int,
@@ -1351,7 +1350,6 @@ def _write_segments(
     text = source.text
     turns = _turns_for(source, interviewer_labels, report.warnings)
     stored: list[tuple[int, int, int]] = []  # (start, end, segment id), in text order
-    described: list[tuple[int, int, str, str, int]] = []
     for position, (speaker, fixed_role, start, end, time) in enumerate(turns, start=1):
         if fixed_role is not None:
             role, rid = fixed_role, owner_id
@@ -1366,11 +1364,8 @@ def _write_segments(
             or 0
         )
         stored.append((start, end, seg_id))
-        described.append((start, end, speaker, role, rid))
     report.turns += len(turns)
     places: dict[tuple[int, int], list[tuple[int, tuple[int, int] | None]]] = {}
-    passages = _supports_passages()
-    extras = 0
     for sel in source.selections:
         key = (sel.start, sel.end)
         if key in places:
@@ -1387,36 +1382,7 @@ def _write_segments(
             found.append(
                 (seg_id, None if (a, b) == (t_start, t_end) else (a - t_start, b - t_start))
             )
-        if passages or (all(quote is None for _, quote in found) and len(found) <= 1):
-            places[key] = found
-            continue
-        # A store without passages: the selection gets a segment of its own, as before.
-        speaker, role, rid = source.respondent, "other", owner_id
-        for t_start, t_end, t_speaker, t_role, t_rid in described:
-            if t_start <= sel.start < t_end:
-                speaker, role, rid = t_speaker, t_role, t_rid
-                break
-        extras += 1
-        seg_id = int(
-            conn.execute(
-                insert,
-                (
-                    tid,
-                    rid,
-                    len(turns) + extras,
-                    speaker,
-                    role,
-                    sel.start,
-                    sel.end,
-                    None,
-                    None,
-                    text[sel.start : sel.end],
-                ),
-            ).lastrowid
-            or 0
-        )
-        places[key] = [(seg_id, None)]
-    report.extra_segments += extras
+        places[key] = found
     return places
 
 
