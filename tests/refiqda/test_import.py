@@ -70,7 +70,7 @@ def test_round_trip_keeps_code_tree_codings_memos_and_respondents(
         assert codings_by_coder(copy) == codings_by_coder(coded)
         check_segments_match_text(copy)
         # Our own sources re-segment into exactly the same turns: no extra segments.
-        assert report.extra_segments == 0
+        assert report.passages == 0
         turns = "SELECT t.name, s.position, s.speaker, s.role, s.char_start, s.char_end FROM segments s JOIN transcripts t ON t.id = s.transcript_id"
         assert set(copy.conn.execute(turns)) == set(coded.conn.execute(turns))
         texts = "SELECT name, text FROM transcripts"
@@ -257,7 +257,7 @@ def test_nvivo_like_file_with_nested_codes_and_two_users(make_qdpx, tmp_path: Pa
         assert store.conn.execute("SELECT memo FROM codings WHERE memo IS NOT NULL").fetchall() == [
             ("Tillit bygd gjennom leveranser",)
         ]
-    assert report.extra_segments == 1
+    assert report.passages == 1
     assert report.codings == {"Kari Nordmann": 2, "Ola": 2}
     assert any("project memos" in reason for reason in report.skipped)
 

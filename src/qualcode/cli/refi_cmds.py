@@ -150,15 +150,10 @@ def import_qdpx_cmd(
     _report_skipped(report.skipped)
     for message in report.warnings:
         warn(message)
-    extra = (
-        f", {report.extra_segments} extra segments for selections that are not whole turns"
-        if report.extra_segments
-        else ""
-    )
     passages = f", {report.passages} passage codings" if report.passages else ""
     info(
         f"Created project {directory}: {report.transcripts} transcripts ({report.turns} turns"
-        f"{extra}{passages}), {report.respondents} respondents, {report.codes} codes, "
+        f"{passages}), {report.respondents} respondents, {report.codes} codes, "
         f"{report.memos} memos; positions read as {report.offsets}."
     )
     if report.codebook_file is not None:

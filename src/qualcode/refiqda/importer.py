@@ -481,7 +481,6 @@ class ProjectImport:
     project: Path
     transcripts: int = 0
     turns: int = 0
-    extra_segments: int = 0
     passages: int = 0
     codes: int = 0
     respondents: int = 0
@@ -1269,7 +1268,6 @@ def _write_project(
                 "file": str(parsed.path),
                 "transcripts": report.transcripts,
                 "turns": report.turns,
-                "extra_segments": report.extra_segments,
                 "passages": report.passages,
                 "offsets": parsed.offsets,
                 "codes": report.codes,
