@@ -124,6 +124,8 @@ def codebook_show(
         label.append("■ ", style=code.color or "white")
         label.append(code.path, style="bold")
         label.append(f"  {code.name}")
+        if not code.codable:
+            label.append("  (category: not codable)", style="italic")
         per = counts.get(code.path, {})
         if coders:
             label.append(

@@ -57,7 +57,8 @@ def export_qdpx_cmd(
     info(
         f"Wrote {file}{made_for}: {result.sources} sources, {result.codes} codes, "
         f"{result.selections} selections with {result.codings} codings by "
-        f"{', '.join(result.users) or 'nobody'}, {result.cases} cases, {result.notes} memos."
+        f"{', '.join(result.users) or 'nobody'}, {result.cases} cases, "
+        f"{result.notes + result.coding_memos} memos."
     )
     if result.pseudonyms:
         info(f"Pseudonyms applied: {result.pseudonyms} names from pseudonyms.csv.")

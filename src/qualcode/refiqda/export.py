@@ -109,6 +109,7 @@ class ExportResult:
     selections: int = 0
     codings: int = 0
     notes: int = 0
+    coding_memos: int = 0  # coding memos written as their selection's Description
     pseudonyms: int = 0  # names in the pseudonym list applied (0: none applied)
     warnings: list[str] = field(default_factory=list)
     target: str = "standard"
@@ -947,6 +948,7 @@ class _ProjectWriter:
         )
         if description:
             _text_el(selection, "Description", ns, self._apply(description))
+            self.result.coding_memos += 1
         for coding in codings:
             element = _el(
                 selection,
