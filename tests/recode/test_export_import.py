@@ -344,3 +344,22 @@ def test_round_trip_property(coded, tmp_path_factory, layer, start, target, xlsx
     assert {(k[0], k[1]) for k in plan.added} == target - start
     assert {(k[0], k[1]) for k in plan.removed} == start - target
     assert set(layer(coded, "kari")) == target
+
+
+def test_a_category_code_is_refused_naming_the_row(cli, coded, tmp_path):
+    # A code made a category (codable: false, REFI isCodable="false") cannot take codings.
+    copy_layer(coded, "auto", "kari")
+    with coded.write("test: category") as tx:
+        tx.conn.execute("UPDATE codes SET codable = 0 WHERE path = 'tillit'")
+    path = tmp_path / "k.csv"
+    export_codings(coded, path, "kari")
+    rows = read_rows(path)
+    header = list(rows[0])
+    rows.append(dict(rows[0], code="tillit"))
+    write_rows(path, rows, header)
+    before = coded.dump()
+    result = cli("import", "codings", str(path), "--coder", "kari")
+    assert result.exit_code == 2
+    out = " ".join(result.output.split())
+    assert "code 'tillit' is a category (codable: false" in out and "k.csv:" in out
+    assert coded.dump() == before

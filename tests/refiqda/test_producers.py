@@ -8,13 +8,17 @@ from xml.etree import ElementTree as ET
 
 import pytest
 import yaml
+from hypothesis import given
+from hypothesis import strategies as st
 
 from qualcode.cli.main import app
 from qualcode.codebook import install_codebook, load_codebook, loads_codebook
 from qualcode.errors import InputError
 from qualcode.recode import recode
 from qualcode.refiqda import export_qdc, export_qdpx, import_qdc, import_qdpx
+from qualcode.refiqda.export import TARGETS, FileOffsets
 from qualcode.refiqda.guids import code_guid_map
+from qualcode.refiqda.importer import utf16_to_code_points
 from qualcode.store import Store, open_store
 
 from .conftest import Q, read_qdpx
@@ -680,3 +684,40 @@ def test_codebook_export_validates_with_codable_and_guids(
         if c.get("name")
     }
     assert codes["tillit"] == "false"
+
+
+# -- position conversions, for any text ------------------------------------------------------------
+
+TEXT_ALPHABET = st.sampled_from(["a", "ø", " ", "\n", "🙂", "👍🏽", "\u0301", "Å", "\U0001d11e"])
+
+
+@given(st.lists(TEXT_ALPHABET, max_size=40).map("".join))
+def test_file_offsets_and_their_inverse_agree_for_any_text(text: str) -> None:
+    nvivo = FileOffsets(text, TARGETS["nvivo"])
+    maxqda = FileOffsets(text, TARGETS["maxqda"])
+    back = utf16_to_code_points(text)
+    for i in range(len(text) + 1):
+        units = nvivo(i)
+        assert units == len(text[:i].encode("utf-16-le")) // 2
+        assert back[units] == i
+        assert maxqda.file_text[: maxqda(i)] == text[:i].replace("\n", "\r\n")
+    assert len(back) == len(text.encode("utf-16-le")) // 2 + 1
+
+
+def test_export_for_an_unknown_tool_is_one_line(coded: Store, tmp_path: Path, runner) -> None:
+    result = runner.invoke(
+        app,
+        [
+            "--project",
+            str(coded.folder),
+            "export",
+            "qdpx",
+            str(tmp_path / "x.qdpx"),
+            "--for",
+            "spss",
+        ],
+    )
+    assert result.exit_code == 2
+    assert "unknown export target 'spss'" in result.output
+    assert len(result.output.strip().splitlines()) == 1
+    assert not (tmp_path / "x.qdpx").exists()

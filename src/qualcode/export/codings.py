@@ -707,6 +707,7 @@ def _check_rows(
 ) -> None:
     active = set(store.code_paths())
     every = store.code_paths(active_only=False)
+    categories = {r[0] for r in store.conn.execute("SELECT path FROM codes WHERE codable = 0")}
     known_segments = existing_segments(store, [r.segment_id for r in long])
     try:
         pseudonyms = project_pseudonyms(store)
@@ -736,6 +737,13 @@ def _check_rows(
             hint = f" (did you mean {', '.join(close)}?)" if close else ""
             retired = " (no longer in the codebook)" if row.code in every else ""
             problems.add(row.row, f"unknown code '{row.code}'{retired}{hint}")
+            continue
+        if row.code in categories and (row.segment_id, row.code) not in current:
+            problems.add(
+                row.row,
+                f"code '{row.code}' is a category (codable: false in the codebook) and cannot "
+                "be applied",
+            )
             continue
         stored = texts[row.segment_id]
         _check_passage(row, stored, pseudonyms, problems)
