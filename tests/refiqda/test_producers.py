@@ -3,6 +3,7 @@ ATLAS.ti, MAXQDA and QualCoder, and qualcode's exports checked the way those too
 
 from __future__ import annotations
 
+import zipfile
 from pathlib import Path
 from xml.etree import ElementTree as ET
 
@@ -721,3 +722,20 @@ def test_export_for_an_unknown_tool_is_one_line(coded: Store, tmp_path: Path, ru
     assert "unknown export target 'spss'" in result.output
     assert len(result.output.strip().splitlines()) == 1
     assert not (tmp_path / "x.qdpx").exists()
+
+
+def test_a_malformed_guid_is_not_kept(make_qdpx, tmp_path: Path, validate_qdpx) -> None:
+    # Some tools write ids that are not GUIDs; they are read, but not stored or written back.
+    with zipfile.ZipFile(shared_file(make_qdpx)) as archive:
+        qde_text = archive.read("project.qde").decode("utf-8").replace(C_OTHER, "kode-7")
+    path = make_qdpx("rar.qdpx", qde_text, {f"sources/{SRC}.txt": SHARED_TEXT})
+    import_qdc(path, tmp_path / "kb.yaml")
+    book = load_codebook(tmp_path / "kb.yaml")  # loads: no malformed guid in the YAML
+    assert book.find("kunnskapsdeling").guid is None
+    import_qdpx(path, tmp_path / "p")
+    with open_store(tmp_path / "p") as store:
+        assert store.conn.execute(
+            "SELECT guid FROM codes WHERE path = 'kunnskapsdeling'"
+        ).fetchone() == (None,)
+        export_qdpx(store, tmp_path / "ut.qdpx")
+    validate_qdpx(tmp_path / "ut.qdpx")

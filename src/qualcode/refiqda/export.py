@@ -31,7 +31,7 @@ from qualcode import __version__
 from qualcode.errors import InputError, ProjectError
 from qualcode.outputs import check_output_file, make_output_parent
 from qualcode.pseudonyms import replace_spans, transcript_aliases
-from qualcode.refiqda.guids import GuidMaker, save_namespace, stored_namespace
+from qualcode.refiqda.guids import GuidMaker, is_guid, save_namespace, stored_namespace
 from qualcode.store import DEFAULT_INTERVIEWER_LABELS, Store, now_iso
 
 if TYPE_CHECKING:
@@ -330,7 +330,7 @@ def code_guids(store: Store, guids: GuidMaker) -> dict[str, str]:
     rows = store.conn.execute("SELECT path, guid FROM codes ORDER BY sort_order, path").fetchall()
     for path, stored in rows:
         guid = (stored or "").strip("{}").upper()
-        if not guid or guid in used:
+        if not is_guid(guid) or guid in used:
             guid = guids.code(path)
         used.add(guid)
         result[path] = guid
@@ -492,7 +492,7 @@ class _ProjectWriter:
     def _claim(self, stored: str | None, derived: str) -> str:
         """The stored GUID (from an import) unless another object of the file has it already."""
         guid = (stored or "").strip().strip("{}").upper()
-        if not guid or guid in self.used_guids:
+        if not is_guid(guid) or guid in self.used_guids:
             guid = derived
         self.used_guids.add(guid)
         return guid

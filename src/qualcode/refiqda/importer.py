@@ -34,6 +34,7 @@ from qualcode.ingest.importer import with_default_interviewer_labels
 from qualcode.ingest.turns import is_interviewer, paragraph_turns, split_turns
 from qualcode.outputs import check_output_file, make_output_parent
 from qualcode.refiqda.export import CODE_IDS_HEADING, INACTIVE_SET_NAME, PROJECT_FILE
+from qualcode.refiqda.guids import is_guid
 from qualcode.store import (
     AUTO_CODER,
     DB_NAME,
@@ -72,6 +73,12 @@ def _local(tag: str) -> str:
 def _key(guid: str | None) -> str:
     """A GUID as a lookup key: braces and case do not matter between tools."""
     return (guid or "").strip().strip("{}").upper()
+
+
+def _kept_guid(key: str | None) -> str | None:
+    """A GUID worth storing and writing back: only one of the schema's form (a tool may write
+    anything in a GUID attribute; an export must not repeat it)."""
+    return key if key and is_guid(key) else None
 
 
 def _children(element: ET.Element, name: str) -> list[ET.Element]:
@@ -235,7 +242,7 @@ def codebook_yaml(name: str, codes: list[CodeNode], source: str) -> str:
         item: dict = {"id": node.id, "name": node.name, "description": node.description}
         if node.color:
             item["color"] = node.color
-        if node.guid:
+        if _kept_guid(node.guid):
             item["guid"] = node.guid
         if not node.codable:
             item["codable"] = False
@@ -1138,7 +1145,7 @@ def _write_project(
                     "INSERT INTO respondents (label, guid, memo) VALUES (?, ?, ?)",
                     (
                         label,
-                        parsed.respondent_guids.get(label),
+                        _kept_guid(parsed.respondent_guids.get(label)),
                         parsed.respondent_memos.get(label),
                     ),
                 ).lastrowid
@@ -1164,7 +1171,7 @@ def _write_project(
             coder = name or parsed.default_coder
             if coder not in layers:
                 store.ensure_coder(tx, coder)
-                if coder in user_guids:
+                if _kept_guid(user_guids.get(coder)):
                     conn.execute(
                         "UPDATE coders SET guid = ? WHERE name = ?", (user_guids[coder], coder)
                     )
@@ -1187,7 +1194,7 @@ def _write_project(
                         source.sha256,
                         source.text,
                         imported,
-                        source.guid or None,
+                        _kept_guid(source.guid),
                         source.description or None,
                     ),
                 ).lastrowid
@@ -1315,7 +1322,7 @@ def _write_codes(
             color=node.color,
             sort_order=order[id(node)],
             codebook_version_id=version_id,
-            guid=node.guid or None,
+            guid=_kept_guid(node.guid),
             codable=node.codable,
         )
         if node.inactive:
