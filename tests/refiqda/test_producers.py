@@ -93,15 +93,16 @@ EARLY = "Det starta egentlig på en messe i Ålesund"
 
 def nvivo_file(make_qdpx, name: str, origin: str, units: str) -> Path:
     """An NVivo-style project: the source file in UTF-16 with a BOM and CRLF, positions counted
-    in ``units`` ("utf-16" or "code points")."""
+    in ``units``: "utf-16", "code points", or "atlas" (code points, a CR LF counting one)."""
 
-    def span(fragment: str, occurrence: int = 0) -> tuple[int, int]:
+    def span(fragment: str) -> tuple[int, int]:
         start = NVIVO_TEXT.index(fragment)
-        if occurrence:
-            start = NVIVO_TEXT.index(fragment, start + 1)
         end = start + len(fragment)
         if units == "utf-16":
             return utf16_units(NVIVO_TEXT, start), utf16_units(NVIVO_TEXT, end)
+        if units == "atlas":
+            lines = NVIVO_TEXT[:start].count("\r\n")
+            return start - lines, end - lines
         return start, end
 
     selections = []
@@ -154,6 +155,47 @@ def test_other_producers_count_code_points(make_qdpx, tmp_path: Path) -> None:
     assert any("read as code points" in w for w in report.warnings)
     with open_store(tmp_path / "p") as store:
         assert coded_texts(store) == EXPECTED_NVIVO
+
+
+def test_atlas_counts_a_windows_line_end_as_one(make_qdpx, tmp_path: Path) -> None:
+    # ATLAS.ti writes its sources with CR LF but counts each line end as one position.
+    path = nvivo_file(make_qdpx, "atlas23.qdpx", "ATLAS.ti 23.2.1 (Windows)", "atlas")
+    report = import_qdpx(path, tmp_path / "p")
+    assert report.offsets == "code points, a CR LF line end counting one"
+    with open_store(tmp_path / "p") as store:
+        assert coded_texts(store) == EXPECTED_NVIVO
+
+
+def test_a_line_end_reading_other_than_the_producers_is_found_and_named(
+    make_qdpx, tmp_path: Path
+) -> None:
+    # A MAXQDA file whose positions count CR LF as one (as ATLAS.ti does): the word boundaries
+    # show it, and a warning says so. The text has no emoji.
+    text = NVIVO_TEXT.replace("🙂 ", "").replace("🎉 ", "").replace("👍 ", "")
+    body = []
+    for n, fragment in enumerate(["Marit: Det starta", "Og hvordan er tilliten nå?"], start=1):
+        start = text.index(fragment)
+        start -= text[:start].count("\r\n")
+        body.append(
+            f'<PlainTextSelection guid="{sel_guid(n)}" startPosition="{start}"'
+            f' endPosition="{start + len(fragment)}" creatingUser="{U1}">'
+            f'<Coding guid="{coding_guid(n)}"><CodeRef targetGUID="{C_OTHER}"/></Coding>'
+            "</PlainTextSelection>"
+        )
+    sources = (
+        f'<Sources><TextSource guid="{SRC}" name="Marit" plainTextPath="internal://{SRC}.txt">'
+        + "".join(body)
+        + "</TextSource></Sources>"
+    )
+    path = make_qdpx("mx.qdpx", qde(sources, "MAXQDA 24"), {f"sources/{SRC}.txt": text})
+    report = import_qdpx(path, tmp_path / "p")
+    assert report.offsets == "code points, a CR LF line end counting one"
+    assert any("not as its producer usually does" in w for w in report.warnings)
+    with open_store(tmp_path / "p") as store:
+        assert {t for _, _, t in coded_texts(store)} == {
+            "Og hvordan er tilliten nå?",
+            "Det starta",  # the speaker label in the selection is not part of the passage
+        }
 
 
 def test_without_origin_word_boundaries_decide(make_qdpx, tmp_path: Path) -> None:

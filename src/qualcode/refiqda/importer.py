@@ -630,18 +630,52 @@ def counts_utf16(origin: str) -> bool:
     return "nvivo" in lowered and not any(m in lowered for m in ("mac", "os x", "osx"))
 
 
-def utf16_to_code_points(text: str) -> list[int]:
-    """For every UTF-16 code unit offset ``0..len`` of ``text``, the code point offset.
+def counts_crlf_as_one(origin: str) -> bool:
+    """True if the producer counts a Windows line end (CR LF) in its source files as one position.
 
-    An offset between the two halves of a surrogate pair maps after the character.
+    ATLAS.ti writes sources with CR LF but counts positions as if each line end were one
+    character; NVivo, MAXQDA and QualCoder count both characters of what the file holds.
+    """
+    return "atlas" in origin.casefold()
+
+
+@dataclass(frozen=True)
+class Reading:
+    """How a file counts positions in its source text."""
+
+    utf16: bool = False  # UTF-16 code units instead of code points
+    crlf_as_one: bool = False  # a CR LF line end counts as one position
+
+    def describe(self) -> str:
+        """In words, for messages and the import report."""
+        counted = UTF16 if self.utf16 else CODE_POINTS
+        return f"{counted}, a CR LF line end counting one" if self.crlf_as_one else counted
+
+
+def position_map(text: str, reading: Reading) -> list[int]:
+    """For every position ``0..n`` as ``reading`` counts ``text``, the code point offset.
+
+    A position between the halves of a surrogate pair maps after the character; one between
+    the CR and LF of a line end counted as one maps before the line end.
     """
     result: list[int] = []
-    for index, ch in enumerate(text):
-        result.append(index)
-        if ord(ch) > 0xFFFF:
-            result.append(index + 1)
-    result.append(len(text))
+    i, n = 0, len(text)
+    while i < n:
+        result.append(i)
+        ch = text[i]
+        if reading.crlf_as_one and ch == "\r" and i + 1 < n and text[i + 1] == "\n":
+            i += 2
+            continue
+        if reading.utf16 and ord(ch) > 0xFFFF:
+            result.append(i + 1)
+        i += 1
+    result.append(n)
     return result
+
+
+def utf16_to_code_points(text: str) -> list[int]:
+    """For every UTF-16 code unit offset ``0..len`` of ``text``, the code point offset."""
+    return position_map(text, Reading(utf16=True))
 
 
 def _at_word_edge(text: str, position: int) -> bool:
@@ -694,7 +728,7 @@ class _ProjectReader:
         self.source_owner: dict[str, str] = {}
         self.code_guids: set[str] = set()
         self.source_names: set[str] = set()
-        self.offsets = CODE_POINTS
+        self.reading = Reading()
         self.coding_notes: set[str] = set()  # notes that are a coding's memo
         self.media: dict[str, list[int]] = {}  # kind -> [sources, codings] skipped
 
@@ -792,7 +826,7 @@ class _ProjectReader:
             respondent_guids=self.respondent_guids,
             respondent_memos=self.respondent_memos,
             variable_types=self.variable_types,
-            offsets=self.offsets,
+            offsets=self.reading.describe(),
         )
 
     def _skip_media(self, element: ET.Element) -> None:
@@ -908,53 +942,77 @@ class _ProjectReader:
         return _PendingSource(element, guid, display, raw, raw_bytes, selections)
 
     def _choose_offsets(self, sources: list[_PendingSource], origin: str) -> None:
-        """Decide how the file counts positions: UTF-16 code units or code points.
+        """Decide how the file counts positions: code points or UTF-16 code units, and a CR LF
+        line end as two positions or one.
 
-        The two differ only after a character outside the Basic Multilingual Plane (an emoji).
-        The producer decides the default (NVivo for Windows: UTF-16); when the text holds such
-        characters, the reading that puts more selection edges between words wins, and the
-        warning says which was used.
+        The readings differ only after a character outside the Basic Multilingual Plane (an
+        emoji), or after a CR LF. The producer decides the default (NVivo for Windows: UTF-16;
+        ATLAS.ti: a line end counts one); when the text gives the readings a chance to differ,
+        the one that puts more selection edges between words wins (the default on a tie), and a
+        warning says which was used when emoji made it matter or the default lost.
         """
-        default = UTF16 if counts_utf16(origin) else CODE_POINTS
-        self.offsets = default
-        affected = [s for s in sources if s.selections and any(ord(c) > 0xFFFF for c in s.raw)]
-        if not affected:
+        default = Reading(counts_utf16(origin), counts_crlf_as_one(origin))
+        self.reading = default
+        with_selections = [s for s in sources if s.selections]
+        emoji = any(any(ord(c) > 0xFFFF for c in s.raw) for s in with_selections)
+        crlf = any("\r\n" in s.raw for s in with_selections)
+        if not emoji and not crlf:
             return
-        points = utf16 = 0
-        points_ok = utf16_ok = True
-        differing = 0
-        for source in affected:
-            as_points = [(a, b) for _, a, b in source.selections]
-            units = utf16_to_code_points(source.raw)
-            as_units = [
-                (units[a], units[b]) if 0 <= a <= b < len(units) else (-1, -1)
-                for _, a, b in source.selections
-            ]
-            differing += sum(1 for p, u in zip(as_points, as_units, strict=True) if p != u)
-            score_points = _edge_score(source.raw, as_points)
-            score_units = _edge_score(source.raw, as_units)
-            points_ok &= score_points is not None
-            utf16_ok &= score_units is not None
-            points += score_points or 0
-            utf16 += score_units or 0
-        if differing == 0:
-            return
-        if not utf16_ok or (points_ok and points > utf16):
-            chosen = CODE_POINTS
-        elif not points_ok or utf16 > points:
-            chosen = UTF16
-        else:
-            chosen = default
-        self.offsets = chosen
-        edges = 2 * sum(len(s.selections) for s in affected)
-        why = f"origin '{origin}'" if origin else "no origin given"
-        self.warnings.append(
-            f"the text holds characters outside the Basic Multilingual Plane (emoji), so "
-            f"positions depend on how {self.path.name} counts them ({why}): read as {chosen}, "
-            f"which puts {points if chosen == CODE_POINTS else utf16} of {edges} selection "
-            f"edges between words ({UTF16 if chosen == CODE_POINTS else CODE_POINTS}: "
-            f"{utf16 if chosen == CODE_POINTS else points})"
+        candidates = [
+            Reading(utf16, crlf_as_one)
+            for utf16 in ({default.utf16, not default.utf16} if emoji else {default.utf16})
+            for crlf_as_one in (
+                {default.crlf_as_one, not default.crlf_as_one} if crlf else {default.crlf_as_one}
+            )
+        ]
+        scores: dict[Reading, int | None] = {}
+        ranges: dict[Reading, list[tuple[int, int]]] = {}
+        for reading in candidates:
+            total: int | None = 0
+            found: list[tuple[int, int]] = []
+            for source in with_selections:
+                mapping = position_map(source.raw, reading)
+                converted = [
+                    (mapping[a], mapping[b]) if 0 <= a <= b < len(mapping) else (-1, -1)
+                    for _, a, b in source.selections
+                ]
+                found.extend(converted)
+                score = _edge_score(source.raw, converted)
+                total = None if total is None or score is None else total + score
+            scores[reading], ranges[reading] = total, found
+        if all(ranges[r] == ranges[default] for r in candidates):
+            return  # every reading gives the same positions
+        fitting = [r for r in candidates if scores[r] is not None]
+        if not fitting:
+            return  # nothing fits: the first selection outside its source is the error
+        chosen = max(
+            fitting,
+            key=lambda r: (
+                scores[r],
+                (r.utf16 == default.utf16) + (r.crlf_as_one == default.crlf_as_one),
+            ),
         )
+        self.reading = chosen
+        edges = 2 * len(ranges[chosen])
+        why = f"origin '{origin}'" if origin else "no origin given"
+        others = ", ".join(
+            f"{r.describe()}: {scores[r] if scores[r] is not None else 'outside the text'}"
+            for r in candidates
+            if r != chosen
+        )
+        if emoji and ranges[Reading(not chosen.utf16, chosen.crlf_as_one)] != ranges[chosen]:
+            self.warnings.append(
+                f"the text holds characters outside the Basic Multilingual Plane (emoji), so "
+                f"positions depend on how {self.path.name} counts them ({why}): read as "
+                f"{chosen.describe()}, which puts {scores[chosen]} of {edges} selection edges "
+                f"between words ({others})"
+            )
+        elif chosen != default:
+            self.warnings.append(
+                f"{self.path.name} ({why}) counts positions as {chosen.describe()}, not as its "
+                f"producer usually does: that puts {scores[chosen]} of {edges} selection edges "
+                f"between words ({others})"
+            )
 
     def _source(self, pending: _PendingSource) -> _Source | None:
         element, guid, display, raw = pending.element, pending.guid, pending.display, pending.raw
@@ -971,7 +1029,7 @@ class _ProjectReader:
         for name, value in _values(element, self.variables, self.skipped).items():
             self.respondents[owner].setdefault(name, value)
 
-        units = utf16_to_code_points(raw) if self.offsets == UTF16 else None
+        units = position_map(raw, self.reading) if self.reading != Reading() else None
         selections = []
         for sel, start, end in pending.selections:
             if units is not None:
@@ -1001,7 +1059,7 @@ class _ProjectReader:
         guid = sel.get("guid") or ""
         raise InputError(
             f"selection {guid or '(no guid)'} ({start}–{end}) lies outside its source "
-            f"'{display}' ({length} {self.offsets})",
+            f"'{display}' ({length} positions as {self.reading.describe()})",
             path=self.where,
             line=_line_of(self.data, guid) if guid else None,
         )
