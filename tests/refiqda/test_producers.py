@@ -781,3 +781,29 @@ def test_a_malformed_guid_is_not_kept(make_qdpx, tmp_path: Path, validate_qdpx) 
         ).fetchone() == (None,)
         export_qdpx(store, tmp_path / "ut.qdpx")
     validate_qdpx(tmp_path / "ut.qdpx")
+
+
+def test_a_coding_memo_never_shares_its_selection(coded: Store, tmp_path: Path) -> None:
+    # kari codes R1 turn 4 with tillit (memo) and forankring (none): QualCoder would give the
+    # Description to both codings of one selection, so the memo'd coding gets its own.
+    seg = coded.conn.execute(
+        "SELECT s.id FROM segments s JOIN transcripts t ON t.id = s.transcript_id"
+        " WHERE t.name = 'R1.txt' AND s.position = 4"
+    ).fetchone()[0]
+    with coded.write("test") as tx:
+        coded.add_coding(tx, seg, "forankring", "kari")
+    path = tmp_path / "ut.qdpx"
+    export_qdpx(coded, path, pseudonymise=False)
+    root, _, _ = read_qdpx(path)
+    for sel in root.iter(f"{Q}PlainTextSelection"):
+        if sel.find(f"{Q}Description") is not None:
+            assert len(sel.findall(f"{Q}Coding")) == 1
+    import_qdpx(path, tmp_path / "p")
+    memo_sql = (
+        "SELECT k.path, d.name, c.memo FROM codings c JOIN codes k ON k.id = c.code_id"
+        " JOIN coders d ON d.id = c.coder_id WHERE c.memo IS NOT NULL OR d.name = 'kari'"
+    )
+    with open_store(tmp_path / "p") as copy:
+        assert set(copy.conn.execute(memo_sql)) == set(coded.conn.execute(memo_sql))
+        turn_memos = "SELECT coder, text FROM memos WHERE segment_id IS NOT NULL"
+        assert set(copy.conn.execute(turn_memos)) == set(coded.conn.execute(turn_memos))

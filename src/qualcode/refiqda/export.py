@@ -878,9 +878,10 @@ class _ProjectWriter:
     ) -> None:
         """One coder's codings of one range, as selections of that coder.
 
-        A coding's memo is the selection's ``Description``, which holds one text only; so when
-        several codings of the range carry a memo, each of those gets a selection of its own
-        (the same range and coder), and the codings without a memo share one.
+        A coding's memo is the selection's ``Description``, and readers (QualCoder, MAXQDA) give
+        a selection's description to every coding in it; so a coding with a memo shares its
+        selection with no other coding (each gets one of its own, same range and coder), and
+        the codings without a memo share one.
         """
         seg_id, _tid, seg_start, seg_end, seg_text, position = item.seg
         if text[seg_start:seg_end] != seg_text or not (
@@ -891,12 +892,12 @@ class _ProjectWriter:
                 f"{seg_start}–{seg_end}; the store is inconsistent, re-ingest the transcript",
                 path=self.store.path,
             )
-        with_memo = [c for c in item.codings if c.memo]
-        if len(with_memo) <= 1:
-            groups = [(item.codings, with_memo[0].memo if with_memo else None)]
-        else:
-            plain = [c for c in item.codings if not c.memo]
-            groups = [([c], c.memo) for c in with_memo] + ([(plain, None)] if plain else [])
+        plain = [c for c in item.codings if not c.memo]
+        groups: list[tuple[list[_Coding], str | None]] = [
+            ([c], c.memo) for c in item.codings if c.memo
+        ]
+        if plain or not groups:
+            groups.insert(0, (plain, None))
         for number, (codings, description) in enumerate(groups):
             self._selection(
                 source,
