@@ -17,9 +17,9 @@ from qualcode.codebook import install_codebook, load_codebook, loads_codebook
 from qualcode.errors import InputError
 from qualcode.recode import recode
 from qualcode.refiqda import export_qdc, export_qdpx, import_qdc, import_qdpx
-from qualcode.refiqda.export import TARGETS, FileOffsets
+from qualcode.refiqda.export import TARGETS, FileOffsets, Target
 from qualcode.refiqda.guids import code_guid_map
-from qualcode.refiqda.importer import utf16_to_code_points
+from qualcode.refiqda.importer import Reading, position_map, utf16_to_code_points
 from qualcode.store import Store, open_store
 
 from .conftest import Q, read_qdpx
@@ -169,7 +169,7 @@ def test_atlas_counts_a_windows_line_end_as_one(make_qdpx, tmp_path: Path) -> No
 def test_a_line_end_reading_other_than_the_producers_is_found_and_named(
     make_qdpx, tmp_path: Path
 ) -> None:
-    # A MAXQDA file whose positions count CR LF as one (as ATLAS.ti does): the word boundaries
+    # An NVivo file whose positions count CR LF as one (as ATLAS.ti does): the word boundaries
     # show it, and a warning says so. The text has no emoji.
     text = NVIVO_TEXT.replace("🙂 ", "").replace("🎉 ", "").replace("👍 ", "")
     body = []
@@ -187,9 +187,9 @@ def test_a_line_end_reading_other_than_the_producers_is_found_and_named(
         + "".join(body)
         + "</TextSource></Sources>"
     )
-    path = make_qdpx("mx.qdpx", qde(sources, "MAXQDA 24"), {f"sources/{SRC}.txt": text})
+    path = make_qdpx("nv.qdpx", qde(sources, "NVivo 14 (Windows)"), {f"sources/{SRC}.txt": text})
     report = import_qdpx(path, tmp_path / "p")
-    assert report.offsets == "code points, a CR LF line end counting one"
+    assert report.offsets == "UTF-16 code units, a CR LF line end counting one"
     assert any("not as its producer usually does" in w for w in report.warnings)
     with open_store(tmp_path / "p") as store:
         assert {t for _, _, t in coded_texts(store)} == {
@@ -250,13 +250,17 @@ def test_export_for_nvivo_counts_utf16_and_maxqda_gets_crlf(
                 if target == "nvivo":
                     units = text.encode("utf-16-le")
                     chosen = units[2 * a : 2 * b].decode("utf-16-le")
-                else:
-                    chosen = text[a:b]
-                selected.add(chosen.replace("\r\n", "\n"))
+                else:  # MAXQDA counts a CR LF once
+                    chosen = text.replace("\r\n", "\n")[a:b]
+                selected.add(chosen)
         assert selected == coded_turns
         # Reading our own file back gives the same codings, whatever the target.
         report = import_qdpx(path, tmp_path / f"back-{target}")
-        assert report.offsets == ("UTF-16 code units" if target == "nvivo" else "code points")
+        assert report.offsets == {
+            "nvivo": "UTF-16 code units",
+            "maxqda": "code points, a CR LF line end counting one",
+            "standard": "code points",
+        }[target]
         with open_store(tmp_path / f"back-{target}") as copy:
             assert coded_texts(copy) == coded_texts(coded)
 
@@ -738,12 +742,16 @@ TEXT_ALPHABET = st.sampled_from(["a", "ø", " ", "\n", "🙂", "👍🏽", "\u03
 def test_file_offsets_and_their_inverse_agree_for_any_text(text: str) -> None:
     nvivo = FileOffsets(text, TARGETS["nvivo"])
     maxqda = FileOffsets(text, TARGETS["maxqda"])
+    both = FileOffsets(text, Target("t", offsets="utf-16", newline="\r\n"))
     back = utf16_to_code_points(text)
+    crlf = Reading(utf16=True)
     for i in range(len(text) + 1):
         units = nvivo(i)
         assert units == len(text[:i].encode("utf-16-le")) // 2
         assert back[units] == i
-        assert maxqda.file_text[: maxqda(i)] == text[:i].replace("\n", "\r\n")
+        assert maxqda(i) == i  # a CR LF counts once
+        assert position_map(both.file_text, crlf)[both(i)] == len(text[:i].replace("\n", "\r\n"))
+    assert maxqda.file_text == text.replace("\n", "\r\n")
     assert len(back) == len(text.encode("utf-16-le")) // 2 + 1
 
 

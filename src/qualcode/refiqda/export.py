@@ -59,6 +59,8 @@ class Target:
     offsets: str = "code points"
     #: The line end written in the source files ("\n" or "\r\n").
     newline: str = "\n"
+    #: How many positions a "\r\n" line end counts (Windows rich-text editors count one).
+    crlf_positions: int = 2
 
     @property
     def origin_note(self) -> str:
@@ -66,7 +68,9 @@ class Target:
         if self.name == "standard":
             return ""
         counted = "UTF-16 code units" if self.offsets == "utf-16" else "code points"
-        ends = ", CRLF" if self.newline == "\r\n" else ""
+        ends = ""
+        if self.newline == "\r\n":
+            ends = ", CRLF counting one" if self.crlf_positions == 1 else ", CRLF counting two"
         return f" (for {self.name}: positions in {counted}{ends})"
 
 
@@ -75,7 +79,9 @@ TARGETS: dict[str, Target] = {
     "standard": Target("standard"),
     "nvivo": Target("nvivo", offsets="utf-16"),
     "atlas": Target("atlas"),
-    "maxqda": Target("maxqda", newline="\r\n"),
+    # MAXQDA wants Windows line ends; as in QualCoder's export for MAXQDA, positions count each
+    # line end once (as MAXQDA's rich-text editor does).
+    "maxqda": Target("maxqda", newline="\r\n", crlf_positions=1),
     "qualcoder": Target("qualcoder"),
 }
 
@@ -149,18 +155,18 @@ def utc_z(value: str | None) -> str | None:
 class FileOffsets:
     """Positions in the stored text (code points, LF) as a target tool counts them in the file.
 
-    The file's text has ``target.newline`` for every LF; with UTF-16 offsets, every character
-    outside the Basic Multilingual Plane counts two.
+    The file's text has ``target.newline`` for every LF (counting ``target.crlf_positions``
+    when that is CR LF); with UTF-16 offsets, every character outside the Basic Multilingual
+    Plane counts two.
     """
 
     def __init__(self, text: str, target: Target):
         self.extra: list[int] = []  # stored positions that count one more unit than one
-        if target.newline == "\r\n":
+        if target.newline == "\r\n" and target.crlf_positions == 2:
             self.extra.extend(i for i, ch in enumerate(text) if ch == "\n")
         if target.offsets == "utf-16":
             self.extra.extend(i for i, ch in enumerate(text) if ord(ch) > 0xFFFF)
-            if target.newline == "\r\n":
-                self.extra.sort()
+            self.extra.sort()
         self.file_text = text.replace("\n", target.newline) if target.newline != "\n" else text
 
     def __call__(self, position: int) -> int:

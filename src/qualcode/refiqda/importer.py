@@ -633,10 +633,14 @@ def counts_utf16(origin: str) -> bool:
 def counts_crlf_as_one(origin: str) -> bool:
     """True if the producer counts a Windows line end (CR LF) in its source files as one position.
 
-    ATLAS.ti writes sources with CR LF but counts positions as if each line end were one
-    character; NVivo, MAXQDA and QualCoder count both characters of what the file holds.
+    ATLAS.ti writes sources with CR LF but counts each line end once, as Windows rich-text editors
+    do; MAXQDA likewise, and QualCoder's export with Windows line ends keeps its LF positions.
+    NVivo counts both characters of what the file holds.
     """
-    return "atlas" in origin.casefold()
+    lowered = origin.casefold()
+    if "crlf counting" in lowered:  # qualcode's own export says which
+        return "crlf counting one" in lowered
+    return any(name in lowered for name in ("atlas", "maxqda", "qualcoder"))
 
 
 @dataclass(frozen=True)
