@@ -14,6 +14,7 @@ text to the normalised text before it is used.
 
 from __future__ import annotations
 
+import bisect
 import hashlib
 import os
 import re
@@ -1433,12 +1434,16 @@ def _write_segments(
         stored.append((start, end, seg_id))
     report.turns += len(turns)
     places: dict[tuple[int, int], list[tuple[int, tuple[int, int] | None]]] = {}
+    ends = [t_end for _, t_end, _ in stored]  # increasing: turns are in text order
     for sel in source.selections:
         key = (sel.start, sel.end)
         if key in places:
             continue
         found: list[tuple[int, tuple[int, int] | None]] = []
-        for t_start, t_end, seg_id in stored:
+        first = bisect.bisect_right(ends, sel.start)  # the first turn ending after the start
+        for t_start, t_end, seg_id in stored[first:]:
+            if t_start >= sel.end:
+                break
             a, b = max(sel.start, t_start), min(sel.end, t_end)
             while a < b and text[a].isspace():
                 a += 1
