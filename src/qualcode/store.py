@@ -217,8 +217,10 @@ ALTER TABLE respondents ADD COLUMN memo TEXT;
 ALTER TABLE transcripts ADD COLUMN guid TEXT;
 ALTER TABLE transcripts ADD COLUMN memo TEXT;
 CREATE TABLE attribute_types (
-    name TEXT PRIMARY KEY,             -- an attribute name as respondent_attributes spells it
-    type TEXT NOT NULL CHECK (type IN ('Text', 'Boolean', 'Integer', 'Float', 'Date', 'DateTime'))
+    name  TEXT PRIMARY KEY,            -- an attribute name as respondent_attributes has it
+    type  TEXT CHECK (type IS NULL
+                      OR type IN ('Text', 'Boolean', 'Integer', 'Float', 'Date', 'DateTime')),
+    label TEXT                         -- the name as another tool spelled it ("Bransje")
 );
 """
 
@@ -277,8 +279,9 @@ def _migrate_refi_interchange(conn: sqlite3.Connection) -> None:
     GUIDs of codes, coder layers, respondents (cases) and transcripts (sources), so the other tool
     recognises them when the file comes back; ``codes.codable`` (REFI ``isCodable``: 0 for a
     category that only groups codes); descriptions of respondents and transcripts (``memo``); the
-    declared type of an attribute (REFI ``typeOfVariable``). Existing rows get no GUID (one is
-    derived on export, as before) and stay codable.
+    declared type of an attribute (REFI ``typeOfVariable``) and its name as the other tool wrote
+    it (attribute names stay case-folded, as everywhere in qualcode). Existing rows get no GUID
+    (one is derived on export, as before) and stay codable.
     """
     _execute_script(conn, _SCHEMA_REFI_INTERCHANGE)
 

@@ -238,7 +238,10 @@ def test_nvivo_like_file_with_nested_codes_and_two_users(make_qdpx, tmp_path: Pa
         assert store.conn.execute(
             "SELECT r.label, a.name, a.value FROM respondents r JOIN respondent_attributes a"
             " ON a.respondent_id = r.id"
-        ).fetchall() == [("Anna", "Sektor", "leverandør")]  # the name keeps its case
+        ).fetchall() == [("Anna", "sektor", "leverandør")]  # stored case-folded
+        assert store.conn.execute("SELECT name, type, label FROM attribute_types").fetchall() == [
+            ("sektor", "Text", "Sektor")  # the name as NVivo wrote it goes back out on export
+        ]
         memos = set(
             store.conn.execute(
                 "SELECT COALESCE(s.text, k.path), m.coder, m.text FROM memos m"

@@ -437,14 +437,17 @@ def test_codebook_only_project_imports_codebook_users_and_cases(
         assert store.conn.execute("SELECT label, guid, memo FROM respondents").fetchall() == [
             ("R7", CASE.upper(), "Daglig leder i et verft, intervjuet på Teams")
         ]
-        # Variable names keep their case and their types.
+        # Attribute names are case-folded, as everywhere in qualcode (reports find them in any
+        # case); the names as written and the types are kept for the way back.
         assert store.conn.execute(
             "SELECT name, value FROM respondent_attributes ORDER BY name"
-        ).fetchall() == [("AntallAnsatte", "120"), ("Eksportbedrift", "true")]
-        assert dict(store.conn.execute("SELECT name, type FROM attribute_types")) == {
-            "AntallAnsatte": "Integer",
-            "Eksportbedrift": "Boolean",
-        }
+        ).fetchall() == [("antallansatte", "120"), ("eksportbedrift", "true")]
+        assert store.conn.execute(
+            "SELECT name, type, label FROM attribute_types ORDER BY name"
+        ).fetchall() == [
+            ("antallansatte", "Integer", "AntallAnsatte"),
+            ("eksportbedrift", "Boolean", "Eksportbedrift"),
+        ]
         out = tmp_path / "tilbake.qdpx"
         export_qdpx(store, out)
     root, _, _ = read_qdpx(out)

@@ -726,7 +726,12 @@ class _ProjectWriter:
             "SELECT respondent_id, name, value FROM respondent_attributes ORDER BY name"
         ):
             attributes.setdefault(rid, {})[name] = self._apply(value)
-        declared = dict(conn.execute("SELECT name, type FROM attribute_types"))
+        declared: dict[str, str | None] = {}
+        shown: dict[str, str] = {}  # the name another tool gave the attribute ("Bransje")
+        for name, kind, label in conn.execute("SELECT name, type, label FROM attribute_types"):
+            declared[name] = kind
+            if label and label.casefold() == name:
+                shown[name] = label
         names = sorted({n for attrs in attributes.values() for n in attrs})
         types = {
             n: _variable_type([a[n] for a in attributes.values() if n in a], declared.get(n))
@@ -740,7 +745,11 @@ class _ProjectWriter:
                     variables,
                     "Variable",
                     ns,
-                    {"guid": variable_guid[name], "name": name, "typeOfVariable": types[name]},
+                    {
+                        "guid": variable_guid[name],
+                        "name": shown.get(name, name),
+                        "typeOfVariable": types[name],
+                    },
                 )
         self.result.variables = len(names)
         source_guid = {

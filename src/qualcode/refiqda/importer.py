@@ -59,6 +59,7 @@ _VALUE_TAGS = (
     "DateValue",
     "DateTimeValue",
 )
+_VARIABLE_TYPES = ("Text", "Boolean", "Integer", "Float", "Date", "DateTime")
 _MEDIA_SOURCES = ("PictureSource", "PDFSource", "AudioSource", "VideoSource")
 #: How every zip archive (so every .qdpx) begins.
 _ZIP_SIGNATURE = b"PK\x03\x04"
@@ -478,7 +479,8 @@ class ParsedProject:
     warnings: list[str] = field(default_factory=list)
     respondent_guids: dict[str, str] = field(default_factory=dict)  # label -> case guid
     respondent_memos: dict[str, str] = field(default_factory=dict)  # label -> description
-    variable_types: dict[str, str] = field(default_factory=dict)  # name -> typeOfVariable
+    #: attribute name -> (typeOfVariable or None, the name as the file spelled it)
+    variable_types: dict[str, tuple[str | None, str]] = field(default_factory=dict)
     offsets: str = "code points"  # how the file counted positions
 
 
@@ -725,7 +727,7 @@ class _ProjectReader:
         self.users: dict[str, str] = {}
         self.notes: dict[str, _Note] = {}
         self.variables: dict[str, str] = {}
-        self.variable_types: dict[str, str] = {}
+        self.variable_types: dict[str, tuple[str | None, str]] = {}
         self.respondents: dict[str, dict[str, str]] = {}
         self.respondent_guids: dict[str, str] = {}
         self.respondent_memos: dict[str, str] = {}
@@ -769,15 +771,16 @@ class _ProjectReader:
                 self.skipped[f"{part.lower()} (qualcode has no {part.lower()})"] += count
         self._notes(_child(root, "Notes") or empty)
         for variable in _children(_child(root, "Variables") or empty, "Variable"):
-            # Names keep their case: "Bransje" stays "Bransje", as the other tool shows it.
-            name = " ".join((variable.get("name") or "").split())
-            if not name:
+            # qualcode's attribute names are case-folded (reports find them in any case); the
+            # name as written ("Bransje") is kept and goes back out on export.
+            label = " ".join((variable.get("name") or "").split())
+            if not label:
                 self.skipped["variables without a name"] += 1
                 continue
+            name = label.casefold()
             self.variables[_key(variable.get("guid"))] = name
             kind = (variable.get("typeOfVariable") or "").strip()
-            if kind:
-                self.variable_types[name] = kind
+            self.variable_types[name] = (kind if kind in _VARIABLE_TYPES else None, label)
         self._cases(_child(root, "Cases") or empty)
 
         pending: list[_PendingSource] = []
@@ -1222,9 +1225,13 @@ def _write_project(
                 )
         report.respondents = len(respondent_ids)
         used_names = {n for attributes in parsed.respondents.values() for n in attributes}
-        for name, kind in sorted(parsed.variable_types.items()):
-            if name in used_names and kind in _VARIABLE_TYPES:
-                conn.execute("INSERT INTO attribute_types (name, type) VALUES (?, ?)", (name, kind))
+        for name, (kind, label) in sorted(parsed.variable_types.items()):
+            if name in used_names:
+                conn.execute(
+                    "INSERT INTO attribute_types (name, type, label) VALUES (?, ?, ?)"
+                    " ON CONFLICT(name) DO NOTHING",
+                    (name, kind, label if label != name else None),
+                )
 
         path_by_guid = _write_codes(store, tx, parsed, report)
         layers: dict[str, int] = {}
@@ -1347,8 +1354,6 @@ def _write_project(
             },
         )
 
-
-_VARIABLE_TYPES = ("Text", "Boolean", "Integer", "Float", "Date", "DateTime")
 
 
 def _write_codes(
