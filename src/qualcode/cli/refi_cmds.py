@@ -155,7 +155,8 @@ def import_qdpx_cmd(
     info(
         f"Created project {directory}: {report.transcripts} transcripts ({report.turns} turns"
         f"{passages}), {report.respondents} respondents, {report.codes} codes, "
-        f"{report.memos} memos; positions read as {report.offsets}."
+        f"{report.memos} memos"
+        + (f"; positions read as {report.offsets}." if report.transcripts else ".")
     )
     if report.codebook_file is not None:
         info(f"The codebook is in {report.codebook_file}; add matching rules to auto-code with it.")

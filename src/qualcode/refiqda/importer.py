@@ -1003,7 +1003,7 @@ class _ProjectReader:
         self.reading = chosen
         edges = 2 * len(ranges[chosen])
         why = f"origin '{origin}'" if origin else "no origin given"
-        others = ", ".join(
+        others = "; ".join(
             f"{r.describe()}: {scores[r] if scores[r] is not None else 'outside the text'}"
             for r in candidates
             if r != chosen
@@ -1013,13 +1013,13 @@ class _ProjectReader:
                 f"the text holds characters outside the Basic Multilingual Plane (emoji), so "
                 f"positions depend on how {self.path.name} counts them ({why}): read as "
                 f"{chosen.describe()}, which puts {scores[chosen]} of {edges} selection edges "
-                f"between words ({others})"
+                f"between words (other readings: {others})"
             )
         elif chosen != default:
             self.warnings.append(
                 f"{self.path.name} ({why}) counts positions as {chosen.describe()}, not as its "
                 f"producer usually does: that puts {scores[chosen]} of {edges} selection edges "
-                f"between words ({others})"
+                f"between words (other readings: {others})"
             )
 
     def _source(self, pending: _PendingSource) -> _Source | None:
