@@ -33,8 +33,10 @@ from pathlib import Path
 from typing import Any
 
 from qualcode.errors import InputError
+from qualcode.formulas import guard_xlsx_cell, restore_formula
+from qualcode.limits import MAX_IMPORT_REMOVED_SHARE
 from qualcode.memos import list_memos
-from qualcode.outputs import check_output_file, make_output_parent
+from qualcode.outputs import atomic_output, check_output_file, make_output_parent
 from qualcode.pseudonyms import Pseudonyms, project_pseudonyms, transcript_aliases
 from qualcode.recode import check_coder_name, existing_segments, suggest_codes
 from qualcode.store import AUTO_CODER, Store
@@ -337,6 +339,8 @@ def _write_xlsx(
     for coder in layers:
         for seg, code in sorted(layer_state(store, coder)):
             record.append([coder, seg, code])
+            for cell in record[record.max_row]:
+                guard_xlsx_cell(cell)
     long_texts = sorted({r[2] for r in rows if len(r[9]) > EXCEL_CELL_LIMIT})
     if long_texts:
         result.warnings.append(
@@ -345,7 +349,8 @@ def _write_xlsx(
         )
     make_output_parent(path)
     try:
-        workbook.save(path)
+        with atomic_output(path) as tmp:
+            workbook.save(tmp)
     except OSError as exc:
         raise InputError(f"cannot write the file: {exc.strerror or exc}", path=path) from None
 
@@ -355,13 +360,14 @@ def _fill(sheet: Any, header: list[str], rows: list[list[Any]], widths: dict[str
     from openpyxl.utils import get_column_letter
 
     sheet.append(header)
+    for cell in sheet[1]:
+        guard_xlsx_cell(cell)
     for r, row in enumerate(rows, start=2):
         for c, value in enumerate(row, start=1):
             cell = sheet.cell(row=r, column=c)
             cell.value = value
-            if isinstance(value, str):
-                # openpyxl reads a string starting with '=' as a formula; a turn may start so.
-                cell.data_type = "s"
+            # openpyxl reads a string starting with '=' as a formula; a turn may start so.
+            guard_xlsx_cell(cell)
     sheet.freeze_panes = "A2"
     if rows:
         sheet.auto_filter.ref = sheet.dimensions
@@ -398,6 +404,13 @@ class ImportPlan:
     #: For added pairs copied from another layer: that layer's name; else absent (manual).
     copied_from: dict[Pair, str] = field(default_factory=dict)
     memos: dict[Pair, str] = field(default_factory=dict)
+    #: The layer as it was when the plan was made; the import is refused if it changed since.
+    base: set[Pair] = field(default_factory=set)
+
+    @property
+    def removes_most(self) -> bool:
+        """True if the import would remove more than half of the layer's codings."""
+        return bool(self.base) and len(self.removed) > MAX_IMPORT_REMOVED_SHARE * len(self.base)
 
     @property
     def changed(self) -> bool:
@@ -415,16 +428,18 @@ class ImportPlan:
 
 
 def _cell_text(value: Any) -> str:
+    """A cell as text, without the apostrophe an export put before a formula-like value."""
     if value is None:
         return ""
     if isinstance(value, float) and value.is_integer():
         return str(int(value))
-    return str(value)
+    return restore_formula(str(value))
 
 
 def _segment_id(value: Any) -> int | None:
+    # At most 18 digits: SQLite's integers stop at 2**63 - 1, and no project has more turns.
     text = _cell_text(value).strip()
-    return int(text) if re.fullmatch(r"\d+", text) else None
+    return int(text) if re.fullmatch(r"\d{1,18}", text) else None
 
 
 class _Problems:
@@ -558,6 +573,7 @@ def plan_import(store: Store, path: Path, coder: str) -> ImportPlan:
             desired, plan.sheet = matrix_state, matrix[0]
     plan.added = sorted(desired - current)
     plan.removed = sorted(current - desired)
+    plan.base = set(current)
     by_pair = {(r.segment_id, r.code): r for r in long if r.code}
     for pair in plan.added:
         row = by_pair.get(pair)
@@ -798,11 +814,35 @@ def _apply_matrix(base: set[Pair], matrix: dict[int, tuple[set[str], set[str]]])
     return result
 
 
-def apply_import(store: Store, plan: ImportPlan, command: str = "import codings") -> None:
-    """Write a plan's diff into its coder's layer as one command (all or nothing)."""
+def apply_import(
+    store: Store,
+    plan: ImportPlan,
+    command: str = "import codings",
+    *,
+    replace_layer: bool = False,
+) -> None:
+    """Write a plan's diff into its coder's layer as one command (all or nothing).
+
+    A plan that would remove more than half of the layer needs ``replace_layer``. The layer is
+    read again inside the write transaction: if another command changed it since the plan was
+    made, nothing is written (two imports at once must not leave a layer equal to neither file).
+    """
     if not plan.changed:
         return
+    if plan.removes_most and not replace_layer:
+        raise InputError(
+            f"the import would remove {len(plan.removed)} of the {len(plan.base)} codings in "
+            f"{plan.coder}'s layer and add {len(plan.added)}; check the file (a header-only file "
+            "or an unclosed quote empties a layer) and pass --replace-layer if that is intended",
+            path=plan.path,
+        )
     with store.write(command, coder=plan.coder) as tx:
+        if layer_state(store, plan.coder) != plan.base:
+            raise InputError(
+                f"{plan.coder}'s layer changed while the import was being prepared (another "
+                "command wrote to it); nothing imported: run the import again",
+                path=plan.path,
+            )
         store.ensure_coder(tx, plan.coder)
         for seg, code in plan.removed:
             store.remove_coding(tx, seg, code, plan.coder)
@@ -835,10 +875,16 @@ def apply_import(store: Store, plan: ImportPlan, command: str = "import codings"
 
 
 def import_codings(
-    store: Store, path: Path, coder: str, command: str = "import codings", *, dry_run: bool = False
+    store: Store,
+    path: Path,
+    coder: str,
+    command: str = "import codings",
+    *,
+    dry_run: bool = False,
+    replace_layer: bool = False,
 ) -> ImportPlan:
     """Plan and (unless ``dry_run``) apply an import; returns the plan."""
     plan = plan_import(store, path, coder)
     if not dry_run:
-        apply_import(store, plan, command)
+        apply_import(store, plan, command, replace_layer=replace_layer)
     return plan
