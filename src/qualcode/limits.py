@@ -18,9 +18,9 @@ MB = 1024 * 1024
 #: Largest transcript, CSV, YAML or REFI-QDA file read (bytes on disk).
 MAX_INPUT_FILE_BYTES = 50 * MB
 #: Largest uncompressed member of a zip archive (.docx, .xlsx, .qdpx) read.
-MAX_ZIP_MEMBER_BYTES = 100 * MB
+MAX_ZIP_MEMBER_BYTES = 30 * MB
 #: Largest sum of the uncompressed members of one archive.
-MAX_ZIP_TOTAL_BYTES = 200 * MB
+MAX_ZIP_TOTAL_BYTES = 100 * MB
 #: Largest compression ratio (uncompressed / compressed) of a member above
 #: :data:`ZIP_RATIO_FLOOR_BYTES`. Text and XML compress 5-20 times; a zip bomb 1000 times.
 MAX_ZIP_RATIO = 100
@@ -71,7 +71,9 @@ def check_file_size(path: Path, limit: int = MAX_INPUT_FILE_BYTES) -> int:
     return size
 
 
-def check_zip_archive(path: Path, archive: zipfile.ZipFile | None = None) -> None:
+def check_zip_archive(
+    path: Path, archive: zipfile.ZipFile | None = None, kind: str = "zip archive"
+) -> None:
     """Refuse an archive whose members would expand too far, before any member is read.
 
     The sizes come from the central directory; :func:`read_zip_member` checks them again while
@@ -83,7 +85,7 @@ def check_zip_archive(path: Path, archive: zipfile.ZipFile | None = None) -> Non
             archive = zipfile.ZipFile(path)
         infos = archive.infolist()
     except (zipfile.BadZipFile, OSError, ValueError, EOFError) as exc:
-        raise InputError(f"not a readable zip archive ({exc})", path=path) from None
+        raise InputError(f"not a readable {kind} ({exc})", path=path) from None
     finally:
         if own and archive is not None:
             archive.close()

@@ -34,7 +34,7 @@ from typing import Any
 
 from qualcode.errors import InputError
 from qualcode.formulas import guard_xlsx_cell, restore_formula
-from qualcode.limits import MAX_IMPORT_REMOVED_SHARE
+from qualcode.limits import MAX_IMPORT_REMOVED_SHARE, check_zip_archive
 from qualcode.memos import list_memos
 from qualcode.outputs import atomic_output, check_output_file, make_output_parent
 from qualcode.pseudonyms import Pseudonyms, project_pseudonyms, transcript_aliases
@@ -682,14 +682,19 @@ def _read_workbook(
 ) -> tuple[
     list[LongRow], tuple[str, list[str], list[tuple[int, list[Any]]]] | None, set[Pair] | None
 ]:
+    from xml.etree.ElementTree import ParseError
     from zipfile import BadZipFile
 
     from openpyxl import load_workbook
 
+    check_zip_archive(path, kind=".xlsx file")
     try:
         workbook = load_workbook(path, read_only=True)
-    except (BadZipFile, OSError, KeyError, ValueError) as exc:
-        raise InputError(f"not a readable .xlsx file ({exc})", path=path) from None
+    except (BadZipFile, OSError, KeyError, ValueError, ParseError) as exc:
+        # defusedxml's refusals (entities, external references) are ValueErrors too.
+        raise InputError(
+            f"not a readable .xlsx file ({exc.__class__.__name__}: {exc})", path=path
+        ) from None
     try:
         names = workbook.sheetnames
         long_name = LONG_SHEET if LONG_SHEET in names else names[0]
@@ -725,6 +730,10 @@ def _read_workbook(
                     for _, v in r_records
                     if _cell_text(v[0]) == source
                 }
+    except (BadZipFile, KeyError, ValueError, ParseError) as exc:
+        raise InputError(
+            f"not a readable .xlsx file ({exc.__class__.__name__}: {exc})", path=path
+        ) from None
     finally:
         workbook.close()
     return long, matrix, record

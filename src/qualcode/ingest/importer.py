@@ -13,7 +13,7 @@ from pathlib import Path
 
 from qualcode.errors import InputError
 from qualcode.ingest.model import ParsedTranscript
-from qualcode.ingest.readers import format_of, read_transcript
+from qualcode.ingest.readers import SUFFIX_FORMATS, format_of, read_transcript
 from qualcode.ingest.respondents import RESPONDENTS_FILE, RespondentTable, read_respondent_table
 from qualcode.store import DEFAULT_INTERVIEWER_LABELS, Store, WriteTx, command_line, now_iso
 
@@ -79,6 +79,7 @@ def collect_files(paths: Sequence[Path]) -> tuple[list[Path], list[tuple[str, st
         if not path.exists():
             raise InputError("no such file or folder", path=path)
         if path.is_dir():
+            before = len(files)
             for child in sorted(path.iterdir()):
                 if child.is_dir() or child.name.startswith((".", "~$")):
                     continue
@@ -92,6 +93,8 @@ def collect_files(paths: Sequence[Path]) -> tuple[list[Path], list[tuple[str, st
                     skipped.append((str(child), f"unknown file type '{child.suffix}'"))
                     continue
                 files.append(child)
+            if len(files) == before:
+                raise InputError(_no_transcripts_message(path), path=path)
         else:
             if format_of(path) is None:
                 read_transcript(path, [])  # raises the unknown-type error naming the file
@@ -107,6 +110,29 @@ def collect_files(paths: Sequence[Path]) -> tuple[list[Path], list[tuple[str, st
         seen[file.name] = file
     unique = list({f.resolve(): f for f in files}.values())
     return unique, skipped
+
+
+def _no_transcripts_message(folder: Path) -> str:
+    """Why a folder gave no transcripts, naming subfolders that hold some (not read on their own)."""
+    holding = []
+    try:
+        for sub in sorted(p for p in folder.iterdir() if p.is_dir() and not p.name.startswith(".")):
+            count = sum(
+                1
+                for f in sub.iterdir()
+                if f.is_file() and format_of(f) is not None and f.stem.lower() != "readme"
+            )
+            if count:
+                holding.append(f"{sub.name}/ ({count})")
+    except OSError:
+        pass
+    kinds = ", ".join(sorted(SUFFIX_FORMATS))
+    if holding:
+        return (
+            f"no transcripts ({kinds}) in this folder; subfolders are not read, and these hold "
+            f"transcripts: {', '.join(holding[:5])}; give the subfolder instead"
+        )
+    return f"no transcripts ({kinds}) in this folder"
 
 
 def _respondent_tables(paths: Sequence[Path], attributes_file: Path | None) -> RespondentTable:
