@@ -26,8 +26,9 @@ _DOCX_RELS = (
 _W = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
 
 
-def _write_repeated(archive: zipfile.ZipFile, name: str, head: bytes, unit: bytes, tail: bytes,
-                    size: int) -> None:
+def _write_repeated(
+    archive: zipfile.ZipFile, name: str, head: bytes, unit: bytes, tail: bytes, size: int
+) -> None:
     """A member of about ``size`` bytes: ``head``, ``unit`` repeated, ``tail``; streamed."""
     info = zipfile.ZipInfo(name)
     info.compress_type = zipfile.ZIP_DEFLATED
@@ -48,13 +49,15 @@ def docx_bomb(path: Path, expanded_bytes: int = 1_200_000_000) -> Path:
         archive.writestr("_rels/.rels", _DOCX_RELS)
         head = f'<?xml version="1.0"?><w:document xmlns:w="{_W}"><w:body>'.encode()
         unit = b"<w:p><w:r><w:t>R1: ja ja ja ja ja ja ja ja</w:t></w:r></w:p>"
-        _write_repeated(archive, "word/document.xml", head, unit, b"</w:body></w:document>",
-                        expanded_bytes)
+        _write_repeated(
+            archive, "word/document.xml", head, unit, b"</w:body></w:document>", expanded_bytes
+        )
     return path
 
 
-def qdpx_project_xml(source_name: str, selections: int = 0, source_length: int = 0,
-                     code_depth: int = 1) -> str:
+def qdpx_project_xml(
+    source_name: str, selections: int = 0, source_length: int = 0, code_depth: int = 1
+) -> str:
     """A REFI-QDA project.qde with one text source, a code chain ``code_depth`` deep, and
     ``selections`` coded selections spread over the source."""
     codes = ""
@@ -87,17 +90,63 @@ def qdpx_bomb(path: Path, expanded_bytes: int = 1_200_000_000) -> Path:
     """A .qdpx whose one text source expands to ``expanded_bytes``."""
     with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED, compresslevel=9) as archive:
         archive.writestr("project.qde", qdpx_project_xml("kilde.txt"))
-        _write_repeated(archive, "sources/kilde.txt", b"I: Hei.\nR1: ", b"ja ", b"\n",
-                        expanded_bytes)
+        _write_repeated(
+            archive, "sources/kilde.txt", b"I: Hei.\nR1: ", b"ja ", b"\n", expanded_bytes
+        )
     return path
 
 
-_WORDS = (
-    "altså ja nei men og så sånn sett egentlig jo vi de klyngen ledelsen bedriften kommunen "
-    "leverandørene folk har deler samarbeider om snakker tenker på bruker møter trenger "
-    "kompetanse tillit prosjekter møteplasser konkurrentene samlingene mål ressurser nettverket "
-    "kundene leveransene informasjon opplæring regionen i med over tid liksom hver måned"
-).split()
+_WORDS = [
+    "altså",
+    "ja",
+    "nei",
+    "men",
+    "og",
+    "så",
+    "sånn",
+    "sett",
+    "egentlig",
+    "jo",
+    "vi",
+    "de",
+    "klyngen",
+    "ledelsen",
+    "bedriften",
+    "kommunen",
+    "leverandørene",
+    "folk",
+    "har",
+    "deler",
+    "samarbeider",
+    "om",
+    "snakker",
+    "tenker",
+    "på",
+    "bruker",
+    "møter",
+    "trenger",
+    "kompetanse",
+    "tillit",
+    "prosjekter",
+    "møteplasser",
+    "konkurrentene",
+    "samlingene",
+    "mål",
+    "ressurser",
+    "nettverket",
+    "kundene",
+    "leveransene",
+    "informasjon",
+    "opplæring",
+    "regionen",
+    "i",
+    "med",
+    "over",
+    "tid",
+    "liksom",
+    "hver",
+    "måned",
+]
 
 
 def honest_text(size: int, seed: int = 16) -> str:
@@ -139,10 +188,13 @@ def deep_qdpx(path: Path, depth: int = 5000) -> Path:
 
 def deep_qdc(path: Path, depth: int = 5000) -> Path:
     """A REFI-QDA codebook (.qdc) whose code tree is ``depth`` codes deep."""
-    codes = "".join(
-        f'<Code guid="00000000-0000-0000-0000-{i:012d}" name="kode{i}" isCodable="true">'
-        for i in range(depth)
-    ) + "</Code>" * depth
+    codes = (
+        "".join(
+            f'<Code guid="00000000-0000-0000-0000-{i:012d}" name="kode{i}" isCodable="true">'
+            for i in range(depth)
+        )
+        + "</Code>" * depth
+    )
     path.write_text(
         '<?xml version="1.0" encoding="utf-8"?>'
         f'<CodeBook xmlns="urn:QDA-XML:codebook:1.0"><Codes>{codes}</Codes></CodeBook>',
@@ -213,19 +265,23 @@ def catastrophic_pattern_codebook(path: Path) -> Path:
 
 
 def many_codes_codebook(path: Path, codes: int = 4000, nested: bool = False) -> Path:
-    """A codebook of ``codes`` codes, flat or each inside the previous one."""
+    """A codebook of ``codes`` codes, flat or each inside the previous one (in flow style, so the
+    file grows linearly with the depth)."""
+    if nested:
+        body = "".join(f"{{id: kode{i}, keywords: [ord{i}], codes: [" for i in range(codes))
+        body += "]}" * codes
+        path.write_text(f"name: dyp\ncodes: [{body}]\n", encoding="utf-8")
+        return path
     lines = ["name: stor", "codes:"]
-    indent = "  "
     for i in range(codes):
-        lines += [f"{indent}- id: kode{i}", f"{indent}  keywords: [ord{i}]"]
-        if nested:
-            lines.append(f"{indent}  codes:")
-            indent += "    "
+        lines += [f"  - id: kode{i}", f"    keywords: [ord{i}]"]
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
     return path
 
 
-def respondents_csv(path: Path, rows: int = 1_000_000, files: tuple[str, ...] = ("R1.txt",)) -> Path:
+def respondents_csv(
+    path: Path, rows: int = 1_000_000, files: tuple[str, ...] = ("R1.txt",)
+) -> Path:
     """A respondents.csv with ``rows`` rows; the first rows own ``files``."""
     with path.open("w", encoding="utf-8") as handle:
         handle.write("respondent,file,sektor\n")

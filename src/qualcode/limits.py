@@ -50,7 +50,7 @@ MAX_TIMESTAMP_SECONDS = 100 * 3600.0
 #: unclosed quote (a memo of a few paragraphs spans a few lines).
 MAX_CSV_FIELD_LINES = 50
 #: Most rows of one CSV file (a respondent table or a codings export).
-MAX_CSV_ROWS = 500_000
+MAX_CSV_ROWS = 200_000
 
 #: An import that would remove more than this share of a layer's codings needs --replace-layer.
 MAX_IMPORT_REMOVED_SHARE = 0.5

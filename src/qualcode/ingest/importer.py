@@ -62,6 +62,9 @@ class IngestReport:
     lost: list[LostCoding] = field(default_factory=list)
 
 
+#: How many files of the respondent table that were not found are named one by one.
+MISSING_FILES_LISTED = 10
+
 #: Files that may sit among the transcripts without being transcripts.
 NOT_TRANSCRIPTS = frozenset({RESPONDENTS_FILE, "pseudonyms.csv"})
 
@@ -228,11 +231,15 @@ def ingest_paths(
     # A row whose file is missing from a named folder is suspicious; with single files named,
     # the table's other rows are simply not part of this ingest.
     if table.path is not None and any(path.is_dir() for path in paths):
-        for name, owner in table.file_owner.items():
-            if not any(t.name == name or t.path.stem == name for t, _ in parsed):
-                report.warnings.append(
-                    f"{table.path}: {owner}'s file {name} was not among the files"
-                )
+        read_names = {t.name for t, _ in parsed} | {t.path.stem for t, _ in parsed}
+        missing = [(n, o) for n, o in table.file_owner.items() if n not in read_names]
+        for name, owner in missing[:MISSING_FILES_LISTED]:
+            report.warnings.append(f"{table.path}: {owner}'s file {name} was not among the files")
+        if len(missing) > MISSING_FILES_LISTED:
+            report.warnings.append(
+                f"{table.path}: and {len(missing) - MISSING_FILES_LISTED} more files listed "
+                "there were not among the files"
+            )
 
     with store.write(command or command_line()) as tx:
         writer = _BatchWriter(store, tx, labels, table, report)
