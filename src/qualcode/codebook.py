@@ -641,7 +641,7 @@ def _refuse_yaml_structure(text: str, loader: Any, source: str) -> Issue | None:
                 )
         elif isinstance(event, yaml.CollectionEndEvent):
             depth -= 1
-        elif isinstance(event, yaml.ScalarEvent) and event.value == "<<" and event.plain_implicit[0]:
+        elif isinstance(event, yaml.ScalarEvent) and event.value == "<<" and event.implicit[0]:
             return Issue(
                 "error", "YAML merge keys ('<<') are not allowed in a codebook", source, line
             )
