@@ -129,6 +129,7 @@ class ReviewSession:
     _decided: dict[ReviewItem, str] = field(default_factory=dict)
     #: Items decided in this session: walking in order, the others are still to come.
     _decided_here: set[ReviewItem] = field(default_factory=set)
+    _transcripts: dict[int, int] = field(default_factory=dict)  # segment id -> transcript id
 
     # -- navigation --------------------------------------------------------------------------
     @property
@@ -356,6 +357,32 @@ class ReviewSession:
             code_path=item.code,
             detail={"from": self.source, "decision": decision, **extra},
         )
+        if decision != "skip":
+            self._done_if_last(tx, item)
+
+    def _done_if_last(self, tx: WriteTx, item: ReviewItem) -> None:
+        """Mark the item's transcript done once every item of it in the queue is decided."""
+        transcript = self._transcript_of(item.segment_id)
+        for other in self.items:
+            if other == item or self._transcript_of(other.segment_id) != transcript:
+                continue
+            if self._decided.get(other) in (None, "skip"):
+                return
+        self.store.set_done(tx, transcript, self.reviewer)
+
+    def _transcript_of(self, segment_id: int) -> int:
+        if not self._transcripts:
+            ids = sorted({i.segment_id for i in self.items})
+            for start in range(0, len(ids), 500):
+                chunk = ids[start : start + 500]
+                self._transcripts.update(
+                    self.store.conn.execute(
+                        "SELECT id, transcript_id FROM segments"
+                        f" WHERE id IN ({','.join('?' * len(chunk))})",
+                        chunk,
+                    ).fetchall()
+                )
+        return self._transcripts[segment_id]
 
     def _decided_now(self, item: ReviewItem, decision: str) -> None:
         self._decided[item] = decision

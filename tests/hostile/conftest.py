@@ -58,6 +58,10 @@ def formula_project(project: Store, tmp_path: Path, make_codes: Any) -> Store:
     ids = [r[0] for r in project.conn.execute("SELECT id FROM segments WHERE role = 'respondent'")]
     recode(project, ids, "kari", add=["tillit"], memo="=1+1 sa hun, og så lo alle")
     recode(project, ids[:2], "ola", add=["fasilitering"])
+    from qualcode.progress import mark_done
+
+    for coder in ("kari", "ola"):  # agreement and disagreements count finished transcripts only
+        mark_done(project, ["R1.txt"], coder)
     return project
 
 

@@ -72,7 +72,9 @@ def test_disagreements_files_hold_no_formula(formula_project, runner, tmp_path, 
     )
     assert result.exit_code == 0, result.output
     if suffix == ".csv":
-        assert_no_formula(csv_cells(out))
+        cells = csv_cells(out)
+        assert_no_formula(cells)
+        assert "'" + FORMULA_TURNS[0] in cells  # the disagreement is there, guarded
     elif suffix == ".xlsx":
         from openpyxl import load_workbook
 
@@ -102,7 +104,9 @@ def test_report_csv_is_neutralised(formula_project, runner, tmp_path):
         ["--project", str(formula_project.folder), "report", "quotes", "-c", "kari", "-o", str(out)],
     )
     assert result.exit_code == 0, result.output
-    assert_no_formula(csv_cells(out))
+    cells = csv_cells(out)
+    assert_no_formula(cells)
+    assert any(c.startswith("'=HYPERLINK") for c in cells), cells
 
 
 def test_control_characters_are_replaced_at_ingest_with_a_warning(cli, tmp_path, ingested):
