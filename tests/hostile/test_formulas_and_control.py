@@ -140,3 +140,20 @@ def test_disagreement_files_of_an_old_store_with_control_characters_are_written(
         )
         assert result.exit_code == 0, result.output
         assert out.stat().st_size > 0
+
+
+def test_control_characters_in_a_qdpx_source_are_replaced(tmp_path, make):
+    import zipfile
+
+    from qualcode.refiqda.importer import import_qdpx
+    from qualcode.store import open_store
+
+    path = tmp_path / "kontroll.qdpx"
+    with zipfile.ZipFile(path, "w") as archive:
+        archive.writestr("project.qde", make.qdpx_project_xml("kilde.txt"))
+        archive.writestr("sources/kilde.txt", "I: Hei.\nR1: Det går bra\x07.\n")
+    report = import_qdpx(path, tmp_path / "p")
+    assert any("intervju1:2: 1 control character" in key for key in report.skipped)
+    with open_store(tmp_path / "p") as store:
+        texts = [r[0] for r in store.conn.execute("SELECT text FROM segments")]
+    assert texts == ["Hei.", "Det går bra\ufffd."]

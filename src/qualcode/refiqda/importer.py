@@ -43,7 +43,7 @@ from qualcode.store import (
     create_store,
     now_iso,
 )
-from qualcode.textfile import decode_bytes, normalise
+from qualcode.textfile import decode_bytes, normalise, replace_control_characters
 from qualcode.textmap import PositionMap
 from qualcode.textmap import normalise_with_map as _normalise_with_map
 
@@ -696,6 +696,10 @@ class _ProjectReader:
         raw, raw_bytes = found
         raw = raw.removeprefix("\ufeff")  # positions never count a byte-order mark
         text, position = normalise_with_map(raw)
+        # Same length, so no selection moves; Word and Excel files could not hold them.
+        text, replaced = replace_control_characters(text, f"{self.path}/{display}")
+        for message in replaced:
+            self.skipped[message] += 1
         if not text.strip():
             self.skipped["empty text sources"] += 1
             return None
