@@ -57,28 +57,14 @@ def build_corpus(tokens: int) -> Path:
     rng = random.Random(7)
     with tempfile.TemporaryDirectory() as tmp, create_store(Path(tmp) / "p") as store:
         ingest_paths(store, [REPO / "sample_transcripts"], command="bench: ingest")
-        turns = [
-            t for (t,) in store.conn.execute("SELECT text FROM segments WHERE role = 'respondent'")
-        ]
-        questions = [
-            t for (t,) in store.conn.execute("SELECT text FROM segments WHERE role = 'interviewer'")
-        ]
+        turns = [t for (t,) in store.conn.execute("SELECT text FROM segments WHERE role = 'respondent'")]
+        questions = [t for (t,) in store.conn.execute("SELECT text FROM segments WHERE role = 'interviewer'")]
     sentences = [t[a:b] for t in turns for a, b in sentence_spans(t) if b - a > 3]
     vocab = sorted({w.strip(".,!?:;«»()…").lower() for t in turns for w in t.split()} - {""})
     long_words = [w for w in vocab if len(w) >= 4 and w.isalpha()]
     endings = ["en", "ene", "et", "a", "er", "te", "ar", "ane", "s", "ar", "ingen", "heten"]
-    dialect = {
-        "ikke": "ikkje",
-        "jeg": "eg",
-        "hva": "kva",
-        "hvordan": "korleis",
-        "noe": "noko",
-        "selv": "sjøl",
-        "mye": "mykje",
-        "hvem": "kven",
-        "også": "òg",
-        "bare": "berre",
-    }
+    dialect = {"ikke": "ikkje", "jeg": "eg", "hva": "kva", "hvordan": "korleis", "noe": "noko",
+               "selv": "sjøl", "mye": "mykje", "hvem": "kven", "også": "òg", "bare": "berre"}
     names = ["Kari", "Ola", "Ingrid", "Per", "Sunniva", "Tor", "Aslak", "Mette", "Jon", "Randi"]
 
     def perturb(word: str) -> str:
@@ -93,28 +79,16 @@ def build_corpus(tokens: int) -> Path:
         elif r < 0.70:
             i = rng.randrange(1, len(core))
             kind = rng.random()
-            new = (
-                core[:i] + core[i + 1 :]
-                if kind < 0.4
-                else core[:i] + core[i - 1] + core[i:]
-                if kind < 0.7
-                else core[: i - 1] + core[i] + core[i - 1] + core[i + 1 :]
-            )
+            new = (core[:i] + core[i + 1 :] if kind < 0.4 else core[:i] + core[i - 1] + core[i:]
+                   if kind < 0.7 else core[: i - 1] + core[i] + core[i - 1] + core[i + 1 :])
         elif r < 0.80:
             new = dialect.get(core.lower(), core + "a")
         elif r < 0.90:
             new = rng.choice(names) + rng.choice(["", "s", "sen"])
         else:
-            new = rng.choice(
-                [
-                    str(rng.randrange(1, 3000)),
-                    f"[{rng.randrange(0, 59):02d}:{rng.randrange(0, 59):02d}]",
-                    f"{rng.randrange(1, 99)}-{rng.choice(long_words)}",
-                ]
-            )
-        return word.replace(core, new, 1) + (
-            rng.choice([",", ".", ""]) if rng.random() < 0.1 else ""
-        )
+            new = rng.choice([str(rng.randrange(1, 3000)), f"[{rng.randrange(0, 59):02d}:{rng.randrange(0, 59):02d}]",
+                              f"{rng.randrange(1, 99)}-{rng.choice(long_words)}"])
+        return word.replace(core, new, 1) + (rng.choice([",", ".", ""]) if rng.random() < 0.1 else "")
 
     folder.mkdir(parents=True, exist_ok=True)
     written, n = 0, 0
@@ -178,28 +152,18 @@ def main() -> None:
 
     print(f"corpus: {n_tokens:,} tokens in {n_turns:,} respondent turns ({folder})")
     print("every figure below is measured in a fresh process, as a user's 'qualcode code' runs")
-    print(
-        f"pipeline load (spaCy + lexicon + codebook): median {load:.2f} s of {len(loads)} "
-        f"(fastest {min(loads):.2f} s)   target < 2 s: {verdict(load < 2)}"
-    )
+    print(f"pipeline load (spaCy + lexicon + codebook): median {load:.2f} s of {len(loads)} "
+          f"(fastest {min(loads):.2f} s)   target < 2 s: {verdict(load < 2)}")
     print(f"tokenizer alone:              {tok_speed:>10,.0f} tokens/s")
-    print(
-        f"full auto-coding, first run:  {first:>10,.0f} tokens/s   ratio {first / tok_speed:>4.0%}"
-        f"   ({codings:,} codings stored; every word type analysed afresh)"
-    )
-    print(
-        f"full auto-coding, re-run:     {again:>10,.0f} tokens/s   ratio {again / tok_speed:>4.0%}"
-        "   (word analyses from the type cache, as after a codebook edit)"
-    )
-    print(
-        f"targets: ≥ 150,000 tokens/s: first {verdict(first >= 150_000)}, re-run "
-        f"{verdict(again >= 150_000)};  ≥ 60 % of the tokenizer: first "
-        f"{verdict(first >= 0.6 * tok_speed)}, re-run {verdict(again >= 0.6 * tok_speed)}"
-    )
-    print(
-        f"peak memory: {rss:,.0f} MiB (largest peak RSS of the measuring processes)   "
-        f"target < 1 GB: {verdict(rss < 1024)}"
-    )
+    print(f"full auto-coding, first run:  {first:>10,.0f} tokens/s   ratio {first / tok_speed:>4.0%}"
+          f"   ({codings:,} codings stored; every word type analysed afresh)")
+    print(f"full auto-coding, re-run:     {again:>10,.0f} tokens/s   ratio {again / tok_speed:>4.0%}"
+          "   (word analyses from the type cache, as after a codebook edit)")
+    print(f"targets: ≥ 150,000 tokens/s: first {verdict(first >= 150_000)}, re-run "
+          f"{verdict(again >= 150_000)};  ≥ 60 % of the tokenizer: first "
+          f"{verdict(first >= 0.6 * tok_speed)}, re-run {verdict(again >= 0.6 * tok_speed)}")
+    print(f"peak memory: {rss:,.0f} MiB (largest peak RSS of the measuring processes)   "
+          f"target < 1 GB: {verdict(rss < 1024)}")
 
 
 def child(mode: str, project: str, *, codebook: Path) -> None:
@@ -210,12 +174,9 @@ def child(mode: str, project: str, *, codebook: Path) -> None:
 
     with open_store(Path(project)) as store:
         if mode == "tokenize":
-            texts = [
-                t
-                for (t,) in store.conn.execute(
-                    "SELECT text FROM segments WHERE role = 'respondent' ORDER BY transcript_id, position"
-                )
-            ]
+            texts = [t for (t,) in store.conn.execute(
+                "SELECT text FROM segments WHERE role = 'respondent' ORDER BY transcript_id, position"
+            )]
             pipeline = get_pipeline()
             began = time.perf_counter()
             count = sum(len(doc) for doc in pipeline.tokenizer.pipe(texts, batch_size=256))
@@ -232,10 +193,7 @@ def child(mode: str, project: str, *, codebook: Path) -> None:
 def run_child(mode: str, project: Path, codebook: Path, env: dict[str, str]) -> tuple[int, float]:
     out = subprocess.run(
         [sys.executable, __file__, "--codebook", str(codebook), "--child", mode, str(project)],
-        check=True,
-        capture_output=True,
-        text=True,
-        env=env,
+        check=True, capture_output=True, text=True, env=env,
     ).stdout.split()
     return int(out[0]), float(out[1])
 
@@ -250,15 +208,8 @@ def load_seconds(codebook: Path, env: dict[str, str]) -> list[float]:
         "print(time.perf_counter() - t)"
     )
     return [
-        float(
-            subprocess.run(
-                [sys.executable, "-c", code, str(REPO / "src"), str(codebook)],
-                check=True,
-                capture_output=True,
-                text=True,
-                env=env,
-            ).stdout
-        )
+        float(subprocess.run([sys.executable, "-c", code, str(REPO / "src"), str(codebook)],
+                             check=True, capture_output=True, text=True, env=env).stdout)
         for _ in range(5)
     ]
 

@@ -49,9 +49,7 @@ def gold_rows(files: list[Path]) -> dict[tuple[str, int], set[str]]:
     return gold
 
 
-def scores(
-    pairs: list[tuple[set[str], set[str]]],
-) -> tuple[dict[str, tuple[float, float, float, int]], float]:
+def scores(pairs: list[tuple[set[str], set[str]]]) -> tuple[dict[str, tuple[float, float, float, int]], float]:
     """Per top code (precision, recall, F1, support) and micro-F1 over (gold, auto) pairs."""
     table = {}
     tp_all = fp_all = fn_all = 0
@@ -75,9 +73,7 @@ def matched_terms(store, codebook) -> dict[int, list[tuple[str, str]]]:  # type:
 
     compiled = CompiledCodebook(codebook)
     found: dict[int, list[tuple[str, str]]] = {}
-    for seg_id, text in store.conn.execute(
-        "SELECT id, text FROM segments WHERE role = 'respondent'"
-    ):
+    for seg_id, text in store.conn.execute("SELECT id, text FROM segments WHERE role = 'respondent'"):
         found[seg_id] = sorted({(m.code.split("/", 1)[0], m.term) for m in compiled.match(text)})
     return found
 
@@ -89,9 +85,7 @@ def _term_table(pairs: list[tuple[set[str], list[tuple[str, str]]]]) -> None:
             counts[(top, term)][0] += 1
             counts[(top, term)][1] += top in gold
     print(f"{'code':<16}{'term':<34}{'turns':>6}{'in gold':>8}")
-    for (top, term), (n, ok) in sorted(
-        counts.items(), key=lambda kv: (kv[0][0], kv[1][1] / kv[1][0])
-    ):
+    for (top, term), (n, ok) in sorted(counts.items(), key=lambda kv: (kv[0][0], kv[1][1] / kv[1][0])):
         print(f"{top:<16}{term[:33]:<34}{n:>6}{ok:>8}")
 
 
@@ -101,13 +95,11 @@ def main() -> None:
     parser.add_argument("--set", dest="which", choices=("sample", *BLIND_SETS), default="sample")
     parser.add_argument("--half", choices=("tuning", "heldout", "both"), default="both")
     parser.add_argument(
-        "--errors",
-        action="store_true",
+        "--errors", action="store_true",
         help="List the disagreeing turns of the chosen half, with false positives (FP) and negatives (FN).",
     )
     parser.add_argument(
-        "--terms",
-        action="store_true",
+        "--terms", action="store_true",
         help="Per matched term: in how many turns it fired and how many of those gold has its top code.",
     )
     args = parser.parse_args()
@@ -167,9 +159,7 @@ def main() -> None:
         if args.errors:
             for key, g, a, text, ev in errors:
                 fp, fn = sorted(a - g), sorted(g - a)
-                print(
-                    f"\n--- {key} gold={sorted(g)} auto={sorted(a)} FP={fp} FN={fn}\n{text[:600]}"
-                )
+                print(f"\n--- {key} gold={sorted(g)} auto={sorted(a)} FP={fp} FN={fn}\n{text[:600]}")
                 for line in ev:
                     print("   ", line[:300])
 
