@@ -806,6 +806,21 @@ def _squash(text: str) -> str:
     return " ".join(text.split())
 
 
+def _unreadable_xlsx(exc: BaseException) -> str:
+    """The reason an .xlsx file could not be read, naming refused XML entities (XXE) plainly."""
+    from defusedxml import DefusedXmlException
+
+    cause: BaseException | None = exc
+    while cause is not None:
+        if isinstance(cause, DefusedXmlException):
+            return (
+                "not a readable .xlsx file: its XML declares entities or external references "
+                f"({cause.__class__.__name__}), which qualcode does not read"
+            )
+        cause = cause.__cause__ or cause.__context__
+    return f"not a readable .xlsx file ({exc.__class__.__name__}: {exc})"
+
+
 def _read_workbook(
     path: Path, coder: str, problems: _Problems
 ) -> tuple[
@@ -822,7 +837,7 @@ def _read_workbook(
     except (BadZipFile, OSError, KeyError, ValueError, ParseError) as exc:
         # defusedxml's refusals (entities, external references) are ValueErrors too.
         raise InputError(
-            f"not a readable .xlsx file ({exc.__class__.__name__}: {exc})", path=path
+            _unreadable_xlsx(exc), path=path
         ) from None
     try:
         names = workbook.sheetnames
@@ -861,7 +876,7 @@ def _read_workbook(
                 }
     except (BadZipFile, KeyError, ValueError, ParseError) as exc:
         raise InputError(
-            f"not a readable .xlsx file ({exc.__class__.__name__}: {exc})", path=path
+            _unreadable_xlsx(exc), path=path
         ) from None
     finally:
         workbook.close()
