@@ -42,6 +42,7 @@ from qualcode.nlp import (
     negator_inside,
     pronoun_classes,
 )
+from qualcode.patterns import TimedPattern
 from qualcode.store import AUTO_CODER, Store, now_iso
 
 UNITS = ("turn", "sentence")
@@ -164,7 +165,7 @@ class CompiledCodebook:
         self.index = {code.path: i for i, code in enumerate(self.codes)}
         self.near_rules = [(ci, rule) for ci, code in enumerate(self.codes) for rule in code.near]
         self.patterns = [
-            (ci, p, re.compile(p, re.IGNORECASE))
+            (ci, p, TimedPattern.compile(p))
             for ci, code in enumerate(self.codes)
             for p in code.patterns
         ]
@@ -1004,6 +1005,8 @@ class AutocodeSummary:
     unit: str
     seconds: float
     codes: list[CodeSummary] = field(default_factory=list)
+    #: Patterns that ran out of time on some turns (see qualcode.patterns).
+    warnings: list[str] = field(default_factory=list)
 
 
 def autocode_project(
@@ -1015,11 +1018,13 @@ def autocode_project(
     spacy_model: str | None = None,
     on_progress: Callable[[int, int], None] | None = None,
     command: str = "code",
+    compiled: CompiledCodebook | None = None,
 ) -> AutocodeSummary:
     """Auto-code the project's turns, replacing only the ``auto`` layer (one transaction).
 
     The codebook must be installed (:func:`qualcode.codebook.install_codebook`) so its codes exist.
     Interviewer turns are skipped unless ``include_interviewer``. Human layers are never touched.
+    ``compiled``: the codebook already compiled (a caller that compiles before installing it).
     """
     if unit not in UNITS:
         raise InputError(f"unknown unit '{unit}'; use turn or sentence")
@@ -1032,35 +1037,48 @@ def autocode_project(
             path=codebook.source_path,
         )
     began = time.perf_counter()
-    compiled = CompiledCodebook(codebook, get_pipeline(spacy_model) if spacy_model else None)
+    if compiled is None:
+        compiled = CompiledCodebook(codebook, get_pipeline(spacy_model) if spacy_model else None)
     sql = "SELECT id, text FROM segments"
     if not include_interviewer:
         sql += " WHERE role = 'respondent'"
-    rows = store.conn.execute(sql + " ORDER BY transcript_id, position").fetchall()
-    results: list[dict[str, list[Match]]] = []
-    batch = 500
-    for i in range(0, len(rows), batch):
-        texts = [text for _, text in rows[i : i + batch]]
-        if unit == "turn" and not spacy_model:
-            results.extend(compiled.code_many(texts))
-        else:
-            results.extend(compiled.code_text(t, unit) for t in texts)
-        if on_progress:
-            on_progress(min(i + batch, len(rows)), len(rows))
-    code_ids = {path: store.code_id(path) for path in codebook.paths()}
-    created = now_iso()
-    inserts = []
-    per_code = {path: CodeSummary(path) for path in codebook.paths()}
-    for (seg_id, _), coded in zip(rows, results, strict=True):
-        for path, matches in coded.items():
-            negated = all(m.negated for m in matches)
-            evidence = json.dumps([m.evidence() for m in matches], ensure_ascii=False)
-            inserts.append((seg_id, code_ids[path], "auto", int(negated), evidence, created))
-            summary = per_code[path]
-            summary.segments += 1
-            summary.matches += len(matches)
-            summary.negated += int(negated)
+    sql += " ORDER BY transcript_id, position"
+
+    def code_rows(rows: list[tuple[int, str]], progress: bool) -> list[dict[str, list[Match]]]:
+        results: list[dict[str, list[Match]]] = []
+        batch = 500
+        for i in range(0, len(rows), batch):
+            texts = [text for _, text in rows[i : i + batch]]
+            if unit == "turn" and not spacy_model:
+                results.extend(compiled.code_many(texts))
+            else:
+                results.extend(compiled.code_text(t, unit) for t in texts)
+            if on_progress and progress:
+                on_progress(min(i + batch, len(rows)), len(rows))
+        return results
+
+    # Coded outside the write lock (it takes a while), then checked inside it: turns that another
+    # command replaced meanwhile (ingest --replace) are coded again there, never written stale.
+    first_rows = store.conn.execute(sql).fetchall()
+    coded_by_row = dict(zip(first_rows, code_rows(first_rows, True), strict=True))
     with store.write(command, coder=AUTO_CODER) as tx:
+        rows = tx.conn.execute(sql).fetchall()
+        changed = [row for row in rows if row not in coded_by_row]
+        coded_by_row.update(zip(changed, code_rows(changed, False), strict=True))
+        results = [coded_by_row[row] for row in rows]
+        code_ids = {path: store.code_id(path) for path in codebook.paths()}
+        created = now_iso()
+        inserts = []
+        per_code = {path: CodeSummary(path) for path in codebook.paths()}
+        for (seg_id, _), coded in zip(rows, results, strict=True):
+            for path, matches in coded.items():
+                negated = all(m.negated for m in matches)
+                evidence = json.dumps([m.evidence() for m in matches], ensure_ascii=False)
+                inserts.append((seg_id, code_ids[path], "auto", int(negated), evidence, created))
+                summary = per_code[path]
+                summary.segments += 1
+                summary.matches += len(matches)
+                summary.negated += int(negated)
         coder_id = store.ensure_coder(tx, AUTO_CODER)
         removed = tx.conn.execute("DELETE FROM codings WHERE coder_id = ?", (coder_id,)).rowcount
         tx.conn.executemany(
@@ -1092,6 +1110,7 @@ def autocode_project(
         unit=unit,
         seconds=time.perf_counter() - began,
         codes=list(per_code.values()),
+        warnings=[w for _, _, p in compiled.patterns if (w := p.warning())],
     )
 
 

@@ -16,6 +16,8 @@ from pathlib import Path
 from typing import Any
 
 from qualcode.errors import InputError
+from qualcode.limits import MAX_CODE_DEPTH, MAX_CODES, MAX_INPUT_FILE_BYTES, MAX_YAML_DEPTH, MB
+from qualcode.patterns import pattern_problem
 from qualcode.store import Store, now_iso
 
 TOP_KEYS = ("name", "version", "language", "description", "exclude_terms", "scoring", "codes")
@@ -56,6 +58,7 @@ DEFAULT_NEAR_WITHIN = 8
 _COLOR = re.compile(r"^#[0-9a-fA-F]{6}$")
 _ID = re.compile(r"^[^/\s][^/]*$")
 _GUID = re.compile(r"^\{?[0-9a-fA-F]{8}-(?:[0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}\}?$")
+_WORD = re.compile(r"\w")
 
 
 @dataclass(frozen=True)
@@ -208,6 +211,10 @@ class Codebook:
                 return code
         raise KeyError(path)
 
+    def by_path(self) -> dict[str, Code]:
+        """Every code by its path (for many look-ups: :meth:`find` walks the tree each time)."""
+        return {code.path: code for code in self.walk()}
+
     def terms_by_code(self) -> dict[str, list[str]]:
         """Every code's keywords and near-terms (for keyness and consistency checks)."""
         result: dict[str, list[str]] = {}
@@ -224,6 +231,7 @@ class _Parser:
     """Turns composed YAML nodes into a :class:`Codebook`, collecting every issue on the way."""
 
     def __init__(self, source: str):
+        self.code_count = 0
         import yaml
 
         self.yaml = yaml
@@ -293,7 +301,16 @@ class _Parser:
                 continue
             for text, line in self.string_list(self.yaml.SequenceNode("tag:yaml.org,2002:seq", [item]), key):
                 items.append((text, line, None))
-        return items
+        wordless = [(text, line) for text, line, _ in items if not _WORD.search(text)]
+        for text, line in wordless:
+            # A term is matched against words; '.*' or '?!' holds none, so it matches nothing.
+            self.issues.append(Issue(
+                "error",
+                f"the term '{text}' in '{key}' holds no letter or digit, so it can never match a "
+                "word (terms are words, not regular expressions: use 'patterns' for those)",
+                self.source, line,
+            ))
+        return [item for item in items if _WORD.search(item[0])]
 
     def number(self, node: Any, key: str, *, low: float = 0.0, high: float = MAX_WEIGHT) -> float | None:
         """A number with ``low < value <= high``; None (and an error) otherwise."""
@@ -423,6 +440,18 @@ class _Parser:
             )
             return None
         path = f"{parent}/{code_id}" if parent else code_id
+        depth = path.count("/") + 1
+        if depth > MAX_CODE_DEPTH:
+            self.error(
+                f"codes nested {depth} deep; a codebook may nest codes {MAX_CODE_DEPTH} deep",
+                node,
+            )
+            return None
+        self.code_count += 1
+        if self.code_count > MAX_CODES:
+            if self.code_count == MAX_CODES + 1:
+                self.error(f"more than {MAX_CODES} codes; qualcode takes at most {MAX_CODES}", node)
+            return None
         code = Code(id=code_id, path=path, name=code_id, line=_line(node))
         for key, (_, value) in keys.items():
             if key == "name":
@@ -452,16 +481,10 @@ class _Parser:
                     setattr(code, key, number)
             elif key == "patterns":
                 for pattern, line in self.string_list(value, key):
-                    try:
-                        re.compile(pattern)
-                    except re.error as exc:
+                    problem = pattern_problem(pattern)
+                    if problem:
                         self.issues.append(
-                            Issue(
-                                "error",
-                                f"bad regular expression '{pattern}': {exc}",
-                                self.source,
-                                line,
-                            )
+                            Issue("error", f"bad regular expression '{pattern}': {problem}", self.source, line)
                         )
                         continue
                     code.patterns.append(pattern)
@@ -608,9 +631,13 @@ def parse_codebook(text: str, source: str = "<codebook>") -> tuple[Codebook | No
     """Parse codebook YAML; returns the codebook (None if unreadable) and every issue found."""
     import yaml
 
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
     try:
+        refused = _refuse_yaml_structure(text, loader, source)
+        if refused is not None:
+            return None, [refused]
         # The C loader (when PyYAML has it) composes the same nodes, marks included, ~5x faster.
-        root = yaml.compose(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
+        root = yaml.compose(text, Loader=loader)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
         problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
@@ -623,9 +650,53 @@ def parse_codebook(text: str, source: str = "<codebook>") -> tuple[Codebook | No
     return book, parser.issues
 
 
+def _refuse_yaml_structure(text: str, loader: Any, source: str) -> Issue | None:
+    """An error for YAML a codebook never needs and an attacker does: anchors, aliases (an alias
+    bomb of 400 bytes expands to billions of nodes), merge keys and deep nesting.
+
+    Read from the event stream, which is linear in the text, before any node is composed.
+    """
+    import yaml
+
+    depth = 0
+    for event in yaml.parse(text, Loader=loader):
+        line = event.start_mark.line + 1 if event.start_mark is not None else None
+        if isinstance(event, yaml.AliasEvent) or getattr(event, "anchor", None):
+            return Issue(
+                "error",
+                "YAML anchors and aliases ('&name', '*name', '<<') are not allowed in a codebook; "
+                "write each code out",
+                source,
+                line,
+            )
+        if isinstance(event, yaml.CollectionStartEvent):
+            depth += 1
+            if depth > MAX_YAML_DEPTH:
+                return Issue(
+                    "error",
+                    f"nested more than {MAX_YAML_DEPTH} levels deep; a codebook may nest codes "
+                    f"{MAX_CODE_DEPTH} deep",
+                    source,
+                    line,
+                )
+        elif isinstance(event, yaml.CollectionEndEvent):
+            depth -= 1
+        elif isinstance(event, yaml.ScalarEvent) and event.value == "<<" and event.implicit[0]:
+            return Issue(
+                "error", "YAML merge keys ('<<') are not allowed in a codebook", source, line
+            )
+    return None
+
+
 def read_text(path: Path) -> str:
     """The codebook file's text (UTF-8, with or without BOM)."""
     try:
+        size = path.stat().st_size if path.is_file() else 0
+        if size > MAX_INPUT_FILE_BYTES:
+            raise InputError(
+                f"the file is {size / MB:.1f} MB; a codebook may be {MAX_INPUT_FILE_BYTES // MB} MB",
+                path=path,
+            )
         return path.read_bytes().decode("utf-8-sig")
     except FileNotFoundError:
         raise InputError("no such codebook file", path=path) from None
@@ -677,6 +748,8 @@ class InstallChanges:
     kept_with_codings: dict[str, int] = field(default_factory=dict)
     #: Likely renames among them: old path → new path (same name, or same id under a new parent).
     renamed: dict[str, str] = field(default_factory=dict)
+    #: Each wanted code's sort order (its place in the file).
+    order: dict[str, int] = field(default_factory=dict, repr=False)
 
     #: Codes whose GUID the codebook gives at a new path: old path → new path. They move there
     #: with their codings and memos (a code renamed or moved in NVivo, MAXQDA, ... follows).
@@ -688,6 +761,10 @@ class InstallChanges:
         return bool(
             self.new_version or self.added or self.updated or self.deactivated or self.moved
         )
+
+
+class _Unchanged(Exception):
+    """Raised inside the write transaction to roll it back when nothing changed."""
 
 
 def install_codebook(
@@ -705,7 +782,25 @@ def install_codebook(
     A code whose ``guid:`` names a stored code at another path moves there (renamed or moved in
     another tool); ``guid_paths`` (GUID -> path, e.g. the GUIDs the project's REFI-QDA exports
     carry) says which code each GUID is, else the GUIDs stored with the codes are used.
+    The project's codes are read inside the write transaction, so two loads at once queue up
+    instead of each installing against what the other replaces.
     """
+    changes: InstallChanges | None = None
+    try:
+        with store.write(command) as tx:
+            changes = _plan_install(store, codebook, guid_paths)
+            if not changes.changed:
+                raise _Unchanged
+            _apply_install(store, tx, codebook, changes)
+    except _Unchanged:
+        pass
+    assert changes is not None
+    return changes
+
+
+def _plan_install(
+    store: Store, codebook: Codebook, guid_paths: dict[str, str] | None = None
+) -> InstallChanges:
     conn = store.conn
     last = conn.execute(
         "SELECT id, sha256 FROM codebook_versions ORDER BY id DESC LIMIT 1"
@@ -717,7 +812,7 @@ def install_codebook(
             "SELECT path, name, description, color, sort_order, active, codable FROM codes"
         )
     }
-    wanted = {code.path: code for code in codebook.walk()}
+    wanted = codebook.by_path()
     order = {path: i for i, path in enumerate(wanted)}
     changes = InstallChanges(version_id=None if last is None else last[0], new_version=new_version)
     changes.moved = _moves_by_guid(store, wanted, guid_paths)
@@ -731,59 +826,64 @@ def install_codebook(
             changes.updated.append(path)
     changes.deactivated = [p for p, row in existing.items() if row[4] == 1 and p not in wanted]
     gone = [p for p in existing if p not in wanted]
-    counts = _coding_counts(store)
+    counts = _coding_counts(store) if gone else {}
+    by_name: dict[str, str] = {}
+    by_id: dict[str, str] = {}
+    for path in changes.added:
+        by_name.setdefault(wanted[path].name, path)
+        by_id.setdefault(wanted[path].id, path)
     for path in gone:
         if counts.get(path):
             changes.kept_with_codings[path] = counts[path]
-            target = _likely_rename(path, existing[path][0], codebook, changes.added)
+            target = _likely_rename(path, existing[path][0], by_name, by_id, order)
             if target:
                 changes.renamed[path] = target
-    if not changes.changed:
-        return changes
-    with store.write(command) as tx:
-        for old, new in changes.moved.items():
-            tx.conn.execute("UPDATE codes SET path = ? WHERE path = ?", (new, old))
-        version_id = changes.version_id
-        if new_version:
-            cur = tx.conn.execute(
-                "INSERT INTO codebook_versions (name, source_path, sha256, content, loaded_at)"
-                " VALUES (?, ?, ?, ?, ?)",
-                (codebook.name, codebook.source_path, codebook.sha256, codebook.content, now_iso()),
-            )
-            version_id = int(cur.lastrowid or 0)
-        for path, code in wanted.items():  # file order: parents before children
-            store.upsert_code(
-                tx,
-                path,
-                name=code.name,
-                description=code.description,
-                color=code.color,
-                sort_order=order[path],
-                codebook_version_id=version_id,
-                guid=code.guid,
-                codable=code.codable,
-            )
-        if changes.deactivated:
-            tx.conn.execute(
-                f"UPDATE codes SET active = 0 WHERE path IN ({','.join('?' * len(changes.deactivated))})",
-                changes.deactivated,
-            )
-        tx.audit(
-            "install_codebook",
-            detail={
-                "codebook": codebook.name,
-                "version_id": version_id,
-                "new_version": new_version,
-                "added": changes.added,
-                "updated": changes.updated,
-                "deactivated": changes.deactivated,
-                "kept_with_codings": changes.kept_with_codings,
-                "renamed": changes.renamed,
-                "moved_by_guid": changes.moved,
-            },
-        )
-        changes.version_id = version_id
+    changes.order = order
     return changes
+
+
+def _apply_install(store: Store, tx: Any, codebook: Codebook, changes: InstallChanges) -> None:
+    for old, new in changes.moved.items():
+        tx.conn.execute("UPDATE codes SET path = ? WHERE path = ?", (new, old))
+    version_id = changes.version_id
+    if changes.new_version:
+        cur = tx.conn.execute(
+            "INSERT INTO codebook_versions (name, source_path, sha256, content, loaded_at)"
+            " VALUES (?, ?, ?, ?, ?)",
+            (codebook.name, codebook.source_path, codebook.sha256, codebook.content, now_iso()),
+        )
+        version_id = int(cur.lastrowid or 0)
+    for path, code in codebook.by_path().items():  # file order: parents before children
+        store.upsert_code(
+            tx,
+            path,
+            name=code.name,
+            description=code.description,
+            color=code.color,
+            sort_order=changes.order[path],
+            codebook_version_id=version_id,
+            guid=code.guid,
+            codable=code.codable,
+        )
+    if changes.deactivated:
+        tx.conn.executemany(
+            "UPDATE codes SET active = 0 WHERE path = ?", [(p,) for p in changes.deactivated]
+        )
+    tx.audit(
+        "install_codebook",
+        detail={
+            "codebook": codebook.name,
+            "version_id": version_id,
+            "new_version": changes.new_version,
+            "added": changes.added,
+            "updated": changes.updated,
+            "deactivated": changes.deactivated,
+            "kept_with_codings": changes.kept_with_codings,
+            "renamed": changes.renamed,
+            "moved_by_guid": changes.moved,
+        },
+    )
+    changes.version_id = version_id
 
 
 def _moves_by_guid(
@@ -831,13 +931,21 @@ def _coding_counts(store: Store) -> dict[str, int]:
     }
 
 
-def _likely_rename(old_path: str, old_name: str, book: Codebook, added: list[str]) -> str | None:
+def _likely_rename(
+    old_path: str,
+    old_name: str,
+    by_name: dict[str, str],
+    by_id: dict[str, str],
+    order: dict[str, int],
+) -> str | None:
+    """The first added code (in file order) with the old code's name or id, or None.
+
+    ``by_name``/``by_id`` map an added code's name and id to its path (the first in file order),
+    so a codebook of thousands of renamed codes stays linear.
+    """
     leaf = old_path.rpartition("/")[2]
-    for path in added:
-        code = book.find(path)
-        if code.name == old_name or code.id == leaf:
-            return path
-    return None
+    candidates = [p for p in (by_name.get(old_name), by_id.get(leaf)) if p is not None]
+    return min(candidates, key=order.__getitem__) if candidates else None
 
 
 def current_codebook(store: Store) -> Codebook | None:

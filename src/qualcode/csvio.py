@@ -9,6 +9,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from qualcode.errors import InputError
+from qualcode.formulas import neutralise_row
+from qualcode.limits import MAX_CSV_FIELD_LINES, MAX_CSV_ROWS
+from qualcode.outputs import atomic_output
 from qualcode.textfile import decode_bytes, normalise, read_bytes
 
 
@@ -29,13 +32,16 @@ class CsvTable:
     rows: list[CsvRow]
 
 
-def read_csv(path: Path, required: Sequence[str] = (), *, strict_width: bool = False) -> CsvTable:
+def read_csv(path: Path, required: Sequence[str] = (), *, strict_width: bool = True) -> CsvTable:
     """Read a CSV file with a header row; the delimiter (``,`` ``;`` or tab) is detected.
 
     Column names are compared case-insensitively and stripped. Missing ``required`` columns are an
     error naming the file and the columns found. A row with more fields than the header is an
-    error; one with fewer is padded with empty cells, or is an error with ``strict_width`` (where a
-    missing separator would silently shift values into the wrong columns).
+    error, and so is one with fewer (a missing separator would silently shift values into the
+    wrong columns) unless ``strict_width`` is False, when it is padded with empty cells. A quoted
+    field running over more than :data:`~qualcode.limits.MAX_CSV_FIELD_LINES` lines is taken for
+    an unclosed quote (which would swallow the rest of the file into one cell) and refused with
+    the line it starts on.
     """
     data = read_bytes(path)
     text = normalise(decode_bytes(data, path).text)
@@ -71,9 +77,38 @@ def read_csv(path: Path, required: Sequence[str] = (), *, strict_width: bool = F
             line=1,
         )
     rows = []
+    row_start = reader.line_num + 1
     try:
         for values in reader:
             line = reader.line_num
+            if line - row_start >= MAX_CSV_FIELD_LINES:
+                raise InputError(
+                    f"a quoted field runs over {line - row_start + 1} lines from here; is a "
+                    "closing quote (\") missing?",
+                    path=path,
+                    line=row_start,
+                )
+            if len(columns) > 2 and any(
+                line_text.count(delimiter) >= len(columns) - 1
+                for value in values
+                if "\n" in value
+                for line_text in value.split("\n")[1:]
+            ):
+                # A cell whose later lines are whole rows: a quote left open swallowed them.
+                raise InputError(
+                    "a quoted field holds what look like whole rows; is a closing quote (\") "
+                    "missing?",
+                    path=path,
+                    line=row_start,
+                )
+            row_start = line + 1
+            if len(rows) >= MAX_CSV_ROWS:
+                raise InputError(
+                    f"more than {MAX_CSV_ROWS} rows; qualcode reads at most {MAX_CSV_ROWS} "
+                    "(see docs/limits.md)",
+                    path=path,
+                    line=line,
+                )
             if not any(v.strip() for v in values):
                 continue
             if len(values) > len(columns) or (strict_width and len(values) < len(columns)):
@@ -88,9 +123,10 @@ def read_csv(path: Path, required: Sequence[str] = (), *, strict_width: bool = F
 
 
 def write_csv(path: Path, columns: Sequence[str], rows: Iterable[Sequence[object]]) -> None:
-    """Write UTF-8 with a BOM, so Excel shows æøå, and every value exactly as given."""
-    with path.open("w", encoding="utf-8-sig", newline="") as handle:
+    """Write UTF-8 with a BOM, so Excel shows æøå; text that a spreadsheet would run as a formula
+    gets a leading apostrophe (:mod:`qualcode.formulas`). The file is replaced atomically."""
+    with atomic_output(path) as tmp, tmp.open("w", encoding="utf-8-sig", newline="") as handle:
         writer = csv.writer(handle)
-        writer.writerow(columns)
+        writer.writerow(neutralise_row(columns))
         for row in rows:
-            writer.writerow(["" if v is None else v for v in row])
+            writer.writerow(neutralise_row(row))

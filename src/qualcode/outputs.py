@@ -8,6 +8,10 @@ input leaves no new empty folder behind. A path that is itself a folder (for a f
 
 from __future__ import annotations
 
+import os
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from qualcode.errors import InputError
@@ -64,3 +68,38 @@ def prepare_output_folder(folder: str | Path) -> Path:
     folder = check_output_folder(folder)
     _make_folder(folder)
     return folder
+
+
+@contextmanager
+def atomic_output(path: str | Path) -> Iterator[Path]:
+    """A new, uniquely named temporary file beside ``path``; moved over ``path`` on success.
+
+    Write the output to the yielded path. When the block ends without an error the file replaces
+    ``path`` in one step (a reader sees the old file or the new one, never half of one); on an
+    error it is removed. The name is unique, so two commands writing the same output at once
+    never share a temporary file. ``os.replace`` replaces a symbolic link at ``path`` itself and
+    never writes through it to the file it points at.
+    """
+    path = Path(path)
+    try:
+        handle, name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    except OSError as exc:
+        raise InputError(f"cannot write the file: {exc.strerror or exc}", path=path) from None
+    os.close(handle)
+    tmp = Path(name)
+    try:
+        # mkstemp makes the file private; an output gets the user's usual permissions.
+        umask = os.umask(0o022)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)
+        yield tmp
+        try:
+            os.replace(tmp, path)
+        except PermissionError:
+            raise InputError(
+                "cannot write the file (is it open in Word or Excel?)", path=path
+            ) from None
+        except OSError as exc:
+            raise InputError(f"cannot write the file: {exc.strerror or exc}", path=path) from None
+    finally:
+        tmp.unlink(missing_ok=True)

@@ -283,16 +283,35 @@ class ReviewSession:
             self._mark(tx, item, "reject")
         self._decided_now(item, "reject")
 
-    def change(self, code: str) -> str:
-        """Replace the draft code by ``code`` (a manual coding); returns the checked path."""
+    def own_memo(self) -> str | None:
+        """The memo on the reviewer's own coding of the current item, if there is one."""
+        item = self.current
+        if item is None or item.code is None:
+            return None
+        own = self._row(self.reviewer, item.segment_id, item.code)
+        return own[3] if own is not None and own[3] else None
+
+    def change(self, code: str, *, keep_old: bool = False) -> str:
+        """Replace the draft code by ``code`` (a manual coding); returns the checked path.
+
+        A memo on the reviewer's own coding of the draft code moves to the new coding, so a
+        change never loses it; ``keep_old`` keeps the old coding (and its memo) beside the new.
+        """
         item = self._require_item()
         target = check_code(self.store, code)
         if target == item.code:
             raise InputError(f"the item is already {target}; use accept")
+        memo = self.own_memo()
         with self._step(f"change to {target}", item) as tx:
-            if item.code is not None:
+            if item.code is not None and not keep_old:
                 self.store.remove_coding(tx, item.segment_id, item.code, self.reviewer)
-            self._make_manual(tx, item.segment_id, target, copy_from_source=False)
+            if memo and not keep_old and self._row(self.reviewer, item.segment_id, target) is None:
+                self.store.ensure_coder(tx, self.reviewer)
+                self.store.add_coding(
+                    tx, item.segment_id, target, self.reviewer, source="manual", memo=memo
+                )
+            else:
+                self._make_manual(tx, item.segment_id, target, copy_from_source=False)
             self._mark(tx, item, "change", to=target)
         self._decided_now(item, "change")
         return target

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import codecs
+import re
 import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from qualcode.errors import InputError
+from qualcode.limits import check_file_size
 
 _SNIFF_BYTES = 8192
 # Bytes that never occur in text files but do in binaries (NUL and most C0 controls).
@@ -21,6 +23,27 @@ class DecodedText:
     text: str
     encoding: str
     warnings: list[str] = field(default_factory=list)
+
+
+#: Characters XML 1.0 cannot hold (C0 controls other than tab and line ends, non-characters and
+#: lone surrogates): a .docx or .xlsx export of a turn holding one would fail.
+_NOT_IN_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff\ud800-\udfff]")
+REPLACEMENT = "\ufffd"
+
+
+def replace_control_characters(text: str, path: Path | str) -> tuple[str, list[str]]:
+    """``text`` with every character XML cannot hold replaced by U+FFFD (same length, so no
+    offset moves), and a warning naming the file, the count and the first line, if any were."""
+    first = _NOT_IN_XML.search(text)
+    if first is None:
+        return text, []
+    cleaned, count = _NOT_IN_XML.subn(REPLACEMENT, text)
+    line = text.count("\n", 0, first.start()) + 1
+    warning = (
+        f"{path}:{line}: {count} control character{'s' if count != 1 else ''} (such as "
+        f"U+{ord(first.group()):04X}) replaced by U+FFFD; Word and Excel files cannot hold them"
+    )
+    return cleaned, [warning]
 
 
 def normalise(text: str) -> str:
@@ -78,6 +101,7 @@ def read_bytes(path: Path) -> bytes:
         raise InputError("no such file", path=path)
     if not path.is_file():
         raise InputError("not a file", path=path)
+    check_file_size(path)
     try:
         data = path.read_bytes()
     except OSError as exc:

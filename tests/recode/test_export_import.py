@@ -340,7 +340,7 @@ def test_round_trip_property(coded, tmp_path_factory, layer, start, target, xlsx
     edited = [r for r in rows if (int(r["segment_id"]), r["code"]) in target]
     edited += [dict(template, segment_id=str(s), code=c) for s, c in sorted(target - start)]
     write_rows(csv_path, edited, header)
-    plan = import_codings(coded, csv_path, "kari")
+    plan = import_codings(coded, csv_path, "kari", replace_layer=True)
     assert {(k[0], k[1]) for k in plan.added} == target - start
     assert {(k[0], k[1]) for k in plan.removed} == start - target
     assert set(layer(coded, "kari")) == target

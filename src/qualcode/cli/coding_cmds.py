@@ -206,10 +206,12 @@ def code_cmd(
         info(f"Codebook: {source}")
         for issue in book.warnings:
             warn(str(issue))
-        if spacy_model:
-            from qualcode.nlp import get_pipeline
+        from qualcode.autocode import CompiledCodebook
+        from qualcode.nlp import get_pipeline
 
-            get_pipeline(spacy_model)  # fail early, before anything is written
+        # Compiled (and the spaCy model loaded) before anything is installed: a codebook that
+        # cannot be used leaves the project's codes as they were.
+        compiled = CompiledCodebook(book, get_pipeline(spacy_model) if spacy_model else None)
         changes = install_codebook(store, book, command_line() + " (codebook)")
         if changes.changed:
             _report_install(changes, source)
@@ -230,7 +232,10 @@ def code_cmd(
                 spacy_model=spacy_model,
                 on_progress=progress,
                 command=command_line(),
+                compiled=compiled,
             )
+    for message in summary.warnings:
+        warn(message)
     rows = [[c.path, c.segments, c.matches, c.negated] for c in summary.codes]
     emit_rows(
         ["code", "turns", "matches", "negated turns"],

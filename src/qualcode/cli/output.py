@@ -32,9 +32,12 @@ def emit_rows(
 ) -> None:
     """Print rows as a rich table, CSV (with a header) or a JSON list of objects."""
     if fmt == OutputFormat.csv:
+        from qualcode.formulas import neutralise_row
+
+        # A script's CSV ends up in a spreadsheet as often as a file does.
         writer = csv.writer(sys.stdout, lineterminator="\n")
-        writer.writerow(columns)
-        writer.writerows([["" if v is None else v for v in row] for row in rows])
+        writer.writerow(neutralise_row(columns))
+        writer.writerows(neutralise_row(row) for row in rows)
         return
     if fmt == OutputFormat.json:
         records = [dict(zip(columns, row, strict=True)) for row in rows]

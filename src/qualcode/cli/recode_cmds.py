@@ -340,8 +340,22 @@ def _review_loop(session: "ReviewSession", span: int) -> str:
             elif key in ("r", "reject"):
                 session.reject()
             elif key in ("c", "change"):
-                target = session.change(_code_argument(session.store, arg))
-                console.print(f"  changed to {target}")
+                target_code = _code_argument(session.store, arg)
+                memo = session.own_memo()
+                keep_old = False
+                if memo:
+                    # Your own coding carries a memo: ask before it leaves this code.
+                    keep_old = not typer.confirm(
+                        f"  your {session.current.code} coding has the memo \"{memo[:60]}\"; "
+                        "move it to the new code (no: keep both codings)?",
+                        default=True,
+                    )
+                target = session.change(target_code, keep_old=keep_old)
+                console.print(
+                    f"  changed to {target}"
+                    + (" (memo moved)" if memo and not keep_old else "")
+                    + (" (old coding kept)" if keep_old else "")
+                )
             elif key in ("+", "add"):
                 target = session.add(_code_argument(session.store, arg))
                 console.print(f"  added {target}")
@@ -498,6 +512,11 @@ def import_codings_cmd(
     dry_run: bool = typer.Option(False, "--dry-run", help="Show the changes, write nothing."),
     fmt: OutputFormat = FORMAT_OPTION,
     new_coder: bool = NEW_CODER_OPTION,
+    replace_layer: bool = typer.Option(
+        False,
+        "--replace-layer",
+        help="Allow an import that removes more than half of the layer's codings.",
+    ),
 ) -> None:
     """Make your layer equal to the file: shows changes per code, then applies all or nothing."""
     from qualcode.export.codings import apply_import, plan_import
@@ -530,7 +549,15 @@ def import_codings_cmd(
                 "nothing written."
             )
             return
-        apply_import(store, plan, command_line())
+        if plan.removes_most and not replace_layer and state.interactive():
+            replace_layer = typer.confirm(
+                f"This removes {len(plan.removed)} of the {len(plan.base)} codings in {name}'s "
+                f"layer and adds {len(plan.added)}. Replace the layer?",
+                default=False,
+            )
+            if not replace_layer:
+                raise InputError("nothing imported", path=file)
+        apply_import(store, plan, command_line(), replace_layer=replace_layer)
         _announce_new_layer(store, name, existed)
     info(
         f"{name}: {len(plan.added)} added, {len(plan.removed)} removed"

@@ -46,3 +46,13 @@ def open_project() -> Store:
     from qualcode.store import find_project, open_store
 
     return open_store(find_project(_project))
+
+
+def interactive() -> bool:
+    """True when a person can answer a question: both stdin and stdout are terminals."""
+    import sys
+
+    try:
+        return sys.stdin.isatty() and sys.stdout.isatty()
+    except (AttributeError, ValueError):
+        return False

@@ -33,8 +33,10 @@ from pathlib import Path
 from typing import Any
 
 from qualcode.errors import InputError
+from qualcode.formulas import guard_xlsx_cell, restore_formula
+from qualcode.limits import MAX_IMPORT_REMOVED_SHARE, check_zip_archive
 from qualcode.memos import list_memos
-from qualcode.outputs import check_output_file, make_output_parent
+from qualcode.outputs import atomic_output, check_output_file, make_output_parent
 from qualcode.pseudonyms import Pseudonyms, project_pseudonyms, transcript_aliases
 from qualcode.recode import check_coder_name, existing_segments, suggest_codes
 from qualcode.store import AUTO_CODER, Store
@@ -372,6 +374,8 @@ def _write_xlsx(
     for coder in layers:
         for seg, code in sorted(layer_state(store, coder)):
             record.append([coder, seg, code])
+            for cell in record[record.max_row]:
+                guard_xlsx_cell(cell)
     long_texts = sorted({r[2] for r in rows if len(r[9]) > EXCEL_CELL_LIMIT})
     if long_texts:
         result.warnings.append(
@@ -380,7 +384,8 @@ def _write_xlsx(
         )
     make_output_parent(path)
     try:
-        workbook.save(path)
+        with atomic_output(path) as tmp:
+            workbook.save(tmp)
     except OSError as exc:
         raise InputError(f"cannot write the file: {exc.strerror or exc}", path=path) from None
 
@@ -390,13 +395,14 @@ def _fill(sheet: Any, header: list[str], rows: list[list[Any]], widths: dict[str
     from openpyxl.utils import get_column_letter
 
     sheet.append(header)
+    for cell in sheet[1]:
+        guard_xlsx_cell(cell)
     for r, row in enumerate(rows, start=2):
         for c, value in enumerate(row, start=1):
             cell = sheet.cell(row=r, column=c)
             cell.value = value
-            if isinstance(value, str):
-                # openpyxl reads a string starting with '=' as a formula; a turn may start so.
-                cell.data_type = "s"
+            # openpyxl reads a string starting with '=' as a formula; a turn may start so.
+            guard_xlsx_cell(cell)
     sheet.freeze_panes = "A2"
     if rows:
         sheet.auto_filter.ref = sheet.dimensions
@@ -443,6 +449,13 @@ class ImportPlan:
     #: Transcripts the file covers (a row with a segment id, coded or not) that the coder has
     #: not marked done yet: the import marks them done.
     to_mark_done: list[int] = field(default_factory=list)
+    #: The layer as it was when the plan was made; the import is refused if it changed since.
+    base: set[Key] = field(default_factory=set)
+
+    @property
+    def removes_most(self) -> bool:
+        """True if the import would remove more than half of the layer's codings."""
+        return bool(self.base) and len(self.removed) > MAX_IMPORT_REMOVED_SHARE * len(self.base)
 
     @property
     def changed(self) -> bool:
@@ -469,16 +482,18 @@ def _sort_key(key: Key) -> tuple[int, str, int, int]:
 
 
 def _cell_text(value: Any) -> str:
+    """A cell as text, without the apostrophe an export put before a formula-like value."""
     if value is None:
         return ""
     if isinstance(value, float) and value.is_integer():
         return str(int(value))
-    return str(value)
+    return restore_formula(str(value))
 
 
 def _segment_id(value: Any) -> int | None:
+    # At most 18 digits: SQLite's integers stop at 2**63 - 1, and no project has more turns.
     text = _cell_text(value).strip()
-    return int(text) if re.fullmatch(r"\d+", text) else None
+    return int(text) if re.fullmatch(r"\d{1,18}", text) else None
 
 
 class _Problems:
@@ -630,6 +645,7 @@ def plan_import(store: Store, path: Path, coder: str) -> ImportPlan:
             }
     plan.added = sorted(desired_keys - current_keys, key=_sort_key)
     plan.removed = sorted(current_keys - desired_keys, key=_sort_key)
+    plan.base = set(current_keys)
     by_key = {r.key: r for r in long if r.code}
     for key in plan.added:
         row = by_key.get(key)
@@ -798,19 +814,39 @@ def _squash(text: str) -> str:
     return " ".join(text.split())
 
 
+def _unreadable_xlsx(exc: BaseException) -> str:
+    """The reason an .xlsx file could not be read, naming refused XML entities (XXE) plainly."""
+    from defusedxml import DefusedXmlException
+
+    cause: BaseException | None = exc
+    while cause is not None:
+        if isinstance(cause, DefusedXmlException):
+            return (
+                "not a readable .xlsx file: its XML declares entities or external references "
+                f"({cause.__class__.__name__}), which qualcode does not read"
+            )
+        cause = cause.__cause__ or cause.__context__
+    return f"not a readable .xlsx file ({exc.__class__.__name__}: {exc})"
+
+
 def _read_workbook(
     path: Path, coder: str, problems: _Problems
 ) -> tuple[
     list[LongRow], tuple[str, list[str], list[tuple[int, list[Any]]]] | None, set[Pair] | None
 ]:
+    from xml.etree.ElementTree import ParseError
     from zipfile import BadZipFile
 
     from openpyxl import load_workbook
 
+    check_zip_archive(path, kind=".xlsx file")
     try:
         workbook = load_workbook(path, read_only=True)
-    except (BadZipFile, OSError, KeyError, ValueError) as exc:
-        raise InputError(f"not a readable .xlsx file ({exc})", path=path) from None
+    except (BadZipFile, OSError, KeyError, ValueError, ParseError) as exc:
+        # defusedxml's refusals (entities, external references) are ValueErrors too.
+        raise InputError(
+            _unreadable_xlsx(exc), path=path
+        ) from None
     try:
         names = workbook.sheetnames
         long_name = LONG_SHEET if LONG_SHEET in names else names[0]
@@ -846,6 +882,10 @@ def _read_workbook(
                     for _, v in r_records
                     if _cell_text(v[0]) == source
                 }
+    except (BadZipFile, KeyError, ValueError, ParseError) as exc:
+        raise InputError(
+            _unreadable_xlsx(exc), path=path
+        ) from None
     finally:
         workbook.close()
     return long, matrix, record
@@ -935,11 +975,35 @@ def _apply_matrix(base: set[Pair], matrix: dict[int, tuple[set[str], set[str]]])
     return result
 
 
-def apply_import(store: Store, plan: ImportPlan, command: str = "import codings") -> None:
-    """Write a plan's diff into its coder's layer as one command (all or nothing)."""
+def apply_import(
+    store: Store,
+    plan: ImportPlan,
+    command: str = "import codings",
+    *,
+    replace_layer: bool = False,
+) -> None:
+    """Write a plan's diff into its coder's layer as one command (all or nothing).
+
+    A plan that would remove more than half of the layer needs ``replace_layer``. The layer is
+    read again inside the write transaction: if another command changed it since the plan was
+    made, nothing is written (two imports at once must not leave a layer equal to neither file).
+    """
     if not plan.writes:
         return
+    if plan.removes_most and not replace_layer:
+        raise InputError(
+            f"the import would remove {len(plan.removed)} of the {len(plan.base)} codings in "
+            f"{plan.coder}'s layer and add {len(plan.added)}; check the file (a header-only file "
+            "or an unclosed quote empties a layer) and pass --replace-layer if that is intended",
+            path=plan.path,
+        )
     with store.write(command, coder=plan.coder) as tx:
+        if layer_keys(store, plan.coder) != plan.base:
+            raise InputError(
+                f"{plan.coder}'s layer changed while the import was being prepared (another "
+                "command wrote to it); nothing imported: run the import again",
+                path=plan.path,
+            )
         store.ensure_coder(tx, plan.coder)
         for seg, code, q_start, _ in plan.removed:
             coding_id = _coding_id(store, plan.coder, seg, code, q_start)
@@ -990,10 +1054,16 @@ def _coding_id(store: Store, coder: str, seg: int, code: str, q_start: int | Non
 
 
 def import_codings(
-    store: Store, path: Path, coder: str, command: str = "import codings", *, dry_run: bool = False
+    store: Store,
+    path: Path,
+    coder: str,
+    command: str = "import codings",
+    *,
+    dry_run: bool = False,
+    replace_layer: bool = False,
 ) -> ImportPlan:
     """Plan and (unless ``dry_run``) apply an import; returns the plan."""
     plan = plan_import(store, path, coder)
     if not dry_run:
-        apply_import(store, plan, command)
+        apply_import(store, plan, command, replace_layer=replace_layer)
     return plan

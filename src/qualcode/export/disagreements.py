@@ -11,7 +11,9 @@ from typing import TYPE_CHECKING, Any
 
 from qualcode.agreement import Disagreement
 from qualcode.errors import InputError
-from qualcode.outputs import prepare_output_file
+from qualcode.export.tables import clean_text
+from qualcode.formulas import guard_xlsx_cell, neutralise_row
+from qualcode.outputs import atomic_output, prepare_output_file
 
 if TYPE_CHECKING:
     from qualcode.pseudonyms import Pseudonyms
@@ -190,21 +192,16 @@ def write_disagreements(
     words = _words(lang)
     title = title or words["title"].format(a=coder_a, b=coder_b)
     prepare_output_file(path)
-    tmp = path.with_name(f".{path.name}.tmp")
     try:
-        if suffix == ".csv":
-            _write_csv(tmp, found, coder_a, coder_b)
-        elif suffix == ".xlsx":
-            _write_xlsx(tmp, found, coder_a, coder_b, title, lang)
-        else:
-            _write_docx(tmp, found, coder_a, coder_b, title, lang)
-        tmp.replace(path)
+        with atomic_output(path) as tmp:
+            if suffix == ".csv":
+                _write_csv(tmp, found, coder_a, coder_b)
+            elif suffix == ".xlsx":
+                _write_xlsx(tmp, found, coder_a, coder_b, title, lang)
+            else:
+                _write_docx(tmp, found, coder_a, coder_b, title, lang)
     except OSError as exc:
-        tmp.unlink(missing_ok=True)
         raise InputError(f"cannot write the file: {exc.strerror or exc}", path=path) from None
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
     return path
 
 
@@ -212,8 +209,8 @@ def _write_csv(path: Path, found: Sequence[Disagreement], a: str, b: str) -> Non
     # utf-8-sig: Excel opens it with æøå intact.
     with path.open("w", encoding="utf-8-sig", newline="") as handle:
         writer = csv.writer(handle)
-        writer.writerow(columns(a, b))
-        writer.writerows(rows(found))
+        writer.writerow(neutralise_row(columns(a, b)))
+        writer.writerows(neutralise_row(row) for row in rows(found))
 
 
 def _write_xlsx(
@@ -225,11 +222,14 @@ def _write_xlsx(
     book = Workbook()
     sheet = book.active
     sheet.title = _words(lang)["sheet"]
-    sheet.append(headings(a, b, lang))
+    sheet.append([clean_text(h) for h in headings(a, b, lang)])
     for cell in sheet[1]:
+        guard_xlsx_cell(cell)
         cell.font = Font(bold=True)
     for row in rows(found):
-        sheet.append(row)
+        sheet.append([clean_text(v) if isinstance(v, str) else v for v in row])
+        for cell in sheet[sheet.max_row]:
+            guard_xlsx_cell(cell)  # a turn or memo starting with '=' is text, never a formula
     for index, width in enumerate(_WIDTHS, start=1):
         sheet.column_dimensions[sheet.cell(row=1, column=index).column_letter].width = width
     wrap = Alignment(wrap_text=True, vertical="top")
@@ -267,8 +267,8 @@ def _write_docx(
             level=2,
         )
         quote = doc.add_paragraph()
-        quote.add_run(f"{d.speaker}: ").bold = True
-        quote.add_run(d.text)
+        quote.add_run(clean_text(f"{d.speaker}: ")).bold = True
+        quote.add_run(clean_text(d.text))
         table = doc.add_table(rows=4, cols=3)
         table.style = "Table Grid"
         labels = words["labels"]
@@ -287,8 +287,8 @@ def _write_docx(
         for r in range(4):
             cells = table.rows[r].cells
             cells[0].text = labels[r]
-            cells[1].text = values_a[r]
-            cells[2].text = values_b[r]
+            cells[1].text = clean_text(values_a[r])
+            cells[2].text = clean_text(values_b[r])
             if r == 0:
                 for cell in cells[1:]:
                     for run in cell.paragraphs[0].runs:

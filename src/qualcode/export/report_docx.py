@@ -18,10 +18,10 @@ from qualcode.export.tables import (
     add_docx_table,
     clean_text,
     frame_to_docx_rows,
-    replace_file,
     setup_document,
     text_width_twips,
 )
+from qualcode.outputs import atomic_output
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -60,12 +60,8 @@ def write_report_docx(
         _extra_section(doc, section, w, lang)
     _appendix(doc, report, w, lang)
     path = Path(path)
-    tmp = path.with_name(f".{path.name}.tmp")
-    try:
+    with atomic_output(path) as tmp:
         doc.save(str(tmp))
-        replace_file(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
     return path
 
 

@@ -16,7 +16,9 @@ from qualcode.export.report_text import (
     quote_sheet_frame,
     words,
 )
-from qualcode.export.tables import replace_file, write_frame_sheet, xlsx_sheet_name
+from qualcode.export.tables import write_frame_sheet, xlsx_sheet_name
+from qualcode.formulas import guard_xlsx_cell
+from qualcode.outputs import atomic_output
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -141,12 +143,8 @@ def write_report_xlsx(report: FullReport, path: Path, *, lang: str = "nb") -> Pa
         _extra_section(sheet(section.title or w["extra_sheet"]), section)
 
     path = Path(path)
-    tmp = path.with_name(f".{path.name}.tmp")
-    try:
+    with atomic_output(path) as tmp:
         wb.save(tmp)
-        replace_file(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
     return path
 
 
@@ -170,7 +168,7 @@ def _extra_section(ws: Any, section: Any) -> None:
     ws.column_dimensions["A"].width = 28
 
     def line(value: str, **font: Any) -> None:
-        cell = WriteOnlyCell(ws, value=clean_text(value))
+        cell = guard_xlsx_cell(WriteOnlyCell(ws, value=clean_text(value)))
         cell.font = Font(**font)
         ws.append([cell])
 
@@ -188,15 +186,12 @@ def _extra_section(ws: Any, section: Any) -> None:
         )
         header = []
         for column in data.columns:
-            cell = WriteOnlyCell(ws, value=clean_text(str(column)))
+            cell = guard_xlsx_cell(WriteOnlyCell(ws, value=clean_text(str(column))))
             cell.font = Font(bold=True)
             header.append(cell)
         ws.append(header)
         for record in data.itertuples(index=False):
             cells = []
             for value in record:
-                cell = WriteOnlyCell(ws, value=excel_value(value))
-                if isinstance(cell.value, str) and cell.value.startswith("="):
-                    cell.data_type = "s"  # text, never a formula
-                cells.append(cell)
+                cells.append(guard_xlsx_cell(WriteOnlyCell(ws, value=excel_value(value))))
             ws.append(cells)

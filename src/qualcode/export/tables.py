@@ -16,7 +16,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from qualcode.errors import InputError
-from qualcode.outputs import prepare_output_file
+from qualcode.formulas import guard_xlsx_cell, is_formula_like, neutralise_row
+from qualcode.outputs import atomic_output, prepare_output_file
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -424,12 +425,12 @@ def write_frame_sheet(
         ws.column_dimensions[get_column_letter(i)].width = width
     header_row = 1
     if title:
-        cell = WriteOnlyCell(ws, value=clean_text(title))
+        cell = guard_xlsx_cell(WriteOnlyCell(ws, value=clean_text(title)))
         cell.font = Font(bold=True, size=13)
         ws.append([cell])
         header_row += 1
     for note in notes:
-        cell = WriteOnlyCell(ws, value=clean_text(note))
+        cell = guard_xlsx_cell(WriteOnlyCell(ws, value=clean_text(note)))
         cell.font = Font(italic=True, color="555555")
         ws.append([cell])
         header_row += 1
@@ -440,7 +441,7 @@ def write_frame_sheet(
     fill = PatternFill("solid", fgColor="DCE6F1")
     header_cells = []
     for column, is_num in zip(columns, numeric, strict=True):
-        cell = WriteOnlyCell(ws, value=clean_text(column))
+        cell = guard_xlsx_cell(WriteOnlyCell(ws, value=clean_text(column)))
         cell.font = bold
         cell.fill = fill
         cell.alignment = Alignment(
@@ -462,16 +463,14 @@ def write_frame_sheet(
         cells: list[Any] = []
         for i, value in enumerate(record):
             value = excel_value(number_from_text(value) if as_numbers[i] else value)
-            formula_like = isinstance(value, str) and value.startswith("=")
+            formula_like = is_formula_like(value)
             styled = (
                 is_last or formula_like or i in wrap or i in percent or isinstance(value, float)
             )
             if not styled:  # a plain value is much faster to write than a styled cell
                 cells.append(value)
                 continue
-            cell = WriteOnlyCell(ws, value=value)
-            if formula_like:
-                cell.data_type = "s"  # text, never a formula
+            cell = guard_xlsx_cell(WriteOnlyCell(ws, value=value))  # text, never a formula
             if i in wrap:
                 cell.alignment = top
             if i in percent or isinstance(value, float):
@@ -575,16 +574,17 @@ def write_table(
     fmt = table_format(path, fmt)
     data = frame.reset_index() if index else frame
     path = prepare_output_file(path)
-    tmp = path.with_name(f".{path.name}.tmp")
-    try:
+    with atomic_output(path) as tmp:
         if fmt == "csv":
             import csv
 
             with tmp.open("w", encoding="utf-8-sig", newline="") as handle:
                 writer = csv.writer(handle)
-                writer.writerow([str(c) for c in data.columns])
+                writer.writerow(neutralise_row(str(c) for c in data.columns))
                 for record in data.itertuples(index=False):
-                    writer.writerow(["" if is_missing(v) else excel_value(v) for v in record])
+                    writer.writerow(
+                        neutralise_row("" if is_missing(v) else excel_value(v) for v in record)
+                    )
         elif fmt == "md":
             tmp.write_text(frame_to_markdown(data, title=title, lang=lang), encoding="utf-8")
         elif fmt == "json":
@@ -626,9 +626,6 @@ def write_table(
                 cant_split=not wrap_columns,
             )
             doc.save(str(tmp))
-        replace_file(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
     return path
 
 

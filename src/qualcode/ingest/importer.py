@@ -13,7 +13,7 @@ from pathlib import Path
 
 from qualcode.errors import InputError
 from qualcode.ingest.model import ParsedTranscript
-from qualcode.ingest.readers import format_of, read_transcript
+from qualcode.ingest.readers import SUFFIX_FORMATS, format_of, read_transcript
 from qualcode.ingest.respondents import RESPONDENTS_FILE, RespondentTable, read_respondent_table
 from qualcode.store import DEFAULT_INTERVIEWER_LABELS, Store, WriteTx, command_line, now_iso
 
@@ -62,6 +62,9 @@ class IngestReport:
     lost: list[LostCoding] = field(default_factory=list)
 
 
+#: How many files of the respondent table that were not found are named one by one.
+MISSING_FILES_LISTED = 10
+
 #: Files that may sit among the transcripts without being transcripts.
 NOT_TRANSCRIPTS = frozenset({RESPONDENTS_FILE, "pseudonyms.csv"})
 
@@ -79,6 +82,7 @@ def collect_files(paths: Sequence[Path]) -> tuple[list[Path], list[tuple[str, st
         if not path.exists():
             raise InputError("no such file or folder", path=path)
         if path.is_dir():
+            before = len(files)
             for child in sorted(path.iterdir()):
                 if child.is_dir() or child.name.startswith((".", "~$")):
                     continue
@@ -92,6 +96,8 @@ def collect_files(paths: Sequence[Path]) -> tuple[list[Path], list[tuple[str, st
                     skipped.append((str(child), f"unknown file type '{child.suffix}'"))
                     continue
                 files.append(child)
+            if len(files) == before:
+                raise InputError(_no_transcripts_message(path), path=path)
         else:
             if format_of(path) is None:
                 read_transcript(path, [])  # raises the unknown-type error naming the file
@@ -107,6 +113,29 @@ def collect_files(paths: Sequence[Path]) -> tuple[list[Path], list[tuple[str, st
         seen[file.name] = file
     unique = list({f.resolve(): f for f in files}.values())
     return unique, skipped
+
+
+def _no_transcripts_message(folder: Path) -> str:
+    """Why a folder gave no transcripts, naming subfolders that hold some (not read on their own)."""
+    holding = []
+    try:
+        for sub in sorted(p for p in folder.iterdir() if p.is_dir() and not p.name.startswith(".")):
+            count = sum(
+                1
+                for f in sub.iterdir()
+                if f.is_file() and format_of(f) is not None and f.stem.lower() != "readme"
+            )
+            if count:
+                holding.append(f"{sub.name}/ ({count})")
+    except OSError:
+        pass
+    kinds = ", ".join(sorted(SUFFIX_FORMATS))
+    if holding:
+        return (
+            f"no transcripts ({kinds}) in this folder; subfolders are not read, and these hold "
+            f"transcripts: {', '.join(holding[:5])}; give the subfolder instead"
+        )
+    return f"no transcripts ({kinds}) in this folder"
 
 
 def _respondent_tables(paths: Sequence[Path], attributes_file: Path | None) -> RespondentTable:
@@ -202,11 +231,15 @@ def ingest_paths(
     # A row whose file is missing from a named folder is suspicious; with single files named,
     # the table's other rows are simply not part of this ingest.
     if table.path is not None and any(path.is_dir() for path in paths):
-        for name, owner in table.file_owner.items():
-            if not any(t.name == name or t.path.stem == name for t, _ in parsed):
-                report.warnings.append(
-                    f"{table.path}: {owner}'s file {name} was not among the files"
-                )
+        read_names = {t.name for t, _ in parsed} | {t.path.stem for t, _ in parsed}
+        missing = [(n, o) for n, o in table.file_owner.items() if n not in read_names]
+        for name, owner in missing[:MISSING_FILES_LISTED]:
+            report.warnings.append(f"{table.path}: {owner}'s file {name} was not among the files")
+        if len(missing) > MISSING_FILES_LISTED:
+            report.warnings.append(
+                f"{table.path}: and {len(missing) - MISSING_FILES_LISTED} more files listed "
+                "there were not among the files"
+            )
 
     with store.write(command or command_line()) as tx:
         writer = _BatchWriter(store, tx, labels, table, report)

@@ -11,7 +11,15 @@ from pathlib import Path
 from qualcode.errors import InputError
 from qualcode.ingest.model import ParsedTranscript, Turn
 from qualcode.ingest.turns import paragraph_turns, parse_labelled_text, parse_time
-from qualcode.textfile import DecodedText, decode_bytes, normalise, read_bytes
+from qualcode.limits import check_zip_archive
+from qualcode.textfile import (
+    DecodedText,
+    decode_bytes,
+    looks_binary,
+    normalise,
+    read_bytes,
+    replace_control_characters,
+)
 
 SUFFIX_FORMATS = {".txt": "txt", ".md": "md", ".docx": "docx", ".vtt": "vtt", ".srt": "srt"}
 
@@ -53,7 +61,8 @@ def _sha256(data: bytes) -> str:
 def _read_text(path: Path) -> tuple[bytes, DecodedText]:
     data = read_bytes(path)
     decoded = decode_bytes(data, path)
-    decoded.text = normalise(decoded.text)
+    decoded.text, replaced = replace_control_characters(normalise(decoded.text), path)
+    decoded.warnings.extend(replaced)
     if not decoded.text.strip():
         raise InputError("empty file", path=path)
     return data, decoded
@@ -84,7 +93,31 @@ def _labelled(
 
 
 # -- plain text and Markdown -----------------------------------------------------------------
+def kind_hint(path: Path, suffix: str) -> str:
+    """'; looks like …: rename it to …' for a file whose content is not what ``suffix`` says."""
+    try:
+        with path.open("rb") as handle:
+            start = handle.read(4096)
+    except OSError:
+        return ""
+    if start.startswith(b"PK\x03\x04") and suffix != ".docx":
+        return "; it looks like a Word document (a zip archive): rename it to .docx"
+    if start.startswith(b"\xd0\xcf\x11\xe0"):
+        return "; it looks like an old Word .doc file: open it in Word and save it as .docx"
+    if start.startswith(b"%PDF"):
+        return "; it looks like a PDF: save the text as .txt or .docx"
+    if start.startswith(b"{\\rtf"):
+        return "; it looks like an RTF file: open it in Word and save it as .docx"
+    if start.lstrip(b"\xef\xbb\xbf").startswith(b"WEBVTT") and suffix != ".vtt":
+        return "; it looks like WebVTT subtitles: rename it to .vtt"
+    if suffix != ".txt" and not looks_binary(start):
+        return "; it looks like plain text: rename it to .txt"
+    return ""
+
+
 def _read_plain(path: Path, interviewer_labels: list[str], speaker: str | None) -> ParsedTranscript:
+    if read_bytes(path).startswith((b"PK\x03\x04", b"\xd0\xcf\x11\xe0", b"%PDF")):
+        raise InputError("not a text file" + kind_hint(path, path.suffix.lower()), path=path)
     data, decoded = _read_text(path)
     fmt = format_of(path) or "txt"
     return _labelled(
@@ -93,14 +126,36 @@ def _read_plain(path: Path, interviewer_labels: list[str], speaker: str | None) 
 
 
 # -- Word ------------------------------------------------------------------------------------
-def _docx_lines(path: Path) -> tuple[list[str], set[str]]:
-    """Paragraph texts in document order (table rows included) and the labels set in bold."""
+_HEADING_STYLES = ("heading", "overskrift", "title", "tittel", "subtitle", "undertittel")
+
+
+def _is_heading(paragraph) -> bool:  # type: ignore[no-untyped-def]
+    """True for a paragraph in a Word heading or title style (English or Norwegian Word)."""
+    try:
+        style = paragraph.style
+    except (KeyError, ValueError, AttributeError):
+        return False
+    names = [str(getattr(style, "name", "") or ""), str(getattr(style, "style_id", "") or "")]
+    return any(n.casefold().startswith(_HEADING_STYLES) for n in names if n)
+
+
+def _docx_lines(path: Path) -> tuple[list[str], set[str], set[int]]:
+    """Paragraph texts in document order (table rows included), the labels set in bold, and the
+    indexes of the lines that are headings (section markers, never part of a turn)."""
     import zipfile
 
     from docx import Document
     from docx.opc.exceptions import PackageNotFoundError
     from docx.table import Table
 
+    with path.open("rb") as handle:
+        start = handle.read(8)
+    if not start.startswith(b"PK\x03\x04"):
+        raise InputError(
+            "not a Word .docx file (a .docx is a zip archive)" + kind_hint(path, ".docx"),
+            path=path,
+        )
+    check_zip_archive(path, kind=".docx file")
     try:
         document = Document(str(path))
     except (PackageNotFoundError, zipfile.BadZipFile, KeyError, ValueError) as exc:
@@ -112,6 +167,7 @@ def _docx_lines(path: Path) -> tuple[list[str], set[str]]:
 
     lines: list[str] = []
     bold_labels: set[str] = set()
+    headings: set[int] = set()
 
     def paragraph_line(paragraph) -> str:  # type: ignore[no-untyped-def]
         text = paragraph.text
@@ -139,8 +195,12 @@ def _docx_lines(path: Path) -> tuple[list[str], set[str]]:
                     for cell in cells:
                         lines.extend(paragraph_line(p) for p in cell.paragraphs)
         else:
+            if _is_heading(block) and block.text.strip():
+                headings.add(len(lines))
+                lines.append(block.text)
+                continue
             lines.append(paragraph_line(block))
-    return lines, bold_labels
+    return lines, bold_labels, headings
 
 
 def _unique_cells(cells):  # type: ignore[no-untyped-def]
@@ -175,19 +235,60 @@ def _bold_label(paragraph) -> str | None:  # type: ignore[no-untyped-def]
 
 def _read_docx(path: Path, interviewer_labels: list[str], speaker: str | None) -> ParsedTranscript:
     data = read_bytes(path)
-    lines, bold_labels = _docx_lines(path)
-    text = normalise("\n".join(lines)).strip("\n")
+    lines, bold_labels, headings = _docx_lines(path)
+    # NFC never joins across a line end, so lines normalise one by one to the same text.
+    lines = [normalise(line) for line in lines]
+    full = "\n".join(lines)
+    lead = len(full) - len(full.lstrip("\n"))
+    text, warnings = replace_control_characters(full.strip("\n"), path)
     if not text.strip():
         raise InputError("the document has no text", path=path)
-    return _labelled(
-        path, "docx", text, _sha256(data), interviewer_labels, speaker, [], bold_labels
+    spans = []
+    offset = -lead
+    for index, line in enumerate(lines):
+        if index in headings:
+            spans.append((offset, offset + len(line)))
+        offset += len(line) + 1
+    parsed = _labelled(
+        path, "docx", text, _sha256(data), interviewer_labels, speaker, warnings, bold_labels
     )
+    parsed.turns = cut_at_headings(parsed.text, parsed.turns, spans)
+    return parsed
+
+
+def cut_at_headings(text: str, turns: list[Turn], headings: list[tuple[int, int]]) -> list[Turn]:
+    """Turns with every heading span cut out: a heading ends the turn it falls in, and text after
+    it (before the next label) continues as a new turn of the same speaker."""
+    if not headings:
+        return turns
+    result: list[Turn] = []
+    index = 0
+    for turn in turns:
+        pieces = [(turn.char_start, turn.char_end)]
+        while index < len(headings) and headings[index][1] <= turn.char_start:
+            index += 1
+        k = index
+        while k < len(headings) and headings[k][0] < turn.char_end:
+            h_start, h_end = headings[k]
+            start, end = pieces.pop()
+            pieces += [(start, min(h_start, end)), (max(h_end, start), end)]
+            k += 1
+        for start, end in pieces:
+            while start < end and text[start].isspace():
+                start += 1
+            while end > start and text[end - 1].isspace():
+                end -= 1
+            if end > start:
+                result.append(turn._replace(char_start=start, char_end=end))
+    return result
 
 
 # -- subtitles: WebVTT and SubRip --------------------------------------------------------------
 _CUE_TIME = re.compile(r"^\s*(?P<start>[\d:.,]+)\s*-->\s*(?P<end>[\d:.,]+)(?:\s+.*)?$")
-_VOICE = re.compile(r"<v(?:\.[\w.-]+)?\s+(?P<name>[^>]+)>", re.IGNORECASE)
-_TAG = re.compile(r"</?[a-zA-Z][^>]*>|<\d[\d:.]*>")
+# A tag never holds '<': without that, every unclosed '<v' or '<a' would scan to the end of the
+# cue, and a cue of many of them would take quadratic time.
+_VOICE = re.compile(r"<v(?:\.[\w.-]+)?\s+(?P<name>[^<>]+)>", re.IGNORECASE)
+_TAG = re.compile(r"</?[a-zA-Z][^<>]*>|<\d[\d:.]*>")
 _NAME_PREFIX = re.compile(r"^(?P<name>[^\W\d_][\w.'’ -]{0,38}?):[ \t]+")
 
 

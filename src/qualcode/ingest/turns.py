@@ -10,12 +10,14 @@ at least two turns in the file. An interviewer label has a speaker's shape in an
 
 from __future__ import annotations
 
+import math
 import re
 from collections import Counter
 from collections.abc import Iterable
 from typing import NamedTuple
 
 from qualcode.ingest.model import Turn
+from qualcode.limits import MAX_TIMESTAMP_SECONDS
 
 _TIME = r"\d{1,2}(?::\d{1,2}){1,2}(?:[.,]\d{1,3})?"
 _MD = r"(?:\*\*|__)?"
@@ -138,12 +140,24 @@ class _Candidate(NamedTuple):
     has_time: bool
 
 
+# Up to three parts of at most 6 digits each, a fraction of at most 9 digits on the last.
+_TIME_STAMP = re.compile(r"\d{1,6}(?::\d{1,6}){0,2}(?:\.\d{1,9})?")
+
+
 def parse_time(value: str) -> float:
-    """Seconds from ``hh:mm:ss``, ``mm:ss`` or either with a fraction (``.`` or ``,``)."""
-    value = value.replace(",", ".")
+    """Seconds from ``hh:mm:ss``, ``mm:ss`` or either with a fraction (``.`` or ``,``).
+
+    A ValueError for anything else, and for a time past
+    :data:`~qualcode.limits.MAX_TIMESTAMP_SECONDS` (an hour of 100,000 digits would be infinity).
+    """
+    value = value.strip().replace(",", ".")
+    if not _TIME_STAMP.fullmatch(value):
+        raise ValueError(f"not a time stamp: {value[:40]!r}")
     seconds = 0.0
     for part in value.split(":"):
         seconds = seconds * 60 + float(part)
+    if not math.isfinite(seconds) or seconds > MAX_TIMESTAMP_SECONDS:
+        raise ValueError(f"time stamp past {MAX_TIMESTAMP_SECONDS / 3600:g} hours: {value[:40]!r}")
     # Time stamps have at most millisecond precision; without rounding, 00:01:21.909 would be
     # stored (and exported) as 81.90899999999999.
     return round(seconds, 3)

@@ -33,9 +33,11 @@ from xml.etree import ElementTree as ET
 from qualcode.errors import InputError, ProjectError
 from qualcode.ingest.importer import with_default_interviewer_labels
 from qualcode.ingest.turns import is_interviewer, paragraph_turns, split_turns
+from qualcode.limits import MAX_CODE_DEPTH, check_file_size, check_zip_archive, read_zip_member
 from qualcode.outputs import check_output_file, make_output_parent
 from qualcode.refiqda.export import CODE_IDS_HEADING, INACTIVE_SET_NAME, PROJECT_FILE
 from qualcode.refiqda.guids import is_guid
+from qualcode.safexml import parse_xml
 from qualcode.store import (
     AUTO_CODER,
     DB_NAME,
@@ -44,7 +46,9 @@ from qualcode.store import (
     create_store,
     now_iso,
 )
-from qualcode.textfile import decode_bytes, normalise
+from qualcode.textfile import decode_bytes, normalise, replace_control_characters
+from qualcode.textmap import PositionMap
+from qualcode.textmap import normalise_with_map as _normalise_with_map
 
 PROJECT_NS = "urn:QDA-XML:project:1.0"
 CODEBOOK_NS = "urn:QDA-XML:codebook:1.0"
@@ -109,15 +113,27 @@ def _color(value: str | None) -> str | None:
 
 
 def _parse_xml(data: bytes, where: str) -> ET.Element:
-    """Parse XML and strip namespaces from tags, so files with an odd namespace still read."""
-    try:
-        root = ET.fromstring(data)
-    except ET.ParseError as exc:
-        line = exc.position[0] if exc.position else None
-        reason = str(exc).split(":")[0]
-        raise InputError(f"not well-formed XML ({reason})", path=where, line=line) from None
+    """Parse XML and strip namespaces from tags, so files with an odd namespace still read.
+
+    Entities and external references are refused and the depth is bounded (qualcode.safexml).
+    """
+    root = parse_xml(data, where)
     for element in root.iter():
         element.tag = _local(element.tag)
+    # Code trees are read recursively and become codebook YAML: bound their depth first.
+    stack = [(root, 0)]
+    while stack:
+        element, depth = stack.pop()
+        if element.tag == "Code":
+            depth += 1
+            if depth > MAX_CODE_DEPTH:
+                raise InputError(
+                    f"codes nested more than {MAX_CODE_DEPTH} deep; qualcode takes code trees "
+                    f"up to {MAX_CODE_DEPTH} levels",
+                    path=where,
+                    line=_line_of(data, element.get("guid") or "") if element.get("guid") else None,
+                )
+        stack.extend((child, depth) for child in element)
     return root
 
 
@@ -350,6 +366,7 @@ def _read_file(path: Path) -> bytes:
         raise InputError("no such file", path=path)
     if not path.is_file():
         raise InputError("not a file", path=path)
+    check_file_size(path)
     try:
         return path.read_bytes()
     except OSError as exc:
@@ -359,75 +376,9 @@ def _read_file(path: Path) -> bytes:
 # -- positions ---------------------------------------------------------------------------------
 
 
-def _composes_into_previous(text: str, i: int) -> bool:
-    """True if NFC may join ``text[i]`` with what comes before it."""
-    ch = text[i]
-    if ch.isascii():
-        return False  # no ASCII character is the second half of a composition
-    if unicodedata.combining(ch) or 0x1160 <= ord(ch) <= 0x11FF or 0xD7B0 <= ord(ch) <= 0xD7FF:
-        return True  # combining marks and Hangul vowel/final jamo
-    prev = text[i - 1]
-    # A starter can only compose with the character right before it.
-    return unicodedata.normalize("NFC", prev + ch) != unicodedata.normalize("NFC", prev) + ch
-
-
-def normalise_with_map(raw: str) -> tuple[str, list[int]]:
-    """The normalised text (as :func:`qualcode.textfile.normalise`) and, for every position
-    ``0..len(raw)`` of ``raw``, the corresponding position in it.
-
-    CRLF and CR become LF; NFC may merge a letter and its combining marks (or reorder marks). The
-    text is normalised in chunks that NFC cannot join with each other, so a position between
-    chunks maps exactly; a position inside a chunk that NFC changed (between a letter and its
-    accent) maps to the length of the normalised text before it.
-    """
-    # Line ends first.
-    step1: list[str] = []
-    map1 = [0] * (len(raw) + 1)
-    i, n = 0, len(raw)
-    while i < n:
-        map1[i] = len(step1)
-        ch = raw[i]
-        if ch == "\r":
-            step1.append("\n")
-            if i + 1 < n and raw[i + 1] == "\n":
-                map1[i + 1] = len(step1) - 1  # between CR and LF: before the line end
-                i += 2
-                continue
-        else:
-            step1.append(ch)
-        i += 1
-    map1[n] = len(step1)
-    text1 = "".join(step1)
-
-    # Then NFC, chunk by chunk.
-    out: list[str] = []
-    map2 = [0] * (len(text1) + 1)
-    length = 0
-    start = 0
-    m = len(text1)
-    while start < m:
-        end = start + 1
-        while end < m and _composes_into_previous(text1, end):
-            end += 1
-        chunk = text1[start:end]
-        normal = chunk if chunk.isascii() else unicodedata.normalize("NFC", chunk)
-        if normal == chunk:
-            for k in range(len(chunk)):
-                map2[start + k] = length + k
-        else:
-            last = 0
-            for k in range(len(chunk)):
-                last = max(last, min(len(unicodedata.normalize("NFC", chunk[:k])), len(normal)))
-                map2[start + k] = length + last
-        out.append(normal)
-        length += len(normal)
-        start = end
-    map2[m] = length
-    text = "".join(out)
-    expected = normalise(raw)
-    if text != expected:  # cannot happen by the reasoning above; never guess positions
-        raise RuntimeError("normalising a source in chunks gave a different text")
-    return text, [map2[p] for p in map1]
+def normalise_with_map(raw: str) -> tuple[str, PositionMap]:
+    """The normalised text and a map from raw positions to its positions (qualcode.textmap)."""
+    return _normalise_with_map(raw)
 
 
 # -- .qdpx -------------------------------------------------------------------------------------
@@ -524,16 +475,23 @@ def _open_zip(path: Path) -> zipfile.ZipFile:
                 path=path,
             )
         raise InputError("not a REFI-QDA project (.qdpx files are zip archives)", path=path)
+    check_file_size(path)
     try:
-        return zipfile.ZipFile(path)
+        archive = zipfile.ZipFile(path)
     except (zipfile.BadZipFile, OSError) as exc:
         raise InputError(f"cannot open the archive: {exc}", path=path) from None
+    try:
+        check_zip_archive(path, archive, kind=".qdpx file")
+    except InputError:
+        archive.close()
+        raise
+    return archive
 
 
 def _member(archive: zipfile.ZipFile, path: Path, name: str) -> bytes:
     try:
-        return archive.read(name)
-    except (zipfile.BadZipFile, KeyError, OSError, ValueError) as exc:
+        return read_zip_member(archive, path, name)
+    except (zipfile.BadZipFile, KeyError, OSError, ValueError, RuntimeError, EOFError) as exc:
         raise InputError(f"cannot read {name} from the archive: {exc}", path=path) from None
 
 
@@ -1025,6 +983,10 @@ class _ProjectReader:
     def _source(self, pending: _PendingSource) -> _Source | None:
         element, guid, display, raw = pending.element, pending.guid, pending.display, pending.raw
         text, position = normalise_with_map(raw)
+        # Same length, so no selection moves; Word and Excel files could not hold them.
+        text, replaced = replace_control_characters(text, f"{self.path}/{display}")
+        for message in replaced:
+            self.skipped[message] += 1
         if not text.strip():
             self.skipped["empty text sources"] += 1
             return None
@@ -1463,6 +1425,51 @@ def _write_segments(
     return places
 
 
+#: Name start of the folder an import builds its project in (beside the target folder).
+STAGING_PREFIX = ".qualcode-import-staging."
+#: A staging folder in the old naming (".NAME.import-…", no process id) older than this is stale.
+_OLD_STAGING_SECONDS = 3600
+
+
+def _process_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except (PermissionError, OSError):
+        return True  # someone else's process: leave its folder alone
+    return True
+
+
+def remove_stale_staging(parent: Path) -> list[Path]:
+    """Remove staging folders of imports that were killed (their process is gone); returns them.
+
+    They hold a partial store with transcript text, which must not lie about.
+    """
+    import time
+
+    removed = []
+    try:
+        entries = list(parent.iterdir())
+    except OSError:
+        return removed
+    for entry in entries:
+        stale = False
+        if entry.name.startswith(STAGING_PREFIX) and entry.is_dir():
+            pid_text = entry.name[len(STAGING_PREFIX) :].rsplit(".", 2)[-2:-1]
+            stale = bool(pid_text) and pid_text[0].isdigit() and not _process_alive(int(pid_text[0]))
+        elif re.fullmatch(r"\..+\.import-[A-Za-z0-9_]+", entry.name) and entry.is_dir():
+            try:
+                old = time.time() - entry.stat().st_mtime > _OLD_STAGING_SECONDS
+            except OSError:
+                old = False
+            stale = old and (entry / DB_NAME).exists()
+        if stale:
+            shutil.rmtree(entry, ignore_errors=True)
+            removed.append(entry)
+    return removed
+
+
 def import_qdpx(
     path: Path,
     folder: Path,
@@ -1496,8 +1503,11 @@ def import_qdpx(
         offsets=parsed.offsets,
     )
     # Built in a hidden folder beside the target and moved into place at the end, so a failure
-    # leaves no half-made project behind.
-    staging = Path(tempfile.mkdtemp(prefix=f".{folder.name}.import-", dir=parent))
+    # leaves no half-made project behind. A killed import leaves its folder: removed here.
+    remove_stale_staging(parent)
+    staging = Path(
+        tempfile.mkdtemp(prefix=f"{STAGING_PREFIX}{folder.name}.{os.getpid()}.", dir=parent)
+    )
     try:
         # mkdtemp makes the folder private; a project folder gets the user's usual permissions.
         umask = os.umask(0o022)
