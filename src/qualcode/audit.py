@@ -31,6 +31,7 @@ REVERSIBLE_ACTIONS = (
             "add_memo",
             "remove_memo",
             "add_code",
+            "set_coding_memo",
         }
     )
     | MARKER_ACTIONS
@@ -279,6 +280,12 @@ def _check_still_in_effect(store: Store, entry: LogEntry, command_id: int) -> No
         raise QualcodeError(f"coder layer '{entry.detail['new']}' was renamed or replaced{later}")
     elif entry.action == "add_code":
         _check_code_still_new(store, entry, later)
+    elif entry.action == "set_coding_memo":
+        row = store.conn.execute(
+            "SELECT memo FROM codings WHERE id = ?", (entry.detail["id"],)
+        ).fetchone()
+        if row is None or row[0] != entry.detail.get("new"):
+            raise QualcodeError(f"the memo of coding {entry.detail['id']} was changed{later}")
     elif entry.action == "set_setting" and (
         store.get_setting(entry.detail["key"]) != entry.detail.get("new")
     ):
@@ -344,6 +351,15 @@ def _revert(store: Store, tx: WriteTx, entry: LogEntry) -> None:
         )
     elif entry.action == "add_code":
         _remove_new_code(tx, entry)
+    elif entry.action == "set_coding_memo":
+        conn.execute("UPDATE codings SET memo = ? WHERE id = ?", (d.get("old"), d["id"]))
+        tx.audit(
+            "set_coding_memo",
+            segment_id=entry.segment_id,
+            code_path=entry.code_path,
+            coder=entry.coder,
+            detail={"id": d["id"], "old": d.get("new"), "new": d.get("old")},
+        )
     # review markers: the undo entry itself makes the decision count as not taken
 
 

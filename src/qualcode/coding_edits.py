@@ -82,26 +82,20 @@ def set_coding_memo(
 ) -> CodingRef:
     """Give coding ``coding_id`` the memo ``text`` (empty: none) as one command.
 
-    The coding is replaced by the same row with the new memo (a ``remove_coding`` and an
-    ``add_coding`` entry), which is what ``undo`` knows how to revert exactly.
+    Logged as ``set_coding_memo`` with the old and the new memo, which ``undo`` puts back.
     """
     ref = _own(store, coding_id, coder)
     memo = (text or "").strip() or None
     if memo == (ref.memo or None):
         return ref
     with store.write(command, coder=coder) as tx:
-        _remove(store, tx, ref)
-        kwargs = {"quote": ref.quote} if ref.quote is not None else {}
-        store.add_coding(
-            tx,
-            ref.segment_id,
-            ref.code,
-            coder,
-            source=ref.source,
-            negated=ref.negated,
-            evidence=ref.evidence,
-            memo=memo,
-            **kwargs,
+        tx.conn.execute("UPDATE codings SET memo = ? WHERE id = ?", (memo, coding_id))
+        tx.audit(
+            "set_coding_memo",
+            segment_id=ref.segment_id,
+            code_path=ref.code,
+            coder=coder,
+            detail={"id": coding_id, "old": ref.memo, "new": memo},
         )
     return ref
 

@@ -8,6 +8,7 @@ passages and underline matched words without ever changing the text itself.
 
 from __future__ import annotations
 
+import itertools
 import json
 from dataclasses import dataclass, field
 from typing import Any
@@ -233,7 +234,7 @@ def _pieces(text: str, mine: list[Coding], drafts: list[Draft]) -> list[Piece]:
         cuts.update((start, end))
     bounds = sorted(cuts)
     pieces = []
-    for start, end in zip(bounds, bounds[1:], strict=False):
+    for start, end in itertools.pairwise(bounds):
         if start == end:
             continue
         codes = tuple(dict.fromkeys(p for s, e, p in passages if s <= start and end <= e))

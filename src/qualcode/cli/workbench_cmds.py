@@ -5,6 +5,7 @@ FastAPI, uvicorn and Jinja2 are imported inside the command, so ``qualcode --hel
 
 from __future__ import annotations
 
+import contextlib
 import socket
 from pathlib import Path
 
@@ -58,10 +59,8 @@ def open_cmd(
     if not no_browser:
         webbrowser.open(url)
     config = uvicorn.Config(application, host=HOST, port=chosen, log_level="warning", access_log=False)
-    try:
+    with contextlib.suppress(KeyboardInterrupt):
         uvicorn.Server(config).run()
-    except KeyboardInterrupt:
-        pass
     info("Workbench stopped.")
 
 

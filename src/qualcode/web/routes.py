@@ -65,7 +65,10 @@ def fragment(request: Request, name: str, context: dict[str, Any]) -> str:
 def excerpt(text: str, width: int = EXCERPT_CHARS) -> str:
     """The start of ``text`` on one line, cut with '…', for command texts."""
     flat = " ".join(text.split())
-    return flat if len(flat) <= width else flat[: width - 1].rstrip() + " …"
+    if len(flat) <= width:
+        return flat
+    cut = flat[:width].rsplit(" ", 1)[0] if " " in flat[:width] else flat[: width - 1]
+    return cut.rstrip() + " …"
 
 
 def turn_fragments(request: Request, store: Store, coder: str, segment_ids: list[int]) -> dict[str, str]:
@@ -187,28 +190,32 @@ def reader(request: Request, transcript_id: int) -> Any:
 
 
 @router.get("/code", response_class=HTMLResponse)
-def code_view(request: Request, path: str = "", layer: str = "") -> Any:
-    """Every passage of a code, in one layer or all of them."""
+def code_view(request: Request, path: str = "", layer: str | None = None) -> Any:
+    """Every passage of a code in my layer, another layer, or all of them (``layer=*``)."""
     from qualcode.reading import code_passages, code_styles, layers
 
     coder = current_coder(request)
+    if layer is None:
+        layer = coder or "*"
     with project(request) as store:
         styles = code_styles(store)
         if not path and styles:
             path = next(iter(styles))
-        passages = code_passages(store, path, layer or None) if path else []
-        return render(
-            request,
-            "code.html",
-            {
-                "path": path,
-                "layer": layer,
-                "layers": layers(store),
-                "styles": styles,
-                "passages": passages,
-                "default_layer": coder,
-            },
-        )
+        passages = code_passages(store, path, None if layer == "*" else layer) if path else []
+        all_layers = layers(store)
+    # The same passage in several layers is shown once, with every layer that has it.
+    grouped: list[dict[str, Any]] = []
+    for passage in passages:
+        last = grouped[-1] if grouped else None
+        if last and (last["p"].segment_id, last["p"].text) == (passage.segment_id, passage.text):
+            last["who"].append((passage.coder, passage.code, passage.memo))
+        else:
+            grouped.append({"p": passage, "who": [(passage.coder, passage.code, passage.memo)]})
+    return render(
+        request,
+        "code.html",
+        {"path": path, "layer": layer, "layers": all_layers, "styles": styles, "groups": grouped},
+    )
 
 
 @router.get("/search", response_class=HTMLResponse)

@@ -107,7 +107,32 @@
     showTarget();
   }
 
+  // The chosen passage stays marked while the focus goes to the code tree.
+  function markPending() {
+    if (!window.CSS || !CSS.highlights) return;
+    CSS.highlights.delete("qc-pending");
+    if (!selection) return;
+    const box = document.querySelector(`#turn-${selection.segment} .text`);
+    if (!box) return;
+    const range = rangeAt(box, selection.start, selection.end);
+    if (range) CSS.highlights.set("qc-pending", new Highlight(range));
+  }
+
+  function rangeAt(container, start, end) {
+    const walker = document.createTreeWalker(container, NodeFilter.SHOW_TEXT);
+    const range = document.createRange();
+    let seen = 0, started = false, node;
+    while ((node = walker.nextNode())) {
+      const length = node.textContent.length;
+      if (!started && start <= seen + length) { range.setStart(node, start - seen); started = true; }
+      if (started && end <= seen + length) { range.setEnd(node, end - seen); return range; }
+      seen += length;
+    }
+    return null;
+  }
+
   function showTarget() {
+    markPending();
     const box = $("#target");
     if (!box) return;
     box.classList.toggle("active", !!(selection || current));
