@@ -102,3 +102,4 @@ def ingested(project: Store, small_corpus: Path) -> Store:
     """The project with the small corpus ingested (R1: 6 turns, R2: 4 turns)."""
     ingest_paths(project, [small_corpus], command="test: ingest")
     return project
+

@@ -21,16 +21,15 @@ coders differ.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Hashable, Iterable, Sequence
 from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import Any
 
-from qualcode.audit import undone_command_ids
 from qualcode.errors import InputError
+from qualcode.progress import done_transcripts
 from qualcode.recode import unknown_code_hint
-from qualcode.store import AUTO_CODER, Store
+from qualcode.store import Store
 
 Value = Hashable | None
 
@@ -613,90 +612,22 @@ def _check_coders(store: Store, coders: Sequence[str]) -> list[str]:
     return names
 
 
-#: Review decisions that say the reviewer has read the turn; a skip defers the decision.
-SEEN_DECISIONS = ("accept", "reject", "change")
+def seen_transcripts(store: Store, coder: str, *, include_in_progress: bool = False) -> set[int]:
+    """Transcript ids that count as coded by ``coder``: those they have marked done.
 
-
-def seen_transcripts(store: Store, coder: str) -> set[int]:
-    """Transcript ids the coder has seen (read and coded, possibly finding nothing to code).
-
-    Rule: a coder has seen a transcript if their layer holds at least one coding in it now, if
-    they took a review decision (accept, reject, change) on one of its turns in a command that
-    was not undone, or if it is listed for them in the project setting ``coded_transcripts``
-    (``{"coder": ["R1_haugland.txt", ...]}``, written when a layer file is loaded). The last two
-    record transcripts read and deliberately left without codes. Adding and removing a coding
-    does not count by itself: a coding added to a mistyped segment and then removed or undone
-    must not make a transcript the coder never read count as "no code". The auto-coder has seen
-    every transcript.
+    A transcript the coder has not finished is missing data for them, never "no code" (see
+    :mod:`qualcode.progress`); ``include_in_progress`` counts the started ones too.
     """
-    if coder == AUTO_CODER:
-        return {r[0] for r in store.conn.execute("SELECT id FROM transcripts")}
-    seen = {
-        r[0]
-        for r in store.conn.execute(
-            "SELECT DISTINCT s.transcript_id FROM codings c JOIN segments s ON s.id = c.segment_id"
-            " JOIN coders d ON d.id = c.coder_id WHERE d.name = ?",
-            (coder,),
-        )
-    }
-    undone = undone_command_ids(store)
-    # Review decisions are logged under the name the layer had then (see coder rename).
-    names = _former_names(store, coder, undone)
-    marks = ",".join("?" * len(names))
-    for entry_id, name, transcript_id, command_id, detail in store.conn.execute(
-        "SELECT a.id, a.coder, s.transcript_id, a.command_id, a.detail FROM audit_log a"
-        f" JOIN segments s ON s.id = a.segment_id WHERE a.coder IN ({marks})"
-        " AND a.action = 'review'",
-        list(names),
-    ):
-        if (
-            command_id not in undone
-            and any(start <= entry_id < end for start, end in names[name])
-            and json.loads(detail).get("decision") in SEEN_DECISIONS
-        ):
-            seen.add(transcript_id)
-    listed = store.get_setting("coded_transcripts", {}) or {}
-    names = listed.get(coder, []) if isinstance(listed, dict) else []
-    if names:
-        marks = ",".join("?" * len(names))
-        seen |= {
-            r[0]
-            for r in store.conn.execute(
-                f"SELECT id FROM transcripts WHERE name IN ({marks})", names
-            )
-        }
-    return seen
+    return done_transcripts(store, coder, include_in_progress=include_in_progress)
 
 
-def _former_names(store: Store, coder: str, undone: set[int]) -> dict[str, list[tuple[int, float]]]:
-    """The names ``coder``'s layer has had, each with the audit-id ranges it held that name.
-
-    Follows ``coder rename`` back in time; a name given up in a rename may later belong to
-    another layer, so each name counts only for the entries of its own time.
-    """
-    held: dict[str, list[tuple[int, float]]] = {}
-    name, end = coder, float("inf")
-    renames = store.conn.execute(
-        "SELECT id, command_id, detail FROM audit_log WHERE action = 'rename_coder' ORDER BY id DESC"
-    ).fetchall()
-    for entry_id, command_id, detail in renames:
-        if command_id in undone:
-            continue
-        change = json.loads(detail)
-        if entry_id >= end:
-            continue
-        if change.get("new") == name:
-            held.setdefault(name, []).append((entry_id, end))
-            name, end = change.get("old"), entry_id
-        elif change.get("old") == name:
-            # Another layer gave this name up here: ours took it later, and began then.
-            held.setdefault(name, []).append((entry_id, end))
-            return held
-    held.setdefault(name, []).append((0, end))
-    return held
-
-
-def layer_matrix(store: Store, coders: Sequence[str], unit: str = "segment") -> LayerMatrix:
+def layer_matrix(
+    store: Store,
+    coders: Sequence[str],
+    unit: str = "segment",
+    *,
+    include_in_progress: bool = False,
+) -> LayerMatrix:
     """The unit × coder matrix of code sets.
 
     Units: every respondent turn of the transcripts at least one of the coders has seen, plus any
@@ -708,7 +639,10 @@ def layer_matrix(store: Store, coders: Sequence[str], unit: str = "segment") -> 
     if unit not in UNIT_KINDS:
         raise InputError(f"unknown unit '{unit}'; use segment or respondent")
     names = _check_coders(store, coders)
-    seen = {name: seen_transcripts(store, name) for name in names}
+    seen = {
+        name: seen_transcripts(store, name, include_in_progress=include_in_progress)
+        for name in names
+    }
     any_seen = set().union(*seen.values())
     marks = ",".join("?" * len(names))
     coded: dict[str, dict[int, set[str]]] = {name: {} for name in names}
@@ -856,6 +790,7 @@ def agreement(
     codes: Sequence[str] | None = None,
     bootstrap: int = 0,
     seed: int = 0,
+    include_in_progress: bool = False,
 ) -> AgreementReport:
     """Agreement between coder layers, per code and pooled over codes.
 
@@ -865,7 +800,7 @@ def agreement(
     """
     if bootstrap and bootstrap < MIN_BOOTSTRAP:
         raise InputError(f"--bootstrap needs at least {MIN_BOOTSTRAP} resamples (2000 is usual)")
-    matrix = layer_matrix(store, coders, unit)
+    matrix = layer_matrix(store, coders, unit, include_in_progress=include_in_progress)
     used = {p for column in matrix.values.values() for s in column if s for p in s}
     chosen = select_codes(store, level, codes, used)
     rows = []
@@ -925,7 +860,13 @@ class Disagreement:
 
 
 def disagreements(
-    store: Store, coder_a: str, coder_b: str, code: str | None = None, level: str = "all"
+    store: Store,
+    coder_a: str,
+    coder_b: str,
+    code: str | None = None,
+    level: str = "all",
+    *,
+    include_in_progress: bool = False,
 ) -> list[Disagreement]:
     """Segments both coders have seen where their codes differ, in transcript order.
 
@@ -935,7 +876,9 @@ def disagreements(
     """
     if level not in LEVELS:
         raise InputError(f"unknown level '{level}'; use top or all")
-    matrix = layer_matrix(store, [coder_a, coder_b], "segment")
+    matrix = layer_matrix(
+        store, [coder_a, coder_b], "segment", include_in_progress=include_in_progress
+    )
     if code is not None:
         code = code.strip().strip("/")
         if store.code_id(code) is None:

@@ -32,6 +32,7 @@ REVERSIBLE_ACTIONS = (
             "remove_memo",
             "add_code",
             "set_coding_memo",
+            "set_done",
         }
     )
     | MARKER_ACTIONS
@@ -68,6 +69,8 @@ class LogEntry:
             return str(d.get("text", ""))
         if self.action == "set_setting":
             return f"{d.get('key')}: {d.get('old')!r} → {d.get('new')!r}"
+        if self.action == "set_done":
+            return f"{d.get('transcript')}: " + ("done" if d.get("new") else "not done")
         if self.action == "review":
             return f"{d.get('decision')} (from {d.get('from')})"
         if self.action == "undo":
@@ -239,21 +242,38 @@ def undo(store: Store, coder: str, command: str = "undo", *, dry_run: bool = Fal
     return result
 
 
-def _coding_row(
-    store: Store, segment_id: int | None, code_path: str | None, coder: str | None
-) -> Any:
+def _coding_row(store: Store, entry: LogEntry) -> Any:
+    """The coding an add/remove entry is about: by its row id when logged, else by its key."""
+    coding_id = entry.detail.get("id")
+    if coding_id is not None and entry.action == "add_coding":
+        return store.conn.execute(
+            "SELECT id, source, created_at FROM codings WHERE id = ?", (coding_id,)
+        ).fetchone()
+    start = entry.detail.get("quote_start")
     return store.conn.execute(
         "SELECT c.id, c.source, c.created_at FROM codings c JOIN codes k ON k.id = c.code_id"
-        " JOIN coders d ON d.id = c.coder_id WHERE c.segment_id = ? AND k.path = ? AND d.name = ?",
-        (segment_id, code_path, coder),
+        " JOIN coders d ON d.id = c.coder_id WHERE c.segment_id = ? AND k.path = ? AND d.name = ?"
+        " AND ifnull(c.quote_start, -1) = ?",
+        (entry.segment_id, entry.code_path, entry.coder, -1 if start is None else start),
     ).fetchone()
+
+
+def _ids_added_by(store: Store, command_id: int) -> set[int]:
+    return {
+        int(json.loads(detail)["id"])
+        for (detail,) in store.conn.execute(
+            "SELECT detail FROM audit_log WHERE command_id = ? AND action = 'add_coding'",
+            (command_id,),
+        )
+        if json.loads(detail).get("id") is not None
+    }
 
 
 def _check_still_in_effect(store: Store, entry: LogEntry, command_id: int) -> None:
     where = f"segment {entry.segment_id}, code {entry.code_path}"
     later = f"; it was changed after command #{command_id}, so that command cannot be undone"
     if entry.action == "add_coding":
-        row = _coding_row(store, entry.segment_id, entry.code_path, entry.coder)
+        row = _coding_row(store, entry)
         # Removing the coding again is safe only if it is the very row the command added.
         if (
             row is None
@@ -262,7 +282,9 @@ def _check_still_in_effect(store: Store, entry: LogEntry, command_id: int) -> No
         ):
             raise QualcodeError(f"{where} in {entry.coder}'s layer is not as it was left{later}")
     elif entry.action == "remove_coding":
-        if _coding_row(store, entry.segment_id, entry.code_path, entry.coder) is not None:
+        row = _coding_row(store, entry)
+        # A passage merged into a wider one may leave a row at the same start: the command's own.
+        if row is not None and row[0] not in _ids_added_by(store, command_id):
             raise QualcodeError(f"{where} is coded again in {entry.coder}'s layer{later}")
     elif entry.action == "add_memo":
         row = store.conn.execute(
@@ -286,6 +308,16 @@ def _check_still_in_effect(store: Store, entry: LogEntry, command_id: int) -> No
         ).fetchone()
         if row is None or row[0] != entry.detail.get("new"):
             raise QualcodeError(f"the memo of coding {entry.detail['id']} was changed{later}")
+    elif entry.action == "set_done":
+        marked = store.conn.execute(
+            "SELECT 1 FROM transcripts_done t JOIN coders d ON d.id = t.coder_id"
+            " WHERE t.transcript_id = ? AND d.name = ?",
+            (entry.detail["transcript_id"], entry.coder),
+        ).fetchone()
+        if bool(marked) != bool(entry.detail.get("new")):
+            raise QualcodeError(
+                f"transcript {entry.detail.get('transcript')} was marked again{later}"
+            )
     elif entry.action == "set_setting" and (
         store.get_setting(entry.detail["key"]) != entry.detail.get("new")
     ):
@@ -296,7 +328,9 @@ def _revert(store: Store, tx: WriteTx, entry: LogEntry) -> None:
     d = entry.detail
     conn = tx.conn
     if entry.action == "add_coding":
-        store.remove_coding(tx, int(entry.segment_id or 0), str(entry.code_path), str(entry.coder))
+        row = _coding_row(store, entry)
+        if row is not None:
+            store.remove_coding_by_id(tx, int(row[0]))
     elif entry.action == "remove_coding":
         _restore_coding(store, tx, entry)
     elif entry.action == "create_coder":
@@ -316,6 +350,8 @@ def _revert(store: Store, tx: WriteTx, entry: LogEntry) -> None:
         ids = d.get("memo_ids", [])
         conn.executemany("UPDATE memos SET coder = ? WHERE id = ?", [(d["old"], i) for i in ids])
         tx.audit("rename_coder", detail={"old": d["new"], "new": d["old"], "memo_ids": ids})
+    elif entry.action == "set_done":
+        store.set_done(tx, int(d["transcript_id"]), str(entry.coder), bool(d.get("old")))
     elif entry.action == "set_setting":
         key, old = d["key"], d.get("old")
         if old is None:
@@ -407,7 +443,7 @@ def _restore_coding(store: Store, tx: WriteTx, entry: LogEntry) -> None:
     # The original id when the log has it (AUTOINCREMENT never reuses it, so it is free).
     tx.conn.execute(
         "INSERT INTO codings (id, segment_id, code_id, coder_id, source, negated, evidence, memo,"
-        " created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        " created_at, quote_start, quote_end) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         (
             d.get("id"),
             entry.segment_id,
@@ -418,6 +454,8 @@ def _restore_coding(store: Store, tx: WriteTx, entry: LogEntry) -> None:
             d.get("evidence_json") or json.dumps(d.get("evidence") or [], ensure_ascii=False),
             d.get("memo"),
             d["created_at"],
+            d.get("quote_start"),
+            d.get("quote_end"),
         ),
     )
     tx.audit(
@@ -427,7 +465,10 @@ def _restore_coding(store: Store, tx: WriteTx, entry: LogEntry) -> None:
         coder=entry.coder,
         detail={
             k: d.get(k)
-            for k in ("id", "source", "negated", "evidence", "memo", "created_at")
+            for k in (
+                "id", "source", "negated", "evidence", "memo", "created_at", "quote_start",
+                "quote_end",
+            )
             if k in d
         },
     )

@@ -147,14 +147,16 @@ def coders_to_check(store: Store, coder: str | None) -> list[str]:
     return humans
 
 
-def coding_order(store: Store, coder: str) -> list[tuple[int, str]]:
+def coding_order(
+    store: Store, coder: str, *, include_in_progress: bool = False
+) -> list[tuple[int, str]]:
     """The transcripts the coder has seen (id, name), in the order of their first coding (or
     review decision) in each.
 
     Entries of undone commands do not count: a coding added by mistake and undone neither puts a
     transcript in the order nor moves it forward.
     """
-    seen = seen_transcripts(store, coder)
+    seen = seen_transcripts(store, coder, include_in_progress=include_in_progress)
     undone = undone_command_ids(store)
     keys: dict[int, tuple[Any, ...]] = {}
     for tid, entry_id, command_id in store.conn.execute(
@@ -174,16 +176,18 @@ def coding_order(store: Store, coder: str) -> list[tuple[int, str]]:
         # Codings without an audit entry (none should exist) sort after those with one.
         keys.setdefault(tid, (1, 0, created, first_id))
     for tid in seen:
-        # Seen through the coded_transcripts setting only: no time to sort by, so last.
+        # Marked done without a coding or decision ("nothing to code"): no time to sort by.
         keys.setdefault(tid, (2, tid, "", 0))
     names = dict(store.conn.execute("SELECT id, name FROM transcripts"))
     return [(tid, names[tid]) for tid in sorted(keys, key=lambda t: keys[t])]
 
 
-def _units(store: Store, coder: str) -> list[tuple[int, int, str, str, int, str, frozenset[str]]]:
+def _units(
+    store: Store, coder: str, include_in_progress: bool = False
+) -> list[tuple[int, int, str, str, int, str, frozenset[str]]]:
     """(segment id, transcript id, transcript, respondent, position, text, codes) of the units
-    the coder has seen: respondent turns, and other turns they coded."""
-    seen = seen_transcripts(store, coder)
+    the coder has finished: respondent turns, and other turns they coded."""
+    seen = seen_transcripts(store, coder, include_in_progress=include_in_progress)
     coded: dict[int, set[str]] = {}
     for seg_id, path in store.conn.execute(
         "SELECT c.segment_id, k.path FROM codings c JOIN coders d ON d.id = c.coder_id"
@@ -222,20 +226,30 @@ def consistency(
     *,
     level: str = "top",
     codes: Sequence[str] | None = None,
+    include_in_progress: bool = False,
 ) -> list[ConsistencyReport]:
     """Run the consistency checks for one coder (or each human layer, see
     :func:`coders_to_check`)."""
     if level not in LEVELS:
         raise InputError(f"unknown level '{level}'; use top or all")
-    return [_check(store, name, level, codes) for name in coders_to_check(store, coder)]
+    return [
+        _check(store, name, level, codes, include_in_progress)
+        for name in coders_to_check(store, coder)
+    ]
 
 
-def _check(store: Store, coder: str, level: str, codes: Sequence[str] | None) -> ConsistencyReport:
-    units = _units(store, coder)
+def _check(
+    store: Store,
+    coder: str,
+    level: str,
+    codes: Sequence[str] | None,
+    include_in_progress: bool = False,
+) -> ConsistencyReport:
+    units = _units(store, coder, include_in_progress)
     notes: list[str] = []
     used = {p for u in units for p in u[6]}
     chosen = select_codes(store, level, codes, used)
-    order = coding_order(store, coder)
+    order = coding_order(store, coder, include_in_progress=include_in_progress)
     rank = {tid: i for i, (tid, _) in enumerate(order)}
     respondents = list(dict.fromkeys(u[3] for u in units))
     if len(order) < MIN_TRANSCRIPTS_FOR_ORDER:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from typing import Any
 
 from qualcode.errors import InputError
 from qualcode.store import Store
@@ -23,6 +24,11 @@ SEGMENT_COLUMNS = (
     "end",
     "text",
 )
+
+
+def natural_key(label: str) -> tuple[Any, ...]:
+    """Sort key that puts R2 before R10."""
+    return tuple(int(p) if p.isdigit() else p.casefold() for p in re.split(r"(\d+)", label))
 
 
 def count_words(text: str) -> int:

@@ -508,11 +508,17 @@ def evaluate(
     *,
     level: str = "top",
     suggestions: int = 10,
+    include_in_progress: bool = False,
 ) -> Evaluation:
-    """Score layer ``pred`` against layer ``gold`` per code, per term, with term suggestions."""
+    """Score layer ``pred`` against layer ``gold`` per code, per term, with term suggestions.
+
+    Only transcripts both layers have finished count (see :mod:`qualcode.progress`).
+    """
     if gold == pred:
         raise InputError("--gold and --pred name the same layer")
-    matrix = layer_matrix(store, [gold, pred], "segment")
+    matrix = layer_matrix(
+        store, [gold, pred], "segment", include_in_progress=include_in_progress
+    )
     used = {p for column in matrix.values.values() for s in column if s for p in s}
     chosen = select_codes(store, level, codes, used)
     g_col, p_col = matrix.values[gold], matrix.values[pred]

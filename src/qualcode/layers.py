@@ -104,13 +104,6 @@ def import_layer_files(store: Store, paths: list[Path], command: str) -> dict[st
     if not pending:
         return added
     with store.write(command) as tx:
-        # Which transcripts each coder read, including turns they left uncoded: agreement
-        # treats a transcript a coder never read as missing data, not as "no code".
-        read: dict[str, list[str]] = store.get_setting("coded_transcripts", {}) or {}
-        for coder, _, resolved in pending:
-            names = read.setdefault(coder, [])
-            names.extend(sorted({row.file for row, _ in resolved} - set(names)))
-        store.set_setting(tx, "coded_transcripts", read)
         for coder, _, resolved in pending:
             store.ensure_coder(tx, coder)
             count = added.setdefault(coder, 0)
@@ -120,4 +113,23 @@ def import_layer_files(store: Store, paths: list[Path], command: str) -> dict[st
                 ):
                     count += 1
             added[coder] = count
+            # The file lists every transcript the coder read, turns left uncoded included:
+            # agreement treats a transcript a coder never read as missing, not as "no code".
+            for transcript_id in sorted(_transcripts_of(store, resolved)):
+                store.set_done(tx, transcript_id, coder)
     return added
+
+
+def _transcripts_of(store: Store, resolved: list[tuple[LayerRow, int]]) -> set[int]:
+    ids = sorted({seg_id for _, seg_id in resolved})
+    found: set[int] = set()
+    for start in range(0, len(ids), 500):
+        chunk = ids[start : start + 500]
+        found.update(
+            r[0]
+            for r in store.conn.execute(
+                f"SELECT DISTINCT transcript_id FROM segments WHERE id IN ({','.join('?' * len(chunk))})",
+                chunk,
+            )
+        )
+    return found

@@ -213,9 +213,10 @@ def copy_layer(
     if target == AUTO_CODER:
         raise InputError("'auto' is the auto-coder's layer; copy into a person's layer")
     rows = store.conn.execute(
-        "SELECT c.segment_id, k.path, c.source, c.negated, c.evidence, c.memo FROM codings c"
+        "SELECT c.segment_id, k.path, c.source, c.negated, c.evidence, c.memo, c.quote_start,"
+        " c.quote_end FROM codings c"
         " JOIN codes k ON k.id = c.code_id JOIN coders d ON d.id = c.coder_id WHERE d.name = ?"
-        " ORDER BY c.segment_id, k.sort_order, k.path",
+        " ORDER BY c.segment_id, k.sort_order, k.path, c.quote_start",
         (source,),
     ).fetchall()
     existing = _layer_count(store, target)
@@ -226,10 +227,12 @@ def copy_layer(
         )
     import json
 
+    from qualcode.progress import marked_done
+
     copied = 0
     with store.write(command, coder=target) as tx:
         store.ensure_coder(tx, target)
-        for segment_id, path, src, negated, evidence, memo in rows:
+        for segment_id, path, src, negated, evidence, memo, q_start, q_end in rows:
             if store.add_coding(
                 tx,
                 segment_id,
@@ -239,8 +242,12 @@ def copy_layer(
                 negated=bool(negated),
                 evidence=json.loads(evidence),
                 memo=memo,
+                quote=None if q_start is None else (q_start, q_end),
             ):
                 copied += 1
+        # The copy covers what the source has finished: the target takes it on as read.
+        for transcript_id in sorted(marked_done(store, source)):
+            store.set_done(tx, transcript_id, target)
     return CopyResult(source, target, copied, len(rows) - copied)
 
 
@@ -341,12 +348,15 @@ def recode(
     remove: Sequence[str] = (),
     memo: str | None = None,
     command: str = "recode",
+    quote: tuple[int, int] | None = None,
 ) -> RecodeResult:
     """Add and remove codes on segments in ``coder``'s layer, as one command.
 
     Codes to add must be active in the codebook; codes to remove may be retired ones. A coding
     that is already there (add) or not there (remove) is reported in the result, not written.
-    ``memo`` is stored as a memo on each segment.
+    ``memo`` is stored as a memo on each segment. ``quote`` (one segment only) makes the added
+    codings passages: ``(start, end)`` in the segment's text; it merges with overlapping
+    passages of the same code. Removing a code takes off its whole-turn coding and passages.
     """
     coder = check_coder_name(coder)
     if coder == AUTO_CODER:
@@ -370,13 +380,17 @@ def recode(
         raise InputError(f"code {', '.join(both)} is both added and removed")
     if memo is not None and not memo.strip():
         raise InputError("the memo is empty")
+    ordered = list(dict.fromkeys(segment_ids))
+    if quote is not None:
+        quote = _checked_passage(store, ordered, quote, bool(to_add))
 
     result = RecodeResult(coder)
-    ordered = list(dict.fromkeys(segment_ids))
     have = _layer_pairs(store, coder, ordered)
+    covered = _covered(store, coder, ordered[0], quote) if quote is not None else set()
     for seg in ordered:
         for code in dict.fromkeys(to_add):
-            (result.already_coded if (seg, code) in have else result.added).append((seg, code))
+            done = (seg, code) in covered if quote is not None else (seg, code) in have
+            (result.already_coded if done else result.added).append((seg, code))
         for code in dict.fromkeys(to_remove):
             (result.removed if (seg, code) in have else result.not_coded).append((seg, code))
     result.interviewer_turns = _interviewer_turns(store, {seg for seg, _ in result.added})
@@ -385,13 +399,53 @@ def recode(
     with store.write(command, coder=coder) as tx:
         store.ensure_coder(tx, coder)
         for seg, code in result.added:
-            store.add_coding(tx, seg, code, coder, source="manual")
+            store.add_coding(tx, seg, code, coder, source="manual", quote=quote)
         for seg, code in result.removed:
             store.remove_coding(tx, seg, code, coder)
         if memo is not None:
             for seg in ordered:
                 result.memo_ids.append(add_memo_tx(store, tx, memo, coder, segment_id=seg))
     return result
+
+
+def _checked_passage(
+    store: Store, segment_ids: list[int], quote: tuple[int, int], adding: bool
+) -> tuple[int, int]:
+    from qualcode.passages import check_span
+
+    if len(segment_ids) != 1:
+        raise InputError("a passage (--quote or --span) names a place in one segment: give one id")
+    if not adding:
+        raise InputError("a passage (--quote or --span) goes with --add CODE")
+    text = store.conn.execute(
+        "SELECT text FROM segments WHERE id = ?", (segment_ids[0],)
+    ).fetchone()[0]
+    return check_span(text, quote, segment_ids[0])
+
+
+def _covered(
+    store: Store, coder: str, segment_id: int, quote: tuple[int, int]
+) -> set[tuple[int, str]]:
+    """(segment, code) pairs whose coding in the layer already covers the passage."""
+    start, end = quote
+    return {
+        (segment_id, path)
+        for path, q_start, q_end in store.conn.execute(
+            "SELECT k.path, c.quote_start, c.quote_end FROM codings c JOIN codes k"
+            " ON k.id = c.code_id JOIN coders d ON d.id = c.coder_id"
+            " WHERE d.name = ? AND c.segment_id = ?",
+            (coder, segment_id),
+        )
+        if q_start is None or (q_start <= start and end <= q_end)
+    }
+
+
+def segment_text(store: Store, segment_id: int) -> str:
+    """The text of one segment; an error naming the id if there is none."""
+    row = store.conn.execute("SELECT text FROM segments WHERE id = ?", (segment_id,)).fetchone()
+    if row is None:
+        raise InputError(f"no segment with id {segment_id} in the project (see 'qualcode segments')")
+    return str(row[0])
 
 
 def _interviewer_turns(store: Store, segment_ids: set[int]) -> list[int]:

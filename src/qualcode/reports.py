@@ -22,7 +22,6 @@ The functions return raw data, as stored; pseudonyms are applied when tables are
 from __future__ import annotations
 
 import json
-import re
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -30,6 +29,7 @@ from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from qualcode.corpus import natural_key
 from qualcode.errors import InputError
 from qualcode.store import AUTO_CODER, Store, default_coder
 from qualcode.text import sentence_spans
@@ -88,11 +88,6 @@ def code_tree(store: Store, *, include_inactive: bool = False) -> list[CodeInfo]
     return result
 
 
-def natural_key(label: str) -> tuple[Any, ...]:
-    """Sort key that puts R2 before R10."""
-    return tuple(int(p) if p.isdigit() else p.casefold() for p in re.split(r"(\d+)", label))
-
-
 def _ancestors(path: str) -> list[str]:
     parts = path.split("/")
     return ["/".join(parts[: i + 1]) for i in range(len(parts))]
@@ -149,8 +144,13 @@ def select(
     codes: Sequence[str] | None = None,
     respondents: Sequence[str] | None = None,
     exclude_negated: bool = False,
+    include_in_progress: bool = False,
 ) -> Selection:
-    """Check and resolve the common report filters; unknown names are an :class:`InputError`."""
+    """Check and resolve the common report filters; unknown names are an :class:`InputError`.
+
+    A person's layer counts only the transcripts they have marked done (with
+    ``include_in_progress`` also those they have started); the others are named in a note.
+    """
     import difflib
 
     name, explicit = resolve_coder(store, coder)
@@ -207,14 +207,20 @@ def select(
             ),
             key=natural_key,
         )
-    seen, uncoded = _coded_by_layer(store, name, labels)
+    seen, uncoded = _coded_by_layer(store, name, labels, include_in_progress)
+    if not include_in_progress:
+        from qualcode.progress import in_progress_note
+
+        note = in_progress_note(store, [name])
+        if note:
+            notes.append(note)
     # Which respondents are left out is said by the writers, in the report's language.
     labels = [label for label in labels if label not in uncoded]
     return Selection(name, tree, labels, exclude_negated, notes, seen, uncoded)
 
 
 def _coded_by_layer(
-    store: Store, coder: str, labels: list[str]
+    store: Store, coder: str, labels: list[str], include_in_progress: bool = False
 ) -> tuple[set[int] | None, list[str]]:
     """The transcripts ``coder`` has coded (None: all) and the respondents of ``labels`` with none.
 
@@ -222,11 +228,11 @@ def _coded_by_layer(
     missing data, not "not mentioned", so those respondents drop out of every denominator. What
     counts as coded is the agreement module's rule, so reports and agreement never disagree.
     """
-    from qualcode.agreement import seen_transcripts
+    from qualcode.progress import done_transcripts
 
     if store.coder_id(coder) is None:
         return None, []
-    seen = seen_transcripts(store, coder)
+    seen = done_transcripts(store, coder, include_in_progress=include_in_progress)
     every = {r[0] for r in store.conn.execute("SELECT id FROM transcripts")}
     if every <= seen:
         return None, []
@@ -272,6 +278,8 @@ def _codings(
     for seg, label, path, negated, source, ev, role, transcript_id, position in rows:
         if path not in wanted or label not in people:
             continue
+        if sel.transcripts is not None and transcript_id not in sel.transcripts:
+            continue  # a transcript the coder has not finished
         if sel.exclude_negated and negated:
             continue
         if role == "interviewer" or (role == "other" and source != "manual"):
@@ -329,6 +337,7 @@ def freq(
     codes: Sequence[str] | None = None,
     respondents: Sequence[str] | None = None,
     exclude_negated: bool = False,
+    include_in_progress: bool = False,
     by: str | None = None,
     percent: bool = False,
 ) -> pd.DataFrame:
@@ -343,7 +352,12 @@ def freq(
     import pandas as pd
 
     sel = select(
-        store, coder=coder, codes=codes, respondents=respondents, exclude_negated=exclude_negated
+        store,
+        coder=coder,
+        codes=codes,
+        respondents=respondents,
+        exclude_negated=exclude_negated,
+        include_in_progress=include_in_progress,
     )
     codings, left_out = _codings(store, sel)
     paths = sel.paths
@@ -500,6 +514,7 @@ def cooc(
     codes: Sequence[str] | None = None,
     respondents: Sequence[str] | None = None,
     exclude_negated: bool = False,
+    include_in_progress: bool = False,
     within: str = "segment",
     level: int = 1,
 ) -> pd.DataFrame:
@@ -516,7 +531,12 @@ def cooc(
     if level < 1:
         raise InputError(f"level must be 1 or more, not {level}")
     sel = select(
-        store, coder=coder, codes=codes, respondents=respondents, exclude_negated=exclude_negated
+        store,
+        coder=coder,
+        codes=codes,
+        respondents=respondents,
+        exclude_negated=exclude_negated,
+        include_in_progress=include_in_progress,
     )
     deepest = max((c.depth for c in sel.codes), default=1)
     if level > deepest:
@@ -710,6 +730,7 @@ def quotes(
     codes: Sequence[str] | None = None,
     respondents: Sequence[str] | None = None,
     exclude_negated: bool = False,
+    include_in_progress: bool = False,
     full: bool = False,
     max_per_respondent: int | None = None,
     pseudonyms: Pseudonyms | None = None,
@@ -728,7 +749,12 @@ def quotes(
     if max_per_respondent is not None and max_per_respondent < 1:
         raise InputError(f"--max-per-respondent must be 1 or more, not {max_per_respondent}")
     sel = select(
-        store, coder=coder, codes=codes, respondents=respondents, exclude_negated=exclude_negated
+        store,
+        coder=coder,
+        codes=codes,
+        respondents=respondents,
+        exclude_negated=exclude_negated,
+        include_in_progress=include_in_progress,
     )
     codings, left_out = _codings(store, sel, with_evidence=True)
     order = {p: i for i, p in enumerate(sel.paths)}
@@ -817,6 +843,7 @@ def summary(
     codes: Sequence[str] | None = None,
     respondents: Sequence[str] | None = None,
     exclude_negated: bool = False,
+    include_in_progress: bool = False,
 ) -> pd.DataFrame:
     """One row per respondent: attributes, transcripts, turns, words, coded turns and their codes.
 
@@ -828,7 +855,12 @@ def summary(
     from qualcode.corpus import count_words
 
     sel = select(
-        store, coder=coder, codes=codes, respondents=respondents, exclude_negated=exclude_negated
+        store,
+        coder=coder,
+        codes=codes,
+        respondents=respondents,
+        exclude_negated=exclude_negated,
+        include_in_progress=include_in_progress,
     )
     codings, left_out = _codings(store, sel)
     attrs = _attributes(store)
@@ -934,6 +966,7 @@ def build_full_report(
     codes: Sequence[str] | None = None,
     respondents: Sequence[str] | None = None,
     exclude_negated: bool = False,
+    include_in_progress: bool = False,
     full: bool = False,
     max_per_respondent: int | None = 3,
     pseudonyms: Pseudonyms | None = None,
@@ -945,7 +978,11 @@ def build_full_report(
 
     names = project_pseudonyms(store) if pseudonyms is None else pseudonyms
     filters: dict[str, Any] = dict(
-        coder=coder, codes=codes, respondents=respondents, exclude_negated=exclude_negated
+        coder=coder,
+        codes=codes,
+        respondents=respondents,
+        exclude_negated=exclude_negated,
+        include_in_progress=include_in_progress,
     )
     counts = freq(store, **filters)
     shares = freq(store, **filters, percent=True)
@@ -1005,6 +1042,7 @@ def write_full_report(
     codes: Sequence[str] | None = None,
     respondents: Sequence[str] | None = None,
     exclude_negated: bool = False,
+    include_in_progress: bool = False,
     full: bool = False,
     max_per_respondent: int | None = 3,
     max_quotes_per_code: int | None = 40,
@@ -1028,6 +1066,7 @@ def write_full_report(
         codes=codes,
         respondents=respondents,
         exclude_negated=exclude_negated,
+        include_in_progress=include_in_progress,
         full=full,
         max_per_respondent=max_per_respondent,
         extra_sections=extra_sections,

@@ -131,6 +131,9 @@ class ReviewSession:
     _decided_here: set[ReviewItem] = field(default_factory=set)
     #: True: ``command`` is logged as given, without the decision appended (the workbench's text).
     exact_command: bool = False
+    #: False: deciding the last item does not mark the transcript done (the workbench marks it).
+    done_when_last: bool = True
+    _transcripts: dict[int, int] = field(default_factory=dict)  # segment id -> transcript id
 
     # -- navigation --------------------------------------------------------------------------
     @property
@@ -341,6 +344,32 @@ class ReviewSession:
             code_path=item.code,
             detail={"from": self.source, "decision": decision, **extra},
         )
+        if decision != "skip" and self.done_when_last:
+            self._done_if_last(tx, item)
+
+    def _done_if_last(self, tx: WriteTx, item: ReviewItem) -> None:
+        """Mark the item's transcript done once every item of it in the queue is decided."""
+        transcript = self._transcript_of(item.segment_id)
+        for other in self.items:
+            if other == item or self._transcript_of(other.segment_id) != transcript:
+                continue
+            if self._decided.get(other) in (None, "skip"):
+                return
+        self.store.set_done(tx, transcript, self.reviewer)
+
+    def _transcript_of(self, segment_id: int) -> int:
+        if not self._transcripts:
+            ids = sorted({i.segment_id for i in self.items})
+            for start in range(0, len(ids), 500):
+                chunk = ids[start : start + 500]
+                self._transcripts.update(
+                    self.store.conn.execute(
+                        "SELECT id, transcript_id FROM segments"
+                        f" WHERE id IN ({','.join('?' * len(chunk))})",
+                        chunk,
+                    ).fetchall()
+                )
+        return self._transcripts[segment_id]
 
     def _decided_now(self, item: ReviewItem, decision: str) -> None:
         self._decided[item] = decision
@@ -511,6 +540,7 @@ def decide(
         command=command,
         sequential=True,
         exact_command=True,
+        done_when_last=False,
     )
     if decision == "accept":
         session.accept()

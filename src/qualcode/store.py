@@ -22,7 +22,7 @@ from typing import Any
 from qualcode.errors import ProjectError
 
 DB_NAME = "qualcode.db"
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 BUSY_TIMEOUT_SECONDS = 60.0
 AUTO_CODER = "auto"
 DEFAULT_INTERVIEWER_LABELS = ("I", "Int", "Intervjuer", "Interviewer", "Q")
@@ -171,8 +171,93 @@ def _migrate_0_to_1(conn: sqlite3.Connection) -> None:
     _execute_script(conn, _SCHEMA_V1)
 
 
+_CODINGS_V2 = """
+CREATE TABLE codings_v2 (
+    id          INTEGER PRIMARY KEY AUTOINCREMENT,
+    segment_id  INTEGER NOT NULL REFERENCES segments(id),
+    code_id     INTEGER NOT NULL REFERENCES codes(id),
+    coder_id    INTEGER NOT NULL REFERENCES coders(id),
+    source      TEXT NOT NULL CHECK (source IN ('auto', 'manual')),
+    negated     INTEGER NOT NULL DEFAULT 0,
+    evidence    TEXT NOT NULL DEFAULT '[]',     -- JSON list of matches
+    memo        TEXT,
+    created_at  TEXT NOT NULL,
+    quote_start INTEGER,                        -- a passage: offsets into the segment's text;
+    quote_end   INTEGER,                        -- both NULL: the whole turn
+    CHECK ((quote_start IS NULL) = (quote_end IS NULL)),
+    CHECK (quote_start IS NULL OR (quote_start >= 0 AND quote_start < quote_end))
+);
+INSERT INTO codings_v2 (id, segment_id, code_id, coder_id, source, negated, evidence, memo,
+                        created_at)
+    SELECT id, segment_id, code_id, coder_id, source, negated, evidence, memo, created_at
+    FROM codings;
+DROP TABLE codings;
+ALTER TABLE codings_v2 RENAME TO codings;
+-- Passages of one code by one coder in one turn never overlap (they merge), so the start
+-- identifies one; -1 stands for the whole turn.
+CREATE UNIQUE INDEX codings_unique ON codings (segment_id, code_id, coder_id, ifnull(quote_start, -1));
+CREATE INDEX codings_by_coder ON codings (coder_id, code_id);
+CREATE INDEX codings_by_code ON codings (code_id);
+
+CREATE TABLE transcripts_done (
+    transcript_id INTEGER NOT NULL REFERENCES transcripts(id) ON DELETE CASCADE,
+    coder_id      INTEGER NOT NULL REFERENCES coders(id) ON DELETE CASCADE,
+    marked_at     TEXT NOT NULL,
+    PRIMARY KEY (transcript_id, coder_id)
+);
+"""
+
+
+def _migrate_1_to_2(conn: sqlite3.Connection) -> None:
+    """Passages (codings may cover part of a turn) and per-coder progress ("done" marks).
+
+    The codings table is rebuilt, since SQLite cannot change a UNIQUE constraint; row ids and the
+    AUTOINCREMENT counter are kept, so the audit log's ids still name the same codings. Transcripts
+    a coder had "seen" under the old rule (a coding there now, or listed by a layer file) are
+    marked done, so the figures of an existing project do not change with the upgrade.
+    """
+    row = conn.execute("SELECT seq FROM sqlite_sequence WHERE name = 'codings'").fetchone()
+    _execute_script(conn, _CODINGS_V2)
+    if row is not None:
+        conn.execute("DELETE FROM sqlite_sequence WHERE name = 'codings'")
+        conn.execute("INSERT INTO sqlite_sequence (name, seq) VALUES ('codings', ?)", (row[0],))
+    stamp = now_iso()
+    conn.execute(
+        "INSERT OR IGNORE INTO transcripts_done (transcript_id, coder_id, marked_at)"
+        " SELECT DISTINCT s.transcript_id, c.coder_id, ? FROM codings c"
+        " JOIN segments s ON s.id = c.segment_id JOIN coders d ON d.id = c.coder_id"
+        " WHERE d.kind = 'human'",
+        (stamp,),
+    )
+    undone = {
+        int(json.loads(detail).get("command_id", 0))
+        for (detail,) in conn.execute("SELECT detail FROM audit_log WHERE action = 'undo'")
+    }
+    for command_id, transcript_id, coder_id in conn.execute(
+        "SELECT a.command_id, s.transcript_id, d.id FROM audit_log a"
+        " JOIN segments s ON s.id = a.segment_id JOIN coders d ON d.name = a.coder"
+        " WHERE a.action = 'review'"
+        " AND json_extract(a.detail, '$.decision') IN ('accept', 'reject', 'change')"
+    ).fetchall():
+        if command_id not in undone:
+            conn.execute(
+                "INSERT OR IGNORE INTO transcripts_done (transcript_id, coder_id, marked_at)"
+                " VALUES (?, ?, ?)",
+                (transcript_id, coder_id, stamp),
+            )
+    listed = conn.execute("SELECT value FROM settings WHERE key = 'coded_transcripts'").fetchone()
+    layers = json.loads(listed[0]) if listed else {}
+    for coder, names in (layers.items() if isinstance(layers, dict) else []):
+        for name in names if isinstance(names, list) else []:
+            conn.execute(
+                "INSERT OR IGNORE INTO transcripts_done (transcript_id, coder_id, marked_at)"
+                " SELECT t.id, d.id, ? FROM transcripts t, coders d WHERE t.name = ? AND d.name = ?",
+                (stamp, name, coder),
+            )
+
+
 #: ``MIGRATIONS[n]`` takes a store from schema version ``n`` to ``n + 1``.
-MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [_migrate_0_to_1]
+MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [_migrate_0_to_1, _migrate_1_to_2]
 assert len(MIGRATIONS) == SCHEMA_VERSION
 
 
@@ -415,67 +500,188 @@ class Store:
         negated: bool = False,
         evidence: list[dict[str, Any]] | None = None,
         memo: str | None = None,
+        quote: tuple[int, int] | None = None,
     ) -> bool:
         """Give ``segment_id`` the code in ``coder``'s layer; False if it already had it.
 
-        The audit entry holds the whole new row, so the change can be undone exactly.
+        ``quote`` is a passage ``(start, end)`` in the segment's text; None codes the whole turn.
+        A passage that overlaps or touches one of the same code and coder merges with it, and a
+        passage inside a whole-turn coding changes nothing; a whole-turn coding absorbs the
+        passages. Memos of merged codings are kept, joined. Every row written or removed is in
+        the audit log, so the change can be undone exactly.
         """
         code_id = self.code_id(code_path)
         if code_id is None:
             raise ValueError(f"unknown code {code_path!r}")
         coder_id = self.ensure_coder(tx, coder)
+        if quote is not None:
+            quote = self._checked_quote(tx, segment_id, quote)
+        existing = tx.conn.execute(
+            "SELECT id, quote_start, quote_end, memo FROM codings"
+            " WHERE segment_id = ? AND code_id = ? AND coder_id = ?",
+            (segment_id, code_id, coder_id),
+        ).fetchall()
+        if any(row[1] is None for row in existing):
+            return False  # the whole turn holds the code already
+        if quote is None:
+            merged = existing
+        else:
+            start, end = quote
+            merged = [row for row in existing if row[1] <= end and start <= row[2]]
+            if any(row[1] <= start and end <= row[2] for row in merged):
+                return False  # inside a passage coded already
+            for row in merged:
+                start, end = min(start, row[1]), max(end, row[2])
+            quote = (start, end)
+        memos = [row[3] for row in merged if row[3] and row[3].strip()]
+        if memo and memo.strip():
+            memos.append(memo)
+        for row in merged:
+            self._delete_coding(tx, row[0])
         created = now_iso()
         evidence_json = json.dumps(evidence or [], ensure_ascii=False)
+        memo_text = "\n".join(dict.fromkeys(memos)) or None
+        q_start, q_end = quote if quote is not None else (None, None)
         cur = tx.conn.execute(
-            "INSERT OR IGNORE INTO codings (segment_id, code_id, coder_id, source, negated, evidence,"
-            " memo, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-            (segment_id, code_id, coder_id, source, int(negated), evidence_json, memo, created),
+            "INSERT INTO codings (segment_id, code_id, coder_id, source, negated, evidence,"
+            " memo, created_at, quote_start, quote_end) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                segment_id,
+                code_id,
+                coder_id,
+                source,
+                int(negated),
+                evidence_json,
+                memo_text,
+                created,
+                q_start,
+                q_end,
+            ),
         )
-        if cur.rowcount == 0:
-            return False
         tx.audit(
             "add_coding",
             segment_id=segment_id,
             code_path=code_path,
             coder=coder,
             detail={
+                "id": int(cur.lastrowid or 0),
                 "source": source,
                 "negated": bool(negated),
                 "evidence": evidence or [],
-                "memo": memo,
+                "memo": memo_text,
                 "created_at": created,
+                "quote_start": q_start,
+                "quote_end": q_end,
             },
         )
         return True
 
-    def remove_coding(self, tx: WriteTx, segment_id: int, code_path: str, coder: str) -> bool:
+    def _checked_quote(self, tx: WriteTx, segment_id: int, quote: tuple[int, int]) -> tuple[int, int] | None:
+        """The passage as stored: None when it covers the whole turn; ValueError outside it."""
+        row = tx.conn.execute("SELECT length(text) FROM segments WHERE id = ?", (segment_id,)).fetchone()
+        if row is None:
+            raise ValueError(f"no segment {segment_id}")
+        start, end = int(quote[0]), int(quote[1])
+        if not 0 <= start < end <= row[0]:
+            raise ValueError(
+                f"passage {start}:{end} is outside segment {segment_id} (0:{row[0]})"
+            )
+        return None if (start, end) == (0, row[0]) else (start, end)
+
+    def remove_coding(
+        self,
+        tx: WriteTx,
+        segment_id: int,
+        code_path: str,
+        coder: str,
+        *,
+        quote_start: int | None = None,
+    ) -> bool:
         """Take the code off ``segment_id`` in ``coder``'s layer; False if it was not there.
 
-        The audit entry holds the whole removed row, so the change can be undone exactly.
+        Without ``quote_start`` every coding of the code on the turn goes (the whole turn and its
+        passages); with it, the passage starting there. The audit entry holds each removed row,
+        so the change can be undone exactly.
         """
+        sql = (
+            "SELECT c.id FROM codings c JOIN codes k ON k.id = c.code_id"
+            " JOIN coders d ON d.id = c.coder_id"
+            " WHERE c.segment_id = ? AND k.path = ? AND d.name = ?"
+        )
+        params: list[Any] = [segment_id, code_path, coder]
+        if quote_start is not None:
+            sql += " AND c.quote_start = ?"
+            params.append(quote_start)
+        ids = [r[0] for r in tx.conn.execute(sql + " ORDER BY c.id", params).fetchall()]
+        for coding_id in ids:
+            self._delete_coding(tx, coding_id)
+        return bool(ids)
+
+    def remove_coding_by_id(self, tx: WriteTx, coding_id: int) -> bool:
+        """Remove one coding row by its id (logged for undo); False if there is none."""
+        return self._delete_coding(tx, coding_id)
+
+    def _delete_coding(self, tx: WriteTx, coding_id: int) -> bool:
         row = tx.conn.execute(
-            "SELECT c.id, c.source, c.negated, c.evidence, c.memo, c.created_at FROM codings c"
-            " JOIN codes k ON k.id = c.code_id JOIN coders d ON d.id = c.coder_id"
-            " WHERE c.segment_id = ? AND k.path = ? AND d.name = ?",
-            (segment_id, code_path, coder),
+            "SELECT c.id, c.segment_id, k.path, d.name, c.source, c.negated, c.evidence, c.memo,"
+            " c.created_at, c.quote_start, c.quote_end FROM codings c"
+            " JOIN codes k ON k.id = c.code_id JOIN coders d ON d.id = c.coder_id WHERE c.id = ?",
+            (coding_id,),
         ).fetchone()
         if row is None:
             return False
-        tx.conn.execute("DELETE FROM codings WHERE id = ?", (row[0],))
+        tx.conn.execute("DELETE FROM codings WHERE id = ?", (coding_id,))
         tx.audit(
             "remove_coding",
-            segment_id=segment_id,
-            code_path=code_path,
-            coder=coder,
+            segment_id=row[1],
+            code_path=row[2],
+            coder=row[3],
             detail={
                 "id": row[0],
-                "source": row[1],
-                "negated": bool(row[2]),
-                "evidence": json.loads(row[3]),
-                "evidence_json": row[3],
-                "memo": row[4],
-                "created_at": row[5],
+                "source": row[4],
+                "negated": bool(row[5]),
+                "evidence": json.loads(row[6]),
+                "evidence_json": row[6],
+                "memo": row[7],
+                "created_at": row[8],
+                "quote_start": row[9],
+                "quote_end": row[10],
             },
+        )
+        return True
+
+    # -- progress ----------------------------------------------------------------------------
+    def set_done(self, tx: WriteTx, transcript_id: int, coder: str, done: bool = True) -> bool:
+        """Mark (or unmark) a transcript as done by ``coder``; False if it already was so.
+
+        Logged as ``set_done`` with the old and new state, so undo can put it back.
+        """
+        coder_id = self.ensure_coder(tx, coder)
+        was = tx.conn.execute(
+            "SELECT 1 FROM transcripts_done WHERE transcript_id = ? AND coder_id = ?",
+            (transcript_id, coder_id),
+        ).fetchone() is not None
+        if was == done:
+            return False
+        name = tx.conn.execute(
+            "SELECT name FROM transcripts WHERE id = ?", (transcript_id,)
+        ).fetchone()
+        if name is None:
+            raise ValueError(f"no transcript {transcript_id}")
+        if done:
+            tx.conn.execute(
+                "INSERT INTO transcripts_done (transcript_id, coder_id, marked_at) VALUES (?, ?, ?)",
+                (transcript_id, coder_id, now_iso()),
+            )
+        else:
+            tx.conn.execute(
+                "DELETE FROM transcripts_done WHERE transcript_id = ? AND coder_id = ?",
+                (transcript_id, coder_id),
+            )
+        tx.audit(
+            "set_done",
+            coder=coder,
+            detail={"transcript_id": transcript_id, "transcript": name[0], "old": was, "new": done},
         )
         return True
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import pytest
+from tests.helpers import mark_coded_transcripts_done
 
 from qualcode.store import Store
 
@@ -62,4 +63,5 @@ def coded(ingested: Store, make_codes: Callable[[Store, list[str]], None]) -> St
         ingested.add_coding(
             tx, r1[1], "tillit/relasjoner", "jonas", memo="relasjon, ikke mistillit"
         )
+    mark_coded_transcripts_done(ingested)
     return ingested

@@ -83,13 +83,16 @@ def test_respondent_unit(coded: Store) -> None:
     assert rows["forankring"].counts.only_a == 1
 
 
-def test_seen_rule_counts_current_codings_and_the_setting(coded: Store) -> None:
+def test_done_rule_counts_marked_transcripts_only(coded: Store) -> None:
+    from qualcode.progress import mark_done
+
     ids = dict(coded.conn.execute("SELECT name, id FROM transcripts"))
     assert seen_transcripts(coded, "kari") == {ids["R1.txt"], ids["R2.txt"]}
     assert seen_transcripts(coded, "jonas") == {ids["R1.txt"]}
-    with coded.write("test: setting") as tx:
-        coded.set_setting(tx, "coded_transcripts", {"ola": ["R1.txt"]})
-        coded.ensure_coder(tx, "ola")
+    mark_done(coded, ["R1.txt"], "jonas", undo=True)
+    assert seen_transcripts(coded, "jonas") == set()
+    assert seen_transcripts(coded, "jonas", include_in_progress=True) == {ids["R1.txt"]}
+    mark_done(coded, ["R1"], "ola")  # read, nothing to code: a layer with no codings
     assert seen_transcripts(coded, "ola") == {ids["R1.txt"]}
 
 

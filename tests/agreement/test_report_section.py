@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from tests.helpers import mark_coded_transcripts_done
+
 from qualcode.consistency import consistency_section
 from qualcode.ingest import ingest_paths
 
@@ -33,6 +35,7 @@ def test_disagreement_excerpts_are_pseudonymised_and_never_cut_inside_a_word(
     with project.write("test", coder="jonas") as tx:
         project.add_coding(tx, turn, "samkonkurranse", "jonas")
         project.add_coding(tx, other, "tillit", "jonas")
+    mark_coded_transcripts_done(project)
 
     section = consistency_section(project, lang="en")
     assert section is not None
@@ -89,6 +92,7 @@ def test_pooled_row_counts_the_decisions_its_cells_add_up_to(project, tmp_path, 
         project.add_coding(tx, turns[1], "samkonkurranse", "kari")
     with project.write("test", coder="jonas") as tx:
         project.add_coding(tx, turns[0], "tillit", "jonas")
+    mark_coded_transcripts_done(project)
 
     section = consistency_section(project, lang="en")
     assert section is not None

@@ -1,5 +1,5 @@
-"""What a coder has seen (undo, review decisions), the counts agreement prints, and the
-disagreements files' page and language."""
+"""What counts as coded by a coder (done marks, review, undo), the counts agreement prints, and
+the disagreements files' page and language."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ import json
 from pathlib import Path
 
 import pytest
+from tests.helpers import mark_coded_transcripts_done
 
 from qualcode.agreement import agreement, seen_transcripts
 from qualcode.cli.main import app
@@ -35,6 +36,7 @@ def r1_only(ingested: Store, make_codes) -> Store:  # type: ignore[no-untyped-de
         ingested.add_coding(tx, r1[0], "forankring", "auto", source="auto")
         ingested.add_coding(tx, r1[1], "tillit", "auto", source="auto")
         ingested.add_coding(tx, r2[0], "samkonkurranse", "auto", source="auto")
+    mark_coded_transcripts_done(ingested)
     return ingested
 
 
@@ -61,7 +63,11 @@ def test_recode_then_undo_leaves_agreement_and_evaluate_as_before(runner, r1_onl
     # A mistyped segment id (a turn of R2, which Kari never read), then undone at once.
     added = _run(runner, r1_only, "recode", str(r2[0]), "--add", "tillit", "-c", "kari")
     assert added.exit_code == 0, added.output
-    assert _ids(r1_only)["R2.txt"] in seen_transcripts(r1_only, "kari")
+    # Started, not done: R2 does not count for Kari (and agreement names it as left out).
+    assert _ids(r1_only)["R2.txt"] not in seen_transcripts(r1_only, "kari")
+    assert _ids(r1_only)["R2.txt"] in seen_transcripts(r1_only, "kari", include_in_progress=True)
+    noted = _run(runner, r1_only, "agreement", "kari", "jonas")
+    assert "in progress" in noted.stderr and "kari: R2.txt" in noted.stderr
     undone = _run(runner, r1_only, "undo", "-c", "kari")
     assert undone.exit_code == 0, undone.output
     assert _ids(r1_only)["R2.txt"] not in seen_transcripts(r1_only, "kari")
@@ -121,11 +127,16 @@ def test_review_decisions_follow_a_renamed_layer(r1_only: Store) -> None:
     assert r2_id not in seen_transcripts(r1_only, "kari")
 
 
-def test_layer_file_setting_still_marks_transcripts_read(coded: Store) -> None:
-    with coded.write("test: setting") as tx:
-        coded.set_setting(tx, "coded_transcripts", {"jonas": ["R2.txt"]})
+def test_done_marks_a_transcript_read_with_nothing_to_code(runner, coded: Store) -> None:  # type: ignore[no-untyped-def]
+    before = agreement(coded, ["kari", "jonas"])
+    assert [n.transcript for n in before.not_seen_by_all] == ["R2.txt"]
+    result = _run(runner, coded, "done", "R2", "--coder", "jonas")
+    assert result.exit_code == 0, result.output
     assert _ids(coded)["R2.txt"] in seen_transcripts(coded, "jonas")
-    assert agreement(coded, ["kari", "jonas"]).not_seen_by_all == []
+    after = agreement(coded, ["kari", "jonas"])
+    assert after.not_seen_by_all == [] and after.n_units > before.n_units
+    assert _run(runner, coded, "undo", "-c", "jonas").exit_code == 0
+    assert agreement(coded, ["kari", "jonas"]).not_seen_by_all == before.not_seen_by_all
 
 
 def test_title_and_warnings_count_the_units_the_rows_use(runner, coded: Store) -> None:  # type: ignore[no-untyped-def]

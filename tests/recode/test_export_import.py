@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from tests.helpers import mark_coded_transcripts_done
 
 from qualcode.errors import InputError
 from qualcode.export.codings import LONG_COLUMNS, export_codings, import_codings, plan_import
@@ -45,7 +46,9 @@ def test_csv_layout_bom_and_exact_text(coded, tmp_path):
     header = next(csv.reader(raw.decode("utf-8-sig").splitlines()))
     assert tuple(header[: len(LONG_COLUMNS)]) == LONG_COLUMNS
     # then the respondent's attributes, then the memo columns
-    assert header[len(LONG_COLUMNS) :] == ["sector", "size", "memo", "segment_memos"]
+    assert header[len(LONG_COLUMNS) :] == [
+        "sector", "size", "memo", "segment_memos", "quote_start", "quote_end", "quote"
+    ]
     stored = dict(coded.conn.execute("SELECT id, text FROM segments").fetchall())
     rows = read_rows(path)
     for row in rows:
@@ -81,6 +84,7 @@ def test_xlsx_text_cells_are_strings_never_formulas(tricky, tmp_path):
     from openpyxl import load_workbook
 
     path = tmp_path / "k.xlsx"
+    mark_coded_transcripts_done(tricky)  # a finished layer: an unchanged import writes nothing
     export_codings(tricky, path, "kari")
     stored = [
         r[0] for r in tricky.conn.execute("SELECT text FROM segments WHERE role = 'respondent'")
@@ -124,7 +128,7 @@ def test_xlsx_edit_in_excel_style_round_trip(tricky, tmp_path, layer):
     workbook.save(path)
     plan = import_codings(tricky, path, "kari")
     assert plan.sheet == "matrix"
-    assert plan.added == [(first_answer[2].value, "fasilitering")] and plan.removed == []
+    assert plan.added == [(first_answer[2].value, "fasilitering", None, None)] and plan.removed == []
     # And the text cells are still plain strings after the second save.
     again = load_workbook(path)["codings"]
     texts = [row[9] for row in again.iter_rows(min_row=2)]
@@ -257,6 +261,7 @@ def test_all_layers_export_and_import_one(coded, seg, tmp_path, layer):
 
     recode(coded, [seg(coded, "R1.txt", 2)], "kari", add=["tillit"])
     path = tmp_path / "all.xlsx"
+    mark_coded_transcripts_done(coded)  # a finished layer: an unchanged import writes nothing
     result = export_codings(coded, path)
     assert result.layers == ["auto", "kari"]
     assert {"matrix_auto", "matrix_kari"} <= set(load_workbook(path).sheetnames)
@@ -336,5 +341,6 @@ def test_round_trip_property(coded, tmp_path_factory, layer, start, target, xlsx
     edited += [dict(template, segment_id=str(s), code=c) for s, c in sorted(target - start)]
     write_rows(csv_path, edited, header)
     plan = import_codings(coded, csv_path, "kari")
-    assert set(plan.added) == target - start and set(plan.removed) == start - target
+    assert {(k[0], k[1]) for k in plan.added} == target - start
+    assert {(k[0], k[1]) for k in plan.removed} == start - target
     assert set(layer(coded, "kari")) == target

@@ -10,6 +10,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from tests.helpers import mark_coded_transcripts_done
 
 from qualcode.ingest import ingest_paths
 from qualcode.store import Store
@@ -126,6 +127,7 @@ def build_project(store: Store, folder: Path) -> Store:
                 evidence=evidence,
                 negated=negated,
             )
+    mark_coded_transcripts_done(store)
     return store
 
 

@@ -9,6 +9,7 @@ import zipfile
 from pathlib import Path
 
 import pytest
+from tests.helpers import mark_coded_transcripts_done
 
 from qualcode.cli.main import app
 from qualcode.ingest import ingest_paths
@@ -66,6 +67,7 @@ def firm_files(project: Store, tmp_path: Path, make_codes) -> Store:
         project.add_coding(tx, turns[0], "forankring", "jonas")
         project.add_coding(tx, turns[2], "fasilitering", "jonas")
         project.add_coding(tx, turns[1], "tillit", "jonas")
+    mark_coded_transcripts_done(project)
     return project
 
 

@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from tests.helpers import mark_coded_transcripts_done
 
 from qualcode.errors import InputError
 from qualcode.pseudonyms import Pseudonym, Pseudonyms, check, load
@@ -174,6 +175,7 @@ def test_quotes_pseudonymise_every_column(project, tmp_path, make_codes):
     turn = project.conn.execute("SELECT id FROM segments WHERE position = 2").fetchone()[0]
     with project.write("test", coder="kari") as tx:
         project.add_coding(tx, turn, "tillit", "kari")
+    mark_coded_transcripts_done(project)
     frame = quotes(
         project, coder="kari", pseudonyms=Pseudonyms([Pseudonym("Fjordal", "[bedriften]")])
     )

@@ -178,6 +178,10 @@ def test_supervisor_shows_the_same_numbers_as_agreement(client_for: Any, web_pro
     ola.post("/api/code", json={"segment": p["r1_2"], "code": "tillit"})
     ola.post("/api/code", json={"segment": p["r1_4"], "code": "forankring"})
     html = kari.get("/supervisor", params={"a": "kari", "b": "ola"}).text
+    assert "R1.txt" in html  # left out until both have marked it done, and said so
+    assert kari.post("/api/done", json={"transcript": p["R1"]}).status_code == 200
+    assert ola.post("/api/done", json={"transcript": p["R1"]}).status_code == 200
+    html = kari.get("/supervisor", params={"a": "kari", "b": "ola"}).text
     with open_store(web_project) as store:
         report = agreement(store, ["kari", "ola"], bootstrap=1000, seed=1)
     pooled = report.records()[-1]

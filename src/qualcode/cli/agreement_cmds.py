@@ -63,6 +63,22 @@ def _warn_not_seen(items: Any, unit: str) -> None:
         )
 
 
+INCLUDE_IN_PROGRESS = typer.Option(
+    False,
+    "--include-in-progress",
+    help="Also count transcripts a coder has started but not marked done.",
+)
+
+
+def _note_in_progress(store: Any, coders: list[str], include: bool) -> None:
+    """Name the transcripts left out because a coder has not finished them."""
+    from qualcode.progress import in_progress_note
+
+    note = None if include else in_progress_note(store, coders)
+    if note:
+        warn(note)
+
+
 @app.command("agreement")
 def agreement_cmd(
     coders: list[str] = typer.Argument(..., help="Two or more coder layers, e.g. kari jonas."),
@@ -80,6 +96,7 @@ def agreement_cmd(
         0, "--bootstrap", "-b", help="Bootstrap resamples for 95% intervals of κ and α (e.g. 2000)."
     ),
     seed: int = typer.Option(1, "--seed", help="Seed of the bootstrap (same seed, same interval)."),
+    include_in_progress: bool = INCLUDE_IN_PROGRESS,
     fmt: OutputFormat = FORMAT_OPTION,
 ) -> None:
     """Intercoder agreement per code and pooled: percent, Cohen's κ, Krippendorff's α,
@@ -97,7 +114,9 @@ def agreement_cmd(
             codes=codes,
             bootstrap=bootstrap,
             seed=seed,
+            include_in_progress=include_in_progress,
         )
+        _note_in_progress(store, list(report.coders), include_in_progress)
     _warn_not_seen(report.not_seen_by_all, unit.value)
     records = report.records()
     if fmt != OutputFormat.table:
@@ -178,6 +197,7 @@ def disagreements_cmd(
         help="Labels of the .docx/.xlsx file in nb or en (default: en, as printed). CSV headers "
         "stay fixed English names (segment_id, codes_A, …) for scripts.",
     ),
+    include_in_progress: bool = INCLUDE_IN_PROGRESS,
     fmt: OutputFormat = FORMAT_OPTION,
 ) -> None:
     """The segments where two coders differ: text, each coder's codes and memos."""
@@ -192,7 +212,15 @@ def disagreements_cmd(
 
         check_output_file(output)  # before the work: a bad name fails at once
     with state.open_project() as store:
-        found = disagreements(store, coder_a, coder_b, code=code, level=level.value)
+        found = disagreements(
+            store,
+            coder_a,
+            coder_b,
+            code=code,
+            level=level.value,
+            include_in_progress=include_in_progress,
+        )
+        _note_in_progress(store, [coder_a, coder_b], include_in_progress)
         names = project_pseudonyms(store)
         aliases = transcript_aliases(store)
     if output is not None:
@@ -257,6 +285,7 @@ def evaluate_cmd(
     show: EvalTable = typer.Option(
         EvalTable.all, "--show", help="all, codes, terms or suggestions (csv needs one)."
     ),
+    include_in_progress: bool = INCLUDE_IN_PROGRESS,
     fmt: OutputFormat = FORMAT_OPTION,
 ) -> None:
     """Score a layer against a gold layer: precision, recall, F1 per code; precision per codebook
@@ -266,7 +295,16 @@ def evaluate_cmd(
     if fmt == OutputFormat.csv and show == EvalTable.all:
         raise InputError("--format csv prints one table: add --show codes, terms or suggestions")
     with state.open_project() as store:
-        result = evaluate(store, gold, pred, codes, level=level.value, suggestions=suggestions)
+        result = evaluate(
+            store,
+            gold,
+            pred,
+            codes,
+            level=level.value,
+            suggestions=suggestions,
+            include_in_progress=include_in_progress,
+        )
+        _note_in_progress(store, [gold, pred], include_in_progress)
     _warn_not_seen([n for n in result.not_seen_by_all if gold in n.not_seen_by], "segment")
     data = result.as_dict()
     if fmt == OutputFormat.json and show == EvalTable.all:
@@ -335,6 +373,7 @@ def consistency_cmd(
     show: ConsistencyTable = typer.Option(
         ConsistencyTable.all, "--show", help="all, spread, missed or no-terms (csv needs one)."
     ),
+    include_in_progress: bool = INCLUDE_IN_PROGRESS,
     fmt: OutputFormat = FORMAT_OPTION,
 ) -> None:
     """For a supervisor: how each code spreads over respondents and coding order, segments with
@@ -344,7 +383,10 @@ def consistency_cmd(
     if fmt == OutputFormat.csv and show == ConsistencyTable.all:
         raise InputError("--format csv prints one table: add --show spread, missed or no-terms")
     with state.open_project() as store:
-        reports = consistency(store, coder, level=level.value, codes=codes)
+        reports = consistency(
+            store, coder, level=level.value, codes=codes, include_in_progress=include_in_progress
+        )
+        _note_in_progress(store, [r.coder for r in reports], include_in_progress)
     if fmt == OutputFormat.json and show == ConsistencyTable.all:
         sys.stdout.write(
             json.dumps([r.as_dict() for r in reports], ensure_ascii=False, indent=2) + "\n"

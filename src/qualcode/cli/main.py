@@ -16,6 +16,7 @@ if sys.argv[1:] == ["--version"]:
 from qualcode.cli import (  # noqa: F401
     agreement_cmds,
     coding_cmds,
+    progress_cmds,
     project_cmds,
     recode_cmds,
     refi_cmds,

@@ -102,9 +102,8 @@ def respondents_list(
     """List respondents with their attributes, transcripts, turns and words."""
     if ctx.invoked_subcommand is not None:
         return
-    from qualcode.corpus import respondents
+    from qualcode.corpus import natural_key, respondents
     from qualcode.ingest.respondents import attribute_names
-    from qualcode.reports import natural_key
 
     with state.open_project() as store:
         people = sorted(respondents(store), key=lambda p: natural_key(p.label))

@@ -147,26 +147,57 @@ def recode(
         [], "--remove", "-r", metavar="CODE", help="Code path to remove (repeatable)."
     ),
     memo: str | None = typer.Option(None, "--memo", "-m", help="A memo on each segment: why."),
+    quote: str | None = typer.Option(
+        None,
+        "--quote",
+        "-q",
+        metavar="TEXT",
+        help="Code only the passage where TEXT stands in the turn (one segment).",
+    ),
+    occurrence: int | None = typer.Option(
+        None, "--occurrence", metavar="N", help="With --quote: the Nth place TEXT stands (1, 2, …)."
+    ),
+    span: str | None = typer.Option(
+        None, "--span", metavar="START:END", help="Code the passage at these character offsets."
+    ),
     coder: str | None = CODER_OPTION,
     new_coder: bool = NEW_CODER_OPTION,
 ) -> None:
     """Add or remove codes on segments in your layer, as one command (undo reverts it)."""
     from qualcode.recode import recode as run_recode
 
+    if quote is not None and span is not None:
+        raise InputError("give --quote or --span, not both")
+    if occurrence is not None and quote is None:
+        raise InputError("--occurrence goes with --quote")
     with state.open_project() as store:
         name = _coder(store, coder, new_coder)
         existed = store.coder_id(name) is not None
+        passage = _passage(store, segment_ids, quote, occurrence, span)
         result = run_recode(
-            store, segment_ids, name, add=add, remove=remove, memo=memo, command=command_line()
+            store,
+            segment_ids,
+            name,
+            add=add,
+            remove=remove,
+            memo=memo,
+            command=command_line(),
+            quote=passage,
         )
         _announce_new_layer(store, name, existed)
+        shown = ""
+        if passage is not None:
+            from qualcode.passages import passage_text
+            from qualcode.recode import segment_text
+
+            shown = f" «{passage_text(segment_text(store, segment_ids[0]), *passage)}»"
     for seg in result.interviewer_turns:
         warn(
             f"segment {seg} is an interviewer turn: the auto-coder and the reports leave "
             "interviewer turns out, so this coding is not counted"
         )
     for seg, code in result.added:
-        info(f"segment {seg}: + {code}")
+        info(f"segment {seg}: + {code}{shown}")
     for seg, code in result.removed:
         info(f"segment {seg}: − {code}")
     for seg, code in result.already_coded:
@@ -179,6 +210,30 @@ def recode(
         f"{name}: {len(result.added)} added, {len(result.removed)} removed"
         + ("" if result.changed else " (nothing changed)")
     )
+
+
+def _passage(
+    store: "Store",
+    segment_ids: list[int],
+    quote: str | None,
+    occurrence: int | None,
+    span: str | None,
+) -> tuple[int, int] | None:
+    """The passage --quote or --span names, checked against the one segment given."""
+    from qualcode.passages import check_span, find_quote, parse_span
+    from qualcode.recode import segment_text
+
+    if quote is None and span is None:
+        return None
+    if len(segment_ids) != 1:
+        raise InputError("a passage (--quote or --span) names a place in one segment: give one id")
+    text = segment_text(store, segment_ids[0])
+    if span is not None:
+        return check_span(text, parse_span(span), segment_ids[0])
+    try:
+        return find_quote(text, quote or "", occurrence)
+    except InputError as exc:
+        raise InputError(f"segment {segment_ids[0]}: {exc.message}") from None
 
 
 # -- review ----------------------------------------------------------------------------------
@@ -481,6 +536,9 @@ def import_codings_cmd(
         f"{name}: {len(plan.added)} added, {len(plan.removed)} removed"
         + ("" if plan.changed else " (no changes)")
     )
+    if plan.to_mark_done:
+        count = len(plan.to_mark_done)
+        info(f"{name}: {count} transcript{'' if count == 1 else 's'} the file covers marked done")
 
 
 # -- log, undo, memo -------------------------------------------------------------------------

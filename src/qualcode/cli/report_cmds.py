@@ -53,6 +53,11 @@ EXCLUDE_NEGATED = typer.Option(
 FORMAT = typer.Option(
     ReportFormat.table, "--format", "-f", help="table, csv, xlsx, md, json or docx."
 )
+INCLUDE_IN_PROGRESS = typer.Option(
+    False,
+    "--include-in-progress",
+    help="Also count transcripts the coder has started but not marked done.",
+)
 OUTPUT = typer.Option(None, "--output", "-o", help="Write to this file (format from its suffix).")
 LANG = typer.Option(
     None,
@@ -62,13 +67,18 @@ LANG = typer.Option(
 
 
 def _filters(
-    coder: str | None, codes: list[str] | None, respondents: list[str] | None, exclude_negated: bool
+    coder: str | None,
+    codes: list[str] | None,
+    respondents: list[str] | None,
+    exclude_negated: bool,
+    include_in_progress: bool = False,
 ) -> dict[str, Any]:
     return {
         "coder": coder,
         "codes": codes or None,
         "respondents": respondents or None,
         "exclude_negated": exclude_negated,
+        "include_in_progress": include_in_progress,
     }
 
 
@@ -202,6 +212,7 @@ def freq_cmd(
     codes: list[str] | None = CODES,
     respondents: list[str] | None = RESPONDENTS,
     exclude_negated: bool = EXCLUDE_NEGATED,
+    include_in_progress: bool = INCLUDE_IN_PROGRESS,
     by: str | None = typer.Option(None, "--by", help="Group respondents by this attribute."),
     percent: bool = typer.Option(False, "--percent", help="Shares (%) of each respondent's turns."),
     lang: Lang | None = LANG,
@@ -214,7 +225,7 @@ def freq_cmd(
 
     with state.open_project() as store:
         frame = freq(
-            store, **_filters(coder, codes, respondents, exclude_negated), by=by, percent=percent
+            store, **_filters(coder, codes, respondents, exclude_negated, include_in_progress), by=by, percent=percent
         )
         frame = project_pseudonyms(store).apply_frame(frame)
     what = "share of turns (%)" if percent else "coded segments"
@@ -241,6 +252,7 @@ def cooc_cmd(
     codes: list[str] | None = CODES,
     respondents: list[str] | None = RESPONDENTS,
     exclude_negated: bool = EXCLUDE_NEGATED,
+    include_in_progress: bool = INCLUDE_IN_PROGRESS,
     within: str = typer.Option("segment", "--within", help="segment or respondent."),
     level: int = typer.Option(1, "--level", help="Code level of the axes (1 = top-level codes)."),
     lang: Lang | None = LANG,
@@ -254,7 +266,7 @@ def cooc_cmd(
     with state.open_project() as store:
         frame = cooc(
             store,
-            **_filters(coder, codes, respondents, exclude_negated),
+            **_filters(coder, codes, respondents, exclude_negated, include_in_progress),
             within=within,
             level=level,
         )
@@ -282,6 +294,7 @@ def quotes_cmd(
     codes: list[str] | None = CODES,
     respondents: list[str] | None = RESPONDENTS,
     exclude_negated: bool = EXCLUDE_NEGATED,
+    include_in_progress: bool = INCLUDE_IN_PROGRESS,
     full: bool = typer.Option(False, "--full", help="The whole turn, not only the evidence."),
     max_per_respondent: int | None = typer.Option(
         None, "--max-per-respondent", help="At most N quotes per respondent and code."
@@ -298,7 +311,7 @@ def quotes_cmd(
     with state.open_project() as store:
         frame = quotes(
             store,
-            **_filters(coder, codes, respondents, exclude_negated),
+            **_filters(coder, codes, respondents, exclude_negated, include_in_progress),
             full=full,
             max_per_respondent=max_per_respondent,
             pseudonyms=project_pseudonyms(store),
@@ -325,6 +338,7 @@ def summary_cmd(
     codes: list[str] | None = CODES,
     respondents: list[str] | None = RESPONDENTS,
     exclude_negated: bool = EXCLUDE_NEGATED,
+    include_in_progress: bool = INCLUDE_IN_PROGRESS,
     lang: Lang | None = LANG,
     fmt: ReportFormat = FORMAT,
     output: Path | None = OUTPUT,
@@ -334,7 +348,7 @@ def summary_cmd(
     from qualcode.reports import summary
 
     with state.open_project() as store:
-        frame = summary(store, **_filters(coder, codes, respondents, exclude_negated))
+        frame = summary(store, **_filters(coder, codes, respondents, exclude_negated, include_in_progress))
         frame = project_pseudonyms(store).apply_frame(frame)
     _emit(
         frame,
@@ -357,6 +371,7 @@ def all_cmd(
     codes: list[str] | None = CODES,
     respondents: list[str] | None = RESPONDENTS,
     exclude_negated: bool = EXCLUDE_NEGATED,
+    include_in_progress: bool = INCLUDE_IN_PROGRESS,
     quote_style: QuoteStyle = typer.Option(
         QuoteStyle.table, "--quote-style", help="Quotes as a table or as block quotes."
     ),
@@ -383,7 +398,7 @@ def all_cmd(
             full=full,
             max_per_respondent=max_per_respondent,
             max_quotes_per_code=max_per_code or None,
-            **_filters(coder, codes, respondents, exclude_negated),
+            **_filters(coder, codes, respondents, exclude_negated, include_in_progress),
         )
     info(f"Wrote {docx_path}")
     info(f"Wrote {xlsx_path}")

@@ -53,6 +53,8 @@ LONG_COLUMNS = (
     "text",
 )
 MEMO_COLUMNS = ("memo", "segment_memos")
+#: Appended after every other column, so the header of earlier releases stays a prefix.
+QUOTE_COLUMNS = ("quote_start", "quote_end", "quote")
 MATRIX_COLUMNS = ("transcript", "respondent", "segment_id", "speaker", "role", "text")
 LONG_SHEET = "codings"
 MATRIX_SHEET = "matrix"
@@ -63,6 +65,12 @@ _FALSE = {"", "0", "false", "nei", "no"}
 EXCEL_CELL_LIMIT = 32767
 
 Pair = tuple[int, str]
+#: A coding as the import sees it: segment, code and passage (both None: the whole turn).
+Key = tuple[int, str, int | None, int | None]
+
+
+def _pairs(keys: set[Key]) -> set[Pair]:
+    return {(k[0], k[1]) for k in keys}
 
 
 # -- export ----------------------------------------------------------------------------------
@@ -153,14 +161,15 @@ def long_rows(
     params: list[Any] = []
     sql = (
         "SELECT t.name, r.label, s.id, s.speaker, s.role, k.path, d.name, c.source, c.negated,"
-        " c.evidence, s.text, c.memo FROM codings c JOIN segments s ON s.id = c.segment_id"
+        " c.evidence, s.text, c.memo, c.quote_start, c.quote_end FROM codings c"
+        " JOIN segments s ON s.id = c.segment_id"
         " JOIN transcripts t ON t.id = s.transcript_id JOIN respondents r ON r.id = s.respondent_id"
         " JOIN codes k ON k.id = c.code_id JOIN coders d ON d.id = c.coder_id"
     )
     if coder is not None:
         sql += " WHERE d.name = ?"
         params.append(coder)
-    sql += " ORDER BY t.id, s.position, d.name, k.sort_order, k.path"
+    sql += " ORDER BY t.id, s.position, d.name, k.sort_order, k.path, c.quote_start"
     memos: dict[int, list[str]] = defaultdict(list)
     for memo in list_memos(store):
         if memo.segment_id is not None and (coder is None or memo.coder == coder):
@@ -179,13 +188,17 @@ def long_rows(
         evidence,
         text,
         memo,
+        q_start,
+        q_end,
     ) in store.conn.execute(sql, params):
         if name not in layers:
             layers.append(name)
         attribute_values = [attrs.get(label, {}).get(n, "") for n in names]
         segment_memos = "\n".join(memos.get(seg, []))
         memo = memo or ""
+        quote = "" if q_start is None else text[q_start:q_end]
         if mask is not None:
+            quote = mask.text(quote)
             transcript = mask.transcript(transcript)
             speaker = mask.speaker(speaker, role, label)
             text, evidence = mask.text_and_evidence(text, evidence)
@@ -206,9 +219,12 @@ def long_rows(
                 *attribute_values,
                 memo,
                 segment_memos,
+                "" if q_start is None else q_start,
+                "" if q_end is None else q_end,
+                quote,
             ]
         )
-    header = [*LONG_COLUMNS, *_attribute_headers(names), *MEMO_COLUMNS]
+    header = [*LONG_COLUMNS, *_attribute_headers(names), *MEMO_COLUMNS, *QUOTE_COLUMNS]
     return header, rows, sorted(layers)
 
 
@@ -245,6 +261,18 @@ def layer_state(store: Store, coder: str) -> set[Pair]:
         for s, p in store.conn.execute(
             "SELECT c.segment_id, k.path FROM codings c JOIN codes k ON k.id = c.code_id"
             " JOIN coders d ON d.id = c.coder_id WHERE d.name = ?",
+            (coder,),
+        )
+    }
+
+
+def layer_keys(store: Store, coder: str) -> set[Key]:
+    """Every coding in ``coder``'s layer as ``(segment_id, code_path, quote_start, quote_end)``."""
+    return {
+        (int(s), p, qs, qe)
+        for s, p, qs, qe in store.conn.execute(
+            "SELECT c.segment_id, k.path, c.quote_start, c.quote_end FROM codings c"
+            " JOIN codes k ON k.id = c.code_id JOIN coders d ON d.id = c.coder_id WHERE d.name = ?",
             (coder,),
         )
     }
@@ -316,13 +344,20 @@ def _write_xlsx(
     workbook = Workbook()
     sheet = workbook.active
     sheet.title = LONG_SHEET
-    attribute_columns = range(len(LONG_COLUMNS), len(header) - len(MEMO_COLUMNS))
+    attribute_columns = range(
+        len(LONG_COLUMNS), len(header) - len(MEMO_COLUMNS) - len(QUOTE_COLUMNS)
+    )
     cells = [
         [_excel_number(v) if i in attribute_columns else v for i, v in enumerate(row)]
         for row in rows
     ]
     try:
-        _fill(sheet, header, cells, widths={"text": 80, "evidence": 30, "segment_memos": 40})
+        _fill(
+            sheet,
+            header,
+            cells,
+            widths={"text": 80, "evidence": 30, "segment_memos": 40, "quote": 60},
+        )
         for coder in layers:
             name = MATRIX_SHEET if len(layers) == 1 else f"{MATRIX_SHEET}_{coder}"[:31]
             m_header, m_rows = matrix_rows(store, coder, mask)
@@ -382,6 +417,13 @@ class LongRow:
     coder: str
     memo: str
     text: str | None
+    quote_start: int | None = None
+    quote_end: int | None = None
+    quote: str = ""
+
+    @property
+    def key(self) -> Key:
+        return (self.segment_id, self.code, self.quote_start, self.quote_end)
 
 
 @dataclass
@@ -391,27 +433,39 @@ class ImportPlan:
     path: Path
     coder: str
     sheet: str
-    added: list[Pair] = field(default_factory=list)
-    removed: list[Pair] = field(default_factory=list)
+    added: list[Key] = field(default_factory=list)
+    removed: list[Key] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     ignored_rows: int = 0
     #: For added pairs copied from another layer: that layer's name; else absent (manual).
     copied_from: dict[Pair, str] = field(default_factory=dict)
-    memos: dict[Pair, str] = field(default_factory=dict)
+    memos: dict[Key, str] = field(default_factory=dict)
+    #: Transcripts the file covers (a row with a segment id, coded or not) that the coder has
+    #: not marked done yet: the import marks them done.
+    to_mark_done: list[int] = field(default_factory=list)
 
     @property
     def changed(self) -> bool:
-        """Whether the import changes the layer."""
+        """Whether the import changes the layer's codings."""
         return bool(self.added or self.removed)
+
+    @property
+    def writes(self) -> bool:
+        """Whether the import writes anything: codings, or transcripts it marks done."""
+        return self.changed or bool(self.to_mark_done)
 
     def per_code(self) -> dict[str, tuple[list[int], list[int]]]:
         """Per code: the segment ids added and removed."""
         result: dict[str, tuple[list[int], list[int]]] = {}
-        for seg, code in sorted(self.added):
-            result.setdefault(code, ([], []))[0].append(seg)
-        for seg, code in sorted(self.removed):
-            result.setdefault(code, ([], []))[1].append(seg)
+        for key in sorted(self.added, key=_sort_key):
+            result.setdefault(key[1], ([], []))[0].append(key[0])
+        for key in sorted(self.removed, key=_sort_key):
+            result.setdefault(key[1], ([], []))[1].append(key[0])
         return dict(sorted(result.items()))
+
+
+def _sort_key(key: Key) -> tuple[int, str, int, int]:
+    return (key[0], key[1], -1 if key[2] is None else key[2], -1 if key[3] is None else key[3])
 
 
 def _cell_text(value: Any) -> str:
@@ -487,6 +541,15 @@ def _parse_long(
             problems.add(number, f"segment_id '{_cell_text(raw_seg)}' is not a number")
             continue
         text = values.get("text")
+        offsets = []
+        for column in ("quote_start", "quote_end"):
+            raw = _cell_text(values.get(column)).strip()
+            if raw and not re.fullmatch(r"\d{1,9}", raw):
+                problems.add(number, f"{column} '{raw}' is not a character position")
+            offsets.append(int(raw) if re.fullmatch(r"\d{1,9}", raw) else None)
+        if (offsets[0] is None) != (offsets[1] is None):
+            problems.add(number, "give both quote_start and quote_end, or neither")
+            offsets = [None, None]
         result.append(
             LongRow(
                 number,
@@ -495,6 +558,9 @@ def _parse_long(
                 _cell_text(values.get("coder")).strip(),
                 _cell_text(values.get("memo")).strip(),
                 None if text is None else _cell_text(text),
+                offsets[0],
+                offsets[1],
+                _cell_text(values.get("quote")),
             )
         )
     return result
@@ -525,7 +591,8 @@ def plan_import(store: Store, path: Path, coder: str) -> ImportPlan:
 
     plan = ImportPlan(path, coder, sheet_used)
     long = _rows_for_coder(long, coder, path, plan)
-    current = layer_state(store, coder)
+    current_keys = layer_keys(store, coder)
+    current = _pairs(current_keys)
     if coder != AUTO_CODER and current and {r.coder for r in long if r.coder} == {AUTO_CODER}:
         # The draft may start a layer; over a layer with work in it, it would wipe that work.
         raise InputError(
@@ -537,8 +604,9 @@ def plan_import(store: Store, path: Path, coder: str) -> ImportPlan:
         )
     _check_rows(store, long, current, problems, plan)
     problems.raise_if_any()
-    desired_long = {(r.segment_id, r.code) for r in long if r.code}
-    desired = desired_long
+    wanted_keys = {r.key for r in long if r.code}
+    desired_long = _pairs(wanted_keys)
+    desired_keys = wanted_keys
     if matrix is not None:
         desired_matrix = _check_matrix(store, matrix, current, record, desired_long, problems)
         problems.raise_if_any()
@@ -555,19 +623,43 @@ def plan_import(store: Store, path: Path, coder: str) -> ImportPlan:
                 path=path,
             )
         if matrix_edited and not long_edited:
-            desired, plan.sheet = matrix_state, matrix[0]
-    plan.added = sorted(desired - current)
-    plan.removed = sorted(current - desired)
-    by_pair = {(r.segment_id, r.code): r for r in long if r.code}
-    for pair in plan.added:
-        row = by_pair.get(pair)
+            # The matrix knows turns, not passages: a ticked code keeps the passages it had.
+            plan.sheet = matrix[0]
+            desired_keys = {k for k in current_keys if (k[0], k[1]) in matrix_state} | {
+                (seg, code, None, None) for seg, code in matrix_state - current
+            }
+    plan.added = sorted(desired_keys - current_keys, key=_sort_key)
+    plan.removed = sorted(current_keys - desired_keys, key=_sort_key)
+    by_key = {r.key: r for r in long if r.code}
+    for key in plan.added:
+        row = by_key.get(key)
         if row is None:
             continue
         if row.memo:
-            plan.memos[pair] = row.memo
-        if row.coder and row.coder != coder and _has_coding(store, row.coder, pair):
-            plan.copied_from[pair] = row.coder
+            plan.memos[key] = row.memo
+        if row.coder and row.coder != coder and _has_coding(store, row.coder, (key[0], key[1])):
+            plan.copied_from[key] = row.coder
+    plan.to_mark_done = _transcripts_to_mark(store, coder, {r.segment_id for r in long})
     return plan
+
+
+def _transcripts_to_mark(store: Store, coder: str, segment_ids: set[int]) -> list[int]:
+    """Transcripts holding these segments that ``coder`` has not marked done."""
+    from qualcode.progress import marked_done
+
+    ids = sorted(segment_ids)
+    found: set[int] = set()
+    for start in range(0, len(ids), 500):
+        chunk = ids[start : start + 500]
+        found.update(
+            r[0]
+            for r in store.conn.execute(
+                "SELECT DISTINCT transcript_id FROM segments"
+                f" WHERE id IN ({','.join('?' * len(chunk))})",
+                chunk,
+            )
+        )
+    return sorted(found - marked_done(store, coder))
 
 
 def _has_coding(store: Store, coder: str, pair: Pair) -> bool:
@@ -645,8 +737,9 @@ def _check_rows(
             retired = " (no longer in the codebook)" if row.code in every else ""
             problems.add(row.row, f"unknown code '{row.code}'{retired}{hint}")
             continue
-        # An export replaces names in the text (pseudonyms.csv): either version is the segment's.
         stored = texts[row.segment_id]
+        _check_passage(row, stored, pseudonyms, problems)
+        # An export replaces names in the text (pseudonyms.csv): either version is the segment's.
         if row.text and _squash(row.text) not in (
             _squash(stored),
             _squash(pseudonyms.apply(stored)),
@@ -655,6 +748,42 @@ def _check_rows(
                 f"row {row.row}: the text is not segment {row.segment_id}'s text "
                 "(was the segment_id changed?); the segment_id is used"
             )
+
+
+def _check_passage(row: LongRow, text: str, pseudonyms: Pseudonyms, problems: _Problems) -> None:
+    """Resolve and check a row's passage: its offsets, or where its quote stands in the turn.
+
+    The quote may carry the names replaced, as an export writes it by default.
+    """
+    from qualcode.passages import find_quote
+
+    quote = row.quote.strip()
+    if row.quote_start is not None and row.quote_end is not None:
+        if not 0 <= row.quote_start < row.quote_end <= len(text):
+            problems.add(
+                row.row,
+                f"the passage {row.quote_start}:{row.quote_end} is outside segment "
+                f"{row.segment_id} (0:{len(text)})",
+            )
+            return
+        piece = text[row.quote_start : row.quote_end]
+        if quote and _squash(quote) not in (_squash(piece), _squash(pseudonyms.apply(piece))):
+            problems.add(
+                row.row,
+                f"the quote no longer matches segment {row.segment_id} at "
+                f"{row.quote_start}:{row.quote_end} (was the transcript changed?)",
+            )
+            return
+    elif quote:
+        try:
+            row.quote_start, row.quote_end = find_quote(text, quote)
+        except InputError as exc:
+            problems.add(row.row, f"segment {row.segment_id}: {exc.message}")
+            return
+    else:
+        return
+    if (row.quote_start, row.quote_end) == (0, len(text)):
+        row.quote_start = row.quote_end = None  # the whole turn
 
 
 def _squash(text: str) -> str:
@@ -800,16 +929,19 @@ def _apply_matrix(base: set[Pair], matrix: dict[int, tuple[set[str], set[str]]])
 
 def apply_import(store: Store, plan: ImportPlan, command: str = "import codings") -> None:
     """Write a plan's diff into its coder's layer as one command (all or nothing)."""
-    if not plan.changed:
+    if not plan.writes:
         return
     with store.write(command, coder=plan.coder) as tx:
         store.ensure_coder(tx, plan.coder)
-        for seg, code in plan.removed:
-            store.remove_coding(tx, seg, code, plan.coder)
-        for pair in plan.added:
-            seg, code = pair
-            memo = plan.memos.get(pair)
-            source_layer = plan.copied_from.get(pair)
+        for seg, code, q_start, _ in plan.removed:
+            coding_id = _coding_id(store, plan.coder, seg, code, q_start)
+            if coding_id is not None:
+                store.remove_coding_by_id(tx, coding_id)
+        for key in plan.added:
+            seg, code, q_start, q_end = key
+            quote = None if q_start is None or q_end is None else (q_start, q_end)
+            memo = plan.memos.get(key)
+            source_layer = plan.copied_from.get(key)
             template = None
             if source_layer is not None:
                 template = store.conn.execute(
@@ -819,7 +951,9 @@ def apply_import(store: Store, plan: ImportPlan, command: str = "import codings"
                     (source_layer, seg, code),
                 ).fetchone()
             if template is None:
-                store.add_coding(tx, seg, code, plan.coder, source="manual", memo=memo)
+                store.add_coding(
+                    tx, seg, code, plan.coder, source="manual", memo=memo, quote=quote
+                )
             else:
                 source, negated, evidence, old_memo = template
                 store.add_coding(
@@ -831,7 +965,20 @@ def apply_import(store: Store, plan: ImportPlan, command: str = "import codings"
                     negated=bool(negated),
                     evidence=json.loads(evidence),
                     memo=memo or old_memo,
+                    quote=quote,
                 )
+        for transcript_id in plan.to_mark_done:
+            store.set_done(tx, transcript_id, plan.coder)
+
+
+def _coding_id(store: Store, coder: str, seg: int, code: str, q_start: int | None) -> int | None:
+    row = store.conn.execute(
+        "SELECT c.id FROM codings c JOIN codes k ON k.id = c.code_id JOIN coders d"
+        " ON d.id = c.coder_id WHERE d.name = ? AND c.segment_id = ? AND k.path = ?"
+        " AND ifnull(c.quote_start, -1) = ?",
+        (coder, seg, code, -1 if q_start is None else q_start),
+    ).fetchone()
+    return None if row is None else int(row[0])
 
 
 def import_codings(

@@ -103,6 +103,8 @@ TEXTS: dict[str, dict[str, str]] = {
         "new_layer": "Bruk navnet likevel (nytt kodelag)",
         "all_done": "Alle transkripsjoner",
         "back_home": "Til oversikten",
+        "include_in_progress": "Ta med transkripsjoner som ikke er ferdige",
+        "left_out": "Ikke med (ikke ferdig hos begge)",
     },
     "en": {
         "app": "qualcode workbench",
@@ -202,6 +204,8 @@ TEXTS: dict[str, dict[str, str]] = {
         "new_layer": "Use the name anyway (a new coder layer)",
         "all_done": "All transcripts",
         "back_home": "Back to the overview",
+        "include_in_progress": "Include transcripts not marked done",
+        "left_out": "Left out (not done by both)",
     },
 }
 

@@ -235,16 +235,21 @@ def search_page(request: Request, q: str = "", lemma: bool = False) -> Any:
 
 
 @router.get("/supervisor", response_class=HTMLResponse)
-def supervisor(request: Request, a: str = "", b: str = "") -> Any:
+def supervisor(request: Request, a: str = "", b: str = "", all: bool = False) -> Any:
     """Agreement between two coders and their disagreements side by side."""
     from qualcode.agreement import agreement, disagreements, human_layers
 
     report = differing = None
+    left_out: list[str] = []
     with project(request) as store:
         humans = human_layers(store)
         if a and b:
-            report = agreement(store, [a, b], bootstrap=BOOTSTRAP, seed=SEED)
-            differing = disagreements(store, a, b)
+            report = agreement(
+                store, [a, b], bootstrap=BOOTSTRAP, seed=SEED, include_in_progress=all
+            )
+            differing = disagreements(store, a, b, include_in_progress=all)
+            if not all:
+                left_out = _in_progress(store, [a, b])
             ids = dict(store.conn.execute("SELECT id, transcript_id FROM segments"))
             differing = [(d, ids.get(d.segment_id)) for d in differing]
     return render(
@@ -258,8 +263,23 @@ def supervisor(request: Request, a: str = "", b: str = "") -> Any:
             "differing": differing,
             "bootstrap": BOOTSTRAP,
             "seed": SEED,
+            "include_in_progress": all,
+            "left_out": left_out,
         },
     )
+
+
+def _in_progress(store: Store, coders: list[str]) -> list[str]:
+    """Transcripts some of ``coders`` started and did not mark done: left out of agreement."""
+    from qualcode.progress import done_transcripts
+
+    ids: set[int] = set()
+    for coder in coders:
+        ids |= done_transcripts(store, coder, include_in_progress=True) - done_transcripts(
+            store, coder
+        )
+    names = dict(store.conn.execute("SELECT id, name FROM transcripts"))
+    return sorted(names[i] for i in ids if i in names)
 
 
 BOOTSTRAP = 1000

@@ -56,8 +56,8 @@
       const holder = document.createElement("div");
       holder.innerHTML = html;
       const fresh = holder.firstElementChild;
-      if (old.classList.contains("current")) fresh.classList.add("current");
       old.replaceWith(fresh);
+      if (old === current) { current = null; setCurrent(fresh, false); }
     }
     if (data.recent) updateRecent(data.recent);
     if (data.message) toast(data.message);
@@ -222,7 +222,14 @@
       else if (event.key === "Enter") {
         event.preventDefault();
         const codes = visibleCodes();
-        if (hit >= 0 && codes[hit]) applyCode(codes[hit].dataset.path).then(() => { filter.value = ""; filter.dispatchEvent(new Event("input")); filter.blur(); });
+        if (hit >= 0 && codes[hit]) {
+          const path = codes[hit].dataset.path;
+          // Back to the keyboard's turn navigation at once, before the answer arrives.
+          filter.value = "";
+          filter.dispatchEvent(new Event("input"));
+          filter.blur();
+          applyCode(path);
+        }
       } else if (event.key === "Escape") { filter.value = ""; filter.dispatchEvent(new Event("input")); filter.blur(); }
     });
     $(".codes-panel").addEventListener("mousedown", (event) => {
@@ -307,6 +314,7 @@
     const byPath = {};
     $$("#code-list .code").forEach((el) => { byPath[el.dataset.path] = el; });
     list.innerHTML = "";
+    list.parentElement.classList.toggle("hidden", paths.length === 0);
     paths.filter((p) => byPath[p]).forEach((path, index) => {
       const item = document.createElement("li");
       const button = document.createElement("button");
