@@ -154,11 +154,16 @@ def code_styles(store: Store, *, include_inactive: bool = True) -> dict[str, Cod
     return styles
 
 
-def transcripts(store: Store) -> list[TranscriptInfo]:
-    """Every transcript with its respondent, turns and the respondent's words, in import order."""
+def transcripts(store: Store, transcript_id: int | None = None) -> list[TranscriptInfo]:
+    """Transcripts (all, or the one with ``transcript_id``) with respondent, turns and the
+    respondent's words, in import order."""
+    where = "" if transcript_id is None else " WHERE transcript_id = ?"
+    params = () if transcript_id is None else (transcript_id,)
     words: dict[int, int] = {}
     turns: dict[int, int] = {}
-    for tid, role, text in store.conn.execute("SELECT transcript_id, role, text FROM segments"):
+    for tid, role, text in store.conn.execute(
+        "SELECT transcript_id, role, text FROM segments" + where, params
+    ):
         turns[tid] = turns.get(tid, 0) + 1
         if role == "respondent":
             words[tid] = words.get(tid, 0) + count_words(text)
@@ -166,17 +171,20 @@ def transcripts(store: Store) -> list[TranscriptInfo]:
         TranscriptInfo(tid, name, label, turns.get(tid, 0), words.get(tid, 0))
         for tid, name, label in store.conn.execute(
             "SELECT t.id, t.name, r.label FROM transcripts t"
-            " JOIN respondents r ON r.id = t.respondent_id ORDER BY t.id"
+            " JOIN respondents r ON r.id = t.respondent_id"
+            + ("" if transcript_id is None else " WHERE t.id = ?")
+            + " ORDER BY t.id",
+            params,
         )
     ]
 
 
 def transcript_info(store: Store, transcript_id: int) -> TranscriptInfo:
     """One transcript, or an error when the project has none with this id."""
-    for info in transcripts(store):
-        if info.transcript_id == transcript_id:
-            return info
-    raise InputError(f"no transcript with id {transcript_id} in the project")
+    found = transcripts(store, transcript_id)
+    if not found:
+        raise InputError(f"no transcript with id {transcript_id} in the project")
+    return found[0]
 
 
 def _codings(

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import contextlib
 import socket
+import sys
 from pathlib import Path
 
 import typer
@@ -19,10 +20,18 @@ from qualcode.errors import InputError
 HOST = "127.0.0.1"
 
 
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-        probe.bind((HOST, 0))
-        return int(probe.getsockname()[1])
+def _listening_socket(port: int) -> socket.socket:
+    """A socket on 127.0.0.1 that already accepts connections, so the printed address works
+    at once; port 0 picks a free one."""
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((HOST, port))
+    except OSError as exc:
+        sock.close()
+        raise InputError(f"cannot listen on {HOST}:{port}: {exc.strerror or exc}") from None
+    sock.listen(128)
+    return sock
 
 
 @app.command("open")
@@ -51,16 +60,22 @@ def open_cmd(
     from qualcode.web.app import create_app
 
     token = secrets.token_urlsafe(24)
-    chosen = port or _free_port()
+    sock = _listening_socket(port)
+    chosen = sock.getsockname()[1]
     application = create_app(folder, lang=lang, token=token)
     url = f"http://{HOST}:{chosen}/?token={token}"
     typer.echo(f"Workbench: {url}")
+    sys.stdout.flush()
     info("Ctrl-C stops the workbench.")
     if not no_browser:
         webbrowser.open(url)
-    config = uvicorn.Config(application, host=HOST, port=chosen, log_level="warning", access_log=False)
-    with contextlib.suppress(KeyboardInterrupt):
-        uvicorn.Server(config).run()
+    config = uvicorn.Config(application, log_level="warning", access_log=False)
+    try:
+        uvicorn.Server(config).run(sockets=[sock])
+    except KeyboardInterrupt:
+        pass
+    finally:
+        sock.close()
     info("Workbench stopped.")
 
 

@@ -125,15 +125,15 @@ def home(request: Request) -> Any:
         )
 
 
-def _progress(store: Store) -> dict[int, list[dict[str, Any]]]:
-    """Progress rows by transcript id (empty until the store tracks progress)."""
-    try:
-        from qualcode.progress import progress_rows
-    except ImportError:
+def _progress(store: Store, coder: str | None = None) -> dict[int, list[dict[str, Any]]]:
+    """Progress rows (every coder's, or ``coder``'s) by transcript id."""
+    from qualcode.progress import progress_rows
+
+    if coder is not None and store.coder_id(coder) is None:
         return {}
     ids = {name: tid for tid, name in store.conn.execute("SELECT id, name FROM transcripts")}
     result: dict[int, list[dict[str, Any]]] = {}
-    for row in progress_rows(store):
+    for row in progress_rows(store, coder):
         if row.coder == "auto":
             continue
         tid = ids.get(row.transcript)
@@ -164,7 +164,7 @@ def coder_page(request: Request) -> Any:
 @router.get("/t/{transcript_id}", response_class=HTMLResponse)
 def reader(request: Request, transcript_id: int) -> Any:
     """One whole transcript with my codings, the draft and the code tree."""
-    from qualcode.reading import code_styles, reader_page, recent_codes, transcripts
+    from qualcode.reading import code_styles, reader_page, recent_codes
 
     coder = current_coder(request)
     if coder is None:
@@ -173,17 +173,19 @@ def reader(request: Request, transcript_id: int) -> Any:
     with project(request) as store:
         page = reader_page(store, transcript_id, coder, lang=lang)
         progress = [
-            row for row in _progress(store).get(transcript_id, []) if row["coder"] == coder
+            row
+            for row in _progress(store, coder).get(transcript_id, [])
+            if row["coder"] == coder
         ]
+        styles = code_styles(store)
         return render(
             request,
             "reader.html",
             {
                 "page": page,
-                "styles": code_styles(store),
-                "active": code_styles(store, include_inactive=False),
+                "styles": styles,
+                "active": {path: style for path, style in styles.items() if style.active},
                 "recent": recent_codes(store, coder),
-                "all_transcripts": transcripts(store),
                 "status": progress[0]["status"] if progress else None,
             },
         )
