@@ -91,7 +91,7 @@ def measure(project: Path, runs: int) -> tuple[int, list[float], list[float]]:
     client.get(f"/t/{longest}").raise_for_status()  # warm the templates
     reader, coding = [], []
     for i in range(runs):
-        segment, text = turns[i % len(turns)]
+        segment, _text = turns[i % len(turns)]
         start = time.perf_counter()
         response = client.post("/api/code", json={"segment": segment, "code": code, "start": 10, "end": 60})
         coding.append((time.perf_counter() - start) * 1000)

@@ -21,6 +21,21 @@ CHROMIUM = "/usr/bin/chromium"
 ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
         "--disable-component-update", "--disable-sync", "--no-first-run"]
 TOKEN = "screenshot-token"
+# Select characters START to END of a turn's text the way a mouse drag does.
+SELECT = """([segment, start, end]) => {
+    const box = document.querySelector(`#turn-${segment} .text`);
+    const walker = document.createTreeWalker(box, NodeFilter.SHOW_TEXT);
+    const range = document.createRange();
+    let seen = 0, node, started = false;
+    while ((node = walker.nextNode())) {
+        const n = node.textContent.length;
+        if (!started && start < seen + n) { range.setStart(node, start - seen); started = true; }
+        if (started && end <= seen + n) { range.setEnd(node, end - seen); break; }
+        seen += n;
+    }
+    const sel = getSelection(); sel.removeAllRanges(); sel.addRange(range);
+    box.dispatchEvent(new MouseEvent('mouseup', {bubbles: true}));
+}"""
 
 
 def build_sample(folder: Path) -> Path:
@@ -75,23 +90,28 @@ def main() -> None:
             page.screenshot(path=str(shots / "workbench-home.png"))
 
             page.goto(f"{base}/t/1")
-            turn = page.locator(".turn.role-respondent").nth(2)
-            turn.scroll_into_view_if_needed()
-            # Select a passage the way a mouse does, then look for a code in the tree.
+            # A turn with my codings and the auto draft on it, near the top of the window.
+            turn = page.locator(".turn:has(.chip.mine):has(.chip.draft)").nth(1)
+            segment = int(turn.get_attribute("data-seg"))
             page.evaluate(
-                """(segment) => {
-                    const box = document.querySelector(`#turn-${segment} .text`);
-                    const node = [...box.childNodes].find((n) => n.nodeType === 3 && n.textContent.length > 60);
-                    const range = document.createRange();
-                    range.setStart(node, 10); range.setEnd(node, Math.min(node.textContent.length, 70));
-                    const sel = getSelection(); sel.removeAllRanges(); sel.addRange(range);
-                    box.dispatchEvent(new MouseEvent('mouseup', {bubbles: true}));
-                }""",
-                int(turn.get_attribute("data-seg")),
+                "(s) => document.getElementById('turn-' + s).scrollIntoView({block: 'start'})", segment
             )
-            page.fill("#code-filter", "till")
-            page.wait_for_timeout(200)
+            page.evaluate("() => document.querySelector('.transcript').scrollBy(0, -90)")
+            # Code a passage by selecting it, then select another and look for a code.
+            following = page.locator(f"#turn-{segment} ~ .turn.role-respondent").first
+            target = int(following.get_attribute("data-seg"))
+            page.evaluate(SELECT, [segment, 12, 80])
+            page.fill("#code-filter", "åpenhet")
+            page.press("#code-filter", "Enter")
+            page.wait_for_timeout(400)
+            page.evaluate(SELECT, [target, 0, 60])
+            page.fill("#code-filter", "rel")
+            page.wait_for_timeout(300)
             page.screenshot(path=str(shots / "workbench-reader.png"))
+            page.keyboard.press("Escape")
+            page.keyboard.press("?")
+            page.screenshot(path=str(shots / "workbench-help.png"))
+            page.keyboard.press("Escape")
 
             page.goto(f"{base}/code?path=tillit")
             page.screenshot(path=str(shots / "workbench-code.png"))

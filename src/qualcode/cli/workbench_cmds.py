@@ -5,7 +5,6 @@ FastAPI, uvicorn and Jinja2 are imported inside the command, so ``qualcode --hel
 
 from __future__ import annotations
 
-import contextlib
 import socket
 import sys
 from pathlib import Path

@@ -168,6 +168,10 @@
     // Leave out the white space a double-click or a sloppy drag takes along.
     while (start < end && /\s/.test(full[start])) start++;
     while (end > start && /\s/.test(full[end - 1])) end--;
+    // A drag that stops inside a word takes the whole word, as a reader means it.
+    const letter = /[\p{L}\p{N}]/u;
+    while (start > 0 && letter.test(full[start - 1]) && letter.test(full[start])) start--;
+    while (end < full.length && letter.test(full[end]) && letter.test(full[end - 1])) end++;
     if (start >= end) return null;
     return { segment: Number(startText.dataset.seg), start: start, end: end, text: full.slice(start, end) };
   }
@@ -210,11 +214,26 @@
     }
     filter.addEventListener("input", () => {
       const words = filter.value.toLowerCase().split(/\s+/).filter(Boolean);
+      let bestEl = null, bestScore = 0;
       $$("#code-list .code").forEach((el) => {
         const haystack = el.dataset.search;
-        el.classList.toggle("gone", !words.every((w) => haystack.includes(w)));
+        const shown = words.every((w) => haystack.includes(w));
+        el.classList.toggle("gone", !shown);
+        if (!shown || !words.length) return;
+        // A code whose name starts with the words beats one whose path has them, which beats
+        // one whose definition merely mentions them.
+        const name = $(".name", el).textContent.toLowerCase();
+        const leaf = el.dataset.path.split("/").pop().toLowerCase();
+        const score = words.every((w) => name.startsWith(w) || leaf.startsWith(w)) ? 3
+          : words.every((w) => name.includes(w) || el.dataset.path.toLowerCase().includes(w)) ? 2 : 1;
+        if (score > bestScore) { bestScore = score; bestEl = el; }
       });
-      markHit(0);
+      if (!words.length) {
+        $$("#code-list .code.hit").forEach((el) => el.classList.remove("hit"));
+        hit = -1;  // nothing typed: Enter applies nothing until an arrow picks a code
+        return;
+      }
+      markHit(bestEl ? Math.max(0, visibleCodes().indexOf(bestEl)) : 0);
     });
     filter.addEventListener("keydown", (event) => {
       if (event.key === "ArrowDown") { markHit(hit + 1); event.preventDefault(); }
