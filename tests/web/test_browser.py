@@ -82,7 +82,13 @@ def _read(target: Path) -> list[dict[str, str]]:
 
 
 def freq(project: Path) -> str:
-    return cli_run(project, "report", "freq", "--coder", "kari", "--format", "csv", "--include-in-progress").output
+    return cli_run(project, "report", "freq", "--coder", "kari", "--format", "csv").output
+
+
+def _read_text(text: str) -> list[dict[str, str]]:
+    lines = text.splitlines()
+    start = next(i for i, line in enumerate(lines) if line.startswith("code,"))  # after the notes
+    return list(csv.DictReader(lines[start:]))
 
 
 def open_reader(page: Any, server: Any, transcript: int) -> None:
@@ -198,8 +204,18 @@ def test_every_change_shows_in_export_and_freq(workbench: Any, live_server: Any,
     rows = exported(project, tmp_path)
     assert sorted((int(r["segment_id"]), r["code"]) for r in rows) == [
         (p["r1_2"], "tillit"), (p["r1_6"], "deling")]
-    report = freq(project)
-    assert "tillit" in report and "deling" in report
+    page.locator(f"#turn-{p['r1_4']} .chip.draft .reject").click()  # a rejection adds no row
+    page.locator(f"#turn-{p['r1_4']} .chip.draft.d-reject").wait_for()
+    assert len(exported(project, tmp_path)) == 2
+    page.keyboard.press("D")  # done: R1 now counts in the reports without --include-in-progress
+    page.locator("#status.s-done").wait_for()
+    counts = {row["code"]: row for row in _read_text(freq(project))}
+    assert counts["tillit"]["R1"] == "1" and counts["deling"]["R1"] == "1"
+    assert counts["forankring"]["R1"] == "0"
+    page.keyboard.press("u")  # undo 'done'
+    page.locator("#status.s-in-progress").wait_for()
+    page.keyboard.press("u")  # undo the rejection
+    page.locator(f"#turn-{p['r1_4']} .chip.draft:not(.decided)").wait_for()
     page.keyboard.press("u")  # undo the passage
     page.locator(f"#turn-{p['r1_6']} .chip.mine").wait_for(state="detached")
     rows = exported(project, tmp_path)

@@ -332,3 +332,53 @@ def test_every_page_renders(client_for: Any, web_project: Path, lang: str) -> No
         response = client.get(url)
         assert response.status_code in (200, 400), url
         assert "Traceback" not in response.text
+
+
+def test_done_and_its_undo_through_the_cli(client_for: Any, web_project: Path) -> None:
+    from qualcode.progress import progress_rows
+
+    client = client_for(web_project)
+    p = ids(web_project)
+    client.post("/api/code", json={"segment": p["r1_6"], "code": "deling"})
+    answer = client.post("/api/done", json={"transcript": p["R1"]}).json()
+    assert answer["message"] == "R1: done" and answer["reload"]
+    with open_store(web_project) as store:
+        status = {(r.transcript, r.coder): r.status for r in progress_rows(store)}
+        command = store.conn.execute("SELECT command FROM commands ORDER BY id DESC").fetchone()[0]
+    assert status[("R1.txt", "kari")] == "done"
+    assert command == "workbench: done R1 (R1.txt)"
+    assert "ferdig" in client.get("/").text
+    assert run(web_project, "undo", "--coder", "kari").exit_code == 0
+    with open_store(web_project) as store:
+        status = {(r.transcript, r.coder): r.status for r in progress_rows(store)}
+    assert status[("R1.txt", "kari")] == "in progress"
+    assert client.post("/api/done", json={"transcript": 999}).status_code == 400
+
+
+def test_a_cli_change_shows_on_the_next_page_load(client_for: Any, web_project: Path) -> None:
+    client = client_for(web_project)
+    p = ids(web_project)
+    client.get(f"/t/{p['R1']}")
+    assert run(web_project, "recode", str(p["r1_6"]), "--add", "deling", "--coder", "kari",
+               "--quote", "erfaringer om opplæring").exit_code == 0
+    html = client.get(f"/t/{p['R1']}").text
+    assert 'class="pc hl"' in html and ">erfaringer om opplæring</span>" in html
+
+
+def test_a_passage_through_the_api_is_stored_with_its_offsets(client_for: Any, web_project: Path) -> None:
+    client = client_for(web_project)
+    p = ids(web_project)
+    with open_store(web_project) as store:
+        text = store.conn.execute("SELECT text FROM segments WHERE id = ?", (p["r1_2"],)).fetchone()[0]
+        whole = len(store.conn.execute("SELECT text FROM segments WHERE id = ?", (p["r1_4"],)).fetchone()[0])
+    start = text.index("tilliten er der")
+    answer = client.post("/api/code", json={"segment": p["r1_2"], "code": "tillit", "start": start, "end": start + 15}).json()
+    assert answer["message"] == "+ tillit (tilliten er der)"
+    # The selection of the whole text is a whole-turn coding, not a passage.
+    client.post("/api/code", json={"segment": p["r1_4"], "code": "forankring", "start": 0, "end": whole})
+    with open_store(web_project) as store:
+        rows = store.conn.execute(
+            "SELECT c.segment_id, c.quote_start, c.quote_end FROM codings c JOIN coders d ON d.id = c.coder_id"
+            " WHERE d.name = 'kari' ORDER BY c.segment_id"
+        ).fetchall()
+    assert rows == [(p["r1_2"], start, start + 15), (p["r1_4"], None, None)]
