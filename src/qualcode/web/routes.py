@@ -178,10 +178,20 @@ def reader(request: Request, transcript_id: int) -> Any:
             if row["coder"] == coder
         ]
         styles = code_styles(store)
+        order = [
+            (tid, label)
+            for tid, label in store.conn.execute(
+                "SELECT t.id, r.label FROM transcripts t JOIN respondents r"
+                " ON r.id = t.respondent_id ORDER BY t.id"
+            )
+        ]
+        here = [tid for tid, _ in order].index(transcript_id)
         return render(
             request,
             "reader.html",
             {
+                "previous": order[here - 1] if here > 0 else None,
+                "next": order[here + 1] if here + 1 < len(order) else None,
                 "page": page,
                 "styles": styles,
                 "active": {path: style for path, style in styles.items() if style.active},
