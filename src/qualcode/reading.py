@@ -112,7 +112,8 @@ class TranscriptInfo:
     name: str
     respondent: str
     turns: int
-    words: int
+    words: int  # the respondent's
+    respondent_turns: int = 0
 
 
 @dataclass
@@ -161,14 +162,16 @@ def transcripts(store: Store, transcript_id: int | None = None) -> list[Transcri
     params = () if transcript_id is None else (transcript_id,)
     words: dict[int, int] = {}
     turns: dict[int, int] = {}
+    own: dict[int, int] = {}
     for tid, role, text in store.conn.execute(
         "SELECT transcript_id, role, text FROM segments" + where, params
     ):
         turns[tid] = turns.get(tid, 0) + 1
         if role == "respondent":
+            own[tid] = own.get(tid, 0) + 1
             words[tid] = words.get(tid, 0) + count_words(text)
     return [
-        TranscriptInfo(tid, name, label, turns.get(tid, 0), words.get(tid, 0))
+        TranscriptInfo(tid, name, label, turns.get(tid, 0), words.get(tid, 0), own.get(tid, 0))
         for tid, name, label in store.conn.execute(
             "SELECT t.id, t.name, r.label FROM transcripts t"
             " JOIN respondents r ON r.id = t.respondent_id"

@@ -104,6 +104,8 @@ TEXTS: dict[str, dict[str, str]] = {
         "all_done": "Alle transkripsjoner",
         "back_home": "Til oversikten",
         "include_in_progress": "Ta med transkripsjoner som ikke er ferdige",
+        "all_turns": "alle ytringer",
+        "by": "fra",
         "left_out": "Ikke med (ikke ferdig hos begge)",
     },
     "en": {
@@ -205,6 +207,8 @@ TEXTS: dict[str, dict[str, str]] = {
         "all_done": "All transcripts",
         "back_home": "Back to the overview",
         "include_in_progress": "Include transcripts not marked done",
+        "all_turns": "all turns",
+        "by": "by",
         "left_out": "Left out (not done by both)",
     },
 }
