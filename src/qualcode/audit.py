@@ -60,6 +60,8 @@ class LogEntry:
         d = self.detail
         if self.action == "add_coding":
             extra = ", negated" if d.get("negated") else ""
+            if d.get("quote_start") is not None:
+                extra += f", passage {d['quote_start']}:{d.get('quote_end')}"
             return f"source {d.get('source')}{extra}" + (
                 f"; memo: {d['memo']}" if d.get("memo") else ""
             )

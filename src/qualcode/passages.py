@@ -8,8 +8,10 @@ view), so the quote is matched with any run of white space standing for any othe
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 
 from qualcode.errors import InputError
+from qualcode.store import Store
 
 ELLIPSIS = "…"
 
@@ -87,3 +89,34 @@ def passage_text(text: str, start: int | None, end: int | None) -> str:
 def _short(text: str, width: int = 40) -> str:
     flat = " ".join(text.split())
     return flat if len(flat) <= width else flat[: width - 1] + ELLIPSIS
+
+
+def human_codings(store: Store, segment_ids: list[int]) -> dict[int, list[CodedPassage]]:
+    """The people's codings of these segments (not the auto draft), passages in text order."""
+    found: dict[int, list[CodedPassage]] = {}
+    ids = sorted(set(segment_ids))
+    for begin in range(0, len(ids), 500):
+        chunk = ids[begin : begin + 500]
+        for seg, path, coder, start, end in store.conn.execute(
+            "SELECT c.segment_id, k.path, d.name, c.quote_start, c.quote_end FROM codings c"
+            " JOIN codes k ON k.id = c.code_id JOIN coders d ON d.id = c.coder_id"
+            f" WHERE d.kind = 'human' AND c.segment_id IN ({','.join('?' * len(chunk))})"
+            " ORDER BY d.name, ifnull(c.quote_start, -1), k.sort_order, k.path",
+            chunk,
+        ):
+            found.setdefault(seg, []).append(CodedPassage(path, coder, start, end))
+    return found
+
+
+@dataclass(frozen=True)
+class CodedPassage:
+    """One person's coding of a turn: the whole turn (no offsets) or a passage of it."""
+
+    code: str
+    coder: str
+    start: int | None
+    end: int | None
+
+    @property
+    def whole_turn(self) -> bool:
+        return self.start is None

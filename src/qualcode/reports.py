@@ -257,6 +257,8 @@ class _Coding:
     evidence: str
     transcript_id: int
     position: int
+    quote_start: int | None = None  # a passage: offsets into the turn's text
+    quote_end: int | None = None
 
 
 def _codings(
@@ -268,14 +270,14 @@ def _codings(
     evidence = "c.evidence" if with_evidence else "'[]'"
     rows = store.conn.execute(
         f"SELECT c.segment_id, r.label, k.path, c.negated, c.source, {evidence}, s.role,"
-        " s.transcript_id, s.position"
+        " s.transcript_id, s.position, c.quote_start, c.quote_end"
         " FROM codings c JOIN coders d ON d.id = c.coder_id JOIN codes k ON k.id = c.code_id"
         " JOIN segments s ON s.id = c.segment_id JOIN respondents r ON r.id = s.respondent_id"
         " WHERE d.name = ?",
         (sel.coder,),
     )
     result, left_out = [], 0
-    for seg, label, path, negated, source, ev, role, transcript_id, position in rows:
+    for seg, label, path, negated, source, ev, role, transcript_id, position, qs, qe in rows:
         if path not in wanted or label not in people:
             continue
         if sel.transcripts is not None and transcript_id not in sel.transcripts:
@@ -285,7 +287,9 @@ def _codings(
         if role == "interviewer" or (role == "other" and source != "manual"):
             left_out += 1
             continue
-        result.append(_Coding(seg, label, path, bool(negated), source, ev, transcript_id, position))
+        result.append(
+            _Coding(seg, label, path, bool(negated), source, ev, transcript_id, position, qs, qe)
+        )
     return result, left_out
 
 
@@ -704,6 +708,22 @@ def _join(text: str, pieces: list[tuple[int, int]]) -> str:
     return " ".join(p for p in out if p)
 
 
+def passage_quote(
+    text: str, start: int, end: int, protect: Sequence[tuple[int, int]] = ()
+) -> str:
+    """A coded passage as quoted: exactly its text, with ``…`` only where the turn goes on.
+
+    A passage that starts or ends inside a ``protect`` span (a name to be pseudonymised) is
+    widened to the whole name, so no part of a name escapes the replacement.
+    """
+    for a, b in protect:
+        if a < start < b:
+            start = a
+        if a < end < b:
+            end = b
+    return _join(text, [(start, end)])
+
+
 def cite(text: str, respondent: str) -> str:
     """A quote as a thesis cites it: ``“…” - R7``."""
     return f"“{text}” - {respondent}"
@@ -780,11 +800,12 @@ def quotes(
         seg_text, transcript = texts[c.segment_id]
         transcript = aliases.get(transcript, transcript)
         protect = pseudonyms.spans(seg_text) if pseudonyms else []
-        shown = (
-            _clean(seg_text)
-            if full
-            else trim_quote(seg_text, _evidence_spans(c.evidence), protect=protect)
-        )
+        if full:
+            shown = _clean(seg_text)
+        elif c.quote_start is not None and c.quote_end is not None:
+            shown = passage_quote(seg_text, c.quote_start, c.quote_end, protect)
+        else:
+            shown = trim_quote(seg_text, _evidence_spans(c.evidence), protect=protect)
         if pseudonyms:
             shown = pseudonyms.apply(shown)
         rows.append(

@@ -295,6 +295,9 @@ def explain_cmd(
     with state.open_project() as store:
         book, source = _resolve_codebook(store, codebook)
         result = explain(store, segment_id, book, unit=unit)
+        from qualcode.passages import human_codings
+
+        people = human_codings(store, [segment_id]).get(segment_id, [])
     rows = [
         [m.code, m.rule, m.term, m.words, m.start, m.end, m.negator or ""] for m in result.matches
     ]
@@ -314,7 +317,17 @@ def explain_cmd(
     for m in result.matches:
         style = f"bold underline {colours.get(m.code, 'yellow')}"
         text.stylize(style + (" strike" if m.negated else ""), m.start, m.end)
+    for passage in people:
+        if not passage.whole_turn:
+            text.stylize("reverse", passage.start, passage.end)
     console.print(text)
+    for passage in people:
+        where = (
+            "whole turn"
+            if passage.whole_turn
+            else f"«{result.text[passage.start : passage.end]}» ({passage.start}:{passage.end})"
+        )
+        info(f"{passage.coder}: {passage.code} — {where}")
     emit_rows(columns, rows, fmt, right_align=("start", "end"))
     coded = ", ".join(result.codes) or "(none)"
     stored = ", ".join(result.stored) or "(none)"

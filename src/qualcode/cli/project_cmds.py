@@ -180,12 +180,14 @@ def show(
     from rich.text import Text
 
     from qualcode.corpus import SEGMENT_COLUMNS, segments
+    from qualcode.passages import human_codings
 
     with state.open_project() as store:
         rows = segments(store, respondent=respondent)
         if not rows:
             # The respondent's transcript may hold turns attributed to others (joint interviews).
             raise InputError(f"respondent '{respondent}' has no turns")
+        coded = human_codings(store, [r.segment_id for r in rows])
     if fmt != OutputFormat.table:
         emit_rows(SEGMENT_COLUMNS, [r.as_tuple() for r in rows], fmt)
         return
@@ -199,8 +201,19 @@ def show(
         line = Text()
         line.append(f"[{row.segment_id}] ", style="cyan")
         line.append(f"{row.speaker}: ", style="bold " + style)
-        line.append(row.text, style=style)
+        body = Text(row.text, style=style)
+        for passage in coded.get(row.segment_id, []):
+            if not passage.whole_turn:
+                body.stylize("underline", passage.start, passage.end)
+        line.append_text(body)
         console.print(line)
+        for passage in coded.get(row.segment_id, []):
+            where = (
+                "whole turn"
+                if passage.whole_turn
+                else f"«{row.text[passage.start : passage.end]}» ({passage.start}:{passage.end})"
+            )
+            console.print(Text(f"    {passage.coder}: {passage.code} — {where}", style="green"))
 
 
 @config_app.command("show")

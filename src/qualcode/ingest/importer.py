@@ -356,7 +356,8 @@ class _BatchWriter:
         marks = ",".join("?" * len(old_ids))
         codings = conn.execute(
             f"SELECT c.segment_id, c.code_id, c.coder_id, c.source, c.negated, c.evidence, c.memo,"
-            f" c.created_at, k.path, d.name FROM codings c JOIN codes k ON k.id = c.code_id"
+            f" c.created_at, k.path, d.name, c.quote_start, c.quote_end FROM codings c"
+            f" JOIN codes k ON k.id = c.code_id"
             f" JOIN coders d ON d.id = c.coder_id WHERE c.segment_id IN ({marks})",
             old_ids,
         ).fetchall()
@@ -400,6 +401,9 @@ class _BatchWriter:
             if new_position is not None and not exact:
                 corrected_to[seg_id] = new_position
         old_by_id = {seg_id: (pos, text) for seg_id, pos, text in old_segments}
+        new_texts = dict(
+            conn.execute("SELECT id, text FROM segments WHERE transcript_id = ?", (transcript_id,))
+        )
         carried = 0
         corrected = 0
         for (
@@ -413,13 +417,31 @@ class _BatchWriter:
             created,
             path,
             coder,
+            q_start,
+            q_end,
         ) in codings:
             target = mapping[seg_id]
             if target is not None:
+                if q_start is not None and seg_id in corrected_to:
+                    q_start, q_end = _moved_passage(
+                        old_by_id[seg_id][1][q_start:q_end], new_texts.get(target, "")
+                    )
                 conn.execute(
                     "INSERT OR IGNORE INTO codings (segment_id, code_id, coder_id, source, negated,"
-                    " evidence, memo, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                    (target, code_id, coder_id, source, negated, evidence, memo, created),
+                    " evidence, memo, created_at, quote_start, quote_end)"
+                    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    (
+                        target,
+                        code_id,
+                        coder_id,
+                        source,
+                        negated,
+                        evidence,
+                        memo,
+                        created,
+                        q_start,
+                        q_end,
+                    ),
                 )
                 if seg_id not in corrected_to:
                     carried += 1
@@ -553,3 +575,13 @@ def _match_turns(
             # One corrected turn stands for one old turn: a second near copy is not the same turn.
             claimed.add(best)
     return result
+
+
+def _moved_passage(passage: str, new_text: str) -> tuple[int | None, int | None]:
+    """Where a passage stands in a corrected turn; the whole turn if it is not there once."""
+    from qualcode.passages import quote_positions
+
+    found = quote_positions(new_text, passage)
+    if len(found) != 1 or found[0] == (0, len(new_text)):
+        return None, None
+    return found[0]
