@@ -382,3 +382,19 @@ def test_a_passage_through_the_api_is_stored_with_its_offsets(client_for: Any, w
             " WHERE d.name = 'kari' ORDER BY c.segment_id"
         ).fetchall()
     assert rows == [(p["r1_2"], start, start + 15), (p["r1_4"], None, None)]
+
+
+def test_deleting_my_memo_on_a_turn(client_for: Any, web_project: Path) -> None:
+    client = client_for(web_project)
+    seg = ids(web_project)["r1_6"]
+    client.post("/api/memo", json={"segment": seg, "text": "Sjekk dette"})
+    with open_store(web_project) as store:
+        memo_id = store.conn.execute("SELECT id FROM memos").fetchone()[0]
+    ola = client_for(web_project, coder="ola")
+    assert ola.post("/api/memo/delete", json={"memo": memo_id}).status_code == 400
+    assert 'class="delete-memo"' not in ola.get(f"/t/{ids(web_project)['R1']}").text
+    answer = client.post("/api/memo/delete", json={"memo": memo_id}).json()
+    assert "Sjekk dette" not in answer["turns"][str(seg)]
+    client.post("/api/undo")
+    with open_store(web_project) as store:
+        assert store.conn.execute("SELECT text FROM memos").fetchall() == [("Sjekk dette",)]

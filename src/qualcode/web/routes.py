@@ -458,6 +458,27 @@ def write_memo(request: Request, body: MemoIn) -> Any:
         return answer(request, store, coder, f"✎ {excerpt(body.text)}", [segment])
 
 
+class MemoIdIn(BaseModel):
+    memo: int
+
+
+@router.post("/api/memo/delete")
+def delete_memo(request: Request, body: MemoIdIn) -> Any:
+    """Delete one of my memos on a turn."""
+    from qualcode.memos import list_memos, remove_memo
+
+    coder = require_coder(request)
+    with project(request) as store:
+        found = [m for m in list_memos(store, coder=coder) if m.memo_id == body.memo]
+        if not found:
+            raise InputError(f"no memo {body.memo} of yours ({coder})")
+        memo = remove_memo(
+            store, body.memo, coder, command=f"workbench: delete memo «{excerpt(found[0].text)}»"
+        )
+        segments = [memo.segment_id] if memo.segment_id is not None else []
+        return answer(request, store, coder, f"- ✎ {excerpt(memo.text)}", segments)
+
+
 class NewCodeIn(BaseModel):
     name: str = Field(max_length=200)
     parent: str = ""

@@ -194,6 +194,7 @@
       const draft = event.target.closest(".chip.draft");
       const segment = Number(turn.dataset.seg);
       if (event.target.closest(".uncode")) { act("/api/uncode", { coding: Number(coding.dataset.coding) }); return; }
+      if (event.target.closest(".delete-memo")) { act("/api/memo/delete", { memo: Number(event.target.closest(".memo").dataset.memoId) }); return; }
       if (event.target.closest(".coding-memo")) { openMemo({ coding: Number(coding.dataset.coding) }, event.target.dataset.memo); return; }
       if (event.target.closest(".accept")) { act("/api/decide", { segment: segment, code: draft.dataset.code, decision: "accept" }); return; }
       if (event.target.closest(".reject")) { act("/api/decide", { segment: segment, code: draft.dataset.code, decision: "reject" }); return; }
