@@ -243,7 +243,7 @@ def workbench(live_server: LiveServer, web_project: Path, browser: Any) -> Itera
     live_server.use(web_project)
     context = browser.new_context(viewport={"width": 1280, "height": 800})
     page = context.new_page()
-    page.set_default_timeout(10000)
+    page.set_default_timeout(30000)  # generous: CI machines are shared and slow
     open_as(page, live_server, "kari")
     yield page, web_project
     context.close()
