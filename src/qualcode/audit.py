@@ -30,6 +30,8 @@ REVERSIBLE_ACTIONS = (
             "set_setting",
             "add_memo",
             "remove_memo",
+            "add_code",
+            "set_coding_memo",
             "set_done",
         }
     )
@@ -300,6 +302,14 @@ def _check_still_in_effect(store: Store, entry: LogEntry, command_id: int) -> No
         or store.coder_id(entry.detail["old"]) is not None
     ):
         raise QualcodeError(f"coder layer '{entry.detail['new']}' was renamed or replaced{later}")
+    elif entry.action == "add_code":
+        _check_code_still_new(store, entry, later)
+    elif entry.action == "set_coding_memo":
+        row = store.conn.execute(
+            "SELECT memo FROM codings WHERE id = ?", (entry.detail["id"],)
+        ).fetchone()
+        if row is None or row[0] != entry.detail.get("new"):
+            raise QualcodeError(f"the memo of coding {entry.detail['id']} was changed{later}")
     elif entry.action == "set_done":
         marked = store.conn.execute(
             "SELECT 1 FROM transcripts_done t JOIN coders d ON d.id = t.coder_id"
@@ -377,7 +387,50 @@ def _revert(store: Store, tx: WriteTx, entry: LogEntry) -> None:
             coder=entry.coder,
             detail=d,
         )
+    elif entry.action == "add_code":
+        _remove_new_code(tx, entry)
+    elif entry.action == "set_coding_memo":
+        conn.execute("UPDATE codings SET memo = ? WHERE id = ?", (d.get("old"), d["id"]))
+        tx.audit(
+            "set_coding_memo",
+            segment_id=entry.segment_id,
+            code_path=entry.code_path,
+            coder=entry.coder,
+            detail={"id": d["id"], "old": d.get("new"), "new": d.get("old")},
+        )
     # review markers: the undo entry itself makes the decision count as not taken
+
+
+def _check_code_still_new(store: Store, entry: LogEntry, later: str) -> None:
+    """A code added while reading can be taken back while nothing uses it and no codebook came after."""
+    path = entry.code_path
+    if store.code_id(str(path)) is None:
+        raise QualcodeError(f"code {path} no longer exists{later}")
+    used = store.conn.execute(
+        "SELECT COUNT(*) FROM codings c JOIN codes k ON k.id = c.code_id WHERE k.path = ?",
+        (path,),
+    ).fetchone()[0]
+    used += store.conn.execute(
+        "SELECT COUNT(*) FROM memos m JOIN codes k ON k.id = m.code_id WHERE k.path = ?", (path,)
+    ).fetchone()[0]
+    if used:
+        raise QualcodeError(f"code {path} holds {used} codings or memos{later}")
+    children = store.conn.execute(
+        "SELECT COUNT(*) FROM codes WHERE parent_id = (SELECT id FROM codes WHERE path = ?)",
+        (path,),
+    ).fetchone()[0]
+    last = store.conn.execute("SELECT MAX(id) FROM codebook_versions").fetchone()[0]
+    if children or last != entry.detail.get("version_id"):
+        raise QualcodeError(f"the codebook was changed after code {path} was added{later}")
+
+
+def _remove_new_code(tx: WriteTx, entry: LogEntry) -> None:
+    d = entry.detail
+    tx.conn.execute("DELETE FROM codes WHERE path = ?", (entry.code_path,))
+    tx.conn.execute("DELETE FROM codebook_versions WHERE id = ?", (d["version_id"],))
+    for path, old, _new in d.get("shifted", []):
+        tx.conn.execute("UPDATE codes SET sort_order = ? WHERE path = ?", (old, path))
+    tx.audit("remove_code", code_path=entry.code_path, detail=d)
 
 
 def _restore_coding(store: Store, tx: WriteTx, entry: LogEntry) -> None:

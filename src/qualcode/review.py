@@ -129,6 +129,10 @@ class ReviewSession:
     _decided: dict[ReviewItem, str] = field(default_factory=dict)
     #: Items decided in this session: walking in order, the others are still to come.
     _decided_here: set[ReviewItem] = field(default_factory=set)
+    #: True: ``command`` is logged as given, without the decision appended (the workbench's text).
+    exact_command: bool = False
+    #: False: deciding the last item does not mark the transcript done (the workbench marks it).
+    done_when_last: bool = True
     _transcripts: dict[int, int] = field(default_factory=dict)  # segment id -> transcript id
 
     # -- navigation --------------------------------------------------------------------------
@@ -345,6 +349,8 @@ class ReviewSession:
         return item
 
     def _step(self, what: str, item: ReviewItem) -> Any:
+        if self.exact_command:
+            return self.store.write(self.command, coder=self.reviewer)
         code = f" {item.code}" if item.code else ""
         return self.store.write(
             f"{self.command} ({what}: segment {item.segment_id}{code})", coder=self.reviewer
@@ -357,7 +363,7 @@ class ReviewSession:
             code_path=item.code,
             detail={"from": self.source, "decision": decision, **extra},
         )
-        if decision != "skip":
+        if decision != "skip" and self.done_when_last:
             self._done_if_last(tx, item)
 
     def _done_if_last(self, tx: WriteTx, item: ReviewItem) -> None:
@@ -516,3 +522,46 @@ def start_review(
         session.index = -1
         session.advance()
     return session
+
+
+def decide(
+    store: Store,
+    reviewer: str,
+    segment_id: int,
+    code: str,
+    decision: str,
+    *,
+    source: str = AUTO_CODER,
+    command: str,
+) -> None:
+    """Accept or reject one draft coding (``source``'s ``code`` on the segment) as one command.
+
+    The same decision as in the terminal review, logged as ``command``: a later ``review``
+    walk counts it and does not ask again.
+    """
+    if decision not in ("accept", "reject"):
+        raise InputError(f"unknown decision '{decision}'; use accept or reject")
+    reviewer = check_coder_name(reviewer)
+    if reviewer == AUTO_CODER:
+        raise InputError("'auto' is the auto-coder's layer; review as a person")
+    found = store.conn.execute(
+        "SELECT 1 FROM codings c JOIN codes k ON k.id = c.code_id JOIN coders d ON d.id = c.coder_id"
+        " WHERE d.name = ? AND c.segment_id = ? AND k.path = ?",
+        (source, segment_id, code),
+    ).fetchone()
+    if found is None:
+        raise InputError(f"no draft coding {code} on segment {segment_id} in layer '{source}'")
+    session = ReviewSession(
+        store,
+        reviewer,
+        source,
+        [ReviewItem(segment_id, code)],
+        command=command,
+        sequential=True,
+        exact_command=True,
+        done_when_last=False,
+    )
+    if decision == "accept":
+        session.accept()
+    else:
+        session.reject()

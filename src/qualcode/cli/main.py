@@ -21,6 +21,7 @@ from qualcode.cli import (  # noqa: F401
     recode_cmds,
     refi_cmds,
     report_cmds,
+    workbench_cmds,
 )
 from qualcode.cli.app import app
 

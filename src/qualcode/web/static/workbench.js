@@ -1,0 +1,401 @@
+// qualcode workbench: hand-written, no framework, no build step.
+// Every change is a POST with the run's token in a header; the server answers with a message
+// and the re-rendered turns, which replace the ones on the page.
+"use strict";
+
+(function () {
+  const token = document.querySelector('meta[name="qualcode-token"]').content;
+  const texts = JSON.parse(document.getElementById("qc-texts").textContent);
+  const $ = (sel, root) => (root || document).querySelector(sel);
+  const $$ = (sel, root) => Array.from((root || document).querySelectorAll(sel));
+
+  // -- talking to the server -----------------------------------------------------------------
+  async function post(url, body) {
+    const response = await fetch(url, {
+      method: "POST",
+      headers: { "Content-Type": "application/json", "X-Qualcode-Token": token },
+      body: JSON.stringify(body || {}),
+      credentials: "same-origin",
+    });
+    let data = {};
+    try { data = await response.json(); } catch (e) { data = {}; }
+    if (!response.ok) {
+      let message = data.error || data.detail || response.statusText;
+      if (Array.isArray(message)) message = message.map((d) => d.msg).join("; ");
+      throw new Error(message);
+    }
+    return data;
+  }
+
+  let toastTimer = null;
+  function toast(message, bad) {
+    const box = $("#toast");
+    box.textContent = message;
+    box.classList.toggle("bad", !!bad);
+    box.classList.add("show");
+    clearTimeout(toastTimer);
+    toastTimer = setTimeout(() => box.classList.remove("show"), bad ? 6000 : 2600);
+  }
+
+  async function act(url, body) {
+    try {
+      const data = await post(url, body);
+      applyAnswer(data);
+      return data;
+    } catch (error) {
+      toast(texts.error + ": " + error.message, true);
+      return null;
+    }
+  }
+
+  function applyAnswer(data) {
+    if (data.reload) { location.reload(); return; }
+    for (const [seg, html] of Object.entries(data.turns || {})) {
+      const old = document.getElementById("turn-" + seg);
+      if (!old) continue;
+      const holder = document.createElement("div");
+      holder.innerHTML = html;
+      const fresh = holder.firstElementChild;
+      old.replaceWith(fresh);
+      if (old === current) { current = null; setCurrent(fresh, false); }
+    }
+    if (data.recent) updateRecent(data.recent);
+    if (data.message) toast(data.message);
+  }
+
+  // -- choosing the coder ----------------------------------------------------------------------
+  const coderForm = $("#coder-form");
+  if (coderForm) {
+    coderForm.addEventListener("submit", async (event) => {
+      event.preventDefault();
+      const name = $("#coder-input").value;
+      try {
+        await post("/api/coder", { name: name, new: $("#coder-new").checked });
+        location.href = "/";
+      } catch (error) {
+        $("#coder-error").textContent = error.message;
+        if (/did you mean/.test(error.message)) $("#coder-new-label").classList.remove("hidden");
+      }
+    });
+  }
+
+  // -- undo, help, done (every page) -----------------------------------------------------------
+  const undoButton = $("#undo");
+  if (undoButton) undoButton.addEventListener("click", () => act("/api/undo"));
+  const help = $("#help");
+  $("#help-button").addEventListener("click", () => help.showModal());
+  document.addEventListener("click", (event) => {
+    const button = event.target.closest(".done-button");
+    if (!button) return;
+    act("/api/done", { transcript: Number(button.dataset.transcript), undo: !!button.dataset.undo });
+  });
+
+  // -- the reader ------------------------------------------------------------------------------
+  const reader = $(".reader");
+  let current = null; // the current turn element
+  let selection = null; // {segment, start, end, text} of selected text inside one turn
+
+  function turns() { return $$(".turn"); }
+
+  function setCurrent(turn, scroll) {
+    if (current) current.classList.remove("current");
+    current = turn;
+    if (turn) {
+      turn.classList.add("current");
+      if (scroll) turn.scrollIntoView({ block: "center", behavior: "instant" });
+    }
+    showTarget();
+  }
+
+  // The chosen passage stays marked while the focus goes to the code tree.
+  function markPending() {
+    if (!window.CSS || !CSS.highlights) return;
+    CSS.highlights.delete("qc-pending");
+    if (!selection) return;
+    const box = document.querySelector(`#turn-${selection.segment} .text`);
+    if (!box) return;
+    const range = rangeAt(box, selection.start, selection.end);
+    if (range) CSS.highlights.set("qc-pending", new Highlight(range));
+  }
+
+  function rangeAt(container, start, end) {
+    const walker = document.createTreeWalker(container, NodeFilter.SHOW_TEXT);
+    const range = document.createRange();
+    let seen = 0, started = false, node;
+    while ((node = walker.nextNode())) {
+      const length = node.textContent.length;
+      if (!started && start <= seen + length) { range.setStart(node, start - seen); started = true; }
+      if (started && end <= seen + length) { range.setEnd(node, end - seen); return range; }
+      seen += length;
+    }
+    return null;
+  }
+
+  function showTarget() {
+    markPending();
+    const box = $("#target");
+    if (!box) return;
+    box.classList.toggle("active", !!(selection || current));
+    if (selection) {
+      box.textContent = "«" + selection.text.slice(0, 120) + (selection.text.length > 120 ? "…" : "") + "»";
+    } else if (current) {
+      const meta = $(".speaker", current).textContent + " " + $(".pos", current).textContent.split("·")[0].trim();
+      box.textContent = meta + ": " + $(".text", current).textContent.slice(0, 100) + "…";
+    } else {
+      box.textContent = texts.nothing_selected;
+    }
+  }
+
+  // Character offset of (node, offset) inside a turn's text element.
+  function offsetIn(container, node, offset) {
+    const range = document.createRange();
+    range.setStart(container, 0);
+    range.setEnd(node, offset);
+    return range.toString().length;
+  }
+
+  function readSelection() {
+    const sel = window.getSelection();
+    if (!sel || sel.isCollapsed || sel.rangeCount === 0) return null;
+    const range = sel.getRangeAt(0);
+    const startText = (range.startContainer.nodeType === 1 ? range.startContainer : range.startContainer.parentElement).closest(".text");
+    const endText = (range.endContainer.nodeType === 1 ? range.endContainer : range.endContainer.parentElement).closest(".text");
+    if (!startText && !endText) return null;
+    if (startText !== endText) return { error: texts.one_turn };
+    let start = offsetIn(startText, range.startContainer, range.startOffset);
+    let end = offsetIn(startText, range.endContainer, range.endOffset);
+    const full = startText.textContent;
+    // Leave out the white space a double-click or a sloppy drag takes along.
+    while (start < end && /\s/.test(full[start])) start++;
+    while (end > start && /\s/.test(full[end - 1])) end--;
+    // A drag that stops inside a word takes the whole word, as a reader means it.
+    const letter = /[\p{L}\p{N}]/u;
+    while (start > 0 && letter.test(full[start - 1]) && letter.test(full[start])) start--;
+    while (end < full.length && letter.test(full[end]) && letter.test(full[end - 1])) end++;
+    if (start >= end) return null;
+    return { segment: Number(startText.dataset.seg), start: start, end: end, text: full.slice(start, end) };
+  }
+
+  if (reader) {
+    const turnsBox = $("#turns");
+    turnsBox.addEventListener("mouseup", () => {
+      setTimeout(() => {
+        const found = readSelection();
+        if (found && found.error) { toast(found.error, true); return; }
+        selection = found;
+        if (found) setCurrent(document.getElementById("turn-" + found.segment), false);
+        showTarget();
+      }, 0);
+    });
+    turnsBox.addEventListener("click", (event) => {
+      const turn = event.target.closest(".turn");
+      if (!turn) return;
+      const coding = event.target.closest(".chip.mine");
+      const draft = event.target.closest(".chip.draft");
+      const segment = Number(turn.dataset.seg);
+      if (event.target.closest(".uncode")) { act("/api/uncode", { coding: Number(coding.dataset.coding) }); return; }
+      if (event.target.closest(".delete-memo")) { act("/api/memo/delete", { memo: Number(event.target.closest(".memo").dataset.memoId) }); return; }
+      if (event.target.closest(".coding-memo")) { openMemo({ coding: Number(coding.dataset.coding) }, event.target.dataset.memo); return; }
+      if (event.target.closest(".accept")) { act("/api/decide", { segment: segment, code: draft.dataset.code, decision: "accept" }); return; }
+      if (event.target.closest(".reject")) { act("/api/decide", { segment: segment, code: draft.dataset.code, decision: "reject" }); return; }
+      if (!window.getSelection().isCollapsed) return; // a selection: handled on mouseup
+      selection = null;
+      setCurrent(turn, false);
+    });
+
+    // The code tree: type-ahead filter, arrows, Enter; a click applies the code.
+    const filter = $("#code-filter");
+    let hit = -1;
+    function visibleCodes() { return $$("#code-list .code:not(.gone)"); }
+    function markHit(index) {
+      const codes = visibleCodes();
+      $$("#code-list .code.hit").forEach((el) => el.classList.remove("hit"));
+      hit = codes.length ? Math.max(0, Math.min(index, codes.length - 1)) : -1;
+      if (hit >= 0) { codes[hit].classList.add("hit"); codes[hit].scrollIntoView({ block: "nearest" }); }
+    }
+    filter.addEventListener("input", () => {
+      const words = filter.value.toLowerCase().split(/\s+/).filter(Boolean);
+      let bestEl = null, bestScore = 0;
+      $$("#code-list .code").forEach((el) => {
+        const haystack = el.dataset.search;
+        const shown = words.every((w) => haystack.includes(w));
+        el.classList.toggle("gone", !shown);
+        if (!shown || !words.length) return;
+        // A code whose name starts with the words beats one whose path has them, which beats
+        // one whose definition merely mentions them.
+        const name = $(".name", el).textContent.toLowerCase();
+        const leaf = el.dataset.path.split("/").pop().toLowerCase();
+        const score = words.every((w) => name.startsWith(w) || leaf.startsWith(w)) ? 3
+          : words.every((w) => name.includes(w) || el.dataset.path.toLowerCase().includes(w)) ? 2 : 1;
+        if (score > bestScore) { bestScore = score; bestEl = el; }
+      });
+      if (!words.length) {
+        $$("#code-list .code.hit").forEach((el) => el.classList.remove("hit"));
+        hit = -1;  // nothing typed: Enter applies nothing until an arrow picks a code
+        return;
+      }
+      markHit(bestEl ? Math.max(0, visibleCodes().indexOf(bestEl)) : 0);
+    });
+    filter.addEventListener("keydown", (event) => {
+      if (event.key === "ArrowDown") { markHit(hit + 1); event.preventDefault(); }
+      else if (event.key === "ArrowUp") { markHit(hit - 1); event.preventDefault(); }
+      else if (event.key === "Enter") {
+        event.preventDefault();
+        const codes = visibleCodes();
+        if (hit >= 0 && codes[hit]) {
+          const path = codes[hit].dataset.path;
+          // Back to the keyboard's turn navigation at once, before the answer arrives.
+          filter.value = "";
+          filter.dispatchEvent(new Event("input"));
+          filter.blur();
+          applyCode(path);
+        }
+      } else if (event.key === "Escape") { filter.value = ""; filter.dispatchEvent(new Event("input")); filter.blur(); }
+    });
+    $(".codes-panel").addEventListener("mousedown", (event) => {
+      // Keep the text selection alive while the mouse goes to the code tree.
+      if (event.target.closest(".code, .apply")) event.preventDefault();
+    });
+    $(".codes-panel").addEventListener("click", (event) => {
+      const item = event.target.closest(".code, .apply");
+      if (item) applyCode(item.dataset.path);
+    });
+
+    // A new code (inductive coding), applied at once to what is selected.
+    const newDialog = $("#new-code");
+    const newForm = $("#new-code-form");
+    $("#new-code-button").addEventListener("click", () => { $(".error-message", newForm).textContent = ""; newDialog.showModal(); $("input[name=name]", newForm).focus(); });
+    $(".cancel", newForm).addEventListener("click", () => newDialog.close());
+    newForm.addEventListener("submit", async (event) => {
+      event.preventDefault();
+      const form = new FormData(newForm);
+      try {
+        const data = await post("/api/codes", {
+          name: form.get("name"), parent: form.get("parent"), description: form.get("description"), color: form.get("color"),
+        });
+        newDialog.close();
+        newForm.reset();
+        $("#codetree").outerHTML = data.tree;
+        const option = document.createElement("option");
+        option.value = option.textContent = data.path;
+        $("select[name=parent]", newForm).appendChild(option);
+        toast(data.message);
+        if (selection || current) await applyCode(data.path);
+      } catch (error) {
+        $(".error-message", newForm).textContent = error.message;
+      }
+    });
+
+    // Memos: on the current turn (m) or on one of my codings (✎).
+    const memoDialog = $("#memo-dialog");
+    const memoForm = $("#memo-form");
+    let memoTarget = null;
+    function openMemo(target, existing) {
+      memoTarget = target;
+      $("#memo-title").textContent = target.coding ? texts.memo_coding : texts.memo_turn;
+      $("textarea", memoForm).value = existing || "";
+      $(".error-message", memoForm).textContent = "";
+      memoDialog.showModal();
+      $("textarea", memoForm).focus();
+    }
+    $(".cancel", memoForm).addEventListener("click", () => memoDialog.close());
+    memoForm.addEventListener("submit", async (event) => {
+      event.preventDefault();
+      try {
+        applyAnswer(await post("/api/memo", Object.assign({ text: $("textarea", memoForm).value }, memoTarget)));
+        memoDialog.close();
+      } catch (error) {
+        $(".error-message", memoForm).textContent = error.message;
+      }
+    });
+    window.qcOpenMemo = openMemo;
+
+    // Arriving from a link (#turn-42): that turn is the current one.
+    const wanted = location.hash && document.getElementById(location.hash.slice(1));
+    if (wanted && wanted.classList.contains("turn")) setCurrent(wanted, true);
+  }
+
+  async function applyCode(path) {
+    let body;
+    if (selection) body = { segment: selection.segment, code: path, start: selection.start, end: selection.end };
+    else if (current) body = { segment: Number(current.dataset.seg), code: path };
+    else { toast(texts.nothing_selected, true); return; }
+    const data = await act("/api/code", body);
+    if (data) {
+      selection = null;
+      window.getSelection().removeAllRanges();
+      showTarget();
+    }
+  }
+
+  function updateRecent(paths) {
+    const list = $("#recent-codes");
+    if (!list) return;
+    const byPath = {};
+    $$("#code-list .code").forEach((el) => { byPath[el.dataset.path] = el; });
+    list.innerHTML = "";
+    list.parentElement.classList.toggle("hidden", paths.length === 0);
+    paths.filter((p) => byPath[p]).forEach((path, index) => {
+      const item = document.createElement("li");
+      const button = document.createElement("button");
+      button.type = "button";
+      button.className = "apply";
+      button.dataset.path = path;
+      button.style.setProperty("--c", byPath[path].style.getPropertyValue("--c"));
+      const key = document.createElement("kbd");
+      key.textContent = String(index + 1);
+      button.append(key, " " + $(".name", byPath[path]).textContent);
+      item.appendChild(button);
+      list.appendChild(item);
+    });
+  }
+
+  function firstPendingDraft(turn) {
+    return turn ? $(".chip.draft:not(.decided)", turn) : null;
+  }
+
+  // -- the keyboard ----------------------------------------------------------------------------
+  document.addEventListener("keydown", (event) => {
+    if (event.ctrlKey || event.metaKey || event.altKey) return;
+    const typing = event.target.closest("input, textarea, select, dialog");
+    if (typing) return;
+    const key = event.key;
+    if (key === "?") { help.showModal(); event.preventDefault(); return; }
+    if (key === "/") { const box = $("#search-box"); box.focus(); box.select(); event.preventDefault(); return; }
+    if (key === "u") { act("/api/undo"); event.preventDefault(); return; }
+    if (!reader) return;
+    const all = turns();
+    const index = current ? all.indexOf(current) : -1;
+    if (key === "j" || key === "k") {
+      const next = key === "j" ? Math.min(all.length - 1, index + 1) : Math.max(0, index - 1);
+      selection = null;
+      setCurrent(all[next], true);
+      event.preventDefault();
+    } else if (/^[1-9]$/.test(key)) {
+      const buttons = $$("#recent-codes .apply");
+      const button = buttons[Number(key) - 1];
+      if (button) applyCode(button.dataset.path);
+      event.preventDefault();
+    } else if (key === "c" || key === "Enter") {
+      $("#code-filter").focus();
+      event.preventDefault();
+    } else if (key === "a" || key === "x") {
+      const draft = firstPendingDraft(current);
+      if (draft) act("/api/decide", { segment: Number(current.dataset.seg), code: draft.dataset.code, decision: key === "a" ? "accept" : "reject" });
+      else toast(texts.nothing_selected, true);
+      event.preventDefault();
+    } else if (key === "m") {
+      if (current) window.qcOpenMemo({ segment: Number(current.dataset.seg) }, "");
+      else toast(texts.nothing_selected, true);
+      event.preventDefault();
+    } else if (key === "D") {
+      const button = $(".doc-head .done-button");
+      if (button) button.click();
+      event.preventDefault();
+    } else if (key === "Escape") {
+      selection = null;
+      window.getSelection().removeAllRanges();
+      showTarget();
+    }
+  });
+})();
