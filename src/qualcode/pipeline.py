@@ -128,7 +128,7 @@ def _load_layers(store: Store, folder: Path, command: str) -> dict[str, int]:
 
 def _write_reports(store: Store, out: Path, lang: str) -> tuple[Path, ...]:
     from qualcode.consistency import consistency_section
-    from qualcode.reports import write_full_report
+    from qualcode.export.report_files import write_full_report
 
     section = consistency_section(store, lang=lang)
     return write_full_report(

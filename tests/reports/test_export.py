@@ -13,8 +13,8 @@ import pandas as pd
 import pytest
 from docx.oxml.ns import qn
 
+from qualcode.export.report_files import write_full_report
 from qualcode.report_sections import ReportSection
-from qualcode.reports import write_full_report
 from qualcode.store import create_store
 
 from .conftest import PSEUDONYMS, build_project

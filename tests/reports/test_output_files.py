@@ -121,7 +121,7 @@ def test_report_files_name_transcripts_by_respondent(runner, firm_files, tmp_pat
 
 def test_consistency_section_names_transcripts_by_respondent(firm_files, tmp_path):
     from qualcode.consistency import consistency_section
-    from qualcode.reports import write_full_report
+    from qualcode.export.report_files import write_full_report
 
     section = consistency_section(firm_files, lang="en")
     assert section is not None

@@ -14,8 +14,9 @@ import pytest
 from qualcode import reports
 from qualcode.cli import state
 from qualcode.cli.main import app
+from qualcode.export.report_files import write_full_report
 from qualcode.report_sections import ReportSection
-from qualcode.reports import freq, write_full_report
+from qualcode.reports import freq
 
 
 def run(runner, store, *args):

@@ -370,7 +370,7 @@ def all_cmd(
     ),
 ) -> None:
     """Write the full report: rapport.docx (Word) and rapport.xlsx (one sheet per table)."""
-    from qualcode.reports import write_full_report
+    from qualcode.export.report_files import write_full_report
 
     if max_per_respondent < 1:
         raise InputError("--max-per-respondent must be 1 or more")

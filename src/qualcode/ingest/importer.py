@@ -149,6 +149,40 @@ def project_interviewer_labels(store: Store, extra: Iterable[str] = ()) -> list[
     return with_default_interviewer_labels([*store.interviewer_labels(), *extra])
 
 
+#: A respondent id that starts a file name: letters (at most four) and digits, then ``_``, ``-``,
+#: a space or the end (``R1_haugland.txt``, ``IP03-bolgen.docx``, ``Int 7.txt``).
+_LEADING_ID = re.compile(r"([^\W\d_]{0,4}\d{1,4})(?=[_\- ]|$)")
+
+
+def neutral_labels(files: Sequence[Path], taken: Iterable[str] = ()) -> dict[Path, str]:
+    """Respondent labels for files no table names: the id that starts the file name (``R1`` for
+    ``R1_haugland.txt``), else the next free ``R<n>``.
+
+    A file name often holds a person's or firm's name, so a file stem never becomes a label.
+    """
+    used = {label.casefold() for label in taken}
+    labels: dict[Path, str] = {}
+    for file in files:
+        match = _LEADING_ID.match(file.stem.strip())
+        if match:
+            labels[file] = match.group(1)
+            used.add(match.group(1).casefold())
+    number = 1
+    for file in files:
+        if file in labels:
+            continue
+        while f"r{number}" in used:
+            number += 1
+        labels[file] = f"R{number}"
+        used.add(f"r{number}")
+    return labels
+
+
+def store_labels(store: Store) -> list[str]:
+    """Every respondent label in the project."""
+    return [r[0] for r in store.conn.execute("SELECT label FROM respondents")]
+
+
 def _stored_respondent(store: Store, transcript_name: str) -> str | None:
     row = store.conn.execute(
         "SELECT r.label FROM transcripts t JOIN respondents r ON r.id = t.respondent_id"
@@ -187,13 +221,22 @@ def ingest_paths(
     report.warnings.extend(f"{p}: skipped, {why}" for p, why in skipped)
 
     parsed: list[tuple[ParsedTranscript, str]] = []
+    owners = {
+        file: respondent or table.respondent_for(file) or _stored_respondent(store, file.name)
+        for file in files
+    }
+    neutral = neutral_labels(
+        [file for file, owner in owners.items() if owner is None],
+        taken=[*(o for o in owners.values() if o), *store_labels(store), *table.attributes],
+    )
     for file in files:
-        owner = respondent or table.respondent_for(file) or _stored_respondent(store, file.name)
+        owner = owners[file]
         if owner is None:
-            owner = file.stem
+            owner = neutral[file]
             if table.path is not None:
                 report.warnings.append(
-                    f"{file}: not listed in {table.path.name}; respondent is '{owner}' (the file name)"
+                    f"{file}: not listed in {table.path.name}; respondent is '{owner}'"
+                    " (from the file name's id, or the next free R number)"
                 )
         transcript = read_transcript(file, labels, whole_text_speaker=respondent)
         parsed.append((transcript, owner))
