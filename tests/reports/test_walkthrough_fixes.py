@@ -56,7 +56,7 @@ def test_quotes_docx_is_localised_and_shows_what_a_reader_needs(runner, coded, t
     # R1's "ledelsen har ikke satt av tid" is negated: marked as in the full report.
     negated = [r for r in rows[1:] if r[1] == "R1" and r[0] == "forankring/ledelse"]
     assert negated and negated[0][3].endswith("· negert")
-    assert all(r[2].startswith("“") and r[2].count("“") == 1 for r in rows[1:])
+    assert all(r[2].startswith("«") and r[2].count("«") == 1 for r in rows[1:])
 
 
 def test_freq_files_use_the_report_labels_and_a_readable_sheet_name(runner, coded, tmp_path):

@@ -290,7 +290,7 @@ def quotes_cmd(
     fmt: ReportFormat = FORMAT,
     output: Path | None = OUTPUT,
 ) -> None:
-    """Coded turns as quotes (“…” - R7), trimmed to the sentences with the evidence."""
+    """Coded turns as quotes (“…” – R7), trimmed to the sentences with the evidence."""
     from qualcode.export.report_text import quote_reading_frame, quote_sheet_frame
     from qualcode.pseudonyms import project_pseudonyms
     from qualcode.reports import quotes

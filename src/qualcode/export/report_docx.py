@@ -12,7 +12,16 @@ from collections import defaultdict
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from qualcode.export.report_text import check_quote_style, frame_notes, localize_labels, words
+from qualcode.export.report_text import (
+    check_quote_style,
+    citation,
+    frame_notes,
+    localize_labels,
+    long_date,
+    quoted,
+    report_title,
+    words,
+)
 from qualcode.export.tables import (
     add_caption,
     add_docx_table,
@@ -49,13 +58,16 @@ def write_report_docx(
     check_quote_style(quote_style)
     w = words(lang)
     doc = setup_document(lang)
-    doc.core_properties.title = f"{w['title']}: {report.project}"
+    title = report_title(report, lang)
+    doc.core_properties.title = title
+    if report.author:
+        doc.core_properties.author = report.author
     _page_numbers(doc, w)
     _title_block(doc, report, w, lang)
     _codebook(doc, report, w)
     _frequencies(doc, report, w, lang)
     _cooccurrence(doc, report, w, lang)
-    _quotes(doc, report, w, quote_style, max_quotes_per_code)
+    _quotes(doc, report, w, quote_style, max_quotes_per_code, lang)
     for section in report.extra_sections:
         _extra_section(doc, section, w, lang)
     _appendix(doc, report, w, lang)
@@ -89,10 +101,13 @@ def _page_numbers(doc: DocxDocument, w: dict[str, str]) -> None:
 
 
 def _title_block(doc: DocxDocument, report: FullReport, w: dict[str, str], lang: str) -> None:
-    doc.add_heading(clean_text(f"{w['title']}: {report.project}"), level=0)
-    facts = [
-        (w["project"], report.project),
-        (w["date"], report.date),
+    from docx.shared import Pt
+
+    doc.add_heading(clean_text(report.title or w["title"]), level=0)
+    facts = [(w["date"], long_date(report.date, lang))]
+    if report.author:
+        facts.append((w["author"], report.author))
+    facts += [
         (w["codebook_version"], report.codebook_version or w["not_set"]),
         (w["coder"], report.coder),
         (w["respondent_count"], str(len(report.summary))),
@@ -102,7 +117,10 @@ def _title_block(doc: DocxDocument, report: FullReport, w: dict[str, str], lang:
         p.paragraph_format.space_after = 0
         p.add_run(f"{label}: ").bold = True
         p.add_run(clean_text(value))
-    doc.add_paragraph()
+    if report.is_machine_draft:
+        _draft_box(doc, w)
+    else:
+        doc.add_paragraph().paragraph_format.space_after = Pt(0)
     notes = [
         w["method"],
         w["negated_excluded"] if report.exclude_negated else w["negated_included"],
@@ -113,6 +131,26 @@ def _title_block(doc: DocxDocument, report: FullReport, w: dict[str, str], lang:
     notes.extend(frame_notes(report.freq, lang))
     for note in notes:
         doc.add_paragraph(clean_text(note))
+
+
+def _draft_box(doc: DocxDocument, w: dict[str, str]) -> None:
+    """The machine-draft label: a framed, shaded paragraph on the first page."""
+    from docx.shared import Pt, RGBColor
+
+    from qualcode.export.tables import _sub
+
+    p = doc.add_paragraph()
+    p.paragraph_format.space_before = Pt(10)
+    p.paragraph_format.space_after = Pt(10)
+    ppr = p._p.get_or_add_pPr()
+    borders = _sub(ppr, "pBdr")
+    for side in ("top", "left", "bottom", "right"):
+        _sub(borders, side, val="single", sz="12", space="6", color="C0504D")
+    _sub(ppr, "shd", val="clear", color="auto", fill="FBEAEA")
+    head = p.add_run(w["draft_title"] + ". ")
+    head.bold = True
+    head.font.color.rgb = RGBColor(0x9C, 0x1C, 0x1C)
+    p.add_run(w["draft_body"])
 
 
 def _codebook(doc: DocxDocument, report: FullReport, w: dict[str, str]) -> None:
@@ -149,6 +187,13 @@ def _split_freq(freq: pd.DataFrame) -> tuple[list[str], list[str]]:
     return columns, rows
 
 
+def _intro(doc: DocxDocument, text: str) -> Any:
+    """A paragraph that introduces what follows, kept on its page."""
+    p = doc.add_paragraph(clean_text(text))
+    p.paragraph_format.keep_with_next = True
+    return p
+
+
 def _depth_indents(codes: list[str]) -> dict[int, int]:
     return {i: LEVEL_INDENT * code.count("/") for i, code in enumerate(codes)}
 
@@ -174,7 +219,7 @@ def _frequencies(doc: DocxDocument, report: FullReport, w: dict[str, str], lang:
     people, codes = _split_freq(freq)
     caption_args = {"coder": report.coder}
     if len(people) <= MAX_RESPONDENT_COLUMNS:
-        doc.add_paragraph(w["frequency_intro"])
+        _intro(doc, w["frequency_intro"])
         wide = len(people) > PORTRAIT_RESPONDENT_COLUMNS
         if wide:
             _landscape(doc, True)
@@ -186,7 +231,6 @@ def _frequencies(doc: DocxDocument, report: FullReport, w: dict[str, str], lang:
             header,
             rows,
             numeric=numeric,
-            widths=[4.5] + [1.0] * (len(header) - 1),
             text_width=text_width_twips(doc),
             bold_rows={len(rows) - 1},
             last_row_total=True,
@@ -197,7 +241,7 @@ def _frequencies(doc: DocxDocument, report: FullReport, w: dict[str, str], lang:
             _landscape(doc, False)
     else:
         # Word tables stop at 63 columns and nobody reads 40: one table per code, one per respondent.
-        doc.add_paragraph(w["frequency_overview"])
+        _intro(doc, w["frequency_overview"])
         add_caption(doc, w["table"], w["freq_overview_caption"].format(**caption_args))
         frame = localize_labels(freq[[TOTAL, RESPONDENTS]], lang)
         header, rows, numeric = frame_to_docx_rows(frame, lang)
@@ -206,14 +250,13 @@ def _frequencies(doc: DocxDocument, report: FullReport, w: dict[str, str], lang:
             header,
             rows,
             numeric=numeric,
-            widths=[4.0, 1.0, 1.0],
             text_width=text_width_twips(doc),
             bold_rows={len(rows) - 1},
             last_row_total=True,
             indents=_depth_indents(codes),
         )
         doc.add_paragraph()
-        doc.add_paragraph(w["frequency_by_respondent"])
+        _intro(doc, w["frequency_by_respondent"])
         add_caption(doc, w["table"], w["freq_resp_caption"].format(**caption_args))
         top = [c for c in codes if "/" not in c]
         transposed = freq.loc[top, people].T
@@ -308,7 +351,7 @@ def _heatmap(doc: DocxDocument, report: FullReport, w: dict[str, str]) -> None:
 
 def _cooccurrence(doc: DocxDocument, report: FullReport, w: dict[str, str], lang: str) -> None:
     doc.add_heading(w["cooc"], level=1)
-    doc.add_paragraph(w["cooc_intro"])
+    _intro(doc, w["cooc_intro"])
     for frame, caption in (
         (report.cooc_segment, w["cooc_caption"]),
         (report.cooc_respondent, w["cooc_resp_caption"]),
@@ -322,7 +365,6 @@ def _cooccurrence(doc: DocxDocument, report: FullReport, w: dict[str, str], lang
             header,
             rows,
             numeric=numeric,
-            widths=[2.5] + [1.0] * (len(header) - 1),
             text_width=text_width_twips(doc),
         )
         doc.add_paragraph()
@@ -350,7 +392,12 @@ def spread_over_respondents(quotes: pd.DataFrame, limit: int | None) -> pd.DataF
 
 
 def _quotes(
-    doc: DocxDocument, report: FullReport, w: dict[str, str], style: str, limit: int | None
+    doc: DocxDocument,
+    report: FullReport,
+    w: dict[str, str],
+    style: str,
+    limit: int | None,
+    lang: str,
 ) -> None:
     doc.add_heading(w["quotes"], level=1)
     doc.add_paragraph(w["quotes_intro"])
@@ -382,32 +429,36 @@ def _quotes(
         if len(shown) < len(own):
             note = doc.add_paragraph(w["quotes_shown"].format(shown=len(shown), total=len(own)))
             note.runs[0].italic = True
+            note.paragraph_format.keep_with_next = True
         if style == "table":
-            _quote_table(doc, shown, w, code.path)
+            _quote_table(doc, shown, w, code.path, lang)
         else:
-            _quote_blocks(doc, shown, w)
+            _quote_blocks(doc, shown, w, lang)
 
 
 def _segment_cell(row: Any, w: dict[str, str]) -> str:
     return f"{row.segment} · {w['negated']}" if row.negated else str(row.segment)
 
 
-def _quote_table(doc: DocxDocument, quotes: pd.DataFrame, w: dict[str, str], code: str) -> None:
+def _quote_table(
+    doc: DocxDocument, quotes: pd.DataFrame, w: dict[str, str], code: str, lang: str
+) -> None:
     add_caption(doc, w["table"], w["quote_caption"].format(code=code))
-    rows = [[str(r.respondent), f"“{r.text}”", _segment_cell(r, w)] for r in quotes.itertuples()]
+    rows = [
+        [str(r.respondent), quoted(r.text, lang), _segment_cell(r, w)] for r in quotes.itertuples()
+    ]
     add_docx_table(
         doc,
         [w["respondent"], w["quote"], w["segment"]],
         rows,
         numeric=[False, False, True],
-        widths=[1.2, 6.8, 1.3],
         text_width=text_width_twips(doc),
         cant_split=False,
     )
     doc.add_paragraph()
 
 
-def _quote_blocks(doc: DocxDocument, quotes: pd.DataFrame, w: dict[str, str]) -> None:
+def _quote_blocks(doc: DocxDocument, quotes: pd.DataFrame, w: dict[str, str], lang: str) -> None:
     from docx.shared import Cm, Pt, RGBColor
 
     for r in quotes.itertuples():
@@ -415,7 +466,7 @@ def _quote_blocks(doc: DocxDocument, quotes: pd.DataFrame, w: dict[str, str]) ->
         p.paragraph_format.left_indent = Cm(1.0)
         p.paragraph_format.right_indent = Cm(1.0)
         p.paragraph_format.space_after = Pt(8)
-        p.add_run(clean_text(f"“{r.text}” - {r.respondent}"))
+        p.add_run(clean_text(citation(r.text, r.respondent, lang)))
         ref = w["segment_ref"].format(segment=r.segment)
         if r.negated:
             ref += f", {w['negated']}"
@@ -426,22 +477,49 @@ def _quote_blocks(doc: DocxDocument, quotes: pd.DataFrame, w: dict[str, str]) ->
 
 def _extra_section(doc: DocxDocument, section: Any, w: dict[str, str], lang: str) -> None:
     doc.add_heading(clean_text(section.title), level=1)
-    for paragraph in str(section.intro or "").split("\n\n"):
-        if paragraph.strip():
-            doc.add_paragraph(clean_text(" ".join(paragraph.split())))
+    paragraphs = [p for p in str(section.intro or "").split("\n\n") if p.strip()]
+    for i, paragraph in enumerate(paragraphs):
+        p = doc.add_paragraph(clean_text(" ".join(paragraph.split())))
+        p.paragraph_format.keep_with_next = i == len(paragraphs) - 1 and bool(section.tables)
     for caption, frame in section.tables:
         add_caption(doc, w["table"], str(caption))
         data = frame.reset_index() if _has_named_index(frame) else frame
         header, rows, numeric = frame_to_docx_rows(data, lang)
-        add_docx_table(
-            doc,
-            header,
-            rows,
-            numeric=numeric,
-            widths=[2.0] + [1.0] * (len(header) - 1),
-            text_width=text_width_twips(doc),
-        )
+        add_docx_table(doc, header, rows, numeric=numeric, text_width=text_width_twips(doc))
         doc.add_paragraph()
+    for note in getattr(section, "notes", []):
+        _small_note(doc, note)
+    for group in getattr(section, "block_lists", []):
+        doc.add_heading(clean_text(group.caption), level=2)
+        for block in group.blocks:
+            _block(doc, block, lang)
+
+
+def _small_note(doc: DocxDocument, text: str) -> None:
+    from docx.shared import Pt, RGBColor
+
+    p = doc.add_paragraph()
+    run = p.add_run(clean_text(text))
+    run.font.size = Pt(9)
+    run.font.color.rgb = RGBColor(0x44, 0x44, 0x44)
+
+
+def _block(doc: DocxDocument, block: Any, lang: str) -> None:
+    """A turn at full width under its heading (respondent and turn), then each coder's codes
+    and memos in a small table; heading and text stay on the page of the table."""
+    from docx.shared import Cm, Pt
+
+    head = doc.add_paragraph()
+    head.paragraph_format.keep_with_next = True
+    head.paragraph_format.space_before = Pt(8)
+    head.paragraph_format.space_after = Pt(2)
+    head.add_run(clean_text(block.heading)).bold = True
+    text = doc.add_paragraph(clean_text(quoted(block.text, lang)))
+    text.paragraph_format.keep_with_next = True
+    text.paragraph_format.left_indent = Cm(0.5)
+    text.paragraph_format.space_after = Pt(4)
+    header, rows, numeric = frame_to_docx_rows(block.table, lang)
+    add_docx_table(doc, header, rows, numeric=numeric, text_width=text_width_twips(doc))
 
 
 def _has_named_index(frame: pd.DataFrame) -> bool:
@@ -455,18 +533,17 @@ def _appendix(doc: DocxDocument, report: FullReport, w: dict[str, str], lang: st
 
     doc.add_paragraph().add_run().add_break(WD_BREAK.PAGE)
     doc.add_heading(w["appendix"], level=1)
-    doc.add_paragraph(w["appendix_intro"])
+    _intro(doc, w["appendix_intro"])
     add_caption(doc, w["table"], w["appendix_caption"])
-    frame = localize_labels(report.summary, lang, index_label="respondent")
+    people = report.summary_compact if report.summary_compact is not None else report.summary
+    frame = localize_labels(people, lang, index_label="respondent")
+    frame = frame.rename(columns={w["codes"]: w["top_codes"]})
     header, rows, numeric = frame_to_docx_rows(frame, lang)
-    widths = [3.5 if c == w["codes"] else 1.0 for c in header]
     add_docx_table(
         doc,
         header,
         rows,
         numeric=numeric,
-        widths=widths,
         text_width=text_width_twips(doc),
-        cant_split=False,
         font_size=8,
     )
