@@ -36,7 +36,9 @@ def test_disagreement_excerpts_are_pseudonymised_and_never_cut_inside_a_word(
 
     section = consistency_section(project, lang="en")
     assert section is not None
-    excerpts = [str(v) for _, frame in section.tables for v in frame.to_numpy().ravel()]
+    frames = [frame for _, frame in section.tables] + [g.table for g in section.block_lists]
+    excerpts = [str(v) for frame in frames for v in frame.to_numpy().ravel()]
+    excerpts += [b.text for g in section.block_lists for b in g.blocks]
     quoted = [e for e in excerpts if "klyngen" in e]
     assert quoted, excerpts
     for excerpt in quoted:

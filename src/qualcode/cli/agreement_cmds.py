@@ -37,6 +37,14 @@ class Level(StrEnum):
     all = "all"
 
 
+class Resample(StrEnum):
+    """What the agreement bootstrap resamples."""
+
+    auto = "auto"
+    transcripts = "transcripts"
+    units = "units"
+
+
 class Lang(StrEnum):
     """Language of the labels in written files (as ``report --lang``)."""
 
@@ -80,6 +88,12 @@ def agreement_cmd(
         0, "--bootstrap", "-b", help="Bootstrap resamples for 95% intervals of κ and α (e.g. 2000)."
     ),
     seed: int = typer.Option(1, "--seed", help="Seed of the bootstrap (same seed, same interval)."),
+    resample: Resample = typer.Option(
+        Resample.auto,
+        "--resample",
+        help="What the bootstrap resamples: auto (whole transcripts when there are 5 or more, "
+        "else turns), transcripts or units.",
+    ),
     fmt: OutputFormat = FORMAT_OPTION,
 ) -> None:
     """Intercoder agreement per code and pooled: percent, Cohen's κ, Krippendorff's α,
@@ -97,6 +111,7 @@ def agreement_cmd(
             codes=codes,
             bootstrap=bootstrap,
             seed=seed,
+            resample=resample.value,
         )
     _warn_not_seen(report.not_seen_by_all, unit.value)
     records = report.records()
@@ -148,13 +163,24 @@ def agreement_cmd(
         info(
             f"Pooled over {len(report.pooled_codes)} codes: every (unit, code) decision counted once."
         )
+    if report.unused_codes:
+        info(
+            f"Not used by any coder, so left out of the pooled row: {', '.join(report.unused_codes)}."
+        )
     if bootstrap:
-        info(f"95% intervals: percentile bootstrap, {bootstrap} resamples of units, seed {seed}.")
+        info(f"95% intervals: {report.ci_method}.")
+        if any(
+            r["cohen_kappa"] is not None and r.get("cohen_kappa_ci_low") is None for r in records
+        ):
+            info(
+                "–: no interval (fewer than 5 units with the code, or every resample gave the "
+                "same value); see the code's note."
+            )
 
 
-def _interval(low: float | None, high: float | None) -> str | None:
+def _interval(low: float | None, high: float | None) -> str:
     if low is None or high is None:
-        return None
+        return "–"
     return f"[{low:.3f}, {high:.3f}]"
 
 
@@ -164,10 +190,11 @@ def disagreements_cmd(
     coder_b: str = typer.Argument(..., help="Second coder layer."),
     code: str | None = typer.Option(None, "--code", help="Only this code and its subcodes."),
     level: Level = typer.Option(
-        Level.all,
+        Level.top,
         "--level",
         "-l",
-        help="all: a sibling subcode is a disagreement; top: compare top codes only.",
+        help="top: compare top codes, as agreement does (default); all: a sibling subcode is a "
+        "disagreement.",
     ),
     output: Path | None = typer.Option(
         None, "--output", "-o", help="Write to FILE.docx, FILE.xlsx or FILE.csv."
