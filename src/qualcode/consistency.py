@@ -369,7 +369,7 @@ _HEADINGS = {
             "Notater {b}",
         ],
         "block_heading": "{respondent}, tur {turn} (segment {segment})",
-        "block_columns": ["Koder", "Koder", "Notater"],
+        "block_columns": ["Koderlag", "Koder", "Notater"],
         "none": "–",
         "pooled": "(samlet)",
         "pooled_units": "{n} turer × {k} koder",

@@ -29,6 +29,7 @@ from qualcode.export.tables import (
     frame_to_docx_rows,
     replace_file,
     setup_document,
+    table_fits,
     text_width_twips,
 )
 
@@ -42,6 +43,8 @@ if TYPE_CHECKING:
 MAX_RESPONDENT_COLUMNS = 20
 #: More respondent columns than this go on a landscape page.
 PORTRAIT_RESPONDENT_COLUMNS = 9
+#: The smallest font of the frequency table on a portrait page; smaller goes landscape.
+READABLE_PT = 8.5
 #: Indent per code level in tables and the codebook, in twips (0.4 cm).
 LEVEL_INDENT = 227
 
@@ -214,18 +217,24 @@ def _landscape(doc: DocxDocument, on: bool) -> None:
 def _frequencies(doc: DocxDocument, report: FullReport, w: dict[str, str], lang: str) -> None:
     from qualcode.reports import RESPONDENTS, TOTAL
 
-    doc.add_heading(w["frequency"], level=1)
     freq = report.freq
     people, codes = _split_freq(freq)
     caption_args = {"coder": report.coder}
     if len(people) <= MAX_RESPONDENT_COLUMNS:
-        _intro(doc, w["frequency_intro"])
-        wide = len(people) > PORTRAIT_RESPONDENT_COLUMNS
-        if wide:
-            _landscape(doc, True)
-        add_caption(doc, w["table"], w["freq_caption"].format(**caption_args))
         frame = localize_labels(freq, lang)
         header, rows, numeric = frame_to_docx_rows(frame, lang)
+        indents = _depth_indents(codes)
+        # A landscape page rather than a table in a font too small to read; the heading goes
+        # with the table onto that page.
+        deepest = max(indents.values(), default=0)
+        wide = len(people) > PORTRAIT_RESPONDENT_COLUMNS or not table_fits(
+            header, rows, numeric, text_width_twips(doc), READABLE_PT, deepest
+        )
+        if wide:
+            _landscape(doc, True)
+        doc.add_heading(w["frequency"], level=1)
+        _intro(doc, w["frequency_intro"])
+        add_caption(doc, w["table"], w["freq_caption"].format(**caption_args))
         add_docx_table(
             doc,
             header,
@@ -234,13 +243,14 @@ def _frequencies(doc: DocxDocument, report: FullReport, w: dict[str, str], lang:
             text_width=text_width_twips(doc),
             bold_rows={len(rows) - 1},
             last_row_total=True,
-            indents=_depth_indents(codes),
-            font_size=8 if wide else 9,
+            indents=indents,
+            font_size=9,
         )
         if wide:
             _landscape(doc, False)
     else:
         # Word tables stop at 63 columns and nobody reads 40: one table per code, one per respondent.
+        doc.add_heading(w["frequency"], level=1)
         _intro(doc, w["frequency_overview"])
         add_caption(doc, w["table"], w["freq_overview_caption"].format(**caption_args))
         frame = localize_labels(freq[[TOTAL, RESPONDENTS]], lang)

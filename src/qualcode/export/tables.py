@@ -124,10 +124,14 @@ def _sub(parent: Any, tag: str, **attrs: str) -> Any:
     return element
 
 
-def _cell_paragraph(tc: Any, text: str, *, right: bool, bold: bool, size: int, indent: int) -> None:
+def _cell_paragraph(
+    tc: Any, text: str, *, right: bool, bold: bool, size: int, indent: int, keep: bool = False
+) -> None:
     p = _sub(tc, "p")
     ppr = _sub(p, "pPr")
     # Child order follows the schema (CT_PPr / CT_RPr sequences), or Word reports a damaged file.
+    if keep:
+        _sub(ppr, "keepNext")
     _sub(ppr, "spacing", before="0", after="0", line="240", lineRule="auto")
     if indent:
         _sub(ppr, "ind", left=str(indent))
@@ -147,23 +151,35 @@ def _cell_paragraph(tc: Any, text: str, *, right: bool, bold: bool, size: int, i
     t.set("{http://www.w3.org/XML/1998/namespace}space", "preserve")
 
 
-#: The width rule of every Word table: about 0.17 cm per character at the body size (11 pt),
-#: scaled to the table's font. Bold header words are a little wider than that.
+#: The width rule of every Word table: no column narrower than its longest word at about
+#: 0.17 cm per character at the body size (11 pt), scaled to the table's font.
 CHAR_CM_AT_BODY = 0.17
 BODY_PT = 11.0
-BOLD_FACTOR = 1.12
+#: What the layout allows per character, in ems: more than the rule, because the file is read
+#: in whatever font the reader has (Cambria, or DejaVu Serif where LibreOffice lacks it; digits are
+#: 0.64 em there), and bold header words are wider still.
+LAYOUT_EM = 0.66
+BOLD_EM = 0.74
 #: Word's default cell margins (0.19 cm either side) plus a little room, in twips.
 CELL_MARGIN_TWIPS = 250
 #: A column of sentences is at least this wide, so it never reads one word per line.
 PROSE_MIN_CM = 5.0
 TWIPS_PER_CM = 567
+#: A table of at most this many rows is kept on one page.
+KEEP_TOGETHER_ROWS = 25
 #: Smallest font a table shrinks to before its columns may not fit the page.
 MIN_TABLE_PT = 7.0
 
 
 def char_twips(font_size: float) -> float:
-    """The width the rule allows one character at ``font_size`` points, in twips."""
+    """The least width the rule allows one character at ``font_size`` points, in twips."""
     return CHAR_CM_AT_BODY * TWIPS_PER_CM * font_size / BODY_PT
+
+
+def layout_char_twips(font_size: float, *, bold: bool = False) -> float:
+    """The width the layout gives one character at ``font_size`` points, in twips (at least
+    :func:`char_twips`)."""
+    return max(char_twips(font_size), (BOLD_EM if bold else LAYOUT_EM) * 20 * font_size)
 
 
 def longest_word(values: Iterable[object]) -> int:
@@ -186,20 +202,21 @@ def column_widths(
 ) -> tuple[list[int], list[int]]:
     """Column widths in twips sized by content, and the least width of each column.
 
-    Least: the longest word of the column (bold in the header) at :func:`char_twips`, and
+    Least: the longest word of the column (bold in the header) at :func:`layout_char_twips`, and
     :data:`PROSE_MIN_CM` for a column of sentences. The room left goes first to the text columns
     up to their longest cell on one line, then to the numbers, and what remains to the columns of
     sentences (or the text columns), so text is wide and numbers narrow.
     """
-    per_char = char_twips(font_size)
+    per_char = layout_char_twips(font_size)
+    per_bold = layout_char_twips(font_size, bold=True)
     ncols = len(header)
     columns = [[row[i] for row in rows] for i in range(ncols)]
     least = []
     natural = []
     prose = []
     for i in range(ncols):
-        words = max(longest_word([header[i]]) * BOLD_FACTOR, longest_word(columns[i]))
-        need = CELL_MARGIN_TWIPS + per_char * words
+        words = max(longest_word([header[i]]) * per_bold, longest_word(columns[i]) * per_char)
+        need = CELL_MARGIN_TWIPS + words
         sentences = not numeric[i] and is_prose(columns[i])
         prose.append(sentences)
         if sentences:
@@ -233,6 +250,19 @@ def column_widths(
     return widths, least
 
 
+def table_fits(
+    header: Sequence[str],
+    rows: Sequence[Sequence[str]],
+    numeric: Sequence[bool],
+    text_width: int,
+    font_size: float,
+    indent: int = 0,
+) -> bool:
+    """Whether every column of the table gets its least width at ``font_size``."""
+    _, least = column_widths(header, rows, numeric, text_width, font_size)
+    return sum(least) + indent <= text_width
+
+
 def add_docx_table(
     doc: DocxDocument,
     header: Sequence[str],
@@ -250,7 +280,8 @@ def add_docx_table(
 
     ``rows`` hold the cell texts; ``numeric`` marks right-aligned columns, ``bold_rows`` row
     indexes (0 = first data row) in bold, ``indents`` a left indent in twips per row.
-    ``text_width`` is the usable page width in twips. Columns are sized by their content
+    ``text_width`` is the usable page width in twips. A table of up to :data:`KEEP_TOGETHER_ROWS`
+    rows stays on one page (each row kept with the next). Columns are sized by their content
     (:func:`column_widths`); a table whose words do not fit is set in a smaller font, down to
     :data:`MIN_TABLE_PT`.
     """
@@ -260,17 +291,14 @@ def add_docx_table(
     numeric = list(numeric) or [False] * ncols
     indents = indents or {}
     # An indented code needs its indent on top of its longest word.
-    indent_chars = max(indents.values(), default=0)
+    indent = max(indents.values(), default=0)
     while True:
-        twips, least = column_widths(header, rows, numeric, text_width, font_size)
-        if indent_chars:
-            twips[0] += indent_chars
-            least[0] += indent_chars
+        twips, least = column_widths(header, rows, numeric, text_width - indent, font_size)
+        twips[0] += indent
+        least[0] += indent
         if sum(least) <= text_width or font_size <= MIN_TABLE_PT:
             break
         font_size -= 0.5
-    if sum(twips) > text_width and sum(least) <= text_width:
-        twips = least
     size = str(round(font_size * 2))
     style_id = doc.styles[TABLE_STYLE].style_id
     tbl = etree.Element(_w("tbl"))
@@ -293,6 +321,7 @@ def add_docx_table(
     for width in twips:
         _sub(grid, "gridCol", w=str(width))
     bold = set(bold_rows)
+    together = len(rows) <= KEEP_TOGETHER_ROWS
 
     def add_row(cells: Sequence[str], *, is_header: bool, index: int) -> None:
         tr = _sub(tbl, "tr")
@@ -314,6 +343,8 @@ def add_docx_table(
                 bold=is_header or index in bold,
                 size=int(size),
                 indent=indents.get(index, 0) if col == 0 and not is_header else 0,
+                # The header always stays with the first row; a short table stays whole.
+                keep=is_header or (together and index < len(rows) - 1),
             )
 
     add_row(list(header), is_header=True, index=-1)
