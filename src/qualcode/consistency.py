@@ -568,9 +568,10 @@ def consistency_section(
 
 def _interval(low: float, high: float, lang: str) -> str:
     """``[0.61, 0.80]``, with decimal commas and a semicolon in bokmål: ``[0,61; 0,80]``."""
+    # A no-break space: the interval is read as one unit and never broken over two lines.
     if lang == "nb":
-        return f"[{low:.2f}; {high:.2f}]".replace(".", ",")
-    return f"[{low:.2f}, {high:.2f}]"
+        return f"[{low:.2f};\u00a0{high:.2f}]".replace(".", ",")
+    return f"[{low:.2f},\u00a0{high:.2f}]"
 
 
 def _round(value: float | None, digits: int = 3) -> float | None:

@@ -8,6 +8,7 @@ pseudonymised, so this module only lays it out.
 from __future__ import annotations
 
 import io
+import struct
 from collections import defaultdict
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -43,6 +44,8 @@ if TYPE_CHECKING:
 MAX_RESPONDENT_COLUMNS = 20
 #: More respondent columns than this go on a landscape page.
 PORTRAIT_RESPONDENT_COLUMNS = 9
+#: The tallest a figure may be (18 cm), so that its heading and caption share its page.
+MAX_FIGURE_TWIPS_TALL = 18 * 567
 #: The smallest font of the frequency table on a portrait page; smaller goes landscape.
 READABLE_PT = 8.5
 #: Indent per code level in tables and the codebook, in twips (0.4 cm).
@@ -351,7 +354,10 @@ def _heatmap(doc: DocxDocument, report: FullReport, w: dict[str, str]) -> None:
     doc.add_heading(w["heatmap"], level=2)
     png = heatmap_png(report.freq, w)
     caption = w["heatmap_caption"].format(coder=report.coder)
-    doc.add_picture(io.BytesIO(png), width=Twips(text_width_twips(doc)))
+    # Full width, unless that makes the map taller than fits under its heading with its caption.
+    pixels_wide, pixels_tall = struct.unpack(">II", png[16:24])
+    width = min(text_width_twips(doc), int(MAX_FIGURE_TWIPS_TALL * pixels_wide / pixels_tall))
+    doc.add_picture(io.BytesIO(png), width=Twips(width))
     picture_paragraph = doc.paragraphs[-1]
     picture_paragraph.paragraph_format.keep_with_next = True
     for doc_pr in picture_paragraph._p.iter(qn("wp:docPr")):
@@ -486,19 +492,30 @@ def _quote_blocks(doc: DocxDocument, quotes: pd.DataFrame, w: dict[str, str], la
 
 
 def _extra_section(doc: DocxDocument, section: Any, w: dict[str, str], lang: str) -> None:
+    tables = []
+    for caption, frame in section.tables:
+        data = frame.reset_index() if _has_named_index(frame) else frame
+        tables.append((caption, *frame_to_docx_rows(data, lang)))
+    # Tables too wide for a portrait page in a readable font go, with the section, landscape.
+    wide = any(
+        not table_fits(header, rows, numeric, text_width_twips(doc), READABLE_PT)
+        for _, header, rows, numeric in tables
+    )
+    if wide:
+        _landscape(doc, True)
     doc.add_heading(clean_text(section.title), level=1)
     paragraphs = [p for p in str(section.intro or "").split("\n\n") if p.strip()]
     for i, paragraph in enumerate(paragraphs):
         p = doc.add_paragraph(clean_text(" ".join(paragraph.split())))
-        p.paragraph_format.keep_with_next = i == len(paragraphs) - 1 and bool(section.tables)
-    for caption, frame in section.tables:
+        p.paragraph_format.keep_with_next = i == len(paragraphs) - 1 and bool(tables)
+    for caption, header, rows, numeric in tables:
         add_caption(doc, w["table"], str(caption))
-        data = frame.reset_index() if _has_named_index(frame) else frame
-        header, rows, numeric = frame_to_docx_rows(data, lang)
         add_docx_table(doc, header, rows, numeric=numeric, text_width=text_width_twips(doc))
         doc.add_paragraph()
     for note in getattr(section, "notes", []):
         _small_note(doc, note)
+    if wide:
+        _landscape(doc, False)
     for group in getattr(section, "block_lists", []):
         doc.add_heading(clean_text(group.caption), level=2)
         for block in group.blocks:

@@ -171,6 +171,9 @@ KEEP_TOGETHER_ROWS = 25
 MIN_TABLE_PT = 7.0
 
 
+_BREAKS = re.compile(r"[ \t\n\r\f\v]+")
+
+
 def char_twips(font_size: float) -> float:
     """The least width the rule allows one character at ``font_size`` points, in twips."""
     return CHAR_CM_AT_BODY * TWIPS_PER_CM * font_size / BODY_PT
@@ -183,8 +186,9 @@ def layout_char_twips(font_size: float, *, bold: bool = False) -> float:
 
 
 def longest_word(values: Iterable[object]) -> int:
-    """Characters in the longest white-space separated word of ``values``."""
-    return max((len(word) for value in values for word in str(value).split()), default=0)
+    """Characters in the longest word of ``values``: words end at spaces and line breaks, not
+    at a no-break space (which Word never breaks at)."""
+    return max((len(word) for value in values for word in _BREAKS.split(str(value))), default=0)
 
 
 def is_prose(values: Sequence[object]) -> bool:
@@ -281,7 +285,7 @@ def add_docx_table(
     ``rows`` hold the cell texts; ``numeric`` marks right-aligned columns, ``bold_rows`` row
     indexes (0 = first data row) in bold, ``indents`` a left indent in twips per row.
     ``text_width`` is the usable page width in twips. A table of up to :data:`KEEP_TOGETHER_ROWS`
-    rows stays on one page (each row kept with the next). Columns are sized by their content
+    rows without sentences stays on one page (each row kept with the next). Columns are sized by their content
     (:func:`column_widths`); a table whose words do not fit is set in a smaller font, down to
     :data:`MIN_TABLE_PT`.
     """
@@ -321,7 +325,10 @@ def add_docx_table(
     for width in twips:
         _sub(grid, "gridCol", w=str(width))
     bold = set(bold_rows)
-    together = len(rows) <= KEEP_TOGETHER_ROWS
+    # A short table of figures stays whole; a table of quotes flows on, row by row.
+    together = len(rows) <= KEEP_TOGETHER_ROWS and not any(
+        not numeric[i] and is_prose([r[i] for r in rows]) for i in range(ncols)
+    )
 
     def add_row(cells: Sequence[str], *, is_header: bool, index: int) -> None:
         tr = _sub(tbl, "tr")
