@@ -203,7 +203,17 @@ def test_disagreements_export_docx_xlsx_csv(runner, coded: Store, tmp_path: Path
 
     for name in ("d.docx", "d.xlsx", "d.csv"):
         result = _run(
-            runner, coded, "disagreements", "kari", "jonas", "-l", "all", "-o", str(tmp_path / name)
+            runner,
+            coded,
+            "disagreements",
+            "kari",
+            "jonas",
+            "-l",
+            "all",
+            "--lang",
+            "en",
+            "-o",
+            str(tmp_path / name),
         )
         assert result.exit_code == 0, result.output
     doc = Document(str(tmp_path / "d.docx"))

@@ -67,7 +67,12 @@ def test_freq_files_use_the_report_labels_and_a_readable_sheet_name(runner, code
     assert heading == "Kodede segmenter per kode og respondent (koderlag auto)"
     assert docx_cells(word)[0] == ["Kode", "R1", "R2", "R3", "Totalt", "Respondenter"]
 
+    # Without --lang a file is in the project's language: bokmål unless set otherwise.
     excel = tmp_path / "f.xlsx"
+    result = run(runner, coded, "report", "freq", "--percent", "-o", str(excel))
+    assert result.exit_code == 0, result.output
+    assert openpyxl.load_workbook(excel).sheetnames == ["Frekvens %"]
+    assert run(runner, coded, "config", "language", "en").exit_code == 0
     result = run(runner, coded, "report", "freq", "--percent", "-o", str(excel))
     assert result.exit_code == 0, result.output
     book = openpyxl.load_workbook(excel)

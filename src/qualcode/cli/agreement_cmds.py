@@ -202,8 +202,8 @@ def disagreements_cmd(
     lang: Lang | None = typer.Option(
         None,
         "--lang",
-        help="Labels of the .docx/.xlsx file in nb or en (default: en, as printed). CSV headers "
-        "stay fixed English names (segment_id, codes_A, …) for scripts.",
+        help="Labels of the .docx/.xlsx file in nb or en (default: the project's language). "
+        "CSV headers stay fixed English names (segment_id, codes_A, …) for scripts.",
     ),
     fmt: OutputFormat = FORMAT_OPTION,
 ) -> None:
@@ -222,6 +222,9 @@ def disagreements_cmd(
         found = disagreements(store, coder_a, coder_b, code=code, level=level.value)
         names = project_pseudonyms(store)
         aliases = transcript_aliases(store)
+        from qualcode.reports import project_language
+
+        file_language = lang.value if lang else project_language(store)
     if output is not None:
         from qualcode.export.disagreements import write_disagreements
 
@@ -232,7 +235,7 @@ def disagreements_cmd(
             coder_b,
             pseudonyms=names,
             transcripts=aliases,
-            lang=lang.value if lang else "en",
+            lang=file_language,
         )
         info(f"Wrote {len(found)} disagreement(s) to {output}")
         return
