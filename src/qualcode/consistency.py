@@ -356,7 +356,6 @@ _HEADINGS = {
             "κ 95 % KI",
             "Krippendorffs α",
             "Brennan–Prediger κ",
-            "Merknad",
         ],
         "dis_columns": [
             "Segment",
@@ -405,7 +404,6 @@ _HEADINGS = {
             "κ 95% CI",
             "Krippendorff's α",
             "Brennan–Prediger κ",
-            "Note",
         ],
         "dis_columns": [
             "Segment",
@@ -471,9 +469,11 @@ def consistency_section(
     )
     columns = [c.format(a=a, b=b) for c in words["columns"]]
     rows = []
+    # Notes go under the table, one per code: a column of them would crowd out the figures.
+    notes = []
     for row in [*report.rows, *([report.pooled] if report.pooled else [])]:
         record = row.as_dict(with_ci=two)
-        units, note = record["n_units"], record["note"] or ""
+        units, note = record["n_units"], _localized_note(record["note"] or "", lang)
         if row is report.pooled:
             # The pooled row stacks one decision per turn and code: count those, and say so.
             k = len(report.pooled_codes)
@@ -481,6 +481,8 @@ def consistency_section(
             note = "; ".join(
                 filter(None, [words["pooled_units"].format(n=record["n_units"], k=k), note])
             )
+        if note:
+            notes.append(f"{words['pooled'] if row is report.pooled else row.code}: {note}.")
         interval = words["none"]
         if record.get("cohen_kappa_ci_low") is not None:
             interval = _interval(record["cohen_kappa_ci_low"], record["cohen_kappa_ci_high"], lang)
@@ -497,13 +499,11 @@ def consistency_section(
                 interval if record["cohen_kappa"] is not None else words["none"],
                 _round(record["krippendorff_alpha"]),
                 _round(record["brennan_prediger"]),
-                note,
             ]
         )
     table = pd.DataFrame(rows, columns=columns)
     if not two:
         table = table.drop(columns=[columns[3], columns[4], columns[8]])
-    notes = []
     if report.unused_codes:
         notes.append(words["not_used"].format(codes=", ".join(report.unused_codes)))
     if report.bootstrap:
@@ -564,6 +564,47 @@ def consistency_section(
         notes=notes,
         block_lists=[BlockList(words["dis"].format(a=a, b=b), blocks, dis)],
     )
+
+
+#: The agreement module's reasons, in bokmål for the Norwegian report.
+_NOTES_NB = [
+    (r"no coder used this code", "ingen koder brukte koden"),
+    (
+        r"the code was not used in any unit two coders both saw",
+        "koden ble ikke brukt på noen tur begge har kodet",
+    ),
+    (r"no unit was coded by (two or more|both) coders", "ingen tur er kodet av begge"),
+    (r"no variation: .*", "ingen variasjon: samme verdi på alle turer"),
+    (
+        r"no interval: the code is present in (\d+) unit\(s\), fewer than (\d+)",
+        r"intet intervall: koden står på \1 tur(er), færre enn \2",
+    ),
+    (
+        r"no interval: every resample gives the same value",
+        "intet intervall: alle trekk gir samme verdi",
+    ),
+    (
+        r"no interval: (\d+) of (\d+) resamples undefined",
+        r"intet intervall: \1 av \2 trekk udefinert",
+    ),
+    (r"(\d+) of (\d+) resamples undefined \(left out\)", r"\1 av \2 trekk udefinert (utelatt)"),
+]
+
+
+def _localized_note(note: str, lang: str) -> str:
+    """A row's note in the report's language."""
+    import re
+
+    if lang != "nb" or not note:
+        return note
+    parts = []
+    for part in note.split("; "):
+        for pattern, replacement in _NOTES_NB:
+            if re.fullmatch(pattern, part):
+                part = re.sub(pattern, replacement, part)
+                break
+        parts.append(part)
+    return "; ".join(parts)
 
 
 def _interval(low: float, high: float, lang: str) -> str:

@@ -98,6 +98,7 @@ def test_pooled_row_counts_the_decisions_its_cells_add_up_to(project, tmp_path, 
     pooled = frame[frame["Code"] == "(pooled)"].iloc[0]
     cells = pooled[["Both", "Only kari", "Only jonas", "Neither"]].sum()
     assert pooled["Units"] == cells == 3 * 2
-    assert "3 turns × 2 codes" in pooled["Note"]
+    # The notes sit under the table, one per row that has one.
+    assert "(pooled): 3 turns × 2 codes." in section.notes
     per_code = frame[frame["Code"] == "tillit"].iloc[0]
     assert per_code["Units"] == 3

@@ -133,4 +133,3 @@ def main(
 ) -> None:
     """Qualitative interview analysis: ingest, code, recode, report, agreement, interchange."""
     state.set_project(project)
-

@@ -391,11 +391,17 @@ def all_cmd(
 
     if max_per_respondent < 1:
         raise InputError("--max-per-respondent must be 1 or more")
+    from qualcode.consistency import consistency_section
+
     with state.open_project() as store:
+        language = lang.value if lang else project_language(store)
+        # As analyze's report: agreement between the human layers when there are two or more.
+        section = consistency_section(store, lang=language)
         docx_path, xlsx_path = write_full_report(
             store,
             out,
-            lang=lang.value if lang else project_language(store),
+            extra_sections=[section] if section is not None else [],
+            lang=language,
             quote_style=quote_style.value,
             full=full,
             max_per_respondent=max_per_respondent,
