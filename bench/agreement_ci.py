@@ -11,7 +11,7 @@ interval twice, resampling turns as if independent and resampling whole transcri
 with 5 or more transcripts), and prints the share of intervals that contain the true κ and their
 mean width. Target: coverage >= 0.93 for transcripts.
 
-    python bench/agreement_ci.py [--reps 400] [--transcripts 12] [--resamples 1000] [--seed 7]
+    python bench/agreement_ci.py [--reps 1000] [--transcripts 12] [--resamples 1000] [--seed 7]
 """
 
 from __future__ import annotations
@@ -91,7 +91,7 @@ def simulate(rng: np.random.Generator, count: int) -> tuple[list[bool], list[boo
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--reps", type=int, default=400)
+    parser.add_argument("--reps", type=int, default=1000)
     parser.add_argument("--transcripts", type=int, default=12)
     parser.add_argument("--resamples", type=int, default=1000)
     parser.add_argument("--seed", type=int, default=7)
