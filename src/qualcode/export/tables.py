@@ -724,13 +724,16 @@ def write_table(
             wb.save(tmp)
         else:
             doc = setup_document(lang)
-            if len(data.columns) > LANDSCAPE_COLUMNS:
+            header, rows, numeric = frame_to_docx_rows(data, lang)
+            # Landscape for many columns, or for a table that needs a font under 8.5 pt upright.
+            if len(data.columns) > LANDSCAPE_COLUMNS or not table_fits(
+                header, rows, numeric, text_width_twips(doc), 8.5
+            ):
                 _landscape(doc)
             if title:
                 doc.add_heading(clean_text(title), level=1)
             for note in notes:
                 doc.add_paragraph(clean_text(note))
-            header, rows, numeric = frame_to_docx_rows(data, lang)
             add_docx_table(
                 doc,
                 header,
