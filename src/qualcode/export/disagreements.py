@@ -267,6 +267,7 @@ def _write_docx(
             level=2,
         )
         quote = doc.add_paragraph()
+        quote.paragraph_format.keep_with_next = True  # the turn stays with the coders' table
         quote.add_run(f"{d.speaker}: ").bold = True
         quote.add_run(d.text)
         labels = words["labels"]
