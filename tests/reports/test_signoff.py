@@ -15,8 +15,8 @@ import pytest
 from lxml import etree
 
 from qualcode.cli.main import app
-from qualcode.ingest.importer import neutral_labels
 from qualcode.pseudonyms import Pseudonym, Pseudonyms, fold
+from qualcode.respondent_labels import neutral_labels
 from qualcode.store import open_store
 
 W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"

@@ -15,6 +15,7 @@ from qualcode.errors import InputError
 from qualcode.ingest.model import ParsedTranscript
 from qualcode.ingest.readers import format_of, read_transcript
 from qualcode.ingest.respondents import RESPONDENTS_FILE, RespondentTable, read_respondent_table
+from qualcode.respondent_labels import neutral_labels
 from qualcode.store import DEFAULT_INTERVIEWER_LABELS, Store, WriteTx, command_line, now_iso
 
 #: A turn whose squashed text is at least this similar (rapidfuzz ``fuzz.ratio``, 0-100) to an old
@@ -147,35 +148,6 @@ def project_interviewer_labels(store: Store, extra: Iterable[str] = ()) -> list[
     The defaults always count, also in a project whose setting was written without them.
     """
     return with_default_interviewer_labels([*store.interviewer_labels(), *extra])
-
-
-#: A respondent id that starts a file name: letters (at most four) and digits, then ``_``, ``-``,
-#: a space or the end (``R1_haugland.txt``, ``IP03-bolgen.docx``, ``Int 7.txt``).
-_LEADING_ID = re.compile(r"([^\W\d_]{0,4}\d{1,4})(?=[_\- ]|$)")
-
-
-def neutral_labels(files: Sequence[Path], taken: Iterable[str] = ()) -> dict[Path, str]:
-    """Respondent labels for files no table names: the id that starts the file name (``R1`` for
-    ``R1_haugland.txt``), else the next free ``R<n>``.
-
-    A file name often holds a person's or firm's name, so a file stem never becomes a label.
-    """
-    used = {label.casefold() for label in taken}
-    labels: dict[Path, str] = {}
-    for file in files:
-        match = _LEADING_ID.match(file.stem.strip())
-        if match:
-            labels[file] = match.group(1)
-            used.add(match.group(1).casefold())
-    number = 1
-    for file in files:
-        if file in labels:
-            continue
-        while f"r{number}" in used:
-            number += 1
-        labels[file] = f"R{number}"
-        used.add(f"r{number}")
-    return labels
 
 
 def store_labels(store: Store) -> list[str]:
