@@ -371,3 +371,76 @@ def test_reports_never_import_the_writers() -> None:
         for alias in node.names
     ]
     assert not [m for m in imported if m and m.startswith("qualcode.export")]
+
+
+@pytest.fixture
+def twenty(project, tmp_path: Path, make_codes):
+    """Twenty respondents, each coded on one turn or two."""
+    folder = tmp_path / "tjue"
+    folder.mkdir()
+    for n in range(1, 21):
+        (folder / f"R{n}_bedrift.txt").write_text(
+            "I: Hvordan går det med klyngen?\nR: Vi stoler på de andre, stort sett.\n"
+            "I: Og konkurransen?\nR: Vi slåss om de samme folka, det gjør vi.\n",
+            encoding="utf-8",
+        )
+    from qualcode.ingest import ingest_paths
+
+    ingest_paths(project, [folder], command="test")
+    make_codes(project, ["tillit", "samkonkurranse", "samkonkurranse/arbeidskraft"])
+    turns = project.conn.execute(
+        "SELECT id, position FROM segments WHERE role = 'respondent' ORDER BY id"
+    ).fetchall()
+    with project.write("test", coder="kari") as tx:
+        for i, (seg, position) in enumerate(turns):
+            code = "tillit" if position == 2 else "samkonkurranse/arbeidskraft"
+            if i % 3 != 1:
+                project.add_coding(tx, seg, code, "kari")
+    return project
+
+
+def test_twenty_respondents_freq_is_usable_in_the_terminal(twenty, monkeypatch) -> None:
+    from typer.testing import CliRunner
+
+    from qualcode.cli import state
+
+    monkeypatch.setenv("COLUMNS", "80")
+    state.console.cache_clear()
+    try:
+        result = CliRunner().invoke(
+            app, ["-p", str(twenty.folder), "report", "freq", "--coder", "kari"]
+        )
+    finally:
+        state.console.cache_clear()
+    assert result.exit_code == 0, result.output
+    assert max(len(line) for line in result.stdout.splitlines()) <= 80
+    for n in range(1, 21):
+        assert re.search(rf"\bR{n}\b", result.stdout), n
+    command = f"qualcode -p {twenty.folder} report freq --coder kari"
+    assert f"`{command} -f csv > freq.csv`" in " ".join(result.stderr.split())
+    assert f"`{command} -o freq.xlsx`" in " ".join(result.stderr.split())
+
+
+def test_twenty_respondents_word_report_follows_the_rule(twenty, tmp_path: Path) -> None:
+    from qualcode.export.report_files import write_full_report
+
+    docx_path, _ = write_full_report(twenty, tmp_path / "r", coder="kari")
+    body = etree.fromstring(_parts(docx_path)["word/document.xml"].encode()).find(f"{W}body")
+    sections = _sections(body)
+    # 23 columns do not fit even a landscape page at 7 pt: the table is split into codes with
+    # their totals and respondents × top codes, each readable on its page.
+    every = [t for _, tables in sections for t in tables]
+    per_respondent = next(t for t in every if len(list(t.iter(f"{W}tr"))) == 1 + 20)
+    assert len(list(per_respondent.iter(f"{W}gridCol"))) == 4  # respondent, 2 top codes, total
+    for text_width, tables in sections:
+        for tbl in tables:
+            grid = [int(g.get(f"{W}w")) for g in tbl.iter(f"{W}gridCol")]
+            assert sum(grid) <= text_width + 5
+            size = int(next(tbl.iter(f"{W}sz")).get(f"{W}val")) / 2
+            per_char = RULE_CM_PER_CHAR_AT_11PT * TWIPS_PER_CM * size / 11
+            for i, width in enumerate(grid):
+                cells = [
+                    "".join(t.text or "" for t in row.findall(f"{W}tc")[i].iter(f"{W}t"))
+                    for row in tbl.iter(f"{W}tr")
+                ]
+                assert width >= max(len(w) for c in cells for w in c.split() or [""]) * per_char

@@ -24,6 +24,7 @@ from qualcode.export.report_text import (
     words,
 )
 from qualcode.export.tables import (
+    MIN_TABLE_PT,
     add_caption,
     add_docx_table,
     clean_text,
@@ -204,6 +205,13 @@ def _depth_indents(codes: list[str]) -> dict[int, int]:
     return {i: LEVEL_INDENT * code.count("/") for i, code in enumerate(codes)}
 
 
+def _landscape_width(doc: DocxDocument) -> int:
+    """The text width of a landscape page of the document, in twips."""
+    section = doc.sections[-1]
+    long_side = max(section.page_width, section.page_height)
+    return int((long_side - section.left_margin - section.right_margin) / 635)
+
+
 def _landscape(doc: DocxDocument, on: bool) -> None:
     from docx.enum.section import WD_ORIENT, WD_SECTION
 
@@ -223,13 +231,17 @@ def _frequencies(doc: DocxDocument, report: FullReport, w: dict[str, str], lang:
     freq = report.freq
     people, codes = _split_freq(freq)
     caption_args = {"coder": report.coder}
-    if len(people) <= MAX_RESPONDENT_COLUMNS:
-        frame = localize_labels(freq, lang)
-        header, rows, numeric = frame_to_docx_rows(frame, lang)
-        indents = _depth_indents(codes)
+    frame = localize_labels(freq, lang)
+    header, rows, numeric = frame_to_docx_rows(frame, lang)
+    indents = _depth_indents(codes)
+    deepest = max(indents.values(), default=0)
+    # The whole code × respondent table, if it fits a landscape page at all.
+    whole = len(people) <= MAX_RESPONDENT_COLUMNS and table_fits(
+        header, rows, numeric, _landscape_width(doc), MIN_TABLE_PT, deepest
+    )
+    if whole:
         # A landscape page rather than a table in a font too small to read; the heading goes
         # with the table onto that page.
-        deepest = max(indents.values(), default=0)
         wide = len(people) > PORTRAIT_RESPONDENT_COLUMNS or not table_fits(
             header, rows, numeric, text_width_twips(doc), READABLE_PT, deepest
         )
