@@ -337,7 +337,8 @@ def test_disagreements_are_blocks_with_each_coders_codes(analyzed: Path) -> None
     document = docx.Document(str(analyzed / "kari" / "rapport.docx"))
     headings = [p.text for p in document.paragraphs]
     start = next(i for i, t in enumerate(headings) if t.startswith("Største uenigheter"))
-    blocks = [t for t in headings[start:] if re.fullmatch(r"R\d, tur \d+ \(segment \d+\)", t)]
+    # Heading and turn are one paragraph, a line break between them, kept with the table.
+    blocks = [t for t in headings[start:] if re.match(r"R\d, tur \d+ \(segment \d+\)\n«", t)]
     assert len(blocks) == 3  # R2 turn 4, R4 turn 4, R5 turn 2 differ at top-code level
     small = [t for t in document.tables if t.rows[0].cells[0].text == "Koderlag"]
     assert len(small) == 3 and all(len(t.columns) == 3 for t in small)

@@ -545,18 +545,22 @@ def _small_note(doc: DocxDocument, text: str) -> None:
 
 def _block(doc: DocxDocument, block: Any, lang: str) -> None:
     """A turn at full width under its heading (respondent and turn), then each coder's codes
-    and memos in a small table; heading and text stay on the page of the table."""
-    from docx.shared import Cm, Pt
+    and memos in a small table.
 
-    head = doc.add_paragraph()
-    head.paragraph_format.keep_with_next = True
-    head.paragraph_format.space_before = Pt(8)
-    head.paragraph_format.space_after = Pt(2)
-    head.add_run(clean_text(block.heading)).bold = True
-    text = doc.add_paragraph(clean_text(quoted(block.text, lang)))
-    text.paragraph_format.keep_with_next = True
-    text.paragraph_format.left_indent = Cm(0.5)
-    text.paragraph_format.space_after = Pt(4)
+    Heading and turn are one paragraph (a line break between them) kept with the table: a chain
+    of several kept paragraphs into a table is not honoured by every word processor.
+    """
+    from docx.enum.text import WD_BREAK
+    from docx.shared import Pt
+
+    p = doc.add_paragraph()
+    p.paragraph_format.keep_with_next = True
+    p.paragraph_format.keep_together = True
+    p.paragraph_format.space_before = Pt(8)
+    p.paragraph_format.space_after = Pt(4)
+    p.add_run(clean_text(block.heading)).bold = True
+    p.add_run().add_break(WD_BREAK.LINE)
+    p.add_run(clean_text(quoted(block.text, lang)))
     header, rows, numeric = frame_to_docx_rows(block.table, lang)
     add_docx_table(doc, header, rows, numeric=numeric, text_width=text_width_twips(doc))
 
