@@ -112,6 +112,8 @@ class _Tabulation:
     d_parts: dict[int, int] = field(default_factory=dict)
     pair: list[list[int]] | None = None  # per unit, flattened q × q (A row, B column)
     all_same: list[int] = field(default_factory=list)  # per unit: variables where all agree
+    #: Per kept unit: its index in the data (a cluster bootstrap maps units to transcripts).
+    unit_index: list[int] = field(default_factory=list)
     unanimous_by_category: list[list[int]] = field(default_factory=list)
 
     def d_total(self) -> Fraction:
@@ -170,6 +172,7 @@ def _tabulate(
         tab.counts.append(counts)
         tab.d.append(d_u)
         tab.unanimous_by_category.append(unanimous)
+        tab.unit_index.append(u)
         if tab.pair is not None:
             tab.pair.append(pair)
     return tab
@@ -337,16 +340,19 @@ def bootstrap_ci(
     *,
     level: float = 0.95,
     pooled: bool = False,
+    clusters: Sequence[Hashable] | None = None,
 ) -> Stat:
     """Point estimate of ``statistic`` ('kappa' or 'alpha') with a percentile bootstrap interval.
 
     Units are resampled with replacement ``n`` times (seeded; the same seed gives the same
     interval). ``pooled=True`` takes a list of variables sharing the same units and resamples the
-    units with all their variables together.
+    units with all their variables together. ``clusters`` (one key per unit, e.g. its
+    transcript) resamples whole clusters instead of units: turns of one interview are not
+    independent, and resampling them as if they were gives intervals that are too narrow.
     """
     variables = data if pooled else [data]
     tab = _tabulate(variables)  # type: ignore[arg-type]
-    return _with_bootstrap(tab, statistic, n, seed, level)
+    return _with_bootstrap(tab, statistic, n, seed, level, clusters)
 
 
 def _point(tab: _Tabulation, statistic: str) -> Stat:
@@ -357,7 +363,30 @@ def _point(tab: _Tabulation, statistic: str) -> Stat:
     raise ValueError(f"unknown statistic {statistic!r}")
 
 
-def _with_bootstrap(tab: _Tabulation, statistic: str, n: int, seed: int, level: float) -> Stat:
+#: Fewer units with the code present than this give no interval: the resamples say nothing.
+MIN_CODED_UNITS = 5
+
+
+def _with_bootstrap(
+    tab: _Tabulation,
+    statistic: str,
+    n: int,
+    seed: int,
+    level: float,
+    clusters: Sequence[Hashable] | None = None,
+) -> Stat:
+    """The point estimate with a percentile interval from ``n`` resamples of the units, or of
+    whole clusters of units when ``clusters`` (one key per unit of the data) is given.
+
+    With G clusters the interval is widened about the point estimate by sqrt(G / (G − 1)) ·
+    t(G − 1) / z: the bootstrap variance over G resampled clusters is (G − 1) / G of the usual
+    estimate (Davison & Hinkley 1997, section 3.8), and with few clusters the quantiles of
+    Student's t with G − 1 degrees of freedom replace the normal ones (Cameron, Gelbach & Miller
+    2008). With the 10–20 interviews of a thesis both matter: ``bench/agreement_ci.py``
+    measures the coverage.
+    No interval (``ci_note`` says why) when fewer than :data:`MIN_CODED_UNITS` units have the code
+    or every resample gives the same value: [1.000, 1.000] would claim a certainty no data gives.
+    """
     point = _point(tab, statistic)
     if not point.defined:
         return point
@@ -366,11 +395,28 @@ def _with_bootstrap(tab: _Tabulation, statistic: str, n: int, seed: int, level: 
     import numpy as np
 
     units = len(tab.m)
+    if tab.categories == [False, True]:
+        coded = sum(1 for c in tab.counts if c[1] > 0)
+        if coded < MIN_CODED_UNITS:
+            return Stat(
+                point.value,
+                ci_note=f"no interval: the code is present in {coded} unit(s), fewer than "
+                f"{MIN_CODED_UNITS}",
+            )
     rng = np.random.default_rng(seed)
     q = len(tab.categories)
     values: list[float] = []
     undefined = 0
-    chunk = max(1, min(n, 2_000_000 // max(units, 1)))
+    membership = None
+    groups = units
+    if clusters is not None:
+        keys = [clusters[u] for u in tab.unit_index]
+        order = {k: i for i, k in enumerate(dict.fromkeys(keys))}
+        groups = len(order)
+        membership = np.zeros((groups, units))
+        for j, key in enumerate(keys):
+            membership[order[key], j] = 1.0
+    chunk = max(1, min(n, 2_000_000 // max(units, groups, 1)))
     if statistic == "alpha":
         m = np.asarray(tab.m, dtype=float)
         d = np.asarray(tab.d, dtype=float)
@@ -380,7 +426,8 @@ def _with_bootstrap(tab: _Tabulation, statistic: str, n: int, seed: int, level: 
     done = 0
     while done < n:
         size = min(chunk, n - done)
-        weights = rng.multinomial(units, np.full(units, 1.0 / units), size=size).astype(float)
+        draws = rng.multinomial(groups, np.full(groups, 1.0 / groups), size=size).astype(float)
+        weights = draws @ membership if membership is not None else draws
         if statistic == "alpha":
             total_n = weights @ m
             total_d = weights @ d
@@ -403,10 +450,36 @@ def _with_bootstrap(tab: _Tabulation, statistic: str, n: int, seed: int, level: 
         done += size
     if len(values) < MIN_BOOTSTRAP // 2:
         return Stat(point.value, ci_note=f"no interval: {undefined} of {n} resamples undefined")
+    sample = np.asarray(values)
+    if float(sample.max() - sample.min()) < 1e-12:
+        return Stat(point.value, ci_note="no interval: every resample gives the same value")
     tail = (1 - level) / 2
-    low, high = np.quantile(np.asarray(values), [tail, 1 - tail])
+    low, high = (float(x) for x in np.quantile(sample, [tail, 1 - tail]))
+    if membership is not None and groups > 2:
+        widen = (groups / (groups - 1)) ** 0.5 * _t_over_z(1 - tail, groups - 1)
+        low = point.value - widen * (point.value - low)
+        high = point.value + widen * (high - point.value)
+    bound = -1.0 if statistic == "kappa" else float("-inf")
+    low, high = max(low, bound), min(high, 1.0)
     note = f"{undefined} of {n} resamples undefined (left out)" if undefined else None
-    return Stat(point.value, ci_low=float(low), ci_high=float(high), ci_note=note)
+    return Stat(point.value, ci_low=low, ci_high=high, ci_note=note)
+
+
+def _t_over_z(p: float, df: int) -> float:
+    """Student's t quantile over the normal quantile at probability ``p``, for ``df`` degrees of
+    freedom (the Cornish–Fisher series of Abramowitz & Stegun 26.7.5; within 0.1 % for df >= 3)."""
+    from statistics import NormalDist
+
+    z = NormalDist().inv_cdf(p)
+    v = float(df)
+    t = (
+        z
+        + (z**3 + z) / (4 * v)
+        + (5 * z**5 + 16 * z**3 + 3 * z) / (96 * v**2)
+        + (3 * z**7 + 19 * z**5 + 17 * z**3 - 15 * z) / (384 * v**3)
+        + (79 * z**9 + 776 * z**7 + 1482 * z**5 - 1920 * z**3 - 945 * z) / (92160 * v**4)
+    )
+    return t / z
 
 
 # -- one variable, everything at once ------------------------------------------------------------
@@ -481,10 +554,12 @@ def variable_agreement(
     bootstrap: int = 0,
     seed: int = 0,
     level: float = 0.95,
+    clusters: Sequence[Hashable] | None = None,
 ) -> VariableAgreement:
     """All statistics for present/absent data (each variable coders × units, pooled if several).
 
     Values are True (code present), False (absent) or None (the coder has not seen the unit).
+    ``clusters`` (a key per unit) makes the bootstrap resample whole clusters (transcripts).
     """
     tab = _tabulate(variables, categories=[False, True])
     q = 2
@@ -506,14 +581,18 @@ def variable_agreement(
         counts = Counts(both=total[3], only_a=total[2], only_b=total[1], neither=total[0])
     if n_coders == 2:
         if bootstrap:
-            kappa = _with_bootstrap(tab, "kappa", bootstrap, seed, level)
+            kappa = _with_bootstrap(tab, "kappa", bootstrap, seed, level, clusters)
         else:
             kappa = _kappa(tab, scott=False)
         pi = _kappa(tab, scott=True)
     else:
         kappa = _undefined("defined for exactly two coders")
         pi = _undefined("defined for exactly two coders")
-    alpha = _with_bootstrap(tab, "alpha", bootstrap, seed, level) if bootstrap else _alpha(tab)
+    alpha = (
+        _with_bootstrap(tab, "alpha", bootstrap, seed, level, clusters)
+        if bootstrap
+        else _alpha(tab)
+    )
     if tab.m and not any(c[1] for c in tab.counts):
         used = any(v for rows in variables for r in rows for v in r)
         reason = (
@@ -772,13 +851,39 @@ class AgreementReport:
     n_units: int  # units at least two coders have seen, as in every row
     bootstrap: int = 0
     seed: int = 0
+    #: What the bootstrap resamples: "transcripts", "turns" or "respondents" ("" without one).
+    resampled: str = ""
+    #: Compared codes no coder used in a compared unit: listed, left out of the pooled row.
+    unused_codes: list[str] = field(default_factory=list)
+
+    @property
+    def ci_method(self) -> str:
+        """How the intervals were made, for every output that shows them."""
+        if not self.bootstrap:
+            return ""
+        return (
+            f"percentile bootstrap, {self.bootstrap} resamples of {self.resampled}"
+            + (" (widened for few transcripts)" if self.resampled == "transcripts" else "")
+            + f", seed {self.seed}"
+        )
 
     def records(self) -> list[dict[str, Any]]:
         """One JSON record per code, then the pooled row (code ``(pooled)``)."""
         out = [r.as_dict(with_ci=bool(self.bootstrap)) for r in self.rows]
         if self.pooled is not None:
             out.append(self.pooled.as_dict(with_ci=bool(self.bootstrap)))
+        if self.pooled is not None:
+            # The codes' own rows say why each is not used ("no coder used this code").
+            out[-1]["not_used"] = list(self.unused_codes)
+        for record in out:
+            if self.bootstrap:
+                record["ci_method"] = self.ci_method
         return out
+
+
+#: With at least this many transcripts the bootstrap resamples transcripts, else turns.
+MIN_TRANSCRIPTS_TO_RESAMPLE = 5
+RESAMPLE_CHOICES = ("auto", "transcripts", "units")
 
 
 def agreement(
@@ -791,25 +896,40 @@ def agreement(
     bootstrap: int = 0,
     seed: int = 0,
     include_in_progress: bool = False,
+    resample: str = "auto",
 ) -> AgreementReport:
     """Agreement between coder layers, per code and pooled over codes.
 
     The pooled row stacks every (unit, code) decision of the codes that are not an ancestor of
-    another listed code and computes the statistics on that; its bootstrap resamples units with
-    all their codes together.
+    another listed code and that at least one coder used in a compared unit; codes nobody used
+    add only easy "absent" agreements, so they are listed in ``unused_codes`` instead. Its
+    bootstrap resamples units with all their codes together.
+
+    ``resample``: ``auto`` resamples whole transcripts when the turns compared lie in at least
+    :data:`MIN_TRANSCRIPTS_TO_RESAMPLE` transcripts (turns of one interview are alike), else the
+    units; ``transcripts`` or ``units`` force one. Respondent units are resampled as units.
     """
     if bootstrap and bootstrap < MIN_BOOTSTRAP:
         raise InputError(f"--bootstrap needs at least {MIN_BOOTSTRAP} resamples (2000 is usual)")
+    if resample not in RESAMPLE_CHOICES:
+        raise InputError(f"unknown resampling '{resample}'; use {', '.join(RESAMPLE_CHOICES)}")
     matrix = layer_matrix(store, coders, unit, include_in_progress=include_in_progress)
     used = {p for column in matrix.values.values() for s in column if s for p in s}
     chosen = select_codes(store, level, codes, used)
+    clusters, resampled = _resampling(matrix, resample)
     rows = []
     variables: dict[str, list[list[bool | None]]] = {}
     for code in chosen:
         var = matrix.variable(code)
         variables[code] = var
-        rows.append(variable_agreement(code, matrix.coders, [var], bootstrap=bootstrap, seed=seed))
-    pooled_codes = _leaves_of(chosen)
+        rows.append(
+            variable_agreement(
+                code, matrix.coders, [var], bootstrap=bootstrap, seed=seed, clusters=clusters
+            )
+        )
+    leaves = _leaves_of(chosen)
+    unused = [c for c in leaves if not _used_where_compared(variables[c])]
+    pooled_codes = [c for c in leaves if c not in unused]
     pooled = None
     if len(pooled_codes) > 1:
         pooled = variable_agreement(
@@ -818,6 +938,7 @@ def agreement(
             [variables[c] for c in pooled_codes],
             bootstrap=bootstrap,
             seed=seed,
+            clusters=clusters,
         )
     return AgreementReport(
         coders=list(matrix.coders),
@@ -830,7 +951,29 @@ def agreement(
         n_units=matrix.n_compared,
         bootstrap=bootstrap,
         seed=seed,
+        resampled=resampled if bootstrap else "",
+        unused_codes=unused,
     )
+
+
+def _used_where_compared(variable: Sequence[Sequence[bool | None]]) -> bool:
+    """Whether some coder gave the code to a unit at least two coders have seen."""
+    for values in zip(*variable, strict=True):
+        seen = [v for v in values if v is not None]
+        if len(seen) >= 2 and any(seen):
+            return True
+    return False
+
+
+def _resampling(matrix: LayerMatrix, resample: str) -> tuple[list[Any] | None, str]:
+    """The cluster key per unit (None: resample units) and what is resampled, in words."""
+    units = "turns" if matrix.unit_kind == "segment" else "respondents"
+    if matrix.unit_kind != "segment" or resample == "units":
+        return None, units
+    transcripts = [u.transcript for u in matrix.units]
+    if resample == "auto" and len(set(transcripts)) < MIN_TRANSCRIPTS_TO_RESAMPLE:
+        return None, units
+    return transcripts, "transcripts"
 
 
 # -- disagreements ---------------------------------------------------------------------------------
@@ -864,14 +1007,15 @@ def disagreements(
     coder_a: str,
     coder_b: str,
     code: str | None = None,
-    level: str = "all",
+    level: str = "top",
     *,
     include_in_progress: bool = False,
 ) -> list[Disagreement]:
     """Segments both coders have seen where their codes differ, in transcript order.
 
-    With ``code`` only codes in its subtree count. ``level='all'`` compares the codes as applied
-    (a sibling subcode is a disagreement); ``'top'`` compares their top codes only. Segments in a
+    With ``code`` only codes in its subtree count. ``level='top'`` (the default, as for
+    :func:`agreement`, so the list holds exactly the disagreements its figures count) compares
+    top codes; ``'all'`` compares the codes as applied (a sibling subcode is a disagreement). Segments in a
     transcript only one of them has seen are not listed: they are missing, not disagreements.
     """
     if level not in LEVELS:

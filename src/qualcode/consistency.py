@@ -343,6 +343,10 @@ def _order_flag(by_order: Sequence[int]) -> str | None:
 
 # -- the report section ----------------------------------------------------------------------------
 
+#: Bootstrap resamples and seed of the intervals in the report's consistency section.
+SECTION_BOOTSTRAP = 2000
+SECTION_SEED = 1
+
 _HEADINGS = {
     "nb": {
         "title": "Kodingskonsistens",
@@ -353,6 +357,7 @@ _HEADINGS = {
         ),
         "table": "Samsvar per kode",
         "dis": "Største uenigheter ({a} og {b})",
+        "dis_intro": "Turene der {a} og {b} skiller seg mest, flest ulike toppkoder først.",
         "columns": [
             "Kode",
             "Enheter",
@@ -362,13 +367,13 @@ _HEADINGS = {
             "Ingen",
             "Prosent",
             "Cohens κ",
+            "κ 95 % KI",
             "Krippendorffs α",
             "Brennan–Prediger κ",
-            "Merknad",
         ],
         "dis_columns": [
             "Segment",
-            "Transkripsjon",
+            "Respondent",
             "Tur",
             "Tekst",
             "{a}",
@@ -376,8 +381,19 @@ _HEADINGS = {
             "Notater {a}",
             "Notater {b}",
         ],
+        "block_heading": "{respondent}, tur {turn} (segment {segment})",
+        "block_columns": ["Koderlag", "Koder", "Notater"],
+        "none": "–",
         "pooled": "(samlet)",
         "pooled_units": "{n} turer × {k} koder",
+        "not_used": "Ikke brukt av noen koder der begge har kodet, og derfor utelatt fra «(samlet)»: {codes}.",
+        "method": (
+            "KI: 95 % konfidensintervall for κ, persentil-bootstrap med {n} trekk av {what}, "
+            "frø {seed}{widened}. «–» betyr at intervallet ikke sier noe: koden står på færre "
+            "enn 5 turer, eller alle trekk gir samme verdi."
+        ),
+        "widened": " (korrigert for få transkripsjoner)",
+        "what": {"transcripts": "hele transkripsjoner", "turns": "taleturer"},
         "missing": " Transkripsjoner som ikke alle har kodet, er utelatt for dem som ikke har sett dem: {t}.",
     },
     "en": {
@@ -389,6 +405,7 @@ _HEADINGS = {
         ),
         "table": "Agreement per code",
         "dis": "Largest disagreements ({a} and {b})",
+        "dis_intro": "The turns where {a} and {b} differ most, most differing top codes first.",
         "columns": [
             "Code",
             "Units",
@@ -398,13 +415,13 @@ _HEADINGS = {
             "Neither",
             "Percent",
             "Cohen's κ",
+            "κ 95% CI",
             "Krippendorff's α",
             "Brennan–Prediger κ",
-            "Note",
         ],
         "dis_columns": [
             "Segment",
-            "Transcript",
+            "Respondent",
             "Turn",
             "Text",
             "{a}",
@@ -412,8 +429,19 @@ _HEADINGS = {
             "Memos {a}",
             "Memos {b}",
         ],
+        "block_heading": "{respondent}, turn {turn} (segment {segment})",
+        "block_columns": ["Coder", "Codes", "Memos"],
+        "none": "–",
         "pooled": "(pooled)",
         "pooled_units": "{n} turns × {k} codes",
+        "not_used": "Not used by any coder where both coded, so left out of “(pooled)”: {codes}.",
+        "method": (
+            "CI: 95% confidence interval of κ, percentile bootstrap with {n} resamples of {what}, "
+            "seed {seed}{widened}. “–” means no meaningful interval: the code is on fewer than 5 "
+            "turns, or every resample gives the same value."
+        ),
+        "widened": " (corrected for few transcripts)",
+        "what": {"transcripts": "whole transcripts", "turns": "turns"},
         "missing": " Transcripts not every coder has coded are missing data for those who have "
         "not: {t}.",
     },
@@ -425,9 +453,10 @@ def consistency_section(
 ) -> ReportSection | None:
     """The report section on coding consistency, or None with fewer than two human layers.
 
-    With two layers: their agreement per top code and pooled, and the segments where they differ
-    most (most codes differing first). With more layers the table has α over all of them and the
-    disagreements are those of the first two.
+    With two layers: their agreement per top code and pooled (with bootstrap intervals of κ),
+    and the turns where they differ most at the same level (most codes differing first), each as
+    a block: the turn at full width, then each coder's codes and memos. With more layers the
+    table has α over all of them and the disagreements are those of the first two.
     """
     humans = human_layers(store)
     if len(humans) < 2:
@@ -435,6 +464,7 @@ def consistency_section(
     import pandas as pd
 
     from qualcode.pseudonyms import project_pseudonyms, transcript_aliases
+    from qualcode.report_sections import BlockList, ReportBlock
 
     # Names are replaced in the whole turn before it is shortened, so no cut can split one.
     names = project_pseudonyms(store)
@@ -442,12 +472,22 @@ def consistency_section(
     aliases = transcript_aliases(store)
     words = _HEADINGS.get(lang, _HEADINGS["en"])
     a, b = humans[0], humans[1]
-    report = agreement(store, humans, unit="segment", level="top")
+    two = len(humans) == 2
+    report = agreement(
+        store,
+        humans,
+        unit="segment",
+        level="top",
+        bootstrap=SECTION_BOOTSTRAP if two else 0,
+        seed=SECTION_SEED,
+    )
     columns = [c.format(a=a, b=b) for c in words["columns"]]
     rows = []
+    # Notes go under the table, one per code: a column of them would crowd out the figures.
+    notes = []
     for row in [*report.rows, *([report.pooled] if report.pooled else [])]:
-        record = row.as_dict()
-        units, note = record["n_units"], record["note"] or ""
+        record = row.as_dict(with_ci=two)
+        units, note = record["n_units"], _localized_note(record["note"] or "", lang)
         if row is report.pooled:
             # The pooled row stacks one decision per turn and code: count those, and say so.
             k = len(report.pooled_codes)
@@ -455,6 +495,11 @@ def consistency_section(
             note = "; ".join(
                 filter(None, [words["pooled_units"].format(n=record["n_units"], k=k), note])
             )
+        if note:
+            notes.append(f"{words['pooled'] if row is report.pooled else row.code}: {note}.")
+        interval = words["none"]
+        if record.get("cohen_kappa_ci_low") is not None:
+            interval = _interval(record["cohen_kappa_ci_low"], record["cohen_kappa_ci_high"], lang)
         rows.append(
             [
                 words["pooled"] if row is report.pooled else row.code,
@@ -465,22 +510,34 @@ def consistency_section(
                 record["neither"],
                 _round(record["percent"], 1),
                 _round(record["cohen_kappa"]),
+                interval if record["cohen_kappa"] is not None else words["none"],
                 _round(record["krippendorff_alpha"]),
                 _round(record["brennan_prediger"]),
-                note,
             ]
         )
     table = pd.DataFrame(rows, columns=columns)
-    if len(humans) > 2:
-        table = table.drop(columns=[columns[3], columns[4]])
-    found = disagreements(store, a, b, level="all")
+    if not two:
+        table = table.drop(columns=[columns[3], columns[4], columns[8]])
+    if report.unused_codes:
+        notes.append(words["not_used"].format(codes=", ".join(report.unused_codes)))
+    if report.bootstrap:
+        notes.append(
+            words["method"].format(
+                n=report.bootstrap,
+                what=words["what"].get(report.resampled, report.resampled),
+                seed=report.seed,
+                widened=words["widened"] if report.resampled == "transcripts" else "",
+            )
+        )
+    found = disagreements(store, a, b, level=report.level)
     found.sort(key=lambda d: -d.size)  # stable: transcript order within the same size
+    shown = found[:max_disagreements]
     dis_columns = [c.format(a=a, b=b) for c in words["dis_columns"]]
     dis = pd.DataFrame(
         [
             [
                 d.segment_id,
-                aliases.get(d.transcript, d.transcript),
+                d.respondent,
                 d.position,
                 _excerpt(names.apply(d.text)),
                 ", ".join(d.codes_a),
@@ -488,10 +545,26 @@ def consistency_section(
                 "; ".join(d.memos_a),
                 "; ".join(d.memos_b),
             ]
-            for d in found[:max_disagreements]
+            for d in shown
         ],
         columns=dis_columns,
     )
+    blocks = [
+        ReportBlock(
+            heading=words["block_heading"].format(
+                respondent=d.respondent, turn=d.position, segment=d.segment_id
+            ),
+            text=_excerpt(names.apply(d.text)),
+            table=pd.DataFrame(
+                [
+                    [a, ", ".join(d.codes_a) or words["none"], "; ".join(d.memos_a)],
+                    [b, ", ".join(d.codes_b) or words["none"], "; ".join(d.memos_b)],
+                ],
+                columns=words["block_columns"],
+            ),
+        )
+        for d in shown
+    ]
     n = max((r.n_units for r in report.rows), default=0)
     intro = words["intro"].format(coders=", ".join(humans), n=n)
     if report.not_seen_by_all:
@@ -501,8 +574,59 @@ def consistency_section(
     return ReportSection(
         title=words["title"],
         intro=intro,
-        tables=[(words["table"], table), (words["dis"].format(a=a, b=b), dis)],
+        tables=[(words["table"], table)],
+        notes=notes,
+        block_lists=[BlockList(words["dis"].format(a=a, b=b), blocks, dis)],
     )
+
+
+#: The agreement module's reasons, in bokmål for the Norwegian report.
+_NOTES_NB = [
+    (r"no coder used this code", "ingen koder brukte koden"),
+    (
+        r"the code was not used in any unit two coders both saw",
+        "koden ble ikke brukt på noen tur begge har kodet",
+    ),
+    (r"no unit was coded by (two or more|both) coders", "ingen tur er kodet av begge"),
+    (r"no variation: .*", "ingen variasjon: samme verdi på alle turer"),
+    (
+        r"no interval: the code is present in (\d+) unit\(s\), fewer than (\d+)",
+        r"intet intervall: koden står på \1 tur(er), færre enn \2",
+    ),
+    (
+        r"no interval: every resample gives the same value",
+        "intet intervall: alle trekk gir samme verdi",
+    ),
+    (
+        r"no interval: (\d+) of (\d+) resamples undefined",
+        r"intet intervall: \1 av \2 trekk udefinert",
+    ),
+    (r"(\d+) of (\d+) resamples undefined \(left out\)", r"\1 av \2 trekk udefinert (utelatt)"),
+]
+
+
+def _localized_note(note: str, lang: str) -> str:
+    """A row's note in the report's language."""
+    import re
+
+    if lang != "nb" or not note:
+        return note
+    parts = []
+    for part in note.split("; "):
+        for pattern, replacement in _NOTES_NB:
+            if re.fullmatch(pattern, part):
+                part = re.sub(pattern, replacement, part)
+                break
+        parts.append(part)
+    return "; ".join(parts)
+
+
+def _interval(low: float, high: float, lang: str) -> str:
+    """``[0.61, 0.80]``, with decimal commas and a semicolon in bokmål: ``[0,61; 0,80]``."""
+    # A no-break space: the interval is read as one unit and never broken over two lines.
+    if lang == "nb":
+        return f"[{low:.2f};\u00a0{high:.2f}]".replace(".", ",")
+    return f"[{low:.2f},\u00a0{high:.2f}]"
 
 
 def _round(value: float | None, digits: int = 3) -> float | None:

@@ -63,7 +63,7 @@ def analyze(
     codebook_path: Path | None = None,
     interviewer_labels: tuple[str, ...] = (),
     replace: bool = False,
-    lang: str = "nb",
+    lang: str | None = None,
     write_reports: bool = True,
     on_file: Callable[[Path], None] | None = None,
     on_progress: Callable[[int, int], None] | None = None,
@@ -74,6 +74,7 @@ def analyze(
     A transcript changed since it was ingested is refused, as by ``qualcode ingest``: re-segmenting
     it moves or drops people's codings, so it needs ``replace=True`` (``--replace``); then codings
     are carried over and nothing is lost silently (the ingest report lists what was not carried).
+    ``lang`` (nb or en) becomes the project's language; None keeps the one set (default nb).
     """
     if not folder.is_dir():
         raise InputError("not a folder of transcripts", path=folder)
@@ -99,8 +100,16 @@ def analyze(
             store, codebook, on_progress=on_progress, command=command
         )
         result.layers = _load_layers(store, folder / LAYER_FOLDER, command)
+        if lang is not None:
+            from qualcode.reports import LANGUAGE_SETTING, project_language
+
+            if project_language(store) != lang or store.get_setting(LANGUAGE_SETTING) is None:
+                with store.write(command) as tx:
+                    store.set_setting(tx, LANGUAGE_SETTING, lang)
         if write_reports:
-            result.report_files = _write_reports(store, out, lang)
+            from qualcode.reports import project_language
+
+            result.report_files = _write_reports(store, out, project_language(store))
         result.respondents = respondents(store)
         return result
 
@@ -128,7 +137,7 @@ def _load_layers(store: Store, folder: Path, command: str) -> dict[str, int]:
 
 def _write_reports(store: Store, out: Path, lang: str) -> tuple[Path, ...]:
     from qualcode.consistency import consistency_section
-    from qualcode.reports import write_full_report
+    from qualcode.export.report_files import write_full_report
 
     section = consistency_section(store, lang=lang)
     return write_full_report(

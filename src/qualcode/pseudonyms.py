@@ -3,7 +3,9 @@
 The file has two columns, ``original,replacement`` (e.g. ``Fjordal Aluminium,[bedriften]``).
 Replacement rules, chosen so that a name never slips through in a thesis appendix:
 
-- whole words only and case-insensitive (``Ola`` replaces ``ola`` and ``OLA`` but not ``Olav``);
+- whole words only, without regard to case or accents, with the Norwegian letters folded
+  (``ø`` ~ ``o``/``oe``, ``å`` ~ ``a``/``aa``, ``æ`` ~ ``ae``): ``Bølgen`` also replaces
+  ``bolgen`` and ``BOELGEN``, ``Aasen`` also ``Åsen``; ``Ola`` replaces ``ola`` but not ``Olav``;
   Norwegian letters (æ, ø, å) and digits are word characters, so ``Ås`` does not match inside ``Åsen``;
 - the longest original wins where two overlap (``Fjordal Aluminium`` before ``Fjordal``);
 - white space inside an original matches any run of white space (a name broken over a line);
@@ -18,6 +20,7 @@ still there: the last check before a file leaves the student's machine.
 from __future__ import annotations
 
 import bisect
+import functools
 import re
 import zipfile
 from collections.abc import Callable, Iterable, Sequence
@@ -65,8 +68,9 @@ class Pseudonyms:
 
     def __init__(self, entries: Sequence[Pseudonym] = ()):
         self.entries = sorted(entries, key=lambda e: (-len(e.original), e.original.casefold()))
-        self._by_key = {_key(e.original): e for e in self.entries}
-        self._pattern = _compile([e.original for e in self.entries]) if self.entries else None
+        # Longest first: the regex alternation takes the first alternative that matches.
+        self._ordered = sorted(self.entries, key=lambda e: -len(e.original))
+        self._pattern = _compile([e.original for e in self._ordered]) if self.entries else None
 
     def __bool__(self) -> bool:
         return bool(self.entries)
@@ -80,14 +84,18 @@ class Pseudonyms:
             return []
         return [m.span() for m in self._pattern.finditer(text)]
 
+    def _entry(self, match: re.Match[str]) -> Pseudonym:
+        """The list entry a match stands for (the text may be spelled otherwise: ``bolgen``)."""
+        for i, entry in enumerate(self._ordered):
+            if match.group(f"n{i}") is not None:
+                return entry
+        raise AssertionError("a match of the pseudonym pattern names no entry")
+
     def find(self, text: str) -> list[tuple[str, int, int]]:
         """Originals found in ``text`` as (original as listed, start, end)."""
         if self._pattern is None or not text:
             return []
-        return [
-            (self._by_key[_key(m.group("name"))].original, m.start(), m.end())
-            for m in self._pattern.finditer(text)
-        ]
+        return [(self._entry(m).original, m.start(), m.end()) for m in self._pattern.finditer(text)]
 
     def apply(self, text: Any) -> Any:
         """``text`` with every original replaced; anything that is not a string is returned as is."""
@@ -95,8 +103,7 @@ class Pseudonyms:
             return text
 
         def replace(match: re.Match[str]) -> str:
-            entry = self._by_key[_key(match.group("name"))]
-            return entry.replacement + (match.group("gen") or "")
+            return self._entry(match).replacement + (match.group("gen") or "")
 
         return self._pattern.sub(replace, text)
 
@@ -108,7 +115,7 @@ class Pseudonyms:
             (
                 m.start(),
                 m.end(),
-                self._by_key[_key(m.group("name"))].replacement + (m.group("gen") or ""),
+                self._entry(m).replacement + (m.group("gen") or ""),
             )
             for m in self._pattern.finditer(text)
         ]
@@ -180,11 +187,80 @@ def _key(name: str) -> str:
     return " ".join(name.split()).casefold()
 
 
+#: Letters that may stand for one another in a name: a letter matches any accented form of it,
+#: and each Norwegian letter also its two-letter spelling (``ø`` ~ ``o``/``oe``, ``å`` ~
+#: ``a``/``aa``, ``æ`` ~ ``ae``), as file names and e-mail addresses write them.
+_DIGRAPHS = {"oe": "ø", "aa": "å", "ae": "æ"}
+_SPECIAL_BASE = {"ø": "o", "æ": "ae", "œ": "oe", "ß": "ss", "đ": "d", "ł": "l", "þ": "th"}
+
+
+def fold(text: str) -> str:
+    """``text`` in lower case without accents, Norwegian letters as their base letters
+    (``Bølgen`` -> ``bolgen``, ``Ærø`` -> ``aero``)."""
+    import unicodedata
+
+    out = []
+    for char in text.casefold():
+        if char in _SPECIAL_BASE:
+            out.append(_SPECIAL_BASE[char])
+            continue
+        decomposed = unicodedata.normalize("NFKD", char)
+        out.append("".join(c for c in decomposed if not unicodedata.combining(c)))
+    return "".join(out)
+
+
+@functools.cache
+def _variants() -> dict[str, list[str]]:
+    """Base letter -> every lower-case letter of Latin-1 and Latin Extended-A that folds to it."""
+    groups: dict[str, list[str]] = {}
+    for code in [*range(0x61, 0x7B), *range(0xDF, 0x100), *range(0x100, 0x180)]:
+        char = chr(code)
+        if char != char.lower():
+            continue
+        groups.setdefault(fold(char), []).append(char)
+    return groups
+
+
+def _letter_pattern(char: str) -> str:
+    """A regex for one letter of an original: its base letter in any accented form, and the
+    two-letter spelling of a Norwegian letter."""
+    base = fold(char)
+    if not base.isalpha():
+        return re.escape(char)
+    same = [c for c in _variants().get(base, []) if c != base]
+    if len(base) == 1:
+        options = ["[" + "".join(sorted({base, *same})) + "]"]
+    else:  # æ, œ, ß: the letter itself or its spelling in two letters
+        options = [*sorted({char.casefold(), *same}), base]
+    for digraph, letter in _DIGRAPHS.items():
+        if char.casefold() == letter:
+            options.append(digraph)
+    return options[0] if len(options) == 1 else "(?:" + "|".join(options) + ")"
+
+
+def _word_pattern(word: str) -> str:
+    """A regex for one word of an original, folded as :func:`_letter_pattern` says; a digraph
+    written in the list (``Aasen``) also matches its letter (``Åsen``)."""
+    parts, i = [], 0
+    lowered = word.casefold()
+    while i < len(word):
+        pair = lowered[i : i + 2]
+        if pair in _DIGRAPHS:
+            letter = _DIGRAPHS[pair]
+            both = _letter_pattern(word[i]) + _letter_pattern(word[i + 1])
+            parts.append(f"(?:{letter}|{both})")
+            i += 2
+            continue
+        parts.append(_letter_pattern(word[i]))
+        i += 1
+    return "".join(parts)
+
+
 def _compile(originals: Sequence[str]) -> re.Pattern[str]:
-    # Longest first: the regex alternation takes the first alternative that matches.
+    """One pattern for the whole list, longest original first; group ``n<i>`` is original i."""
     alternatives = [
-        r"\s+".join(re.escape(word) for word in original.split())
-        for original in sorted(originals, key=len, reverse=True)
+        f"(?P<n{i}>" + r"\s+".join(_word_pattern(word) for word in original.split()) + ")"
+        for i, original in enumerate(originals)
     ]
     # A name stands between non-letters: [^\W_] is Unicode-aware (æøå are letters), and the
     # underscore is a separator too, as in the file name "R2_fjordal.vtt".

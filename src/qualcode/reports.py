@@ -26,7 +26,6 @@ from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from qualcode.corpus import natural_key
@@ -725,8 +724,8 @@ def passage_quote(
 
 
 def cite(text: str, respondent: str) -> str:
-    """A quote as a thesis cites it: ``“…” - R7``."""
-    return f"“{text}” - {respondent}"
+    """A quote as a thesis cites it: ``“…” – R7`` (the files use the language's quotation marks)."""
+    return f"“{text}” – {respondent}"
 
 
 def _evidence_spans(raw: str) -> list[tuple[int, int]]:
@@ -758,7 +757,7 @@ def quotes(
     """Coded turns as quotes, per code (as coded, in tree order), respondent and turn order.
 
     Columns: ``code``, ``respondent``, ``segment``, ``transcript``, ``position``, ``negated``,
-    ``source``, ``text`` (the trimmed or, with ``full``, whole turn) and ``quote`` (``“…” - R7``).
+    ``source``, ``text`` (the trimmed or, with ``full``, whole turn) and ``quote`` (``“…” – R7``).
     ``max_per_respondent`` keeps each respondent's first N quotes per code. With ``pseudonyms``
     (even an empty list: the quotes are for a file that leaves the machine) every name is
     replaced, trimming never cuts through a name, and transcripts are named by their
@@ -935,9 +934,15 @@ def summary(
 # -- the full report ----------------------------------------------------------------------------
 @dataclass
 class FullReport:
-    """Everything the Word and Excel reports show, already pseudonymised."""
+    """Everything the Word and Excel reports show, already pseudonymised.
 
-    project: str
+    ``title`` and ``author`` are the settings ``report_title`` / ``report_author`` (``qualcode
+    config title|author``); an empty title means the report's own word for it ("Kodingsrapport").
+    The project folder's name is never shown: it often names the firm or the student.
+    """
+
+    title: str
+    author: str
     date: str
     codebook_version: str
     coder: str
@@ -953,6 +958,48 @@ class FullReport:
     left_out: int = 0
     notes: list[str] = field(default_factory=list)
     extra_sections: list[ReportSection] = field(default_factory=list)
+    #: The respondent appendix in one compact row each: top codes only, most used first.
+    summary_compact: pd.DataFrame | None = None
+
+    @property
+    def is_machine_draft(self) -> bool:
+        """Whether the reported layer is the auto-coder's unchecked draft."""
+        return self.coder == AUTO_CODER
+
+
+#: Settings that name the report and its author (``qualcode config title|author``).
+TITLE_SETTING = "report_title"
+AUTHOR_SETTING = "report_author"
+#: The project's language for files written for people (``qualcode config language``).
+LANGUAGE_SETTING = "language"
+DEFAULT_LANGUAGE = "nb"
+
+
+def project_language(store: Store) -> str:
+    """The language of the project's report files: the ``language`` setting, else bokmål."""
+    value = store.get_setting(LANGUAGE_SETTING)
+    return value if value in ("nb", "en") else DEFAULT_LANGUAGE
+
+
+def compact_summary(people: pd.DataFrame, counts: pd.DataFrame) -> pd.DataFrame:
+    """The respondent summary in one short row each, for the Word appendix: attributes, turns,
+    words, coded turns and the top codes with their coded turns, most used first
+    (``tillit 5, forankring 3``). ``counts`` is the :func:`freq` frame of the same selection."""
+    import pandas as pd
+
+    tops = [c for c in counts.index if c != TOTAL and "/" not in str(c)]
+    listing = []
+    for label in people.index:
+        column = counts[label] if label in counts.columns else pd.Series(dtype="int64")
+        used = [(code, int(column[code])) for code in tops if code in column and column[code] > 0]
+        used.sort(key=lambda kv: -kv[1])  # stable: codebook order among equals
+        listing.append(", ".join(f"{code} {n}" for code, n in used))
+    out = people.drop(columns=["codes"]).copy()
+    if "transcripts" in out and not (out["transcripts"] > 1).any():
+        out = out.drop(columns=["transcripts"])  # one interview each: the column says nothing
+    out["codes"] = pd.Series(listing, index=people.index, dtype=object)
+    out.attrs.update(people.attrs)
+    return out
 
 
 def codebook_version(store: Store) -> str:
@@ -995,7 +1042,6 @@ def build_full_report(
 ) -> FullReport:
     """Compute every table of the full report, with pseudonyms applied to all text."""
     from qualcode.pseudonyms import project_pseudonyms
-    from qualcode.report_sections import ReportSection
 
     names = project_pseudonyms(store) if pseudonyms is None else pseudonyms
     filters: dict[str, Any] = dict(
@@ -1019,21 +1065,14 @@ def build_full_report(
         store, **filters, full=full, max_per_respondent=max_per_respondent, pseudonyms=names
     )
     sel = select(store, **filters)
-    label = store.get_setting("project_name") or Path(store.folder).resolve().name
-    sections = [
-        ReportSection(
-            title=names.apply(s.title),
-            intro=names.apply(s.intro),
-            tables=[(names.apply(cap), names.apply_frame(df)) for cap, df in s.tables],
-        )
-        for s in extra_sections
-    ]
+    sections = [s.pseudonymised(names) for s in extra_sections]
     codebook = [
         CodeInfo(c.path, names.apply(c.name), names.apply(c.description), c.depth, c.active)
         for c in sel.codes
     ]
     return FullReport(
-        project=names.apply(str(label)),
+        title=names.apply(str(store.get_setting(TITLE_SETTING) or "")),
+        author=names.apply(str(store.get_setting(AUTHOR_SETTING) or "")),
         date=date.today().isoformat(),
         codebook_version=names.apply(codebook_version(store)),
         coder=sel.coder,
@@ -1045,60 +1084,9 @@ def build_full_report(
         cooc_respondent=names.apply_frame(cooc(store, **filters, within="respondent")),
         quotes=quoted,
         summary=names.apply_frame(people),
+        summary_compact=names.apply_frame(compact_summary(people, counts)),
         exclude_negated=exclude_negated,
         left_out=int(counts.attrs.get("left_out", 0)),
         notes=list(sel.notes),
         extra_sections=sections,
     )
-
-
-def write_full_report(
-    store: Store,
-    out_dir: str | Path,
-    *,
-    coder: str | None = None,
-    lang: str = "nb",
-    quote_style: str = "table",
-    extra_sections: Sequence[ReportSection] = (),
-    codes: Sequence[str] | None = None,
-    respondents: Sequence[str] | None = None,
-    exclude_negated: bool = False,
-    include_in_progress: bool = False,
-    full: bool = False,
-    max_per_respondent: int | None = 3,
-    max_quotes_per_code: int | None = 40,
-) -> tuple[Path, Path]:
-    """Write ``rapport.docx`` and ``rapport.xlsx`` into ``out_dir``; returns both paths.
-
-    The Word report shows at most ``max_quotes_per_code`` quotes per code (spread over the
-    respondents); the Excel report has every quote within ``max_per_respondent``.
-    """
-    from qualcode.export.report_docx import write_report_docx
-    from qualcode.export.report_text import check_lang, check_quote_style
-    from qualcode.export.report_xlsx import write_report_xlsx
-    from qualcode.outputs import check_output_folder, prepare_output_folder
-
-    check_lang(lang)
-    check_quote_style(quote_style)
-    out = check_output_folder(out_dir)
-    report = build_full_report(
-        store,
-        coder=coder,
-        codes=codes,
-        respondents=respondents,
-        exclude_negated=exclude_negated,
-        include_in_progress=include_in_progress,
-        full=full,
-        max_per_respondent=max_per_respondent,
-        extra_sections=extra_sections,
-    )
-    prepare_output_folder(out)  # only now: a report that fails to build leaves no empty folder
-    docx_path = write_report_docx(
-        report,
-        out / "rapport.docx",
-        lang=lang,
-        quote_style=quote_style,
-        max_quotes_per_code=max_quotes_per_code,
-    )
-    xlsx_path = write_report_xlsx(report, out / "rapport.xlsx", lang=lang)
-    return docx_path, xlsx_path

@@ -22,7 +22,7 @@ from typing import Any
 from qualcode.errors import ProjectError
 
 DB_NAME = "qualcode.db"
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 BUSY_TIMEOUT_SECONDS = 60.0
 AUTO_CODER = "auto"
 DEFAULT_INTERVIEWER_LABELS = ("I", "Int", "Intervjuer", "Interviewer", "Q")
@@ -286,11 +286,38 @@ def _migrate_refi_interchange(conn: sqlite3.Connection) -> None:
     _execute_script(conn, _SCHEMA_REFI_INTERCHANGE)
 
 
+def _migrate_neutral_respondent_labels(conn: sqlite3.Connection) -> None:
+    """Rename respondents that an earlier release named after a transcript's file
+    (``R1_haugland``, from ``R1_haugland.txt`` without a respondents.csv row) to a neutral label:
+    the id that starts the file name (``R1``), else the next free ``R<n>``. File names often hold
+    a firm's name, which then reached every report. A respondent with attributes (from a
+    respondents.csv) keeps the label it was given; codings belong to segments and are untouched.
+    """
+    from qualcode.respondent_labels import neutral_labels
+
+    labels = {r[0]: r[1] for r in conn.execute("SELECT id, label FROM respondents")}
+    described = {
+        r[0] for r in conn.execute("SELECT DISTINCT respondent_id FROM respondent_attributes")
+    }
+    named_after: dict[int, Path] = {}
+    for respondent, name in conn.execute("SELECT respondent_id, name FROM transcripts ORDER BY id"):
+        label = labels.get(respondent)
+        if label is not None and respondent not in described and label == Path(name).stem:
+            named_after.setdefault(respondent, Path(name))
+    if not named_after:
+        return
+    kept = [label for rid, label in labels.items() if rid not in named_after]
+    new = neutral_labels(list(named_after.values()), taken=kept, share_ids=False)
+    for respondent, file in named_after.items():
+        conn.execute("UPDATE respondents SET label = ? WHERE id = ?", (new[file], respondent))
+
+
 #: ``MIGRATIONS[n]`` takes a store from schema version ``n`` to ``n + 1``.
 MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [
     _migrate_0_to_1,
     _migrate_1_to_2,
     _migrate_refi_interchange,
+    _migrate_neutral_respondent_labels,
 ]
 assert len(MIGRATIONS) == SCHEMA_VERSION
 

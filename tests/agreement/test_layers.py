@@ -53,14 +53,23 @@ def test_agreement_per_top_code_and_pooled(coded: Store) -> None:
     assert rows["samkonkurranse"].krippendorff_alpha.value is None
     assert "two coders both saw" in rows["samkonkurranse"].krippendorff_alpha.reason
     assert rows["fasilitering"].krippendorff_alpha.reason == "no coder used this code"
+    # Pooled over the codes a coder used where both coded: fasilitering (nobody) and
+    # samkonkurranse (only in R2, which Jonas has not seen) would add only easy "absent" pairs.
     pooled = report.pooled
-    assert pooled is not None and pooled.n_codes == 4
-    a = [1, 1] + [0] * (n - 2) + kari + [0] * n + [0] * n
-    b = [1, 1] + [0] * (n - 2) + [0] * n + [0] * n + [0] * n
+    assert report.unused_codes == ["fasilitering", "samkonkurranse"]
+    assert (
+        pooled is not None
+        and pooled.n_codes == 2
+        and report.pooled_codes == ["tillit", "forankring"]
+    )
+    a = [1, 1] + [0] * (n - 2) + kari
+    b = [1, 1] + [0] * (n - 2) + [0] * n
     assert pooled.cohen_kappa.value == pytest.approx(cohen_kappa_score(a, b))
+    every_code = cohen_kappa_score(a + [0] * 2 * n, b + [0] * 2 * n)
+    assert pooled.cohen_kappa.value != pytest.approx(every_code)
     assert (
         pooled.counts.both + pooled.counts.only_a + pooled.counts.only_b + pooled.counts.neither
-        == 4 * n
+        == 2 * n
     )
 
 
@@ -108,7 +117,7 @@ def test_bad_input_is_one_error(coded: Store) -> None:
 
 
 def test_disagreements_list_text_codes_and_memos(coded: Store) -> None:
-    found = disagreements(coded, "kari", "jonas")
+    found = disagreements(coded, "kari", "jonas", level="all")
     r1 = respondent_turns(coded, "R1.txt")
     assert [d.segment_id for d in found] == [r1[0], r1[1]]
     first, second = found
@@ -117,7 +126,8 @@ def test_disagreements_list_text_codes_and_memos(coded: Store) -> None:
     assert second.only_a == ("tillit/mistillit",) and second.only_b == ("tillit/relasjoner",)
     assert "relasjon, ikke mistillit" in second.memos_b[0]
     assert "mål for medlemskapet" in first.text
-    assert [d.segment_id for d in disagreements(coded, "kari", "jonas", level="top")] == [r1[0]]
+    # The default level is agreement's: top codes, so sibling subcodes agree.
+    assert [d.segment_id for d in disagreements(coded, "kari", "jonas")] == [r1[0]]
     assert disagreements(coded, "kari", "jonas", code="forankring")[0].segment_id == r1[0]
 
 
@@ -195,7 +205,19 @@ def test_disagreements_export_docx_xlsx_csv(runner, coded: Store, tmp_path: Path
     from openpyxl import load_workbook
 
     for name in ("d.docx", "d.xlsx", "d.csv"):
-        result = _run(runner, coded, "disagreements", "kari", "jonas", "-o", str(tmp_path / name))
+        result = _run(
+            runner,
+            coded,
+            "disagreements",
+            "kari",
+            "jonas",
+            "-l",
+            "all",
+            "--lang",
+            "en",
+            "-o",
+            str(tmp_path / name),
+        )
         assert result.exit_code == 0, result.output
     doc = Document(str(tmp_path / "d.docx"))
     text = "\n".join(p.text for p in doc.paragraphs)
@@ -278,9 +300,14 @@ def test_consistency_order_and_section(coded: Store) -> None:
     assert any("needs 4" in note for note in report.notes)
     section = consistency_section(coded, lang="nb")
     assert section is not None and section.title == "Kodingskonsistens"
-    (_caption, table), (dis_caption, dis) = section.tables
+    [(_caption, table)] = section.tables
     assert "Krippendorffs α" in table.columns and len(table) == 5
-    assert "kari" in dis_caption and len(dis) == 2
+    # Disagreements at the table's level (top codes): the sibling subcodes of turn 2 agree.
+    [group] = section.block_lists
+    assert "kari" in group.caption and len(group.table) == 1 and len(group.blocks) == 1
+    block = group.blocks[0]
+    assert block.heading.startswith("R1, tur ") and "mål for medlemskapet" in block.text
+    assert list(block.table.iloc[:, 0]) == ["kari", "jonas"]
     english = consistency_section(coded, lang="en")
     assert english is not None and english.title == "Coding consistency"
 

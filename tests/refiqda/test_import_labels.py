@@ -84,7 +84,8 @@ def test_import_without_the_label_keeps_the_first_line_and_says_why(runner, tmp_
     # The lone "Moderator: Hei." opens A.txt: it is a segment of its own, not lost, and the
     # warning names the source and the option that reads it as the interviewer.
     rows = segments(new)
-    assert rows[0] == ("A.txt", 1, "A", "other", "Moderator: Hei.")
+    # A.txt carries no respondent id, so its respondent gets the next free neutral label.
+    assert rows[0] == ("A.txt", 1, "R1", "other", "Moderator: Hei.")
     output = " ".join(result.output.split())
     assert "A.txt: the 15 characters before the first speaker label are kept" in output
     assert re.search(

@@ -13,8 +13,8 @@ import pandas as pd
 import pytest
 from docx.oxml.ns import qn
 
+from qualcode.export.report_files import write_full_report
 from qualcode.report_sections import ReportSection
-from qualcode.reports import write_full_report
 from qualcode.store import create_store
 
 from .conftest import PSEUDONYMS, build_project
@@ -101,7 +101,7 @@ def test_docx_has_chart_codebook_quotes_and_appendix(report_nb):
     assert "Koderlag: auto" in texts
     assert "Definisjon av åpenhet." in texts
     quotes = table_after_header(document, ["Respondent", "Sitat", "Segment"])
-    assert quotes.rows[1].cells[1].text.startswith("“")
+    assert quotes.rows[1].cells[1].text.startswith("«")  # bokmål quotation marks
     appendix = table_after_header(document, ["Respondent", "sector", "size"])
     assert [r.cells[0].text for r in appendix.rows[1:]] == LABELS
     consistency = table_after_header(document, ["kode", "kappa"])
@@ -150,7 +150,7 @@ def test_lang_en_changes_headings(coded, tmp_path):
     ]
     assert table_after_header(document, ["Code", *LABELS]).rows[0].cells[-1].text == "Respondents"
     block = [p.text for p in document.paragraphs if p.style.name == "Quote"]
-    assert block and all(t.startswith("“") and "” - R" in t for t in block)
+    assert block and all(t.startswith("“") and "” – R" in t for t in block)
     assert openpyxl.load_workbook(xlsx_path).sheetnames[:2] == ["Overview", "Frequency"]
 
 

@@ -123,12 +123,13 @@ def test_report_files_name_transcripts_by_respondent(runner, firm_files, tmp_pat
 
 def test_consistency_section_names_transcripts_by_respondent(firm_files, tmp_path):
     from qualcode.consistency import consistency_section
-    from qualcode.reports import write_full_report
+    from qualcode.export.report_files import write_full_report
 
     section = consistency_section(firm_files, lang="en")
     assert section is not None
-    disagreements = section.tables[1][1]
-    assert set(disagreements.iloc[:, 1]) <= {"R1.txt", "R2.txt"} and len(disagreements)
+    disagreements = section.block_lists[0].table
+    assert set(disagreements.iloc[:, 1]) <= {"R1", "R2"} and len(disagreements)
+    assert all(b.heading.startswith(("R1,", "R2,")) for b in section.block_lists[0].blocks)
     docx_path, xlsx_path = write_full_report(firm_files, tmp_path / "r", extra_sections=[section])
     assert check([docx_path, xlsx_path], FILE_NAME_FIRMS) == []
 

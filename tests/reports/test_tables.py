@@ -193,7 +193,7 @@ def test_quotes_trim_to_evidence_and_limit(coded):
     text = frame.iloc[0]["text"]
     assert "stoler på hverandre" in text
     assert "Vi deler erfaringer" not in text and text.endswith("…")
-    assert frame.iloc[0]["quote"] == f"“{text}” - R1"
+    assert frame.iloc[0]["quote"] == f"“{text}” – R1"
     whole = reports.quotes(coded, codes=["tillit/relasjoner"], full=True).iloc[0]["text"]
     assert whole.startswith("Vi stoler") and whole.endswith("samlingene.")
     every = reports.quotes(coded, codes=["tillit"])

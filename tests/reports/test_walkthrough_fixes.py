@@ -14,8 +14,9 @@ import pytest
 from qualcode import reports
 from qualcode.cli import state
 from qualcode.cli.main import app
+from qualcode.export.report_files import write_full_report
 from qualcode.report_sections import ReportSection
-from qualcode.reports import freq, write_full_report
+from qualcode.reports import freq
 
 
 def run(runner, store, *args):
@@ -55,7 +56,7 @@ def test_quotes_docx_is_localised_and_shows_what_a_reader_needs(runner, coded, t
     # R1's "ledelsen har ikke satt av tid" is negated: marked as in the full report.
     negated = [r for r in rows[1:] if r[1] == "R1" and r[0] == "forankring/ledelse"]
     assert negated and negated[0][3].endswith("· negert")
-    assert all(r[2].startswith("“") and r[2].count("“") == 1 for r in rows[1:])
+    assert all(r[2].startswith("«") and r[2].count("«") == 1 for r in rows[1:])
 
 
 def test_freq_files_use_the_report_labels_and_a_readable_sheet_name(runner, coded, tmp_path):
@@ -66,7 +67,12 @@ def test_freq_files_use_the_report_labels_and_a_readable_sheet_name(runner, code
     assert heading == "Kodede segmenter per kode og respondent (koderlag auto)"
     assert docx_cells(word)[0] == ["Kode", "R1", "R2", "R3", "Totalt", "Respondenter"]
 
+    # Without --lang a file is in the project's language: bokmål unless set otherwise.
     excel = tmp_path / "f.xlsx"
+    result = run(runner, coded, "report", "freq", "--percent", "-o", str(excel))
+    assert result.exit_code == 0, result.output
+    assert openpyxl.load_workbook(excel).sheetnames == ["Frekvens %"]
+    assert run(runner, coded, "config", "language", "en").exit_code == 0
     result = run(runner, coded, "report", "freq", "--percent", "-o", str(excel))
     assert result.exit_code == 0, result.output
     book = openpyxl.load_workbook(excel)
@@ -157,11 +163,13 @@ def test_long_text_wraps_to_the_terminal_and_numbers_stay_whole(columns, capsys)
     assert "123456" in out.out and "tillit/erfaring" in out.out
     assert "wider" not in out.err
 
-    # Ten numbers of eight digits cannot fit 60 columns: every one is printed, with a warning.
+    # Ten numbers of eight digits cannot fit 60 columns: printed in parts that fit, every number
+    # whole, after a warning that says how to get the whole table.
     emit_rows([f"c{i}" for i in range(10)], [[12345678 + i for i in range(10)]])
     out = capsys.readouterr()
     assert all(str(12345678 + i) in out.out for i in range(10))
-    assert "wider than" not in out.out and "use --format csv" in out.err
+    assert max(len(line) for line in out.out.splitlines()) <= 60
+    assert "printed in parts" in out.err and "-f csv" in out.err
 
 
 def test_cooc_level_deeper_than_the_codes_is_an_error(runner, coded):

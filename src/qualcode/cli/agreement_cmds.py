@@ -37,6 +37,14 @@ class Level(StrEnum):
     all = "all"
 
 
+class Resample(StrEnum):
+    """What the agreement bootstrap resamples."""
+
+    auto = "auto"
+    transcripts = "transcripts"
+    units = "units"
+
+
 class Lang(StrEnum):
     """Language of the labels in written files (as ``report --lang``)."""
 
@@ -97,6 +105,12 @@ def agreement_cmd(
     ),
     seed: int = typer.Option(1, "--seed", help="Seed of the bootstrap (same seed, same interval)."),
     include_in_progress: bool = INCLUDE_IN_PROGRESS,
+    resample: Resample = typer.Option(
+        Resample.auto,
+        "--resample",
+        help="What the bootstrap resamples: auto (whole transcripts when there are 5 or more, "
+        "else turns), transcripts or units.",
+    ),
     fmt: OutputFormat = FORMAT_OPTION,
 ) -> None:
     """Intercoder agreement per code and pooled: percent, Cohen's κ, Krippendorff's α,
@@ -115,6 +129,7 @@ def agreement_cmd(
             bootstrap=bootstrap,
             seed=seed,
             include_in_progress=include_in_progress,
+            resample=resample.value,
         )
         _note_in_progress(store, list(report.coders), include_in_progress)
     _warn_not_seen(report.not_seen_by_all, unit.value)
@@ -167,13 +182,24 @@ def agreement_cmd(
         info(
             f"Pooled over {len(report.pooled_codes)} codes: every (unit, code) decision counted once."
         )
+    if report.unused_codes:
+        info(
+            f"Not used by any coder, so left out of the pooled row: {', '.join(report.unused_codes)}."
+        )
     if bootstrap:
-        info(f"95% intervals: percentile bootstrap, {bootstrap} resamples of units, seed {seed}.")
+        info(f"95% intervals: {report.ci_method}.")
+        if any(
+            r["cohen_kappa"] is not None and r.get("cohen_kappa_ci_low") is None for r in records
+        ):
+            info(
+                "–: no interval (fewer than 5 units with the code, or every resample gave the "
+                "same value); see the code's note."
+            )
 
 
-def _interval(low: float | None, high: float | None) -> str | None:
+def _interval(low: float | None, high: float | None) -> str:
     if low is None or high is None:
-        return None
+        return "–"
     return f"[{low:.3f}, {high:.3f}]"
 
 
@@ -183,10 +209,11 @@ def disagreements_cmd(
     coder_b: str = typer.Argument(..., help="Second coder layer."),
     code: str | None = typer.Option(None, "--code", help="Only this code and its subcodes."),
     level: Level = typer.Option(
-        Level.all,
+        Level.top,
         "--level",
         "-l",
-        help="all: a sibling subcode is a disagreement; top: compare top codes only.",
+        help="top: compare top codes, as agreement does (default); all: a sibling subcode is a "
+        "disagreement.",
     ),
     output: Path | None = typer.Option(
         None, "--output", "-o", help="Write to FILE.docx, FILE.xlsx or FILE.csv."
@@ -194,8 +221,8 @@ def disagreements_cmd(
     lang: Lang | None = typer.Option(
         None,
         "--lang",
-        help="Labels of the .docx/.xlsx file in nb or en (default: en, as printed). CSV headers "
-        "stay fixed English names (segment_id, codes_A, …) for scripts.",
+        help="Labels of the .docx/.xlsx file in nb or en (default: the project's language). "
+        "CSV headers stay fixed English names (segment_id, codes_A, …) for scripts.",
     ),
     include_in_progress: bool = INCLUDE_IN_PROGRESS,
     fmt: OutputFormat = FORMAT_OPTION,
@@ -223,6 +250,9 @@ def disagreements_cmd(
         _note_in_progress(store, [coder_a, coder_b], include_in_progress)
         names = project_pseudonyms(store)
         aliases = transcript_aliases(store)
+        from qualcode.reports import project_language
+
+        file_language = lang.value if lang else project_language(store)
     if output is not None:
         from qualcode.export.disagreements import write_disagreements
 
@@ -233,7 +263,7 @@ def disagreements_cmd(
             coder_b,
             pseudonyms=names,
             transcripts=aliases,
-            lang=lang.value if lang else "en",
+            lang=file_language,
         )
         info(f"Wrote {len(found)} disagreement(s) to {output}")
         return

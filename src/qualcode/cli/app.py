@@ -16,6 +16,12 @@ from qualcode.errors import QualcodeError
 class QualcodeGroup(TyperGroup):
     """Turns the errors a user can cause into one line on stderr and a non-zero exit."""
 
+    def parse_args(self, ctx: typer.Context, args: list[str]) -> list[str]:
+        if ctx.parent is None:
+            # The command line as typed, for hints that repeat it (a table too wide to print).
+            state.set_arguments(args)
+        return super().parse_args(ctx, args)
+
     def invoke(self, ctx: typer.Context) -> Any:
         try:
             return super().invoke(ctx)

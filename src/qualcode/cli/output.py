@@ -89,25 +89,95 @@ def emit_rows(
             column.width = width
         console.print(table)
         return
-    for column, width in zip(table.columns, least, strict=True):
-        column.width = width
-    needed = sum(least) + frame
+    # Wider than the terminal: say how to get the whole table, then print it in parts that fit,
+    # each with the first column (the code or the respondent) repeated.
     warn(
-        f"the table needs {needed} characters, the terminal has {console.width}: lines wrap;"
-        " use --format csv (or a wider window)"
+        f"the table needs {sum(least) + frame} characters, the terminal has {console.width}; "
+        f"printed in parts. The whole table: {_whole_table_hint()}"
     )
-    # Wider than the terminal: print every column whole and let the terminal wrap the lines. A
-    # console of that width, as console.print(width=...) never goes past the console's own width.
-    from rich.console import Console
+    for part in _column_parts(least, console.width):
+        chunk = Table(
+            title=f"{title or ''} (columns {part[1] + 1}–{part[-1] + 1} of {len(columns)})".strip(),
+            show_lines=bool(wrap_columns),
+            header_style="bold",
+        )
+        for i in part:
+            source = table.columns[i]
+            chunk.add_column(
+                Text(columns[i], no_wrap=False, overflow="fold"),
+                justify=source.justify,
+                overflow="fold",
+                no_wrap=source.no_wrap,
+                width=least[i],
+            )
+        for row in cells:
+            chunk.add_row(*[Text(row[i]) for i in part])
+        console.print(chunk)
 
-    wide = Console(
-        file=console.file,
-        width=needed,
-        highlight=False,
-        color_system=console.color_system,  # type: ignore[arg-type]
-        force_terminal=console.is_terminal,
-    )
-    wide.print(table, crop=False)
+
+def _column_parts(least: Sequence[int], width: int) -> list[list[int]]:
+    """Column indexes in groups whose tables fit ``width`` characters (borders and padding
+    included), each group starting with column 0."""
+    parts: list[list[int]] = []
+    current = [0]
+    used = 1 + least[0] + 3
+    for i in range(1, len(least)):
+        if len(current) > 1 and used + least[i] + 3 > width:
+            parts.append(current)
+            current, used = [0], 1 + least[0] + 3
+        current.append(i)
+        used += least[i] + 3
+    parts.append(current)
+    return parts
+
+
+def _whole_table_hint() -> str:
+    """The command as typed, with ``-f csv`` (and ``-o FILE.xlsx`` where the command writes
+    files)."""
+    words = state.arguments()
+    command = "qualcode " + " ".join(_quoted(w) for w in words)
+    names: list[str] = []
+    skip = False
+    for word in words:
+        if skip:  # the value of a global option
+            skip = False
+        elif word in ("-p", "--project"):
+            skip = True
+        elif word.startswith("-"):
+            if names:
+                break
+        else:
+            names.append(word)
+    path, options = _command(names)
+    name = path[-1] if path else "table"
+    hint = f"`{command} -f csv > {name}.csv`"
+    if "output" in options:
+        hint += f" or `{command} -o {name}.xlsx`"
+    return hint
+
+
+def _command(names: Sequence[str]) -> tuple[list[str], set[str]]:
+    """The command path among ``names`` (``report freq`` of ``report freq R1``) and the
+    parameter names of that command."""
+    from typer.main import get_command
+
+    from qualcode.cli.main import app
+
+    command: Any = get_command(app)
+    path: list[str] = []
+    for name in names:
+        sub = getattr(command, "commands", {}).get(name)
+        if sub is None:
+            break
+        command = sub
+        path.append(name)
+    return path, {p.name for p in getattr(command, "params", []) if p.name}
+
+
+def _quoted(word: str) -> str:
+    import shlex
+
+    return shlex.quote(word)
 
 
 def _longest(text: str) -> int:

@@ -220,13 +220,67 @@ def show(
 def config_show(fmt: OutputFormat = FORMAT_OPTION) -> None:
     """Show the project's settings."""
     from qualcode.ingest import project_interviewer_labels
+    from qualcode.reports import AUTHOR_SETTING, TITLE_SETTING, project_language
 
     with state.open_project() as store:
         rows = [
             ["interviewer_labels", ", ".join(project_interviewer_labels(store))],
             ["default_coder", store.get_setting("default_coder", "") or ""],
+            ["title", store.get_setting(TITLE_SETTING, "") or ""],
+            ["author", store.get_setting(AUTHOR_SETTING, "") or ""],
+            ["language", project_language(store)],
         ]
     emit_rows(["setting", "value"], rows, fmt)
+
+
+def _set_text_setting(key: str, value: str, what: str) -> None:
+    from qualcode.store import command_line
+
+    text = " ".join(value.split())
+    if len(text) > 200:
+        raise InputError(f"the {what} is {len(text)} characters long; keep it under 200")
+    with state.open_project() as store, store.write(command_line()) as tx:
+        store.set_setting(tx, key, text or None)
+    info(f"Report {what}: {text}" if text else f"Report {what} cleared (the default is used)")
+
+
+@config_app.command("title")
+def config_title(
+    title: str = typer.Argument(
+        ..., help='The report\'s title, e.g. "Tillit i klyngen"; "" clears it.'
+    ),
+) -> None:
+    """Set the title of rapport.docx/.xlsx (default: Kodingsrapport / Coding report)."""
+    from qualcode.reports import TITLE_SETTING
+
+    _set_text_setting(TITLE_SETTING, title, "title")
+
+
+@config_app.command("author")
+def config_author(
+    author: str = typer.Argument(
+        ..., help='Who wrote the report, e.g. "Kari Nordmann"; "" clears it.'
+    ),
+) -> None:
+    """Set the author shown on the report's first page and in the files' properties."""
+    from qualcode.reports import AUTHOR_SETTING
+
+    _set_text_setting(AUTHOR_SETTING, author, "author")
+
+
+@config_app.command("language")
+def config_language(
+    language: str = typer.Argument(..., help="nb (bokmål) or en."),
+) -> None:
+    """Set the language of report files (rapport.docx, -o files): nb (default) or en."""
+    from qualcode.reports import LANGUAGE_SETTING
+    from qualcode.store import command_line
+
+    if language not in ("nb", "en"):
+        raise InputError(f"unknown language '{language}'; use nb or en")
+    with state.open_project() as store, store.write(command_line()) as tx:
+        store.set_setting(tx, LANGUAGE_SETTING, language)
+    info(f"Report language: {language}")
 
 
 @config_app.command("interviewer")
@@ -266,14 +320,18 @@ def analyze(
     replace: bool = typer.Option(
         False, "--replace", help="Re-segment transcripts changed since the last run (see ingest)."
     ),
-    lang: str = typer.Option("nb", "--lang", help="Report language: nb or en."),
+    lang: str | None = typer.Option(
+        None,
+        "--lang",
+        help="Report language: nb or en; saved as the project's language (default: as set, else nb).",
+    ),
     fmt: OutputFormat = FORMAT_OPTION,
 ) -> None:
     """The main job: ingest a folder, auto-code it, and write rapport.docx and rapport.xlsx."""
     from qualcode.ingest import collect_files
     from qualcode.pipeline import analyze as run_analyze
 
-    if lang not in ("nb", "en"):
+    if lang is not None and lang not in ("nb", "en"):
         raise InputError(f"unknown language '{lang}'; use nb or en")
     files, _ = collect_files([folder]) if folder.is_dir() else ([], [])
     with progress_steps() as update:

@@ -62,7 +62,8 @@ OUTPUT = typer.Option(None, "--output", "-o", help="Write to this file (format f
 LANG = typer.Option(
     None,
     "--lang",
-    help="Labels in nb or en: docx, xlsx and md always (default en); csv and json only if given.",
+    help="Labels in nb or en: docx, xlsx and md always (default: the project's language, see "
+    "config language); csv and json only if given.",
 )
 
 
@@ -89,6 +90,7 @@ def _emit(
     *,
     title: str,
     lang: Lang | None,
+    file_language: str,
     caption: tuple[str, dict[str, Any]],
     sheet: str,
     index_label: str = "code",
@@ -100,7 +102,8 @@ def _emit(
 ) -> None:
     """Print ``frame`` or write it to ``output``.
 
-    Files for people (docx, xlsx, md) get the full report's labels in ``--lang`` (default en): its
+    Files for people (docx, xlsx, md) get the full report's labels in ``--lang`` (default: the
+    project's language, ``file_language``): its
     caption (``caption``: a key of the report's words and its fields), column names and notes,
     and the sheet name ``sheet`` (a key too); ``for_reading`` / ``for_sheet`` give the table
     Word and Markdown, or Excel, show instead of ``frame``. The terminal table keeps ``title``;
@@ -117,10 +120,13 @@ def _emit(
         write_table,
     )
 
+    # Files for people are in the project's language unless --lang says otherwise; the terminal
+    # and machine formats stay English.
     language = lang.value if lang else "en"
     chosen = None if fmt == ReportFormat.table else fmt.value
     kind = table_format(output, chosen) if output is not None else fmt.value
     if kind in ("docx", "xlsx", "md"):
+        language = lang.value if lang else file_language
         w = words(language)
         build = for_sheet if kind == "xlsx" and for_sheet else for_reading
         data = (
@@ -221,9 +227,10 @@ def freq_cmd(
 ) -> None:
     """Coded segments per code and respondent (subcodes rolled up), with totals."""
     from qualcode.pseudonyms import project_pseudonyms
-    from qualcode.reports import freq
+    from qualcode.reports import freq, project_language
 
     with state.open_project() as store:
+        language = project_language(store)
         frame = freq(
             store, **_filters(coder, codes, respondents, exclude_negated, include_in_progress), by=by, percent=percent
         )
@@ -239,6 +246,7 @@ def freq_cmd(
         output,
         title=_title(title, frame),
         lang=lang,
+        file_language=language,
         caption=(key, {"coder": frame.attrs["coder"], "attribute": by}),
         sheet="percent_sheet" if percent else "freq_sheet",
         bold_last_row=True,
@@ -261,9 +269,10 @@ def cooc_cmd(
 ) -> None:
     """Code co-occurrence: segments (or respondents) that have both codes."""
     from qualcode.pseudonyms import project_pseudonyms
-    from qualcode.reports import cooc
+    from qualcode.reports import cooc, project_language
 
     with state.open_project() as store:
+        language = project_language(store)
         frame = cooc(
             store,
             **_filters(coder, codes, respondents, exclude_negated, include_in_progress),
@@ -279,6 +288,7 @@ def cooc_cmd(
         output,
         title=_title(f"Co-occurrence: {unit} with both codes", frame),
         lang=lang,
+        file_language=language,
         caption=(
             "cooc_file_caption" if by_segment else "cooc_resp_file_caption",
             {"coder": frame.attrs["coder"]},
@@ -303,12 +313,13 @@ def quotes_cmd(
     fmt: ReportFormat = FORMAT,
     output: Path | None = OUTPUT,
 ) -> None:
-    """Coded turns as quotes (“…” - R7), trimmed to the sentences with the evidence."""
+    """Coded turns as quotes (“…” – R7), trimmed to the sentences with the evidence."""
     from qualcode.export.report_text import quote_reading_frame, quote_sheet_frame
     from qualcode.pseudonyms import project_pseudonyms
-    from qualcode.reports import quotes
+    from qualcode.reports import project_language, quotes
 
     with state.open_project() as store:
+        language = project_language(store)
         frame = quotes(
             store,
             **_filters(coder, codes, respondents, exclude_negated, include_in_progress),
@@ -322,6 +333,7 @@ def quotes_cmd(
         output,
         title=_title("Quotes", frame),
         lang=lang,
+        file_language=language,
         caption=("quotes_caption", {"coder": frame.attrs["coder"]}),
         sheet="quotes_sheet",
         wrap=("quote",),
@@ -345,10 +357,13 @@ def summary_cmd(
 ) -> None:
     """Per respondent: attributes, turns, words, coded turns and their codes."""
     from qualcode.pseudonyms import project_pseudonyms
-    from qualcode.reports import summary
+    from qualcode.reports import project_language, summary
 
     with state.open_project() as store:
-        frame = summary(store, **_filters(coder, codes, respondents, exclude_negated, include_in_progress))
+        language = project_language(store)
+        frame = summary(
+            store, **_filters(coder, codes, respondents, exclude_negated, include_in_progress)
+        )
         frame = project_pseudonyms(store).apply_frame(frame)
     _emit(
         frame,
@@ -356,6 +371,7 @@ def summary_cmd(
         output,
         title=_title("Respondents", frame),
         lang=lang,
+        file_language=language,
         caption=("summary_caption", {"coder": frame.attrs["coder"]}),
         sheet="respondents_sheet",
         index_label="respondent",
@@ -375,7 +391,9 @@ def all_cmd(
     quote_style: QuoteStyle = typer.Option(
         QuoteStyle.table, "--quote-style", help="Quotes as a table or as block quotes."
     ),
-    lang: Lang = typer.Option(Lang.nb, "--lang", help="Headings in nb (default) or en."),
+    lang: Lang | None = typer.Option(
+        None, "--lang", help="Headings in nb or en (default: the project's language, nb if unset)."
+    ),
     full: bool = typer.Option(False, "--full", help="Quote whole turns."),
     max_per_respondent: int = typer.Option(
         3, "--max-per-respondent", help="At most N quotes per respondent and code."
@@ -385,15 +403,22 @@ def all_cmd(
     ),
 ) -> None:
     """Write the full report: rapport.docx (Word) and rapport.xlsx (one sheet per table)."""
-    from qualcode.reports import write_full_report
+    from qualcode.export.report_files import write_full_report
+    from qualcode.reports import project_language
 
     if max_per_respondent < 1:
         raise InputError("--max-per-respondent must be 1 or more")
+    from qualcode.consistency import consistency_section
+
     with state.open_project() as store:
+        language = lang.value if lang else project_language(store)
+        # As analyze's report: agreement between the human layers when there are two or more.
+        section = consistency_section(store, lang=language)
         docx_path, xlsx_path = write_full_report(
             store,
             out,
-            lang=lang.value,
+            extra_sections=[section] if section is not None else [],
+            lang=language,
             quote_style=quote_style.value,
             full=full,
             max_per_respondent=max_per_respondent,

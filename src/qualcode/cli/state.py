@@ -12,12 +12,24 @@ if TYPE_CHECKING:
     from qualcode.store import Store
 
 _project: Path | None = None
+_arguments: list[str] = []
 
 
 def set_project(project: Path | None) -> None:
     """Remember ``--project`` for the command about to run."""
     global _project
     _project = project
+
+
+def set_arguments(arguments: list[str]) -> None:
+    """Remember the command and its arguments as typed (for hints that repeat the command)."""
+    global _arguments
+    _arguments = list(arguments)
+
+
+def arguments() -> list[str]:
+    """The command and its arguments as typed, after the global options."""
+    return list(_arguments)
 
 
 def project_option() -> Path | None:

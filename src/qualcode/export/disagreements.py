@@ -246,7 +246,7 @@ def _write_xlsx(
 def _write_docx(
     path: Path, found: Sequence[Disagreement], a: str, b: str, title: str, lang: str
 ) -> None:
-    from qualcode.export.tables import setup_document
+    from qualcode.export.tables import add_docx_table, setup_document, text_width_twips
 
     words = _words(lang)
     # The same page (A4, 2.5 cm margins) and proofing language as the Word report.
@@ -267,32 +267,30 @@ def _write_docx(
             level=2,
         )
         quote = doc.add_paragraph()
+        quote.paragraph_format.keep_with_next = True  # the turn stays with the coders' table
         quote.add_run(clean_text(f"{d.speaker}: ")).bold = True
         quote.add_run(clean_text(d.text))
-        table = doc.add_table(rows=4, cols=3)
-        table.style = "Table Grid"
         labels = words["labels"]
         values_a = [
-            a,
             "; ".join(d.codes_a) or "–",
             "; ".join(d.only_a) or "–",
-            "\n".join(d.memos_a) or "–",
+            "; ".join(d.memos_a) or "–",
         ]
         values_b = [
-            b,
             "; ".join(d.codes_b) or "–",
             "; ".join(d.only_b) or "–",
-            "\n".join(d.memos_b) or "–",
+            "; ".join(d.memos_b) or "–",
         ]
-        for r in range(4):
-            cells = table.rows[r].cells
-            cells[0].text = labels[r]
-            cells[1].text = clean_text(values_a[r])
-            cells[2].text = clean_text(values_b[r])
-            if r == 0:
-                for cell in cells[1:]:
-                    for run in cell.paragraphs[0].runs:
-                        run.bold = True
+        # Sized by content like every table qualcode writes (see add_docx_table).
+        add_docx_table(
+            doc,
+            [labels[0], a, b],
+            [
+                [labels[r + 1], clean_text(values_a[r]), clean_text(values_b[r])]
+                for r in range(3)
+            ],
+            text_width=text_width_twips(doc),
+        )
         decision = doc.add_paragraph()
         decision.add_run(f"{words['decision']}: ").bold = True
         decision.add_run("_" * 40)

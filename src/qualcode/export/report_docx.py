@@ -8,17 +8,29 @@ pseudonymised, so this module only lays it out.
 from __future__ import annotations
 
 import io
+import struct
 from collections import defaultdict
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from qualcode.export.report_text import check_quote_style, frame_notes, localize_labels, words
+from qualcode.export.report_text import (
+    check_quote_style,
+    citation,
+    frame_notes,
+    localize_labels,
+    long_date,
+    quoted,
+    report_title,
+    words,
+)
 from qualcode.export.tables import (
+    MIN_TABLE_PT,
     add_caption,
     add_docx_table,
     clean_text,
     frame_to_docx_rows,
     setup_document,
+    table_fits,
     text_width_twips,
 )
 from qualcode.outputs import atomic_output
@@ -33,6 +45,10 @@ if TYPE_CHECKING:
 MAX_RESPONDENT_COLUMNS = 20
 #: More respondent columns than this go on a landscape page.
 PORTRAIT_RESPONDENT_COLUMNS = 9
+#: The tallest a figure may be (18 cm), so that its heading and caption share its page.
+MAX_FIGURE_TWIPS_TALL = 18 * 567
+#: The smallest font of the frequency table on a portrait page; smaller goes landscape.
+READABLE_PT = 8.5
 #: Indent per code level in tables and the codebook, in twips (0.4 cm).
 LEVEL_INDENT = 227
 
@@ -49,13 +65,16 @@ def write_report_docx(
     check_quote_style(quote_style)
     w = words(lang)
     doc = setup_document(lang)
-    doc.core_properties.title = f"{w['title']}: {report.project}"
+    title = report_title(report, lang)
+    doc.core_properties.title = title
+    if report.author:
+        doc.core_properties.author = report.author
     _page_numbers(doc, w)
     _title_block(doc, report, w, lang)
     _codebook(doc, report, w)
     _frequencies(doc, report, w, lang)
     _cooccurrence(doc, report, w, lang)
-    _quotes(doc, report, w, quote_style, max_quotes_per_code)
+    _quotes(doc, report, w, quote_style, max_quotes_per_code, lang)
     for section in report.extra_sections:
         _extra_section(doc, section, w, lang)
     _appendix(doc, report, w, lang)
@@ -85,10 +104,13 @@ def _page_numbers(doc: DocxDocument, w: dict[str, str]) -> None:
 
 
 def _title_block(doc: DocxDocument, report: FullReport, w: dict[str, str], lang: str) -> None:
-    doc.add_heading(clean_text(f"{w['title']}: {report.project}"), level=0)
-    facts = [
-        (w["project"], report.project),
-        (w["date"], report.date),
+    from docx.shared import Pt
+
+    doc.add_heading(clean_text(report.title or w["title"]), level=0)
+    facts = [(w["date"], long_date(report.date, lang))]
+    if report.author:
+        facts.append((w["author"], report.author))
+    facts += [
         (w["codebook_version"], report.codebook_version or w["not_set"]),
         (w["coder"], report.coder),
         (w["respondent_count"], str(len(report.summary))),
@@ -98,7 +120,10 @@ def _title_block(doc: DocxDocument, report: FullReport, w: dict[str, str], lang:
         p.paragraph_format.space_after = 0
         p.add_run(f"{label}: ").bold = True
         p.add_run(clean_text(value))
-    doc.add_paragraph()
+    if report.is_machine_draft:
+        _draft_box(doc, w)
+    else:
+        doc.add_paragraph().paragraph_format.space_after = Pt(0)
     notes = [
         w["method"],
         w["negated_excluded"] if report.exclude_negated else w["negated_included"],
@@ -109,6 +134,26 @@ def _title_block(doc: DocxDocument, report: FullReport, w: dict[str, str], lang:
     notes.extend(frame_notes(report.freq, lang))
     for note in notes:
         doc.add_paragraph(clean_text(note))
+
+
+def _draft_box(doc: DocxDocument, w: dict[str, str]) -> None:
+    """The machine-draft label: a framed, shaded paragraph on the first page."""
+    from docx.shared import Pt, RGBColor
+
+    from qualcode.export.tables import _sub
+
+    p = doc.add_paragraph()
+    p.paragraph_format.space_before = Pt(10)
+    p.paragraph_format.space_after = Pt(10)
+    ppr = p._p.get_or_add_pPr()
+    borders = _sub(ppr, "pBdr")
+    for side in ("top", "left", "bottom", "right"):
+        _sub(borders, side, val="single", sz="12", space="6", color="C0504D")
+    _sub(ppr, "shd", val="clear", color="auto", fill="FBEAEA")
+    head = p.add_run(w["draft_title"] + ". ")
+    head.bold = True
+    head.font.color.rgb = RGBColor(0x9C, 0x1C, 0x1C)
+    p.add_run(w["draft_body"])
 
 
 def _codebook(doc: DocxDocument, report: FullReport, w: dict[str, str]) -> None:
@@ -145,8 +190,22 @@ def _split_freq(freq: pd.DataFrame) -> tuple[list[str], list[str]]:
     return columns, rows
 
 
+def _intro(doc: DocxDocument, text: str) -> Any:
+    """A paragraph that introduces what follows, kept on its page."""
+    p = doc.add_paragraph(clean_text(text))
+    p.paragraph_format.keep_with_next = True
+    return p
+
+
 def _depth_indents(codes: list[str]) -> dict[int, int]:
     return {i: LEVEL_INDENT * code.count("/") for i, code in enumerate(codes)}
+
+
+def _landscape_width(doc: DocxDocument) -> int:
+    """The text width of a landscape page of the document, in twips."""
+    section = doc.sections[-1]
+    long_side = max(section.page_width, section.page_height)
+    return int((long_side - section.left_margin - section.right_margin) / 635)
 
 
 def _landscape(doc: DocxDocument, on: bool) -> None:
@@ -165,35 +224,45 @@ def _landscape(doc: DocxDocument, on: bool) -> None:
 def _frequencies(doc: DocxDocument, report: FullReport, w: dict[str, str], lang: str) -> None:
     from qualcode.reports import RESPONDENTS, TOTAL
 
-    doc.add_heading(w["frequency"], level=1)
     freq = report.freq
     people, codes = _split_freq(freq)
     caption_args = {"coder": report.coder}
-    if len(people) <= MAX_RESPONDENT_COLUMNS:
-        doc.add_paragraph(w["frequency_intro"])
-        wide = len(people) > PORTRAIT_RESPONDENT_COLUMNS
+    frame = localize_labels(freq, lang)
+    header, rows, numeric = frame_to_docx_rows(frame, lang)
+    indents = _depth_indents(codes)
+    deepest = max(indents.values(), default=0)
+    # The whole code × respondent table, if it fits a landscape page at all.
+    whole = len(people) <= MAX_RESPONDENT_COLUMNS and table_fits(
+        header, rows, numeric, _landscape_width(doc), MIN_TABLE_PT, deepest
+    )
+    if whole:
+        # A landscape page rather than a table in a font too small to read; the heading goes
+        # with the table onto that page.
+        wide = len(people) > PORTRAIT_RESPONDENT_COLUMNS or not table_fits(
+            header, rows, numeric, text_width_twips(doc), READABLE_PT, deepest
+        )
         if wide:
             _landscape(doc, True)
+        doc.add_heading(w["frequency"], level=1)
+        _intro(doc, w["frequency_intro"])
         add_caption(doc, w["table"], w["freq_caption"].format(**caption_args))
-        frame = localize_labels(freq, lang)
-        header, rows, numeric = frame_to_docx_rows(frame, lang)
         add_docx_table(
             doc,
             header,
             rows,
             numeric=numeric,
-            widths=[4.5] + [1.0] * (len(header) - 1),
             text_width=text_width_twips(doc),
             bold_rows={len(rows) - 1},
             last_row_total=True,
-            indents=_depth_indents(codes),
-            font_size=8 if wide else 9,
+            indents=indents,
+            font_size=9,
         )
         if wide:
             _landscape(doc, False)
     else:
         # Word tables stop at 63 columns and nobody reads 40: one table per code, one per respondent.
-        doc.add_paragraph(w["frequency_overview"])
+        doc.add_heading(w["frequency"], level=1)
+        _intro(doc, w["frequency_overview"])
         add_caption(doc, w["table"], w["freq_overview_caption"].format(**caption_args))
         frame = localize_labels(freq[[TOTAL, RESPONDENTS]], lang)
         header, rows, numeric = frame_to_docx_rows(frame, lang)
@@ -202,14 +271,13 @@ def _frequencies(doc: DocxDocument, report: FullReport, w: dict[str, str], lang:
             header,
             rows,
             numeric=numeric,
-            widths=[4.0, 1.0, 1.0],
             text_width=text_width_twips(doc),
             bold_rows={len(rows) - 1},
             last_row_total=True,
             indents=_depth_indents(codes),
         )
         doc.add_paragraph()
-        doc.add_paragraph(w["frequency_by_respondent"])
+        _intro(doc, w["frequency_by_respondent"])
         add_caption(doc, w["table"], w["freq_resp_caption"].format(**caption_args))
         top = [c for c in codes if "/" not in c]
         transposed = freq.loc[top, people].T
@@ -294,7 +362,10 @@ def _heatmap(doc: DocxDocument, report: FullReport, w: dict[str, str]) -> None:
     doc.add_heading(w["heatmap"], level=2)
     png = heatmap_png(report.freq, w)
     caption = w["heatmap_caption"].format(coder=report.coder)
-    doc.add_picture(io.BytesIO(png), width=Twips(text_width_twips(doc)))
+    # Full width, unless that makes the map taller than fits under its heading with its caption.
+    pixels_wide, pixels_tall = struct.unpack(">II", png[16:24])
+    width = min(text_width_twips(doc), int(MAX_FIGURE_TWIPS_TALL * pixels_wide / pixels_tall))
+    doc.add_picture(io.BytesIO(png), width=Twips(width))
     picture_paragraph = doc.paragraphs[-1]
     picture_paragraph.paragraph_format.keep_with_next = True
     for doc_pr in picture_paragraph._p.iter(qn("wp:docPr")):
@@ -304,7 +375,7 @@ def _heatmap(doc: DocxDocument, report: FullReport, w: dict[str, str]) -> None:
 
 def _cooccurrence(doc: DocxDocument, report: FullReport, w: dict[str, str], lang: str) -> None:
     doc.add_heading(w["cooc"], level=1)
-    doc.add_paragraph(w["cooc_intro"])
+    _intro(doc, w["cooc_intro"])
     for frame, caption in (
         (report.cooc_segment, w["cooc_caption"]),
         (report.cooc_respondent, w["cooc_resp_caption"]),
@@ -318,7 +389,6 @@ def _cooccurrence(doc: DocxDocument, report: FullReport, w: dict[str, str], lang
             header,
             rows,
             numeric=numeric,
-            widths=[2.5] + [1.0] * (len(header) - 1),
             text_width=text_width_twips(doc),
         )
         doc.add_paragraph()
@@ -346,7 +416,12 @@ def spread_over_respondents(quotes: pd.DataFrame, limit: int | None) -> pd.DataF
 
 
 def _quotes(
-    doc: DocxDocument, report: FullReport, w: dict[str, str], style: str, limit: int | None
+    doc: DocxDocument,
+    report: FullReport,
+    w: dict[str, str],
+    style: str,
+    limit: int | None,
+    lang: str,
 ) -> None:
     doc.add_heading(w["quotes"], level=1)
     doc.add_paragraph(w["quotes_intro"])
@@ -378,32 +453,36 @@ def _quotes(
         if len(shown) < len(own):
             note = doc.add_paragraph(w["quotes_shown"].format(shown=len(shown), total=len(own)))
             note.runs[0].italic = True
+            note.paragraph_format.keep_with_next = True
         if style == "table":
-            _quote_table(doc, shown, w, code.path)
+            _quote_table(doc, shown, w, code.path, lang)
         else:
-            _quote_blocks(doc, shown, w)
+            _quote_blocks(doc, shown, w, lang)
 
 
 def _segment_cell(row: Any, w: dict[str, str]) -> str:
     return f"{row.segment} · {w['negated']}" if row.negated else str(row.segment)
 
 
-def _quote_table(doc: DocxDocument, quotes: pd.DataFrame, w: dict[str, str], code: str) -> None:
+def _quote_table(
+    doc: DocxDocument, quotes: pd.DataFrame, w: dict[str, str], code: str, lang: str
+) -> None:
     add_caption(doc, w["table"], w["quote_caption"].format(code=code))
-    rows = [[str(r.respondent), f"“{r.text}”", _segment_cell(r, w)] for r in quotes.itertuples()]
+    rows = [
+        [str(r.respondent), quoted(r.text, lang), _segment_cell(r, w)] for r in quotes.itertuples()
+    ]
     add_docx_table(
         doc,
         [w["respondent"], w["quote"], w["segment"]],
         rows,
         numeric=[False, False, True],
-        widths=[1.2, 6.8, 1.3],
         text_width=text_width_twips(doc),
         cant_split=False,
     )
     doc.add_paragraph()
 
 
-def _quote_blocks(doc: DocxDocument, quotes: pd.DataFrame, w: dict[str, str]) -> None:
+def _quote_blocks(doc: DocxDocument, quotes: pd.DataFrame, w: dict[str, str], lang: str) -> None:
     from docx.shared import Cm, Pt, RGBColor
 
     for r in quotes.itertuples():
@@ -411,7 +490,7 @@ def _quote_blocks(doc: DocxDocument, quotes: pd.DataFrame, w: dict[str, str]) ->
         p.paragraph_format.left_indent = Cm(1.0)
         p.paragraph_format.right_indent = Cm(1.0)
         p.paragraph_format.space_after = Pt(8)
-        p.add_run(clean_text(f"“{r.text}” - {r.respondent}"))
+        p.add_run(clean_text(citation(r.text, r.respondent, lang)))
         ref = w["segment_ref"].format(segment=r.segment)
         if r.negated:
             ref += f", {w['negated']}"
@@ -421,23 +500,65 @@ def _quote_blocks(doc: DocxDocument, quotes: pd.DataFrame, w: dict[str, str]) ->
 
 
 def _extra_section(doc: DocxDocument, section: Any, w: dict[str, str], lang: str) -> None:
-    doc.add_heading(clean_text(section.title), level=1)
-    for paragraph in str(section.intro or "").split("\n\n"):
-        if paragraph.strip():
-            doc.add_paragraph(clean_text(" ".join(paragraph.split())))
+    tables = []
     for caption, frame in section.tables:
-        add_caption(doc, w["table"], str(caption))
         data = frame.reset_index() if _has_named_index(frame) else frame
-        header, rows, numeric = frame_to_docx_rows(data, lang)
-        add_docx_table(
-            doc,
-            header,
-            rows,
-            numeric=numeric,
-            widths=[2.0] + [1.0] * (len(header) - 1),
-            text_width=text_width_twips(doc),
-        )
+        tables.append((caption, *frame_to_docx_rows(data, lang)))
+    # Tables too wide for a portrait page in a readable font go, with the section, landscape.
+    wide = any(
+        not table_fits(header, rows, numeric, text_width_twips(doc), READABLE_PT)
+        for _, header, rows, numeric in tables
+    )
+    if wide:
+        _landscape(doc, True)
+    doc.add_heading(clean_text(section.title), level=1)
+    paragraphs = [p for p in str(section.intro or "").split("\n\n") if p.strip()]
+    for i, paragraph in enumerate(paragraphs):
+        p = doc.add_paragraph(clean_text(" ".join(paragraph.split())))
+        p.paragraph_format.keep_with_next = i == len(paragraphs) - 1 and bool(tables)
+    for caption, header, rows, numeric in tables:
+        add_caption(doc, w["table"], str(caption))
+        add_docx_table(doc, header, rows, numeric=numeric, text_width=text_width_twips(doc))
         doc.add_paragraph()
+    for note in getattr(section, "notes", []):
+        _small_note(doc, note)
+    if wide:
+        _landscape(doc, False)
+    for group in getattr(section, "block_lists", []):
+        doc.add_heading(clean_text(group.caption), level=2)
+        for block in group.blocks:
+            _block(doc, block, lang)
+
+
+def _small_note(doc: DocxDocument, text: str) -> None:
+    from docx.shared import Pt, RGBColor
+
+    p = doc.add_paragraph()
+    run = p.add_run(clean_text(text))
+    run.font.size = Pt(9)
+    run.font.color.rgb = RGBColor(0x44, 0x44, 0x44)
+
+
+def _block(doc: DocxDocument, block: Any, lang: str) -> None:
+    """A turn at full width under its heading (respondent and turn), then each coder's codes
+    and memos in a small table.
+
+    Heading and turn are one paragraph (a line break between them) kept with the table: a chain
+    of several kept paragraphs into a table is not honoured by every word processor.
+    """
+    from docx.enum.text import WD_BREAK
+    from docx.shared import Pt
+
+    p = doc.add_paragraph()
+    p.paragraph_format.keep_with_next = True
+    p.paragraph_format.keep_together = True
+    p.paragraph_format.space_before = Pt(8)
+    p.paragraph_format.space_after = Pt(4)
+    p.add_run(clean_text(block.heading)).bold = True
+    p.add_run().add_break(WD_BREAK.LINE)
+    p.add_run(clean_text(quoted(block.text, lang)))
+    header, rows, numeric = frame_to_docx_rows(block.table, lang)
+    add_docx_table(doc, header, rows, numeric=numeric, text_width=text_width_twips(doc))
 
 
 def _has_named_index(frame: pd.DataFrame) -> bool:
@@ -451,18 +572,17 @@ def _appendix(doc: DocxDocument, report: FullReport, w: dict[str, str], lang: st
 
     doc.add_paragraph().add_run().add_break(WD_BREAK.PAGE)
     doc.add_heading(w["appendix"], level=1)
-    doc.add_paragraph(w["appendix_intro"])
+    _intro(doc, w["appendix_intro"])
     add_caption(doc, w["table"], w["appendix_caption"])
-    frame = localize_labels(report.summary, lang, index_label="respondent")
+    people = report.summary_compact if report.summary_compact is not None else report.summary
+    frame = localize_labels(people, lang, index_label="respondent")
+    frame = frame.rename(columns={w["codes"]: w["top_codes"]})
     header, rows, numeric = frame_to_docx_rows(frame, lang)
-    widths = [3.5 if c == w["codes"] else 1.0 for c in header]
     add_docx_table(
         doc,
         header,
         rows,
         numeric=numeric,
-        widths=widths,
         text_width=text_width_twips(doc),
-        cant_split=False,
         font_size=8,
     )

@@ -15,6 +15,24 @@ QUOTE_STYLES = ("table", "block")
 STRINGS: dict[str, dict[str, str]] = {
     "nb": {
         "title": "Kodingsrapport",
+        "author": "Forfatter",
+        "open_quote": "«",
+        "close_quote": "»",
+        "months": (
+            "januar februar mars april mai juni juli august september oktober november desember"
+        ),
+        "date_format": "{day}. {month} {year}",
+        "draft_title": "Maskinelt utkast – ikke kontrollert",
+        "draft_body": (
+            "Kodingene i denne rapporten er koderlaget «auto»: de er satt automatisk ut fra "
+            "kodebokens ord og regler, og ingen har gått dem gjennom. På intervjuer fra klynger "
+            "kodeboken ikke er tilpasset, stemte utkastet med en nøye menneskelig koder på "
+            "turenes toppkoder med micro-F1 0,53 og 0,63, og presisjonen per kode var 0,52–0,69 "
+            "(0,80–0,92 på materialet kodeboken ble laget fra). Ordregler finner det som blir "
+            "sagt, en koder koder det som menes. Bruk utkastet til å finne turer å lese og til å "
+            "kontrollere egen koding, aldri som selve kodingen, og ikke som grunnlag for tall i "
+            "en oppgave."
+        ),
         "project": "Prosjekt",
         "date": "Dato",
         "codebook_version": "Kodebokversjon",
@@ -73,7 +91,10 @@ STRINGS: dict[str, dict[str, str]] = {
         "negated": "negert",
         "segment_ref": "segment {segment}",
         "appendix": "Vedlegg: Respondenter",
-        "appendix_intro": "Respondentenes attributter, taleturer og ord.",
+        "appendix_intro": (
+            "Én rad per respondent: attributter, taleturer, ord, kodede turer og hovedkodene med "
+            "antall kodede turer. Alle koder står i rapport.xlsx."
+        ),
         "appendix_caption": "Respondenter med attributter",
         "extra_sheet": "Tillegg",
         # column and row labels
@@ -96,6 +117,7 @@ STRINGS: dict[str, dict[str, str]] = {
         "words": "Ord",
         "coded": "Kodede turer",
         "codes": "Koder (antall turer)",
+        "top_codes": "Hovedkoder (kodede turer)",
         "yes": "ja",
         "no": "nei",
         "by": "Etter {attribute}",
@@ -135,6 +157,24 @@ STRINGS: dict[str, dict[str, str]] = {
     },
     "en": {
         "title": "Coding report",
+        "author": "Author",
+        "open_quote": "“",
+        "close_quote": "”",
+        "months": (
+            "January February March April May June July August September October November December"
+        ),
+        "date_format": "{day} {month} {year}",
+        "draft_title": "Machine draft – not checked",
+        "draft_body": (
+            "The codings in this report are the layer “auto”: set automatically from the "
+            "codebook's words and rules, and nobody has reviewed them. On interviews from "
+            "clusters the codebook was not tuned on, the draft agreed with a careful human coder "
+            "on the turns' top codes at micro-F1 0.53 and 0.63, with precision 0.52–0.69 per code "
+            "(0.80–0.92 on the material the codebook was built from). Word rules find what is "
+            "said; a coder codes what is meant. Use the draft to find turns to read and to check "
+            "your own coding, never as the coding itself, and not as the basis of figures in a "
+            "thesis."
+        ),
         "project": "Project",
         "date": "Date",
         "codebook_version": "Codebook version",
@@ -192,7 +232,10 @@ STRINGS: dict[str, dict[str, str]] = {
         "negated": "negated",
         "segment_ref": "segment {segment}",
         "appendix": "Appendix: Respondents",
-        "appendix_intro": "The respondents' attributes, turns and words.",
+        "appendix_intro": (
+            "One row per respondent: attributes, turns, words, coded turns and the top codes with "
+            "their coded turns. Every code is in rapport.xlsx."
+        ),
         "appendix_caption": "Respondents with attributes",
         "extra_sheet": "Extra",
         "code": "Code",
@@ -214,6 +257,7 @@ STRINGS: dict[str, dict[str, str]] = {
         "words": "Words",
         "coded": "Coded turns",
         "codes": "Codes (turns)",
+        "top_codes": "Top codes (coded turns)",
         "yes": "yes",
         "no": "no",
         "by": "By {attribute}",
@@ -268,6 +312,36 @@ def words(lang: str) -> dict[str, str]:
     """The report's words in ``lang``."""
     check_lang(lang)
     return STRINGS[lang]
+
+
+def long_date(iso: str, lang: str) -> str:
+    """``2026-12-01`` as ``1. desember 2026`` (nb) or ``1 December 2026`` (en)."""
+    w = words(lang)
+    year, month, day = (int(part) for part in iso.split("-"))
+    return w["date_format"].format(day=day, month=w["months"].split()[month - 1], year=year)
+
+
+def quoted(text: str, lang: str) -> str:
+    """``text`` in the language's quotation marks: «…» in bokmål, “…” in English."""
+    w = words(lang)
+    return f"{w['open_quote']}{text}{w['close_quote']}"
+
+
+def citation(text: str, respondent: str, lang: str) -> str:
+    """A quote as a thesis cites it: ``«…» – R7`` (en dash before the respondent)."""
+    return f"{quoted(text, lang)} – {respondent}"
+
+
+def report_title(report: Any, lang: str) -> str:
+    """The report's title: the ``report_title`` setting, else "Kodingsrapport"/"Coding report";
+    a machine draft says so in the title too."""
+    w = words(lang)
+    title = report.title or w["title"]
+    return (
+        f"{title} – {w['draft_title'].split(' – ')[0].lower()}"
+        if report.is_machine_draft
+        else title
+    )
 
 
 def localize_labels(frame: pd.DataFrame, lang: str, *, index_label: str = "code") -> pd.DataFrame:
@@ -343,7 +417,10 @@ def quote_sheet_frame(quotes: pd.DataFrame, lang: str) -> pd.DataFrame:
             w["transcript"]: quotes["transcript"],
             w["position"]: quotes["position"].astype("int64"),
             w["negated_column"]: [w["yes"] if n else "" for n in quotes["negated"]],
-            w["quote"]: quotes["quote"],
+            w["quote"]: [
+                citation(text, respondent, lang)
+                for text, respondent in zip(quotes["text"], quotes["respondent"], strict=True)
+            ],
         }
     )
 
@@ -358,7 +435,7 @@ def quote_reading_frame(quotes: pd.DataFrame, lang: str) -> pd.DataFrame:
         {
             w["code"]: quotes["code"],
             w["respondent"]: quotes["respondent"],
-            w["quote"]: [f"“{text}”" for text in quotes["text"]],
+            w["quote"]: [quoted(text, lang) for text in quotes["text"]],
             w["segment"]: [
                 f"{segment} · {w['negated']}" if negated else str(segment)
                 for segment, negated in zip(quotes["segment"], quotes["negated"], strict=True)

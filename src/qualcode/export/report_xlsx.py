@@ -13,11 +13,12 @@ from typing import TYPE_CHECKING, Any
 from qualcode.export.report_text import (
     frame_notes,
     localize_labels,
+    long_date,
     quote_sheet_frame,
+    report_title,
     words,
 )
 from qualcode.export.tables import write_frame_sheet, xlsx_sheet_name
-from qualcode.formulas import guard_xlsx_cell
 from qualcode.outputs import atomic_output
 
 if TYPE_CHECKING:
@@ -43,18 +44,17 @@ def write_report_xlsx(report: FullReport, path: Path, *, lang: str = "nb") -> Pa
         return wb.create_sheet(title)
 
     # Object columns: the respondent count stays a number next to the text facts.
-    overview = pd.DataFrame(
-        [
-            [w["project"], report.project],
-            [w["date"], report.date],
-            [w["codebook_version"], report.codebook_version or w["not_set"]],
-            [w["coder"], report.coder],
-            [w["respondent_count"], len(report.summary)],
-        ],
-        columns=["fact", "value"],
-        dtype=object,
-    )
-    notes = [
+    facts = [[w["date"], long_date(report.date, lang)]]
+    if report.author:
+        facts.append([w["author"], report.author])
+    facts += [
+        [w["codebook_version"], report.codebook_version or w["not_set"]],
+        [w["coder"], report.coder],
+        [w["respondent_count"], len(report.summary)],
+    ]
+    overview = pd.DataFrame(facts, columns=["fact", "value"], dtype=object)
+    notes = [f"{w['draft_title']}. {w['draft_body']}"] if report.is_machine_draft else []
+    notes += [
         w["method"],
         w["negated_excluded"] if report.exclude_negated else w["negated_included"],
     ]
@@ -65,7 +65,7 @@ def write_report_xlsx(report: FullReport, path: Path, *, lang: str = "nb") -> Pa
     write_frame_sheet(
         sheet(w["overview"]),
         overview,
-        title=f"{w['title']}: {report.project}",
+        title=report_title(report, lang),
         notes=notes,
         widths={"fact": 22, "value": 60},
         freeze_first_column=False,
@@ -124,7 +124,13 @@ def write_report_xlsx(report: FullReport, path: Path, *, lang: str = "nb") -> Pa
         title=w["quotes"],
         notes=[w["quotes_intro"]],
         wrap_columns=(w["quote"],),
-        widths={w["code"]: 28, w["respondent"]: 12, w["segment"]: 10, w["transcript"]: 24},
+        widths={
+            w["code"]: 28,
+            w["respondent"]: 12,
+            w["segment"]: 10,
+            w["transcript"]: 16,
+            w["quote"]: 90,
+        },
     )
     write_frame_sheet(
         sheet(w["respondents_sheet"]),
@@ -140,7 +146,23 @@ def write_report_xlsx(report: FullReport, path: Path, *, lang: str = "nb") -> Pa
         widths={w["code"]: 32, w["name"]: 28},
     )
     for section in report.extra_sections:
-        _extra_section(sheet(section.title or w["extra_sheet"]), section)
+        intro = " ".join(str(section.intro or "").split())
+        for i, (caption, frame) in enumerate(section.tables):
+            data = frame.reset_index() if _has_named_index(frame) else frame
+            write_frame_sheet(
+                sheet((section.title if i == 0 else str(caption)) or w["extra_sheet"]),
+                data,
+                title=f"{section.title}: {caption}" if section.title else str(caption),
+                notes=[intro, *section.notes] if i == 0 and intro else list(section.notes),
+                freeze_first_column=False,
+            )
+        for group in section.block_lists:
+            write_frame_sheet(
+                sheet(group.caption or w["extra_sheet"]),
+                group.table,
+                title=group.caption,
+                freeze_first_column=False,
+            )
 
     path = Path(path)
     with atomic_output(path) as tmp:
@@ -157,41 +179,7 @@ def _codebook_frame(report: FullReport, w: dict[str, str]) -> pd.DataFrame:
     )
 
 
-def _extra_section(ws: Any, section: Any) -> None:
-    """An extra section's tables one below the other on one sheet, each with its caption."""
+def _has_named_index(frame: pd.DataFrame) -> bool:
     import pandas as pd
-    from openpyxl.cell import WriteOnlyCell
-    from openpyxl.styles import Font
 
-    from qualcode.export.tables import clean_text, excel_value
-
-    ws.column_dimensions["A"].width = 28
-
-    def line(value: str, **font: Any) -> None:
-        cell = guard_xlsx_cell(WriteOnlyCell(ws, value=clean_text(value)))
-        cell.font = Font(**font)
-        ws.append([cell])
-
-    line(section.title, bold=True, size=13)
-    for paragraph in str(section.intro or "").split("\n\n"):
-        if paragraph.strip():
-            line(" ".join(paragraph.split()), italic=True, color="555555")
-    for caption, frame in section.tables:
-        ws.append([])
-        line(str(caption), bold=True)
-        data = (
-            frame.reset_index()
-            if (frame.index.name is not None or not isinstance(frame.index, pd.RangeIndex))
-            else frame
-        )
-        header = []
-        for column in data.columns:
-            cell = guard_xlsx_cell(WriteOnlyCell(ws, value=clean_text(str(column))))
-            cell.font = Font(bold=True)
-            header.append(cell)
-        ws.append(header)
-        for record in data.itertuples(index=False):
-            cells = []
-            for value in record:
-                cells.append(guard_xlsx_cell(WriteOnlyCell(ws, value=excel_value(value))))
-            ws.append(cells)
+    return frame.index.name is not None or not isinstance(frame.index, pd.RangeIndex)

@@ -125,10 +125,14 @@ def _sub(parent: Any, tag: str, **attrs: str) -> Any:
     return element
 
 
-def _cell_paragraph(tc: Any, text: str, *, right: bool, bold: bool, size: int, indent: int) -> None:
+def _cell_paragraph(
+    tc: Any, text: str, *, right: bool, bold: bool, size: int, indent: int, keep: bool = False
+) -> None:
     p = _sub(tc, "p")
     ppr = _sub(p, "pPr")
     # Child order follows the schema (CT_PPr / CT_RPr sequences), or Word reports a damaged file.
+    if keep:
+        _sub(ppr, "keepNext")
     _sub(ppr, "spacing", before="0", after="0", line="240", lineRule="auto")
     if indent:
         _sub(ppr, "ind", left=str(indent))
@@ -148,26 +152,120 @@ def _cell_paragraph(tc: Any, text: str, *, right: bool, bold: bool, size: int, i
     t.set("{http://www.w3.org/XML/1998/namespace}space", "preserve")
 
 
-def _fit_widths(weights: Sequence[float], needed: Sequence[float], total: int) -> list[float]:
-    """Column widths in proportion to ``weights`` that sum to ``total``, each at least its
-    ``needed`` width where the page allows it; the wider columns give up what the narrow ones
-    need."""
-    widths = [w * total / sum(weights) for w in weights]
-    for _ in range(len(widths)):
-        short = [i for i, w in enumerate(widths) if w < needed[i] - 0.5]
-        if not short:
-            break
-        missing = sum(needed[i] - widths[i] for i in short)
-        donors = [i for i in range(len(widths)) if i not in short and widths[i] > needed[i]]
-        spare = sum(widths[i] - needed[i] for i in donors)
-        if spare <= 0:
-            break
-        taken = min(missing, spare)
-        for i in short:
-            widths[i] += taken * (needed[i] - widths[i]) / missing
-        for i in donors:
-            widths[i] -= taken * (widths[i] - needed[i]) / spare
-    return widths
+#: The width rule of every Word table: no column narrower than its longest word at about
+#: 0.17 cm per character at the body size (11 pt), scaled to the table's font.
+CHAR_CM_AT_BODY = 0.17
+BODY_PT = 11.0
+#: What the layout allows per character, in ems: more than the rule, because the file is read
+#: in whatever font the reader has (Cambria, or DejaVu Serif where LibreOffice lacks it; digits are
+#: 0.64 em there), and bold header words are wider still.
+LAYOUT_EM = 0.66
+BOLD_EM = 0.74
+#: Word's default cell margins (0.19 cm either side) plus a little room, in twips.
+CELL_MARGIN_TWIPS = 250
+#: A column of sentences is at least this wide, so it never reads one word per line.
+PROSE_MIN_CM = 5.0
+TWIPS_PER_CM = 567
+#: A table of at most this many rows is kept on one page.
+KEEP_TOGETHER_ROWS = 25
+#: Smallest font a table shrinks to before its columns may not fit the page.
+MIN_TABLE_PT = 7.0
+
+
+_BREAKS = re.compile(r"[ \t\n\r\f\v]+")
+
+
+def char_twips(font_size: float) -> float:
+    """The least width the rule allows one character at ``font_size`` points, in twips."""
+    return CHAR_CM_AT_BODY * TWIPS_PER_CM * font_size / BODY_PT
+
+
+def layout_char_twips(font_size: float, *, bold: bool = False) -> float:
+    """The width the layout gives one character at ``font_size`` points, in twips (at least
+    :func:`char_twips`)."""
+    return max(char_twips(font_size), (BOLD_EM if bold else LAYOUT_EM) * 20 * font_size)
+
+
+def longest_word(values: Iterable[object]) -> int:
+    """Characters in the longest word of ``values``: words end at spaces and line breaks, not
+    at a no-break space (which Word never breaks at)."""
+    return max((len(word) for value in values for word in _BREAKS.split(str(value))), default=0)
+
+
+def is_prose(values: Sequence[object]) -> bool:
+    """Whether a column holds sentences (a quote, a turn, a list of codes), not labels."""
+    texts = [str(v) for v in values if str(v).strip()]
+    return any(len(t) >= 45 and len(t.split()) >= 5 for t in texts)
+
+
+def column_widths(
+    header: Sequence[str],
+    rows: Sequence[Sequence[str]],
+    numeric: Sequence[bool],
+    text_width: int,
+    font_size: float,
+) -> tuple[list[int], list[int]]:
+    """Column widths in twips sized by content, and the least width of each column.
+
+    Least: the longest word of the column (bold in the header) at :func:`layout_char_twips`, and
+    :data:`PROSE_MIN_CM` for a column of sentences. The room left goes first to the text columns
+    up to their longest cell on one line, then to the numbers, and what remains to the columns of
+    sentences (or the text columns), so text is wide and numbers narrow.
+    """
+    per_char = layout_char_twips(font_size)
+    per_bold = layout_char_twips(font_size, bold=True)
+    ncols = len(header)
+    columns = [[row[i] for row in rows] for i in range(ncols)]
+    least = []
+    natural = []
+    prose = []
+    for i in range(ncols):
+        words = max(longest_word([header[i]]) * per_bold, longest_word(columns[i]) * per_char)
+        need = CELL_MARGIN_TWIPS + words
+        sentences = not numeric[i] and is_prose(columns[i])
+        prose.append(sentences)
+        if sentences:
+            need = max(need, PROSE_MIN_CM * TWIPS_PER_CM)
+        least.append(int(need + 0.999))
+        longest_cell = max((len(str(v)) for v in columns[i]), default=0)
+        natural.append(max(least[-1], int(CELL_MARGIN_TWIPS + per_char * longest_cell)))
+    widths = list(least)
+    spare = text_width - sum(widths)
+    for group in (
+        [i for i in range(ncols) if not numeric[i]],
+        [i for i in range(ncols) if numeric[i]],
+    ):
+        wants = {i: natural[i] - widths[i] for i in group if natural[i] > widths[i]}
+        total = sum(wants.values())
+        if spare <= 0 or total <= 0:
+            continue
+        share = min(1.0, spare / total)
+        for i, want in wants.items():
+            widths[i] += int(want * share)
+        spare = text_width - sum(widths)
+    if spare > 0:
+        takers = (
+            [i for i in range(ncols) if prose[i]]
+            or [i for i in range(ncols) if not numeric[i]]
+            or list(range(ncols))
+        )
+        weight = sum(widths[i] for i in takers)
+        for i in takers:
+            widths[i] += int(spare * widths[i] / weight)
+    return widths, least
+
+
+def table_fits(
+    header: Sequence[str],
+    rows: Sequence[Sequence[str]],
+    numeric: Sequence[bool],
+    text_width: int,
+    font_size: float,
+    indent: int = 0,
+) -> bool:
+    """Whether every column of the table gets its least width at ``font_size``."""
+    _, least = column_widths(header, rows, numeric, text_width, font_size)
+    return sum(least) + indent <= text_width
 
 
 def add_docx_table(
@@ -176,7 +274,6 @@ def add_docx_table(
     rows: Sequence[Sequence[str]],
     *,
     numeric: Sequence[bool] = (),
-    widths: Sequence[float] = (),
     text_width: int = 9071,
     bold_rows: Collection[int] = (),
     last_row_total: bool = False,
@@ -186,37 +283,27 @@ def add_docx_table(
 ) -> Any:
     """Append a styled table to ``doc`` and return its ``w:tbl`` element.
 
-    ``rows`` hold the cell texts; ``numeric`` marks right-aligned columns, ``widths`` relative
-    column widths, ``bold_rows`` row indexes (0 = first data row) in bold, ``indents`` a left
-    indent in twips per row. ``text_width`` is the usable page width in twips.
+    ``rows`` hold the cell texts; ``numeric`` marks right-aligned columns, ``bold_rows`` row
+    indexes (0 = first data row) in bold, ``indents`` a left indent in twips per row.
+    ``text_width`` is the usable page width in twips. A table of up to :data:`KEEP_TOGETHER_ROWS`
+    rows without sentences stays on one page (each row kept with the next). Columns are sized by their content
+    (:func:`column_widths`); a table whose words do not fit is set in a smaller font, down to
+    :data:`MIN_TABLE_PT`.
     """
     from lxml import etree
 
     ncols = len(header)
     numeric = list(numeric) or [False] * ncols
-    weights = list(widths) or [1.0] * ncols
-    # A header word must fit on one line ("Respondenter", not "Respondente-/r"), and so must a
-    # number: about 0.65 of the font size per character, in twips, plus the cell margins.
-    char_twips = font_size * 20 * 0.65
-
-    def longest_word(values: Iterable[object]) -> int:
-        return max((len(word) for value in values for word in str(value).split()), default=0)
-
-    hard = [
-        250
-        + char_twips
-        * max(longest_word([title]), longest_word(row[i] for row in rows) if numeric[i] else 0)
-        for i, title in enumerate(header)
-    ]
-    # Softer: the longest word of a text column's cells (a code path), up to a quarter page.
-    soft = [
-        hard[i]
-        if numeric[i]
-        else max(hard[i], min(text_width / 4, 250 + char_twips * longest_word(r[i] for r in rows)))
-        for i in range(ncols)
-    ]
-    needed = soft if sum(soft) <= text_width else hard
-    twips = [int(t) for t in _fit_widths(weights, needed, text_width)]
+    indents = indents or {}
+    # An indented code needs its indent on top of its longest word.
+    indent = max(indents.values(), default=0)
+    while True:
+        twips, least = column_widths(header, rows, numeric, text_width - indent, font_size)
+        twips[0] += indent
+        least[0] += indent
+        if sum(least) <= text_width or font_size <= MIN_TABLE_PT:
+            break
+        font_size -= 0.5
     size = str(round(font_size * 2))
     style_id = doc.styles[TABLE_STYLE].style_id
     tbl = etree.Element(_w("tbl"))
@@ -238,8 +325,11 @@ def add_docx_table(
     grid = _sub(tbl, "tblGrid")
     for width in twips:
         _sub(grid, "gridCol", w=str(width))
-    indents = indents or {}
     bold = set(bold_rows)
+    # A short table of figures stays whole; a table of quotes flows on, row by row.
+    together = len(rows) <= KEEP_TOGETHER_ROWS and not any(
+        not numeric[i] and is_prose([r[i] for r in rows]) for i in range(ncols)
+    )
 
     def add_row(cells: Sequence[str], *, is_header: bool, index: int) -> None:
         tr = _sub(tbl, "tr")
@@ -261,6 +351,8 @@ def add_docx_table(
                 bold=is_header or index in bold,
                 size=int(size),
                 indent=indents.get(index, 0) if col == 0 and not is_header else 0,
+                # The header always stays with the first row; a short table stays whole.
+                keep=is_header or (together and index < len(rows) - 1),
             )
 
     add_row(list(header), is_header=True, index=-1)
@@ -414,29 +506,44 @@ def write_frame_sheet(
         for i, d in enumerate(frame_decimals(frame))
     ]
     widths = widths or {}
+    # Text columns (sentences, lists of codes) are wrapped and at least TEXT_COLUMN_WIDTH wide.
+    wrap_columns = {
+        *wrap_columns,
+        *(
+            c
+            for i, c in enumerate(columns)
+            if not numeric[i] and is_prose([v for v in frame.iloc[:500, i] if isinstance(v, str)])
+        ),
+    }
     for i, column in enumerate(columns, start=1):
         if column in widths:
             width = widths[column]
-        elif column in wrap_columns:
-            width = 80.0
         else:
             sample = [len(column)] + [len(format_number(v)) for v in frame.iloc[:200, i - 1]]
             width = min(45.0, max(8.0, max(sample) * 1.1 + 2))
+        if column in wrap_columns:
+            width = max(width, 80.0 if column not in widths else TEXT_COLUMN_WIDTH)
         ws.column_dimensions[get_column_letter(i)].width = width
-    header_row = 1
+    # A write-only sheet writes its views and page setup with the first row: set them first.
+    header_row = 1 + bool(title) + len(notes) + bool(title or notes)
+    first_col = "B" if freeze_first_column and len(columns) > 1 else "A"
+    if header:
+        ws.freeze_panes = f"{first_col}{header_row + 1}"
+        set_print_setup(ws, f"{header_row}:{header_row}")
+    else:
+        # A list of facts: the data starts where the header row would have been.
+        ws.freeze_panes = f"A{header_row}" if header_row > 1 else None
+        set_print_setup(ws, f"1:{header_row - 1}" if header_row > 1 else None)
     if title:
         cell = guard_xlsx_cell(WriteOnlyCell(ws, value=clean_text(title)))
         cell.font = Font(bold=True, size=13)
         ws.append([cell])
-        header_row += 1
     for note in notes:
         cell = guard_xlsx_cell(WriteOnlyCell(ws, value=clean_text(note)))
         cell.font = Font(italic=True, color="555555")
         ws.append([cell])
-        header_row += 1
     if title or notes:
         ws.append([])
-        header_row += 1
     bold = Font(bold=True)
     fill = PatternFill("solid", fgColor="DCE6F1")
     header_cells = []
@@ -448,12 +555,10 @@ def write_frame_sheet(
             horizontal="right" if is_num else "left", vertical="bottom", wrap_text=True
         )
         header_cells.append(cell)
-    first_col = "B" if freeze_first_column and len(columns) > 1 else "A"
     if header:
-        ws.freeze_panes = f"{first_col}{header_row + 1}"
         ws.append(header_cells)
     else:
-        header_row -= 1  # the data starts where the header row would have been
+        header_row -= 1
     wrap = {i for i, c in enumerate(columns) if c in wrap_columns}
     percent = {i for i, c in enumerate(columns) if c in percent_columns}
     top = Alignment(vertical="top", wrap_text=True)
@@ -484,7 +589,21 @@ def write_frame_sheet(
         ws.auto_filter.ref = (
             f"A{header_row}:{last_col}{header_row + n - (1 if bold_last_row else 0)}"
         )
-        ws.print_title_rows = f"{header_row}:{header_row}"
+
+
+#: Least width (characters) of a wrapped text column in Excel.
+TEXT_COLUMN_WIDTH = 40.0
+
+
+def set_print_setup(ws: Worksheet, title_rows: str | None) -> None:
+    """Print a sheet landscape, fitted to one page wide, with ``title_rows`` on every page."""
+    ws.page_setup.orientation = "landscape"
+    ws.page_setup.paperSize = 9  # A4
+    ws.page_setup.fitToWidth = 1
+    ws.page_setup.fitToHeight = 0  # as many pages tall as it takes
+    ws.sheet_properties.pageSetUpPr.fitToPage = True
+    if title_rows:
+        ws.print_title_rows = title_rows
 
 
 def excel_value(value: Any) -> Any:
@@ -605,21 +724,21 @@ def write_table(
             wb.save(tmp)
         else:
             doc = setup_document(lang)
-            if len(data.columns) > LANDSCAPE_COLUMNS:
+            header, rows, numeric = frame_to_docx_rows(data, lang)
+            # Landscape for many columns, or for a table that needs a font under 8.5 pt upright.
+            if len(data.columns) > LANDSCAPE_COLUMNS or not table_fits(
+                header, rows, numeric, text_width_twips(doc), 8.5
+            ):
                 _landscape(doc)
             if title:
                 doc.add_heading(clean_text(title), level=1)
             for note in notes:
                 doc.add_paragraph(clean_text(note))
-            header, rows, numeric = frame_to_docx_rows(data, lang)
-            # A long text column (a quote) takes most of the page; the others keep to their words.
-            wide = [4.0 * len(data.columns) if c in wrap_columns else 1.0 for c in data.columns]
             add_docx_table(
                 doc,
                 header,
                 rows,
                 numeric=numeric,
-                widths=wide,
                 text_width=text_width_twips(doc),
                 bold_rows={len(rows) - 1} if bold_last_row and rows else (),
                 last_row_total=bold_last_row,

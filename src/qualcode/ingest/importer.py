@@ -15,6 +15,7 @@ from qualcode.errors import InputError
 from qualcode.ingest.model import ParsedTranscript
 from qualcode.ingest.readers import SUFFIX_FORMATS, format_of, read_transcript
 from qualcode.ingest.respondents import RESPONDENTS_FILE, RespondentTable, read_respondent_table
+from qualcode.respondent_labels import neutral_labels
 from qualcode.store import DEFAULT_INTERVIEWER_LABELS, Store, WriteTx, command_line, now_iso
 
 #: A turn whose squashed text is at least this similar (rapidfuzz ``fuzz.ratio``, 0-100) to an old
@@ -178,6 +179,11 @@ def project_interviewer_labels(store: Store, extra: Iterable[str] = ()) -> list[
     return with_default_interviewer_labels([*store.interviewer_labels(), *extra])
 
 
+def store_labels(store: Store) -> list[str]:
+    """Every respondent label in the project."""
+    return [r[0] for r in store.conn.execute("SELECT label FROM respondents")]
+
+
 def _stored_respondent(store: Store, transcript_name: str) -> str | None:
     row = store.conn.execute(
         "SELECT r.label FROM transcripts t JOIN respondents r ON r.id = t.respondent_id"
@@ -216,13 +222,22 @@ def ingest_paths(
     report.warnings.extend(f"{p}: skipped, {why}" for p, why in skipped)
 
     parsed: list[tuple[ParsedTranscript, str]] = []
+    owners = {
+        file: respondent or table.respondent_for(file) or _stored_respondent(store, file.name)
+        for file in files
+    }
+    neutral = neutral_labels(
+        [file for file, owner in owners.items() if owner is None],
+        taken=[*(o for o in owners.values() if o), *store_labels(store), *table.attributes],
+    )
     for file in files:
-        owner = respondent or table.respondent_for(file) or _stored_respondent(store, file.name)
+        owner = owners[file]
         if owner is None:
-            owner = file.stem
+            owner = neutral[file]
             if table.path is not None:
                 report.warnings.append(
-                    f"{file}: not listed in {table.path.name}; respondent is '{owner}' (the file name)"
+                    f"{file}: not listed in {table.path.name}; respondent is '{owner}'"
+                    " (from the file name's id, or the next free R number)"
                 )
         transcript = read_transcript(file, labels, whole_text_speaker=respondent)
         parsed.append((transcript, owner))
