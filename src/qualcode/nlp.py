@@ -405,6 +405,29 @@ class Lexicon:
         return self._entry(form) is not None
 
 
+def _term_cache_path() -> Path:
+    return cache_dir() / f"terms-nb-spacy-{metadata.version('spacy')}.json"
+
+
+@functools.cache
+def _term_cache() -> dict[str, list[str]]:
+    try:
+        found = json.loads(_term_cache_path().read_text(encoding="utf-8"))
+    except (OSError, ValueError, InputError):
+        return {}
+    return found if isinstance(found, dict) else {}
+
+
+def _save_term_cache(cache: dict[str, list[str]]) -> None:
+    try:
+        path = _term_cache_path()
+        tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")
+        tmp.write_text(json.dumps(cache, ensure_ascii=False), encoding="utf-8")
+        os.replace(tmp, path)
+    except (OSError, InputError):  # only a speed-up
+        pass
+
+
 # -- the pipeline ----------------------------------------------------------------------------
 @dataclass(frozen=True, slots=True)
 class WordInfo:
@@ -421,21 +444,11 @@ class Pipeline:
     """The tokenizer and the per-type analyses. Build it with :func:`get_pipeline`."""
 
     def __init__(self, spacy_model: str | None = None, lexicon: Lexicon | None = None):
-        import spacy
-
         self.spacy_model = spacy_model
+        self._nlp: Any = None
         if spacy_model:
-            try:
-                self.nlp = spacy.load(spacy_model)
-            except (OSError, ImportError, ValueError):
-                raise InputError(
-                    f"spaCy model '{spacy_model}' is not installed (qualcode never downloads "
-                    "models; install it yourself or leave out --spacy-model)"
-                ) from None
-        else:
-            self.nlp = spacy.blank("nb")
-        self.tokenizer = self.nlp.tokenizer
-        self.lexicon = lexicon or Lexicon()
+            self._load_spacy()  # a missing model is an error now, before anything is written
+        self._lexicon = lexicon
         self._info: dict[str, WordInfo] = {}
         self._unsplit: set[str] = set()  # analysed without the compound split (see prepare)
         self._splits_done = 0  # words split so far: many → Ordbank forms in memory
@@ -444,6 +457,39 @@ class Pipeline:
         # lemmas are not the lexicon's.
         self._stored: dict[str, tuple[Any, ...]] | None = None
         self._unsaved: dict[str, tuple[Any, ...]] = {}
+
+    def _load_spacy(self) -> Any:
+        import spacy
+
+        if self.spacy_model:
+            try:
+                self._nlp = spacy.load(self.spacy_model)
+            except (OSError, ImportError, ValueError):
+                raise InputError(
+                    f"spaCy model '{self.spacy_model}' is not installed (qualcode never downloads "
+                    "models; install it yourself or leave out --spacy-model)"
+                ) from None
+        else:
+            self._nlp = spacy.blank("nb")
+        return self._nlp
+
+    @property
+    def nlp(self) -> Any:
+        """The spaCy pipeline, loaded on first use: turns keep their tokens in the store, so
+        coding and look-ups mostly never import spaCy (its import alone takes most of a second)."""
+        return self._nlp if self._nlp is not None else self._load_spacy()
+
+    @property
+    def tokenizer(self) -> Any:
+        """spaCy's tokenizer (see :attr:`nlp`)."""
+        return self.nlp.tokenizer
+
+    @property
+    def lexicon(self) -> Lexicon:
+        """The lexicon cache, opened (and built, the first time on this machine) on first use."""
+        if self._lexicon is None:
+            self._lexicon = Lexicon()
+        return self._lexicon
 
     # -- tokens and sentences ----------------------------------------------------------------
     def tokenize(self, text: str) -> list[Token]:
@@ -454,6 +500,22 @@ class Pipeline:
                 for t in self.nlp(text)
             ]
         return [Token(t.text, t.lower_, t.idx, t.idx + len(t.text)) for t in self.tokenizer(text)]
+
+    def term_words(self, term: str) -> list[str]:
+        """The word keys of a codebook term as the tokenizer splits it (punctuation dropped).
+
+        Remembered in a small file in the cache folder (per spaCy version), so compiling a
+        codebook whose terms hold punctuation (``adm. dir.``) needs spaCy once per machine, not
+        once per command.
+        """
+        if self.spacy_model:
+            return [w.key for w in self.tokenize(term) if w.is_word or w.text == "&"]
+        cache = _term_cache()
+        found = cache.get(term)
+        if found is None:
+            found = cache[term] = [w.key for w in self.tokenize(term) if w.is_word or w.text == "&"]
+            _save_term_cache(cache)
+        return list(found)
 
     def sentences(self, text: str) -> list[tuple[int, int]]:
         """Sentence spans, the same as :func:`qualcode.text.sentence_spans`."""
