@@ -55,20 +55,35 @@ def search(
     ``stole på`` finds ``stolte på``. A term of several words is a phrase.
     """
     from qualcode.corpus import segments
-    from qualcode.nlp import get_pipeline
+    from qualcode.nlp import Token, get_pipeline
+    from qualcode.tokens import turn_spans
 
     queries = [_query_words(t) for t in terms]
     pipeline = get_pipeline()
     if lemma:
         pipeline.prepare(w.rstrip("*") for q in queries for w in q)
     rows = segments(store, respondent=respondent, role=role)
+    spans = turn_spans(store, [row.segment_id for row in rows])  # stored at ingest: no spaCy
     found: list[KwicRow] = []
+    turns = []
     for row in rows:
-        tokens = [t for t in pipeline.tokenize(row.text) if t.is_word]
-        if not tokens:
-            continue
-        if lemma:
-            pipeline.prepare(t.lower for t in tokens)
+        text = row.text
+        tokens = [
+            token
+            for token in (
+                Token(text[a:b], text[a:b].lower(), a, b) for a, b in zip(*spans[row.segment_id])
+            )
+            if token.is_word
+        ]
+        if tokens:
+            turns.append((row, tokens))
+    if lemma:
+        # One batch for the whole project. Only unknown words need the (costly) compound split:
+        # it adds lemmas to unknown compounds alone (klyngeledelsen → klyngeledelse).
+        words = {t.lower for _, tokens in turns for t in tokens}
+        pipeline.lexicon.prefetch(words)
+        pipeline.prepare(words, split=lambda word: pipeline.lexicon.get(word) is None)
+    for row, tokens in turns:
         for query in queries:
             for i in range(len(tokens) - len(query) + 1):
                 if all(_word_matches(pipeline, q, tokens[i + k].lower, lemma) for k, q in enumerate(query)):
@@ -87,7 +102,8 @@ def _word_matches(pipeline, query: str, word: str, lemma: bool) -> bool:  # type
         return word.startswith(query[:-1])
     if word == query:
         return True
-    return lemma and bool(pipeline.lemmas(word) & pipeline.lemmas(query))
+    # parts=False: a known word's lemmas never depend on its compound split (see search).
+    return lemma and bool(pipeline.info(word, parts=False).lemmas & pipeline.lemmas(query))
 
 
 def _clip_left(text: str, width: int) -> str:
@@ -131,14 +147,20 @@ def explain(store: Store, segment_id: int, codebook: Codebook, *, unit: str = "t
     if not rows:
         raise InputError(f"no segment {segment_id} in the project (see 'qualcode segments')")
     row = rows[0]
-    compiled = CompiledCodebook(codebook, get_pipeline(spacy_model))
-    if unit == "sentence":
+    compiled = CompiledCodebook(codebook, get_pipeline(spacy_model) if spacy_model else None)
+    if unit == "sentence" or spacy_model:
         matches = [
             m for a, b in sentence_spans(row.text)
             for m in compiled.match(row.text[a:b], offset=a, base=row.text, sentence=(a, b))
-        ]
+        ] if unit == "sentence" else compiled.match(row.text)
+        codes = compiled.code_text(row.text, unit)
     else:
-        matches = compiled.match(row.text)
+        from qualcode.tokens import turn_spans
+
+        # The turn's tokens as stored at ingest: explaining a turn needs no spaCy.
+        starts, ends = turn_spans(store, [segment_id])[segment_id]
+        matches = compiled.match_tokens(row.text, starts, ends)
+        codes = compiled.scorer.assign([matches], row.text)
     stored = [
         r[0] for r in store.conn.execute(
             "SELECT k.path FROM codings c JOIN codes k ON k.id = c.code_id JOIN coders d ON d.id = c.coder_id"
@@ -147,5 +169,5 @@ def explain(store: Store, segment_id: int, codebook: Codebook, *, unit: str = "t
     ]
     return Explanation(
         row.segment_id, row.respondent, row.transcript, row.position, row.speaker, row.role, row.text,
-        sorted(matches, key=lambda m: (m.start, m.end, m.code)), compiled.code_text(row.text, unit), stored,
+        sorted(matches, key=lambda m: (m.start, m.end, m.code)), codes, stored,
     )

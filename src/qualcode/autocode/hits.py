@@ -20,15 +20,21 @@ Hit = tuple[int, str, int, int]
 def candidate_positions(infos: Sequence[TypeInfo]) -> list[int]:
     """Token positions where a match can start.
 
-    A one-word term's type, or a phrase's first word followed by a token that can carry a phrase
-    on (a second word or a filler): a phrase has at least two words, so no other start completes.
+    A one-word term's type, or a phrase's first word followed by a filler or by the second word
+    of one of the phrases it starts: no other start can complete.
     """
     last = len(infos) - 1
     return [
         i
         for i, info in enumerate(infos)
         if info.interesting
-        and (info.single or (i < last and infos[i + 1].continues))
+        and (
+            info.single
+            or (
+                i < last
+                and (infos[i + 1].filler or not info.start_set.isdisjoint(infos[i + 1].seconds))
+            )
+        )
     ]
 
 

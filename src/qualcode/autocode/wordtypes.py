@@ -13,6 +13,8 @@ from qualcode.autocode.terms import TermTable
 from qualcode.nlp import FILLERS, collapse_doubles, max_edits, pronoun_classes
 
 _WORD = re.compile(r"\w")
+#: Up to this many fuzzy probes are compared one by one, without numpy.
+SMALL_FUZZY_BATCH = 50
 
 
 @dataclass(frozen=True, slots=True)
@@ -27,6 +29,8 @@ class TypeInfo:
     seconds: frozenset[int]  # phrases (term ids) whose second word this is
     #: The next token may carry a phrase on: the second word of some phrase, or a filler.
     continues: bool
+    #: ``starts`` as a set, to test a start against the next token's ``seconds`` at C speed.
+    start_set: frozenset[int]
 
 
 def type_info(
@@ -39,7 +43,7 @@ def type_info(
     seconds = frozenset(tid for tid, k in phrase if k == 1)
     return TypeInfo(
         single, phrase, filler, bool(single) or bool(starts), starts, seconds,
-        filler or bool(seconds),
+        filler or bool(seconds), frozenset(starts),
     )
 
 
@@ -152,15 +156,31 @@ class TypeAnalyser:
         so only the targets of near lengths are compared; the order of the hits is the one a
         per-word ``extract`` over the targets of lengths ±2 gives (distance, then table order).
         """
-        import numpy as np
         from rapidfuzz.distance import OSA
-        from rapidfuzz.process import cdist
 
         groups: dict[tuple[int, int], list[str]] = {}
         for word, probe in probes.items():
             groups.setdefault((len(probe), max_edits(word)), []).append(word)
         targets = self.table.fuzzy_targets
         slips: dict[str, list[int]] = {}
+        if len(probes) <= SMALL_FUZZY_BATCH:
+            # A look-up (explain, a few sentences): numpy's import would cost more than the work.
+            for (length, limit), words in groups.items():
+                choices = self._fuzzy_choices(length, limit)
+                for word in words:
+                    found = []
+                    for c, choice in enumerate(choices):
+                        d = OSA.distance(probes[word], choice, score_cutoff=limit)
+                        if d <= limit:
+                            found.append((d, c))
+                    for d, c in sorted(found):
+                        tid, allowed = targets[choices[c]]
+                        if d <= allowed:
+                            slips.setdefault(word, []).append(tid)
+            return slips
+        import numpy as np
+        from rapidfuzz.process import cdist
+
         for (length, limit), words in groups.items():
             choices = self._fuzzy_choices(length, limit)
             if not choices:
