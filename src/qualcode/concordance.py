@@ -71,7 +71,7 @@ def search(
         tokens = [
             token
             for token in (
-                Token(text[a:b], text[a:b].lower(), a, b) for a, b in zip(*spans[row.segment_id])
+                Token(text[a:b], text[a:b].lower(), a, b) for a, b in zip(*spans[row.segment_id], strict=True)
             )
             if token.is_word
         ]

@@ -17,6 +17,11 @@ class QualcodeGroup(TyperGroup):
     """Turns the errors a user can cause into one line on stderr and a non-zero exit."""
 
     def invoke(self, ctx: typer.Context) -> Any:
+        from qualcode import nlp
+        from qualcode.cli.output import lexicon_progress
+
+        if lexicon_progress not in nlp.lexicon_build_listeners:
+            nlp.lexicon_build_listeners.append(lexicon_progress)
         try:
             return super().invoke(ctx)
         except QualcodeError as exc:
