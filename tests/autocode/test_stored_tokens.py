@@ -150,3 +150,31 @@ def test_fuzzy_batches_big_and_small_find_the_same_slips(compiled: CompiledCodeb
     assert batched
     for word, probe in probes.items():
         assert compiled._fuzzy_many({word: probe}).get(word) == batched.get(word), word
+
+
+def test_rerun_with_the_codebook_type_cache_codes_the_same(
+    small_corpus: Path, tmp_path: Path
+) -> None:
+    """The second run takes every word type's matches from the codebook's cache: same codings."""
+    from qualcode.autocode.compiled import CompiledCodebook as Compiled
+    from qualcode.store import create_store
+
+    book = loads_codebook(SMALL_CODEBOOK, "small.yaml")
+    with create_store(tmp_path / "p") as store:
+        ingest_paths(store, [small_corpus], command="test: ingest")
+        install_codebook(store, book, "test: codebook")
+
+        def coded() -> list[tuple]:
+            autocode_project(store, book, command="test: code")
+            return store.conn.execute(
+                "SELECT segment_id, code_id, negated, evidence FROM codings ORDER BY 1, 2"
+            ).fetchall()
+
+        first = coded()
+        cache = Compiled(book).types
+        assert cache.cache_path().is_file()
+        cache.load_cache()
+        assert cache._cached and "stoler" in cache._cached
+        assert coded() == first
+    other = loads_codebook(SMALL_CODEBOOK.replace("mistenksom", "mistenkelig"), "small.yaml")
+    assert Compiled(other).types.cache_path() != cache.cache_path()

@@ -130,7 +130,9 @@ class CompiledCodebook:
         types = self.types.types
         new = {w for words in all_words for w in words if w not in types}
         if new:
-            self.types.prepare(new)
+            self.types.load_cache()
+            self.types.reuse_cached(new)
+            self.types.prepare(w for w in new if w not in types)
         lookup = types.__getitem__
         table, resolve, assign = self.table, self.resolver.resolve, self.scorer.assign
         patterns = bool(self.patterns)

@@ -132,6 +132,8 @@ def autocode_project(
             },
         )
     compiled.pipeline.save_type_cache()
+    if fast:
+        compiled.types.save_cache()
     return AutocodeSummary(
         segments=segments,
         coded_segments=coded_segments,

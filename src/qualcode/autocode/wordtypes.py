@@ -4,12 +4,18 @@ turn's tokens is dictionary look-ups."""
 
 from __future__ import annotations
 
+import functools
+import hashlib
+import marshal
+import os
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from qualcode.autocode.terms import TermTable
+from qualcode.errors import InputError
 from qualcode.nlp import FILLERS, collapse_doubles, max_edits, pronoun_classes
 
 _WORD = re.compile(r"\w")
@@ -50,6 +56,19 @@ def type_info(
 NOTHING = type_info((), frozenset(), False)
 
 
+#: Word types kept in a codebook's type-match cache (see TypeAnalyser.load_cache).
+CODEBOOK_CACHE_MAX = 300_000
+
+
+@functools.cache
+def _code_key() -> str:
+    """A hash of the auto-coder's own source: a changed matcher never reads an older cache."""
+    digest = hashlib.sha256()
+    for module in sorted(Path(__file__).parent.glob("*.py")):
+        digest.update(module.read_bytes())
+    return digest.hexdigest()
+
+
 class TypeAnalyser:
     """The :class:`TypeInfo` of every word type seen, analysed in batches."""
 
@@ -58,6 +77,77 @@ class TypeAnalyser:
         self.pipeline = table.pipeline
         self.types: dict[str, TypeInfo] = {}
         self._fuzzy_near: dict[tuple[int, int], list[str]] = {}
+        self._cached: dict[str, Any] | None = None  # see load_cache
+
+    # -- the codebook's type-match cache ------------------------------------------------------
+    def cache_path(self) -> Path:
+        """Where this codebook's word-type matches are kept between runs.
+
+        The name holds the codebook's content hash, the lexicon's and the analysis' keys and a
+        hash of the auto-coder's source, so any change to what a type matches starts afresh.
+        """
+        from qualcode.nlp import _analysis_key, _lexicon_key, cache_dir
+
+        key = hashlib.sha256(
+            "|".join(
+                (self.table.codebook.sha256, _lexicon_key(), _analysis_key(), _code_key())
+            ).encode()
+        ).hexdigest()[:16]
+        return cache_dir() / f"codebook-types-{key}.marshal"
+
+    def load_cache(self) -> None:
+        """Take the matches of word types seen by an earlier run with this very codebook.
+
+        A re-run on the same corpus then analyses no word at all. Best effort: an unreadable
+        cache is an empty one.
+        """
+        if self._cached is not None or self.pipeline.spacy_model:
+            return
+        self._cached = {}
+        try:
+            found = marshal.loads(self.cache_path().read_bytes())
+        except (OSError, EOFError, ValueError, TypeError, InputError):
+            return
+        if isinstance(found, dict):
+            self._cached = found
+
+    def reuse_cached(self, words: Iterable[str]) -> None:
+        """Fill :attr:`types` for the ``words`` the loaded cache knows."""
+        cached, types = self._cached, self.types
+        if not cached:
+            return
+        for word in words:
+            entry = cached.get(word)
+            if entry is not None and word not in types:
+                types[word] = NOTHING if entry == 0 else type_info(
+                    entry[0], frozenset(entry[1]), entry[2]
+                )
+
+    def save_cache(self) -> None:
+        """Keep this run's word-type matches for the next run with the same codebook."""
+        if self.pipeline.spacy_model or not self.types:
+            return
+        # The earlier runs' entries stay: the student's corpus is often coded part by part.
+        entries: dict[str, Any] = dict(self._cached or {})
+        if len(entries) + len(self.types) > CODEBOOK_CACHE_MAX:
+            entries = {}
+        for word, info in self.types.items():
+            if len(entries) >= CODEBOOK_CACHE_MAX:
+                break
+            entries[word] = (
+                0 if info is NOTHING else (info.single, tuple(sorted(info.phrase)), info.filler)
+            )
+        try:
+            path = self.cache_path()
+            tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")
+            tmp.write_bytes(marshal.dumps(entries))
+            os.replace(tmp, path)
+            # Only the latest codebook's cache is kept: a student edits one codebook.
+            for old in path.parent.glob("codebook-types-*.marshal"):
+                if old != path:
+                    old.unlink(missing_ok=True)
+        except (OSError, InputError):
+            pass
 
     def info(self, word: str) -> TypeInfo:
         """Everything the codebook's terms say about one word type (cached)."""
