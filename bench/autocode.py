@@ -7,8 +7,8 @@ the same respondent text. The qualcode side is a whole process, start-up include
 it: ``qualcode -p PROJECT code``.
 
 Each round measures, in fresh processes and interleaved: the tokenizer, a first ``code`` (no word
-type analysed yet: the type cache is emptied, as on a new corpus) and a re-run (analyses from the
-type cache, as after a codebook edit). It prints every round's ratios and their medians. The
+type analysed yet: the type caches are emptied, as on a new corpus) and a re-run (word analyses
+and the codebook's type matches from the caches, as a second ``code`` on the same corpus). It prints every round's ratios and their medians. The
 processes get a cache folder of their own holding the shared lexicon, so your own cache is neither
 used nor changed; the codebook's few terms with punctuation (``adm. dir.``) are tokenized into it
 once first, as the first ``code`` on a machine does.
@@ -79,7 +79,7 @@ def main() -> None:
         n_turns, n_tokens, n_types = corpus_counts(project)
         rounds = []
         for _ in range(args.rounds):
-            for old in cache.glob("types-*.marshal"):
+            for old in cache.glob("*types-*.marshal"):
                 old.unlink()
             tok_seconds = float(subprocess.run(
                 [sys.executable, __file__, "--child", str(project)], check=True,

@@ -25,6 +25,8 @@ from itertools import accumulate
 from qualcode.store import Store
 
 _SMALL = 1
+#: Turns tokenized and stored per step.
+TOKENIZE_BATCH = 2000
 _WIDE = 4
 Spans = tuple[list[int], list[int]]
 
@@ -83,18 +85,25 @@ def store_missing_tokens(conn: object) -> int:
     Returns how many turns were tokenized. Called by ingest (the turns it just added) and by
     :func:`turn_spans` for older stores.
     """
-    rows = conn.execute(  # type: ignore[attr-defined]
-        "SELECT s.id, s.text FROM segments s"
-        " WHERE NOT EXISTS (SELECT 1 FROM segment_tokens t WHERE t.segment_id = s.id)"
-    ).fetchall()
-    if not rows:
-        return 0
-    spans = tokenize_spans(text for _, text in rows)
-    conn.executemany(  # type: ignore[attr-defined]
-        "INSERT INTO segment_tokens (segment_id, spans) VALUES (?, ?)",
-        [(sid, encode_spans(*s)) for (sid, _), s in zip(rows, spans, strict=True)],
-    )
-    return len(rows)
+    ids = [
+        sid
+        for (sid,) in conn.execute(  # type: ignore[attr-defined]
+            "SELECT s.id FROM segments s"
+            " WHERE NOT EXISTS (SELECT 1 FROM segment_tokens t WHERE t.segment_id = s.id)"
+        )
+    ]
+    # In batches, so a corpus of thousands of interviews never holds all its offsets at once.
+    for i in range(0, len(ids), TOKENIZE_BATCH):
+        rows = conn.execute(  # type: ignore[attr-defined]
+            "SELECT id, text FROM segments WHERE id IN (SELECT value FROM json_each(?))",
+            (_json_ids(ids[i : i + TOKENIZE_BATCH]),),
+        ).fetchall()
+        spans = tokenize_spans(text for _, text in rows)
+        conn.executemany(  # type: ignore[attr-defined]
+            "INSERT INTO segment_tokens (segment_id, spans) VALUES (?, ?)",
+            [(sid, encode_spans(*s)) for (sid, _), s in zip(rows, spans, strict=True)],
+        )
+    return len(ids)
 
 
 def turn_spans(store: Store, segment_ids: Sequence[int]) -> dict[int, Spans]:
