@@ -407,6 +407,11 @@ class Lexicon:
             for form in missing:
                 self._memo[form] = found.get(form)
 
+    def forget_memo(self) -> None:
+        """Forget the forms looked up so far (they are fetched again when asked)."""
+        with self._lock:
+            self._memo = {}
+
     def _entry(self, form: str) -> tuple[frozenset[str], bool] | None:
         try:
             return self._memo[form]
@@ -605,10 +610,22 @@ class Pipeline:
                 self._unsplit.discard(word)
             else:
                 self._unsplit.add(word)
-            if not self.spacy_model:
+            if not self.spacy_model and len(self._unsaved) < TYPE_CACHE_MAX:
                 self._unsaved[word] = (
                     info.lemmas, info.known, info.parts, info.part_lemmas, word in splitting
                 )
+
+    def forget(self, words: Iterable[str]) -> None:
+        """Drop the in-memory analyses of ``words`` and the lexicon's memo of looked-up forms.
+
+        For a big corpus coded batch by batch: its caller keeps what it needs of each word, and
+        memory stays flat however many word types the corpus has (the analyses still reach the
+        type cache file).
+        """
+        for word in words:
+            self._info.pop(word, None)
+            self._unsplit.discard(word)
+        self.lexicon.forget_memo()
 
     def _reuse_stored(self, words: set[str], split: Callable[[str], bool] | None) -> set[str]:
         """Take the analyses of ``words`` from the type cache; return the words still to do.

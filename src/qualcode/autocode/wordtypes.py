@@ -56,6 +56,8 @@ def type_info(
 NOTHING = type_info((), frozenset(), False)
 
 
+#: From this many new word types in one batch, their word analyses are not kept in memory.
+FORGET_BATCH = 1000
 #: Word types kept in a codebook's type-match cache (see TypeAnalyser.load_cache).
 CODEBOOK_CACHE_MAX = 300_000
 
@@ -166,6 +168,9 @@ class TypeAnalyser:
         self.pipeline.prepare(new, split=self.table.may_hold_term)
         for word, info in zip(new, self.analyse_many(new), strict=True):
             types[word] = info
+        if len(new) >= FORGET_BATCH:
+            # A corpus batch: this type info is all the coding needs of these words.
+            self.pipeline.forget(new)
 
     def analyse_many(self, keys: list[str]) -> list[TypeInfo]:
         """The type info of each key: lexicon and split look-ups per word, fuzzy in one batch."""
@@ -275,8 +280,9 @@ class TypeAnalyser:
             choices = self._fuzzy_choices(length, limit)
             if not choices:
                 continue
-            for i in range(0, len(words), 2000):
-                chunk = words[i : i + 2000]
+            # 500 probes a chunk: the distance matrix stays a few MB against thousands of targets.
+            for i in range(0, len(words), 500):
+                chunk = words[i : i + 500]
                 dist = cdist(
                     [probes[w] for w in chunk],
                     choices,
