@@ -79,6 +79,51 @@ def tokenize_spans(texts: Iterable[str]) -> list[Spans]:
     return result
 
 
+def tokenize_blobs(texts: Sequence[str]) -> list[bytes]:
+    """:func:`encode_spans` of each text's tokens, computed for the whole batch at once (numpy).
+
+    Ingest stores every turn's tokens: a loop in Python per token would cost more than the rest
+    of ingest.
+    """
+    import numpy as np
+    from spacy.attrs import IDX, LENGTH
+
+    from qualcode.nlp import get_pipeline
+
+    arrays = [
+        doc.to_array([IDX, LENGTH]).reshape(-1, 2)
+        for doc in get_pipeline().tokenizer.pipe(texts, batch_size=256)
+    ]
+    counts = np.array([len(a) for a in arrays], dtype=np.int64)
+    if not counts.sum():
+        return [bytes([_SMALL]) for _ in arrays]
+    flat = np.concatenate(arrays).astype(np.int64)
+    starts, lengths = flat[:, 0], flat[:, 1]
+    ends = starts + lengths
+    firsts = np.cumsum(counts) - counts  # each doc's first token in ``flat``
+    previous = np.empty_like(ends)
+    previous[1:] = ends[:-1]
+    previous[firsts[counts > 0]] = 0  # a turn's first gap counts from its own start
+    gaps = starts - previous
+    small = np.empty(2 * len(flat), dtype=np.uint8)
+    wide = (gaps > 255) | (lengths > 255) | (gaps < 0)
+    small[0::2] = np.clip(gaps, 0, 255)
+    small[1::2] = np.clip(lengths, 0, 255)
+    small_bytes = small.tobytes()
+    wide_docs = np.zeros(len(arrays), dtype=bool)
+    if wide.any():
+        owner = np.repeat(np.arange(len(arrays)), counts)
+        wide_docs[np.unique(owner[wide])] = True
+    blobs = []
+    for d, (first, count) in enumerate(zip(firsts.tolist(), counts.tolist(), strict=True)):
+        if wide_docs[d]:
+            blobs.append(encode_spans(starts[first : first + count].tolist(),
+                                      ends[first : first + count].tolist()))
+        else:
+            blobs.append(bytes([_SMALL]) + small_bytes[2 * first : 2 * (first + count)])
+    return blobs
+
+
 def store_missing_tokens(conn: object) -> int:
     """Tokenize every turn that has no stored tokens yet, inside the caller's transaction.
 
@@ -98,10 +143,10 @@ def store_missing_tokens(conn: object) -> int:
             "SELECT id, text FROM segments WHERE id IN (SELECT value FROM json_each(?))",
             (_json_ids(ids[i : i + TOKENIZE_BATCH]),),
         ).fetchall()
-        spans = tokenize_spans(text for _, text in rows)
+        blobs = tokenize_blobs([text for _, text in rows])
         conn.executemany(  # type: ignore[attr-defined]
             "INSERT INTO segment_tokens (segment_id, spans) VALUES (?, ?)",
-            [(sid, encode_spans(*s)) for (sid, _), s in zip(rows, spans, strict=True)],
+            [(sid, blob) for (sid, _), blob in zip(rows, blobs, strict=True)],
         )
     return len(ids)
 

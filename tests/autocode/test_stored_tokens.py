@@ -178,3 +178,12 @@ def test_rerun_with_the_codebook_type_cache_codes_the_same(
         assert coded() == first
     other = loads_codebook(SMALL_CODEBOOK.replace("mistenksom", "mistenkelig"), "small.yaml")
     assert Compiled(other).types.cache_path() != cache.cache_path()
+
+
+@given(st.lists(st.text(alphabet=st.sampled_from("ab ,.\n\t-ø"), max_size=40), max_size=6))
+def test_batched_blobs_equal_one_encoding_per_turn(texts: list[str]) -> None:
+    from qualcode.tokens import tokenize_blobs
+
+    long = "x" * 300 + "  " + " " * 280 + "y."
+    texts = [*texts, long]
+    assert tokenize_blobs(texts) == [encode_spans(*_spacy_spans(t)) for t in texts]
