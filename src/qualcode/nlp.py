@@ -611,8 +611,14 @@ class Pipeline:
             else:
                 self._unsplit.add(word)
             if not self.spacy_model and len(self._unsaved) < TYPE_CACHE_MAX:
+                # Tuples, not the analysis' frozensets: a third of the memory, for what may be
+                # a couple of hundred thousand words until the end of the run.
                 self._unsaved[word] = (
-                    info.lemmas, info.known, info.parts, info.part_lemmas, word in splitting
+                    tuple(info.lemmas),
+                    info.known,
+                    info.parts,
+                    tuple(tuple(p) for p in info.part_lemmas),
+                    word in splitting,
                 )
 
     def forget(self, words: Iterable[str]) -> None:
@@ -645,7 +651,9 @@ class Pipeline:
             if not was_split and (split is None or split(word)):
                 left.add(word)
                 continue
-            self._info[word] = WordInfo(word, lemmas, known, parts, part_lemmas)
+            self._info[word] = WordInfo(
+                word, frozenset(lemmas), known, parts, tuple(frozenset(p) for p in part_lemmas)
+            )
             if was_split:
                 self._unsplit.discard(word)
             else:
