@@ -20,10 +20,15 @@ sys.path.insert(0, str(REPO / "src"))
 CACHE = REPO / "bench" / ".cache"
 
 
-def build_corpus(tokens: int = 0, *, interviews: int = 0, pairs: int = 40) -> Path:
+def build_corpus(
+    tokens: int = 0, *, interviews: int = 0, pairs: int = 40, perturb: float = 0.17
+) -> Path:
     """A folder with generated transcripts (reused when present): about ``tokens`` tokens, or
-    exactly ``interviews`` transcripts of ``pairs`` question-answer pairs each."""
+    exactly ``interviews`` transcripts of ``pairs`` question-answer pairs each; ``perturb`` is
+    the share of words changed (more: more word types)."""
     name = f"corpus-v2-{tokens}" if not interviews else f"interviews-{interviews}x{pairs}"
+    if perturb != 0.17:
+        name += f"-p{round(perturb * 100)}"
     folder = CACHE / name
     if (folder / "done").is_file():
         return folder
@@ -31,6 +36,7 @@ def build_corpus(tokens: int = 0, *, interviews: int = 0, pairs: int = 40) -> Pa
     from qualcode.store import create_store
     from qualcode.text import sentence_spans
 
+    perturb_share = perturb
     rng = random.Random(7)
     with tempfile.TemporaryDirectory() as tmp, create_store(Path(tmp) / "p") as store:
         ingest_paths(store, [REPO / "sample_transcripts"], command="bench: ingest")
@@ -75,7 +81,7 @@ def build_corpus(tokens: int = 0, *, interviews: int = 0, pairs: int = 40) -> Pa
         for _ in range(pairs):
             lines.append(f"I: {rng.choice(questions)}")
             words = " ".join(rng.choice(sentences) for _ in range(rng.randint(2, 12))).split()
-            body = [perturb(w) if rng.random() < 0.17 else w for w in words]
+            body = [perturb(w) if rng.random() < perturb_share else w for w in words]
             lines.append(f"R{n}: " + " ".join(body))
             written += int(len(body) * 1.2)
         (folder / f"R{n}_bench.txt").write_text("\n\n".join(lines) + "\n", encoding="utf-8")
