@@ -171,7 +171,13 @@ def test_rerun_with_the_codebook_type_cache_codes_the_same(
             ).fetchall()
 
         first = coded()
-        cache = Compiled(book).types
+        fresh = Compiled(book)  # its compiled terms come from the codebook's term cache
+        assert fresh.table.cache_path("terms").is_file()
+        assert [t.words for t in fresh.terms] == [t.words for t in CompiledCodebook(book).terms]
+        assert list(fresh._fuzzy_targets.items()) == list(
+            CompiledCodebook(book)._fuzzy_targets.items()
+        )
+        cache = fresh.types
         assert cache.cache_path().is_file()
         cache.load_cache()
         assert cache._cached and "stoler" in cache._cached

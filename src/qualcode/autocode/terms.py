@@ -3,8 +3,14 @@ type is looked up in (lemma → one-word terms, lemma → phrase words, compound
 
 from __future__ import annotations
 
+import functools
+import hashlib
+import marshal
+import os
 import re
 from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
 
 from qualcode.codebook import Code, Codebook
 from qualcode.errors import InputError
@@ -52,6 +58,33 @@ class Term:
         return len(self.words) > 1
 
 
+@functools.cache
+def code_key() -> str:
+    """A hash of the auto-coder's own source: a changed matcher never reads an older cache."""
+    digest = hashlib.sha256()
+    for module in sorted(Path(__file__).parent.glob("*.py")):
+        digest.update(module.read_bytes())
+    return digest.hexdigest()
+
+
+def write_cache_file(path: Path, value: Any) -> None:
+    """Write a codebook cache file (atomically), removing that kind's files of older codebooks.
+
+    Best effort: a cache is only a speed-up, so a folder that cannot be written is no error.
+    """
+    try:
+        tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")
+        tmp.write_bytes(marshal.dumps(value))
+        os.replace(tmp, path)
+        kind = path.name.rsplit("-", 1)[0]
+        # Only the latest codebook's cache is kept: a student edits one codebook.
+        for old in path.parent.glob(f"{kind}-*.marshal"):
+            if old != path:
+                old.unlink(missing_ok=True)
+    except (OSError, InputError):
+        pass
+
+
 def is_plain_term(term: str) -> bool:
     """True for a term of letters and single spaces only (``stole på hverandre``)."""
     return term.replace(" ", "").isalpha() and " ".join(term.split()) == term
@@ -77,9 +110,18 @@ class TermTable:
         self._ids: dict[str, int] = {}
         self._pending: list[tuple[int, list[str]]] = []
         derive = self._collect_uses()
-        self._compile_words(derive)
-        self._build_indexes()
-        self.fuzzy_targets = self._build_fuzzy_targets()
+        cached = self._read_cache()
+        if cached is None:
+            self._compile_words(derive)
+            self._build_indexes()
+            self.fuzzy_targets = self._build_fuzzy_targets()
+            self._write_cache()
+        else:
+            words, self.fuzzy_targets = cached
+            for term, term_words in zip(self.terms, words, strict=True):
+                term.words = [frozenset(w) for w in term_words]
+            self._split_uses()
+            self._build_indexes()
         self.fuzzy_by_length: dict[int, list[str]] = {}
         for target in self.fuzzy_targets:
             self.fuzzy_by_length.setdefault(len(target), []).append(target)
@@ -166,12 +208,51 @@ class TermTable:
                 and verb in (pipeline.lexicon.get(verb) or ())
             ):
                 term.words = [term.words[0] | {verb}]
+        self._split_uses()
+
+    def _split_uses(self) -> None:
         for term in self.terms:
             term.excludes = tuple(u for u in term.uses if u.role == "exclude")
             term.keywords = tuple(u for u in term.uses if u.role == "keyword")
             term.near_a = tuple(u for u in term.uses if u.role == "near_a")
             term.near_b = tuple(u for u in term.uses if u.role == "near_b")
         del self._pending
+
+    # -- the compiled terms of a codebook, kept between commands ------------------------------
+    def cache_path(self, kind: str) -> Path:
+        """A cache file of this codebook's compiled matching (``kind``: terms, types).
+
+        The name holds the codebook's content hash, the lexicon's and the analysis' keys and a
+        hash of the auto-coder's source, so any change to what a term matches starts afresh.
+        """
+        from qualcode.nlp import _analysis_key, _lexicon_key, cache_dir
+
+        key = hashlib.sha256(
+            "|".join(
+                (self.codebook.sha256, _lexicon_key(), _analysis_key(), code_key())
+            ).encode()
+        ).hexdigest()[:16]
+        return cache_dir() / f"codebook-{kind}-{key}.marshal"
+
+    def _read_cache(self) -> tuple[list[Any], dict[str, tuple[int, int]]] | None:
+        """Each term's words (lemma candidates) and the fuzzy targets, compiled by an earlier
+        command with this very codebook; None if there is no usable cache."""
+        if self.pipeline.spacy_model:
+            return None
+        try:
+            words, targets = marshal.loads(self.cache_path("terms").read_bytes())
+        except (OSError, EOFError, ValueError, TypeError, InputError):
+            return None
+        sizes = [len(words) for _, words in self._pending]
+        if not isinstance(targets, dict) or [len(w) for w in words] != sizes:
+            return None
+        return words, targets
+
+    def _write_cache(self) -> None:
+        if self.pipeline.spacy_model:
+            return
+        words = [tuple(tuple(sorted(w)) for w in term.words) for term in self.terms]
+        write_cache_file(self.cache_path("terms"), (words, self.fuzzy_targets))
 
     # -- indexes -----------------------------------------------------------------------------
     def _build_indexes(self) -> None:

@@ -4,17 +4,14 @@ turn's tokens is dictionary look-ups."""
 
 from __future__ import annotations
 
-import functools
-import hashlib
 import marshal
-import os
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from qualcode.autocode.terms import TermTable
+from qualcode.autocode.terms import TermTable, write_cache_file
 from qualcode.errors import InputError
 from qualcode.nlp import FILLERS, collapse_doubles, max_edits, pronoun_classes
 
@@ -62,15 +59,6 @@ FORGET_BATCH = 1000
 CODEBOOK_CACHE_MAX = 300_000
 
 
-@functools.cache
-def _code_key() -> str:
-    """A hash of the auto-coder's own source: a changed matcher never reads an older cache."""
-    digest = hashlib.sha256()
-    for module in sorted(Path(__file__).parent.glob("*.py")):
-        digest.update(module.read_bytes())
-    return digest.hexdigest()
-
-
 class TypeAnalyser:
     """The :class:`TypeInfo` of every word type seen, analysed in batches."""
 
@@ -83,19 +71,8 @@ class TypeAnalyser:
 
     # -- the codebook's type-match cache ------------------------------------------------------
     def cache_path(self) -> Path:
-        """Where this codebook's word-type matches are kept between runs.
-
-        The name holds the codebook's content hash, the lexicon's and the analysis' keys and a
-        hash of the auto-coder's source, so any change to what a type matches starts afresh.
-        """
-        from qualcode.nlp import _analysis_key, _lexicon_key, cache_dir
-
-        key = hashlib.sha256(
-            "|".join(
-                (self.table.codebook.sha256, _lexicon_key(), _analysis_key(), _code_key())
-            ).encode()
-        ).hexdigest()[:16]
-        return cache_dir() / f"codebook-types-{key}.marshal"
+        """Where this codebook's word-type matches are kept between runs."""
+        return self.table.cache_path("types")
 
     def load_cache(self) -> None:
         """Take the matches of word types seen by an earlier run with this very codebook.
@@ -139,17 +116,7 @@ class TypeAnalyser:
             entries[word] = (
                 0 if info is NOTHING else (info.single, tuple(sorted(info.phrase)), info.filler)
             )
-        try:
-            path = self.cache_path()
-            tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")
-            tmp.write_bytes(marshal.dumps(entries))
-            os.replace(tmp, path)
-            # Only the latest codebook's cache is kept: a student edits one codebook.
-            for old in path.parent.glob("codebook-types-*.marshal"):
-                if old != path:
-                    old.unlink(missing_ok=True)
-        except (OSError, InputError):
-            pass
+        write_cache_file(self.cache_path(), entries)
 
     def info(self, word: str) -> TypeInfo:
         """Everything the codebook's terms say about one word type (cached)."""
