@@ -54,8 +54,10 @@ def search(
     starting with ``tillit``); with ``lemma`` it matches when the lemma candidates intersect, so
     ``stole på`` finds ``stolte på``. A term of several words is a phrase.
     """
+    import re
+
     from qualcode.corpus import segments
-    from qualcode.nlp import Token, get_pipeline
+    from qualcode.nlp import get_pipeline
     from qualcode.tokens import turn_spans
 
     queries = [_query_words(t) for t in terms]
@@ -64,30 +66,37 @@ def search(
         pipeline.prepare(w.rstrip("*") for q in queries for w in q)
     rows = segments(store, respondent=respondent, role=role)
     spans = turn_spans(store, [row.segment_id for row in rows])  # stored at ingest: no spaCy
-    found: list[KwicRow] = []
+    wordlike = re.compile(r"\w").search  # the test of Token.is_word
     turns = []
     for row in rows:
         text = row.text
+        # (lower-case form, start, end) of the turn's words: punctuation is no word.
         tokens = [
-            token
-            for token in (
-                Token(text[a:b], text[a:b].lower(), a, b) for a, b in zip(*spans[row.segment_id], strict=True)
-            )
-            if token.is_word
+            (text[a:b].lower(), a, b)
+            for a, b in zip(*spans[row.segment_id], strict=True)
+            if wordlike(text, a, b)
         ]
         if tokens:
             turns.append((row, tokens))
+    vocabulary = {w for _, tokens in turns for w, _, _ in tokens}
     if lemma:
         # One batch for the whole project. Only unknown words need the (costly) compound split:
         # it adds lemmas to unknown compounds alone (klyngeledelsen → klyngeledelse).
-        words = {t.lower for _, tokens in turns for t in tokens}
-        pipeline.lexicon.prefetch(words)
-        pipeline.prepare(words, split=lambda word: pipeline.lexicon.get(word) is None)
+        pipeline.lexicon.prefetch(vocabulary)
+        pipeline.prepare(vocabulary, split=lambda word: pipeline.lexicon.get(word) is None)
+    # Which of the project's words each query word matches: asked once per word type.
+    matching = {
+        q: {w for w in vocabulary if _word_matches(pipeline, q, w, lemma)}
+        for query in queries
+        for q in query
+    }
+    found: list[KwicRow] = []
     for row, tokens in turns:
         for query in queries:
+            sets = [matching[q] for q in query]
             for i in range(len(tokens) - len(query) + 1):
-                if all(_word_matches(pipeline, q, tokens[i + k].lower, lemma) for k, q in enumerate(query)):
-                    start, end = tokens[i].start, tokens[i + len(query) - 1].end
+                if all(tokens[i + k][0] in words for k, words in enumerate(sets)):
+                    start, end = tokens[i][1], tokens[i + len(query) - 1][2]
                     found.append(KwicRow(
                         row.segment_id, row.respondent, row.transcript, row.position, row.role,
                         _clip_left(row.text[:start], width), row.text[start:end],
