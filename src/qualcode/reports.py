@@ -293,16 +293,18 @@ def _codings(
     """The selection's countable codings and how many were left out for their turn's role."""
     wanted = set(sel.paths)
     people = set(sel.respondents)
-    # Inside a report the evidence comes along at once: the quotes need it anyway.
-    evidence = "c.evidence" if with_evidence or _FETCHED is not None else "'[]'"
-    rows = _rows(
-        store,
+    evidence = "c.evidence" if with_evidence else "'[]'"
+    sql = (
         f"SELECT c.segment_id, r.label, k.path, c.negated, c.source, {evidence}, s.role,"
         " s.transcript_id, s.position"
         " FROM codings c JOIN coders d ON d.id = c.coder_id JOIN codes k ON k.id = c.code_id"
         " JOIN segments s ON s.id = c.segment_id JOIN respondents r ON r.id = s.respondent_id"
-        " WHERE d.name = ?",
-        (sel.coder,),
+        " WHERE d.name = ?"
+    )
+    # The counting tables share one fetch (see _queries_once); the quotes, asked once, read the
+    # evidence on their own, so none of it stays in memory for the rest of the report.
+    rows = (
+        store.conn.execute(sql, (sel.coder,)) if with_evidence else _rows(store, sql, (sel.coder,))
     )
     result, left_out = [], 0
     for seg, label, path, negated, source, ev, role, transcript_id, position in rows:
