@@ -255,7 +255,7 @@ def _analysis_key() -> str:
     return hashlib.sha256(Path(__file__).read_bytes()).hexdigest()[:12]
 
 
-def _read_type_cache(path: Path) -> dict[str, tuple[Any, ...]]:
+def _read_type_cache(path: Path) -> dict[str, bytes]:
     try:
         found = marshal.loads(path.read_bytes())
     except (OSError, EOFError, ValueError, TypeError):
@@ -492,10 +492,10 @@ class Pipeline:
         self._unsplit: set[str] = set()  # analysed without the compound split (see prepare)
         self._splits_done = 0  # words split so far: many → Ordbank forms in memory
         # Analyses from earlier runs, read on first need, and this run's new ones to add to them
-        # (word → WordInfo fields + whether it was split). Not with a trained model, whose
+        # (word → marshalled WordInfo fields + whether it was split). Not with a trained model, whose
         # lemmas are not the lexicon's.
-        self._stored: dict[str, tuple[Any, ...]] | None = None
-        self._unsaved: dict[str, tuple[Any, ...]] = {}
+        self._stored: dict[str, bytes] | None = None
+        self._unsaved: dict[str, bytes] = {}
 
     def _load_spacy(self) -> Any:
         import spacy
@@ -611,14 +611,16 @@ class Pipeline:
             else:
                 self._unsplit.add(word)
             if not self.spacy_model and len(self._unsaved) < TYPE_CACHE_MAX:
-                # Tuples, not the analysis' frozensets: a third of the memory, for what may be
-                # a couple of hundred thousand words until the end of the run.
-                self._unsaved[word] = (
-                    tuple(info.lemmas),
-                    info.known,
-                    info.parts,
-                    tuple(tuple(p) for p in info.part_lemmas),
-                    word in splitting,
+                # Marshalled tuples, not the analysis' frozensets: a fifth of the memory, for
+                # what may be a couple of hundred thousand words until the end of the run.
+                self._unsaved[word] = marshal.dumps(
+                    (
+                        tuple(info.lemmas),
+                        info.known,
+                        info.parts,
+                        tuple(tuple(p) for p in info.part_lemmas),
+                        word in splitting,
+                    )
                 )
 
     def forget(self, words: Iterable[str]) -> None:
@@ -647,7 +649,13 @@ class Pipeline:
             if entry is None:
                 left.add(word)
                 continue
-            lemmas, known, parts, part_lemmas, was_split = entry
+            try:
+                # Each entry is kept marshalled: a fifth of the memory of the tuples, for the
+                # couple of hundred thousand words of a big corpus; decoded when reused.
+                lemmas, known, parts, part_lemmas, was_split = marshal.loads(entry)
+            except (EOFError, ValueError, TypeError):
+                left.add(word)
+                continue
             if not was_split and (split is None or split(word)):
                 left.add(word)
                 continue
