@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import json
 import re
+import sys
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
@@ -242,7 +243,7 @@ def _coded_by_layer(
     return seen, [label for label in labels if label not in coded]
 
 
-@dataclass
+@dataclass(slots=True)
 class _Coding:
     segment_id: int
     respondent: str
@@ -283,7 +284,13 @@ def _rows(store: Store, sql: str, params: tuple[Any, ...] = ()) -> Iterable[tupl
     key = (id(store), sql, params)
     found = _FETCHED.get(key)
     if found is None:
-        found = _FETCHED[key] = store.conn.execute(sql, params).fetchall()
+        # Labels, paths and roles repeat on every row: one string each, not one per row (a
+        # project of thousands of interviews has hundreds of thousands of codings).
+        intern = sys.intern
+        found = _FETCHED[key] = [
+            tuple(intern(v) if v.__class__ is str and len(v) < 200 else v for v in row)
+            for row in store.conn.execute(sql, params)
+        ]
     return found
 
 
@@ -315,7 +322,10 @@ def _codings(
         if role == "interviewer" or (role == "other" and source != "manual"):
             left_out += 1
             continue
-        result.append(_Coding(seg, label, path, bool(negated), source, ev, transcript_id, position))
+        result.append(_Coding(
+            seg, sys.intern(label), sys.intern(path), bool(negated), sys.intern(source), ev,
+            transcript_id, position,
+        ))
     return result, left_out
 
 
