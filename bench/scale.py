@@ -5,7 +5,8 @@ For each size (10, 100, 1,000 and 3,000 interviews of about 5,000 tokens each, g
 user runs them: ``qualcode ingest FOLDER``, ``qualcode code``, ``qualcode report all``. Each line
 gives the seconds and the peak resident memory of that command's process, so growth can be seen
 to stay linear and memory flat. Targets (issue 17): ``code`` and ``report all`` at most 400 MB at
-3,000 interviews. The commands use the user's lexicon and a cache folder of the run's own.
+3,000 interviews. The commands use the user's lexicon (and term tokens) and a cache folder of the
+run's own, so every ``code`` analyses its word types afresh.
 
     python bench/scale.py [--sizes 10,100,1000,3000] [--pairs 52]
 """
@@ -60,7 +61,9 @@ def main() -> None:
         with tempfile.TemporaryDirectory() as tmp:
             cache = Path(tmp) / "cache" / "qualcode"
             cache.mkdir(parents=True)
-            for source in lexicon.parent.glob(f"{lexicon.stem}*"):
+            # The machine's one-time files: the lexicon and the codebook's punctuated terms.
+            for source in [*lexicon.parent.glob(f"{lexicon.stem}*"),
+                           *lexicon.parent.glob("terms-nb-*.json")]:
                 if not source.name.endswith(".tmp"):
                     (cache / source.name).symlink_to(source)
             env = {**os.environ, "XDG_CACHE_HOME": str(cache.parent)}

@@ -74,6 +74,33 @@ def autocode_project(
     compiled = CompiledCodebook(codebook, get_pipeline(spacy_model) if spacy_model else None)
     fast = unit == "turn" and not spacy_model
     where = "" if include_interviewer else " WHERE s.role = 'respondent'"
+    # The codings are written batch by batch: a small page cache is enough (the store's 64 MB is
+    # for ingest), and keeps memory flat at thousands of interviews.
+    page_cache = store.conn.execute("PRAGMA cache_size").fetchone()[0]
+    store.conn.execute("PRAGMA cache_size = -8192")
+    try:
+        return _code_turns(store, codebook, compiled, unit=unit, fast=fast, where=where,
+                           include_interviewer=include_interviewer, spacy_model=spacy_model,
+                           on_progress=on_progress, command=command, began=began)
+    finally:
+        store.conn.execute(f"PRAGMA cache_size = {int(page_cache)}")
+
+
+def _code_turns(
+    store: Store,
+    codebook: Codebook,
+    compiled: CompiledCodebook,
+    *,
+    unit: str,
+    fast: bool,
+    where: str,
+    include_interviewer: bool,
+    spacy_model: str | None,
+    on_progress: Callable[[int, int], None] | None,
+    command: str,
+    began: float,
+) -> AutocodeSummary:
+    """The write phase of :func:`autocode_project`: every turn coded and stored, batch by batch."""
     code_ids = {path: store.code_id(path) for path in codebook.paths()}
     per_code = {path: CodeSummary(path) for path in codebook.paths()}
     created = now_iso()
