@@ -54,25 +54,49 @@ def search(
     starting with ``tillit``); with ``lemma`` it matches when the lemma candidates intersect, so
     ``stole på`` finds ``stolte på``. A term of several words is a phrase.
     """
+    import re
+
     from qualcode.corpus import segments
     from qualcode.nlp import get_pipeline
+    from qualcode.tokens import turn_spans
 
     queries = [_query_words(t) for t in terms]
     pipeline = get_pipeline()
     if lemma:
         pipeline.prepare(w.rstrip("*") for q in queries for w in q)
     rows = segments(store, respondent=respondent, role=role)
-    found: list[KwicRow] = []
+    spans = turn_spans(store, [row.segment_id for row in rows])  # stored at ingest: no spaCy
+    wordlike = re.compile(r"\w").search  # the test of Token.is_word
+    turns = []
     for row in rows:
-        tokens = [t for t in pipeline.tokenize(row.text) if t.is_word]
-        if not tokens:
-            continue
-        if lemma:
-            pipeline.prepare(t.lower for t in tokens)
+        text = row.text
+        # (lower-case form, start, end) of the turn's words: punctuation is no word.
+        tokens = [
+            (text[a:b].lower(), a, b)
+            for a, b in zip(*spans[row.segment_id], strict=True)
+            if wordlike(text, a, b)
+        ]
+        if tokens:
+            turns.append((row, tokens))
+    vocabulary = {w for _, tokens in turns for w, _, _ in tokens}
+    if lemma:
+        # One batch for the whole project. Only unknown words need the (costly) compound split:
+        # it adds lemmas to unknown compounds alone (klyngeledelsen → klyngeledelse).
+        pipeline.lexicon.prefetch(vocabulary)
+        pipeline.prepare(vocabulary, split=lambda word: pipeline.lexicon.get(word) is None)
+    # Which of the project's words each query word matches: asked once per word type.
+    matching = {
+        q: {w for w in vocabulary if _word_matches(pipeline, q, w, lemma)}
+        for query in queries
+        for q in query
+    }
+    found: list[KwicRow] = []
+    for row, tokens in turns:
         for query in queries:
+            sets = [matching[q] for q in query]
             for i in range(len(tokens) - len(query) + 1):
-                if all(_word_matches(pipeline, q, tokens[i + k].lower, lemma) for k, q in enumerate(query)):
-                    start, end = tokens[i].start, tokens[i + len(query) - 1].end
+                if all(tokens[i + k][0] in words for k, words in enumerate(sets)):
+                    start, end = tokens[i][1], tokens[i + len(query) - 1][2]
                     found.append(KwicRow(
                         row.segment_id, row.respondent, row.transcript, row.position, row.role,
                         _clip_left(row.text[:start], width), row.text[start:end],
@@ -87,7 +111,8 @@ def _word_matches(pipeline, query: str, word: str, lemma: bool) -> bool:  # type
         return word.startswith(query[:-1])
     if word == query:
         return True
-    return lemma and bool(pipeline.lemmas(word) & pipeline.lemmas(query))
+    # parts=False: a known word's lemmas never depend on its compound split (see search).
+    return lemma and bool(pipeline.info(word, parts=False).lemmas & pipeline.lemmas(query))
 
 
 def _clip_left(text: str, width: int) -> str:
@@ -131,14 +156,20 @@ def explain(store: Store, segment_id: int, codebook: Codebook, *, unit: str = "t
     if not rows:
         raise InputError(f"no segment {segment_id} in the project (see 'qualcode segments')")
     row = rows[0]
-    compiled = CompiledCodebook(codebook, get_pipeline(spacy_model))
-    if unit == "sentence":
+    compiled = CompiledCodebook(codebook, get_pipeline(spacy_model) if spacy_model else None)
+    if unit == "sentence" or spacy_model:
         matches = [
             m for a, b in sentence_spans(row.text)
             for m in compiled.match(row.text[a:b], offset=a, base=row.text, sentence=(a, b))
-        ]
+        ] if unit == "sentence" else compiled.match(row.text)
+        codes = compiled.code_text(row.text, unit)
     else:
-        matches = compiled.match(row.text)
+        from qualcode.tokens import turn_spans
+
+        # The turn's tokens as stored at ingest: explaining a turn needs no spaCy.
+        starts, ends = turn_spans(store, [segment_id])[segment_id]
+        matches = compiled.match_tokens(row.text, starts, ends)
+        codes = compiled.scorer.assign([matches], row.text)
     stored = [
         r[0] for r in store.conn.execute(
             "SELECT k.path FROM codings c JOIN codes k ON k.id = c.code_id JOIN coders d ON d.id = c.coder_id"
@@ -147,5 +178,5 @@ def explain(store: Store, segment_id: int, codebook: Codebook, *, unit: str = "t
     ]
     return Explanation(
         row.segment_id, row.respondent, row.transcript, row.position, row.speaker, row.role, row.text,
-        sorted(matches, key=lambda m: (m.start, m.end, m.code)), compiled.code_text(row.text, unit), stored,
+        sorted(matches, key=lambda m: (m.start, m.end, m.code)), codes, stored,
     )

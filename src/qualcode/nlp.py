@@ -47,7 +47,6 @@ import tempfile
 import threading
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from importlib import metadata
 from itertools import groupby
 from pathlib import Path
 from typing import Any
@@ -225,6 +224,8 @@ def _ordbank_file() -> Path:
 def _lexicon_key() -> str:
     # The data file's content, not its modification time: every new virtual environment
     # installs the same file afresh, and must find the cache built by the previous one.
+    from importlib import metadata
+
     digest = hashlib.sha256(_ordbank_file().read_bytes()).hexdigest()
     parts = [
         str(LEXICON_FORMAT),
@@ -254,7 +255,7 @@ def _analysis_key() -> str:
     return hashlib.sha256(Path(__file__).read_bytes()).hexdigest()[:12]
 
 
-def _read_type_cache(path: Path) -> dict[str, tuple[Any, ...]]:
+def _read_type_cache(path: Path) -> dict[str, bytes]:
     try:
         found = marshal.loads(path.read_bytes())
     except (OSError, EOFError, ValueError, TypeError):
@@ -262,44 +263,75 @@ def _read_type_cache(path: Path) -> dict[str, tuple[Any, ...]]:
     return found if isinstance(found, dict) else {}
 
 
+#: Called as ``listener(done, total)`` while the lexicon is built, the first time on a machine
+#: (the CLI shows a progress bar "Building the Norwegian lexicon (once)…").
+lexicon_build_listeners: list[Callable[[int, int], None]] = []
+#: Steps of :func:`build_lexicon`: reading Ordbank, its rows, simplemma nb, nn, merging, indexing.
+_BUILD_STEPS = 6
+
+
 def build_lexicon(path: Path) -> None:
-    """Write the merged Ordbank + simplemma lexicon to ``path`` (atomically)."""
+    """Write the merged Ordbank + simplemma lexicon to ``path`` (atomically).
+
+    Streams (form, source, lemma) rows into a scratch table of the new file and lets SQLite
+    group them by form, so the build holds no Python set per form (717,000 forms of three sets
+    each took over 1 GB).
+    """
     from simplemma.strategies.dictionaries import DefaultDictionaryFactory
 
-    merged: dict[str, list[set[str]]] = {}
+    def step(done: int) -> None:
+        for listener in lexicon_build_listeners:
+            listener(done, _BUILD_STEPS)
 
-    def entry(form: str) -> list[set[str]]:
-        found = merged.get(form)
-        if found is None:
-            found = merged[form] = [set(), set(), set()]
-        return found
-
-    with gzip.open(_ordbank_file(), "rt", encoding="utf-8") as handle:
-        tables = json.load(handle)
-    for table in tables.values():
-        for form, lemmas in table.items():
-            entry(form.lower())[0].update(lemma.lower() for lemma in lemmas)
-    factory = DefaultDictionaryFactory()
-    for slot, lang in ((1, "nb"), (2, "nn")):
-        for form, lemma in factory.get_dictionary(lang).items():
-            entry(form.lower())[slot].add(lemma.lower())
+    step(0)
     tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")
     tmp.unlink(missing_ok=True)
     conn = sqlite3.connect(tmp)
     try:
         conn.execute("PRAGMA journal_mode = OFF")
         conn.execute("PRAGMA synchronous = OFF")
+        # The scratch rows live in a temporary file of their own, so the lexicon file needs no
+        # VACUUM afterwards; the sort keeps up to 64 MB in memory and spills beyond it.
+        conn.execute("PRAGMA temp_store = FILE")
+        conn.execute("PRAGMA cache_size = -65536")
+        conn.execute("PRAGMA threads = 2")
+        conn.execute("CREATE TEMP TABLE raw (form TEXT, slot INTEGER, lemma TEXT)")
+        with gzip.open(_ordbank_file(), "rt", encoding="utf-8") as handle:
+            tables = json.load(handle)
+        step(1)
+        conn.executemany(
+            "INSERT INTO raw VALUES (?, 0, ?)",
+            (
+                (form.lower(), lemma.lower())
+                for table in tables.values()
+                for form, lemmas in table.items()
+                for lemma in lemmas
+            ),
+        )
+        del tables
+        step(2)
+        factory = DefaultDictionaryFactory()
+        for slot, lang in ((1, "nb"), (2, "nn")):
+            conn.executemany(
+                f"INSERT INTO raw VALUES (?, {slot}, ?)",
+                ((form.lower(), lemma.lower()) for form, lemma in factory.get_dictionary(lang).items()),
+            )
+            step(2 + slot)
         conn.execute(
             "CREATE TABLE lex (form TEXT PRIMARY KEY, ob TEXT, nb TEXT, nn TEXT) WITHOUT ROWID"
         )
-        conn.executemany(
-            "INSERT INTO lex VALUES (?, ?, ?, ?)",
-            (
-                (form, "|".join(sorted(ob)), "|".join(sorted(nb)), "|".join(sorted(nn)))
-                for form, (ob, nb, nn) in sorted(merged.items())
-            ),
+        # Each form's lemmas per source, distinct and sorted, joined by "|" ("" for none).
+        conn.execute(
+            "INSERT INTO lex SELECT form,"
+            " coalesce(group_concat(CASE WHEN slot = 0 THEN lemma END, '|'), ''),"
+            " coalesce(group_concat(CASE WHEN slot = 1 THEN lemma END, '|'), ''),"
+            " coalesce(group_concat(CASE WHEN slot = 2 THEN lemma END, '|'), '')"
+            " FROM (SELECT form, slot, lemma FROM raw GROUP BY form, slot, lemma ORDER BY form, slot, lemma)"
+            " GROUP BY form"
         )
+        step(5)
         conn.commit()
+        step(6)
     finally:
         conn.close()
     os.replace(tmp, path)
@@ -375,6 +407,11 @@ class Lexicon:
             for form in missing:
                 self._memo[form] = found.get(form)
 
+    def forget_memo(self) -> None:
+        """Forget the forms looked up so far (they are fetched again when asked)."""
+        with self._lock:
+            self._memo = {}
+
     def _entry(self, form: str) -> tuple[frozenset[str], bool] | None:
         try:
             return self._memo[form]
@@ -405,6 +442,31 @@ class Lexicon:
         return self._entry(form) is not None
 
 
+def _term_cache_path() -> Path:
+    from importlib import metadata
+
+    return cache_dir() / f"terms-nb-spacy-{metadata.version('spacy')}.json"
+
+
+@functools.cache
+def _term_cache() -> dict[str, list[str]]:
+    try:
+        found = json.loads(_term_cache_path().read_text(encoding="utf-8"))
+    except (OSError, ValueError, InputError):
+        return {}
+    return found if isinstance(found, dict) else {}
+
+
+def _save_term_cache(cache: dict[str, list[str]]) -> None:
+    try:
+        path = _term_cache_path()
+        tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")
+        tmp.write_text(json.dumps(cache, ensure_ascii=False), encoding="utf-8")
+        os.replace(tmp, path)
+    except (OSError, InputError):  # only a speed-up
+        pass
+
+
 # -- the pipeline ----------------------------------------------------------------------------
 @dataclass(frozen=True, slots=True)
 class WordInfo:
@@ -421,29 +483,52 @@ class Pipeline:
     """The tokenizer and the per-type analyses. Build it with :func:`get_pipeline`."""
 
     def __init__(self, spacy_model: str | None = None, lexicon: Lexicon | None = None):
-        import spacy
-
         self.spacy_model = spacy_model
+        self._nlp: Any = None
         if spacy_model:
-            try:
-                self.nlp = spacy.load(spacy_model)
-            except (OSError, ImportError, ValueError):
-                raise InputError(
-                    f"spaCy model '{spacy_model}' is not installed (qualcode never downloads "
-                    "models; install it yourself or leave out --spacy-model)"
-                ) from None
-        else:
-            self.nlp = spacy.blank("nb")
-        self.tokenizer = self.nlp.tokenizer
-        self.lexicon = lexicon or Lexicon()
+            self._load_spacy()  # a missing model is an error now, before anything is written
+        self._lexicon = lexicon
         self._info: dict[str, WordInfo] = {}
         self._unsplit: set[str] = set()  # analysed without the compound split (see prepare)
         self._splits_done = 0  # words split so far: many → Ordbank forms in memory
         # Analyses from earlier runs, read on first need, and this run's new ones to add to them
-        # (word → WordInfo fields + whether it was split). Not with a trained model, whose
+        # (word → marshalled WordInfo fields + whether it was split). Not with a trained model, whose
         # lemmas are not the lexicon's.
-        self._stored: dict[str, tuple[Any, ...]] | None = None
-        self._unsaved: dict[str, tuple[Any, ...]] = {}
+        self._stored: dict[str, bytes] | None = None
+        self._unsaved: dict[str, bytes] = {}
+
+    def _load_spacy(self) -> Any:
+        import spacy
+
+        if self.spacy_model:
+            try:
+                self._nlp = spacy.load(self.spacy_model)
+            except (OSError, ImportError, ValueError):
+                raise InputError(
+                    f"spaCy model '{self.spacy_model}' is not installed (qualcode never downloads "
+                    "models; install it yourself or leave out --spacy-model)"
+                ) from None
+        else:
+            self._nlp = spacy.blank("nb")
+        return self._nlp
+
+    @property
+    def nlp(self) -> Any:
+        """The spaCy pipeline, loaded on first use: turns keep their tokens in the store, so
+        coding and look-ups mostly never import spaCy (its import alone takes most of a second)."""
+        return self._nlp if self._nlp is not None else self._load_spacy()
+
+    @property
+    def tokenizer(self) -> Any:
+        """spaCy's tokenizer (see :attr:`nlp`)."""
+        return self.nlp.tokenizer
+
+    @property
+    def lexicon(self) -> Lexicon:
+        """The lexicon cache, opened (and built, the first time on this machine) on first use."""
+        if self._lexicon is None:
+            self._lexicon = Lexicon()
+        return self._lexicon
 
     # -- tokens and sentences ----------------------------------------------------------------
     def tokenize(self, text: str) -> list[Token]:
@@ -454,6 +539,22 @@ class Pipeline:
                 for t in self.nlp(text)
             ]
         return [Token(t.text, t.lower_, t.idx, t.idx + len(t.text)) for t in self.tokenizer(text)]
+
+    def term_words(self, term: str) -> list[str]:
+        """The word keys of a codebook term as the tokenizer splits it (punctuation dropped).
+
+        Remembered in a small file in the cache folder (per spaCy version), so compiling a
+        codebook whose terms hold punctuation (``adm. dir.``) needs spaCy once per machine, not
+        once per command.
+        """
+        if self.spacy_model:
+            return [w.key for w in self.tokenize(term) if w.is_word or w.text == "&"]
+        cache = _term_cache()
+        found = cache.get(term)
+        if found is None:
+            found = cache[term] = [w.key for w in self.tokenize(term) if w.is_word or w.text == "&"]
+            _save_term_cache(cache)
+        return list(found)
 
     def sentences(self, text: str) -> list[tuple[int, int]]:
         """Sentence spans, the same as :func:`qualcode.text.sentence_spans`."""
@@ -509,10 +610,30 @@ class Pipeline:
                 self._unsplit.discard(word)
             else:
                 self._unsplit.add(word)
-            if not self.spacy_model:
-                self._unsaved[word] = (
-                    info.lemmas, info.known, info.parts, info.part_lemmas, word in splitting
+            if not self.spacy_model and len(self._unsaved) < TYPE_CACHE_MAX:
+                # Marshalled tuples, not the analysis' frozensets: a fifth of the memory, for
+                # what may be a couple of hundred thousand words until the end of the run.
+                self._unsaved[word] = marshal.dumps(
+                    (
+                        tuple(info.lemmas),
+                        info.known,
+                        info.parts,
+                        tuple(tuple(p) for p in info.part_lemmas),
+                        word in splitting,
+                    )
                 )
+
+    def forget(self, words: Iterable[str]) -> None:
+        """Drop the in-memory analyses of ``words`` and the lexicon's memo of looked-up forms.
+
+        For a big corpus coded batch by batch: its caller keeps what it needs of each word, and
+        memory stays flat however many word types the corpus has (the analyses still reach the
+        type cache file).
+        """
+        for word in words:
+            self._info.pop(word, None)
+            self._unsplit.discard(word)
+        self.lexicon.forget_memo()
 
     def _reuse_stored(self, words: set[str], split: Callable[[str], bool] | None) -> set[str]:
         """Take the analyses of ``words`` from the type cache; return the words still to do.
@@ -528,11 +649,19 @@ class Pipeline:
             if entry is None:
                 left.add(word)
                 continue
-            lemmas, known, parts, part_lemmas, was_split = entry
+            try:
+                # Each entry is kept marshalled: a fifth of the memory of the tuples, for the
+                # couple of hundred thousand words of a big corpus; decoded when reused.
+                lemmas, known, parts, part_lemmas, was_split = marshal.loads(entry)
+            except (EOFError, ValueError, TypeError):
+                left.add(word)
+                continue
             if not was_split and (split is None or split(word)):
                 left.add(word)
                 continue
-            self._info[word] = WordInfo(word, lemmas, known, parts, part_lemmas)
+            self._info[word] = WordInfo(
+                word, frozenset(lemmas), known, parts, tuple(frozenset(p) for p in part_lemmas)
+            )
             if was_split:
                 self._unsplit.discard(word)
             else:

@@ -22,7 +22,7 @@ from typing import Any
 from qualcode.errors import ProjectError
 
 DB_NAME = "qualcode.db"
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 BUSY_TIMEOUT_SECONDS = 60.0
 AUTO_CODER = "auto"
 DEFAULT_INTERVIEWER_LABELS = ("I", "Int", "Intervjuer", "Interviewer", "Q")
@@ -312,12 +312,30 @@ def _migrate_neutral_respondent_labels(conn: sqlite3.Connection) -> None:
         conn.execute("UPDATE respondents SET label = ? WHERE id = ?", (new[file], respondent))
 
 
+def _migrate_add_segment_tokens(conn: sqlite3.Connection) -> None:
+    """Keep each turn's token offsets (``segment_tokens``, see :mod:`qualcode.tokens`).
+
+    The table starts empty: the turns of an existing store are tokenized once, on first need,
+    so opening an old store stays instant and never imports spaCy.
+    """
+    _execute_script(
+        conn,
+        """
+CREATE TABLE IF NOT EXISTS segment_tokens (
+    segment_id INTEGER PRIMARY KEY REFERENCES segments(id) ON DELETE CASCADE,
+    spans      BLOB NOT NULL            -- token offsets, see qualcode.tokens
+);
+""",
+    )
+
+
 #: ``MIGRATIONS[n]`` takes a store from schema version ``n`` to ``n + 1``.
 MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [
     _migrate_0_to_1,
     _migrate_1_to_2,
     _migrate_refi_interchange,
     _migrate_neutral_respondent_labels,
+    _migrate_add_segment_tokens,
 ]
 assert len(MIGRATIONS) == SCHEMA_VERSION
 

@@ -35,7 +35,10 @@ def test_two_imports_into_one_layer_cannot_both_apply(formula_project, tmp_path)
 
 
 def test_code_racing_ingest_replace_codes_the_new_turns(tmp_path, small_corpus):
-    """The segments change between reading and writing: the write codes what is there then."""
+    """An ingest --replace started while `code` runs waits for it, then lands: no foreign-key
+    failure, and the turns `code` wrote are the ones in the store when it wrote them."""
+    import threading
+
     from qualcode.autocode import autocode_project
     from qualcode.codebook import install_codebook, loads_codebook
     from qualcode.store import create_store
@@ -45,23 +48,35 @@ def test_code_racing_ingest_replace_codes_the_new_turns(tmp_path, small_corpus):
     book = loads_codebook("name: k\ncodes:\n  - id: tillit\n    keywords: [stoler]\n")
     install_codebook(store, book, "load")
     changed = small_corpus / "R1.txt"
+    errors: list[BaseException] = []
+    started: list[threading.Thread] = []
 
-    def replace_meanwhile(done: int, total: int) -> None:
-        changed.write_text(
-            "I: Hva med tilliten?\nR1: Vi stoler på dem, helt ærlig.\nI: Takk.\n", encoding="utf-8"
-        )
+    def replace() -> None:
         other = open_store(store.folder)
         try:
             ingest_paths(other, [changed], replace=True, command="ingest --replace")
+        except BaseException as exc:  # reported to the test below
+            errors.append(exc)
         finally:
             other.close()
 
+    def replace_meanwhile(done: int, total: int) -> None:
+        if started:
+            return
+        changed.write_text(
+            "I: Hva med tilliten?\nR1: Vi stoler på dem, helt ærlig.\nI: Takk.\n", encoding="utf-8"
+        )
+        thread = threading.Thread(target=replace)
+        thread.start()
+        started.append(thread)
+
     summary = autocode_project(store, book, on_progress=replace_meanwhile)
-    coded = store.conn.execute(
-        "SELECT s.text FROM codings c JOIN segments s ON s.id = c.segment_id"
-    ).fetchall()
-    assert ("Vi stoler på dem, helt ærlig.",) in coded
-    assert summary.codings == len(coded)
+    started[0].join(timeout=60)
+    assert errors == []
+    assert store.conn.execute("PRAGMA foreign_key_check").fetchall() == []
+    texts = [r[0] for r in store.conn.execute("SELECT text FROM segments")]
+    assert "Vi stoler på dem, helt ærlig." in texts  # the replace landed after `code`
+    assert summary.codings >= 1
     store.close()
 
 

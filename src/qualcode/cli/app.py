@@ -23,6 +23,11 @@ class QualcodeGroup(TyperGroup):
         return super().parse_args(ctx, args)
 
     def invoke(self, ctx: typer.Context) -> Any:
+        from qualcode import nlp
+        from qualcode.cli.output import lexicon_progress
+
+        if lexicon_progress not in nlp.lexicon_build_listeners:
+            nlp.lexicon_build_listeners.append(lexicon_progress)
         try:
             return super().invoke(ctx)
         except QualcodeError as exc:

@@ -261,7 +261,38 @@ def progress_steps() -> Iterator[Any]:
                 tasks[step] = progress.add_task(step, total=total)
             progress.update(tasks[step], completed=done, total=total)
 
-        yield update
+        global _active_update
+        outer, _active_update = _active_update, update
+        try:
+            yield update
+        finally:
+            _active_update = outer
+
+
+#: The ``update`` of the progress display on screen, if any (rich shows one at a time).
+_active_update: Any = None
+#: The display opened for a lexicon build that started outside any other progress display.
+_lexicon_display: Any = None
+LEXICON_STEP = "Building the Norwegian lexicon (once)…"
+
+
+def lexicon_progress(done: int, total: int) -> None:
+    """Show the one-time lexicon build (a listener of :mod:`qualcode.nlp`) as a progress bar.
+
+    Inside a command's own progress display it is one more bar there; otherwise it opens a
+    display of its own for the build.
+    """
+    global _lexicon_display
+    if _active_update is not None and _lexicon_display is None:
+        _active_update(LEXICON_STEP, done, total)
+        return
+    if _lexicon_display is None:
+        _lexicon_display = progress_steps()
+        _lexicon_display.__enter__()
+    _active_update(LEXICON_STEP, done, total)
+    if done >= total:
+        display, _lexicon_display = _lexicon_display, None
+        display.__exit__(None, None, None)
 
 
 @contextmanager

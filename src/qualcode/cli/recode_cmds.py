@@ -691,7 +691,7 @@ def undo(
     # A review step may be a decision alone (a skip, or a reject of a coding you never had);
     # `done` changes progress marks only.
     counted = (
-        ([_count(len(changes), "coding change")] if changes or not (decisions or marks) else [])
+        ([_count(len(changes), "coding change")] if changes or not marks else [])
         + ([_count(decisions, "review decision")] if decisions else [])
         + ([_count(marks, "done mark")] if marks else [])
     )

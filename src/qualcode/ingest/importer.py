@@ -17,6 +17,7 @@ from qualcode.ingest.readers import SUFFIX_FORMATS, format_of, read_transcript
 from qualcode.ingest.respondents import RESPONDENTS_FILE, RespondentTable, read_respondent_table
 from qualcode.respondent_labels import neutral_labels
 from qualcode.store import DEFAULT_INTERVIEWER_LABELS, Store, WriteTx, command_line, now_iso
+from qualcode.tokens import store_missing_tokens
 
 #: A turn whose squashed text is at least this similar (rapidfuzz ``fuzz.ratio``, 0-100) to an old
 #: turn near the same position is taken as that turn with a small correction.
@@ -267,6 +268,8 @@ def ingest_paths(
             if store.respondent_id(label) is not None:
                 for name, value in attributes.items():
                     store.set_attribute(tx, label, name, value)
+        # Tokenized once here, so coding, search and explain never need spaCy.
+        store_missing_tokens(tx.conn)
     return report
 
 

@@ -1,0 +1,273 @@
+"""Matching word types: what the codebook's terms say about one lower-case word, computed once per
+type (keyword, compound part, fuzzy slip, phrase word, filler) and cached, so the hot loop over a
+turn's tokens is dictionary look-ups."""
+
+from __future__ import annotations
+
+import marshal
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from qualcode.autocode.terms import TermTable, write_cache_file
+from qualcode.errors import InputError
+from qualcode.nlp import FILLERS, collapse_doubles, max_edits, pronoun_classes
+
+_WORD = re.compile(r"\w")
+#: Up to this many fuzzy probes are compared one by one, without numpy.
+SMALL_FUZZY_BATCH = 50
+
+
+@dataclass(frozen=True, slots=True)
+class TypeInfo:
+    """What one word type can match."""
+
+    single: tuple[tuple[int, str], ...]  # (term id, rule) for one-word terms
+    phrase: frozenset[tuple[int, int]]  # (term id, word index) of phrase words it matches
+    filler: bool
+    interesting: bool  # a match can start here
+    starts: tuple[int, ...]  # phrases (term ids) whose first word this is, in ``phrase`` order
+    seconds: frozenset[int]  # phrases (term ids) whose second word this is
+    #: The next token may carry a phrase on: the second word of some phrase, or a filler.
+    continues: bool
+    #: ``starts`` as a set, to test a start against the next token's ``seconds`` at C speed.
+    start_set: frozenset[int]
+
+
+def type_info(
+    single: tuple[tuple[int, str], ...], phrase: frozenset[tuple[int, int]], filler: bool
+) -> TypeInfo:
+    """A :class:`TypeInfo` with its derived fields."""
+    # Sorted, because set order follows string hashing, which changes from process to process:
+    # the same text must get the same codings and evidence in every run.
+    starts = tuple(sorted(tid for tid, k in phrase if k == 0))
+    seconds = frozenset(tid for tid, k in phrase if k == 1)
+    return TypeInfo(
+        single, phrase, filler, bool(single) or bool(starts), starts, seconds,
+        filler or bool(seconds), frozenset(starts),
+    )
+
+
+NOTHING = type_info((), frozenset(), False)
+
+
+#: From this many new word types in one batch, their word analyses are not kept in memory.
+FORGET_BATCH = 1000
+#: Word types kept in a codebook's type-match cache (see TypeAnalyser.load_cache).
+CODEBOOK_CACHE_MAX = 300_000
+
+
+class TypeAnalyser:
+    """The :class:`TypeInfo` of every word type seen, analysed in batches."""
+
+    def __init__(self, table: TermTable):
+        self.table = table
+        self.pipeline = table.pipeline
+        self.types: dict[str, TypeInfo] = {}
+        self._fuzzy_near: dict[tuple[int, int], list[str]] = {}
+        self._cached: dict[str, Any] | None = None  # see load_cache
+
+    # -- the codebook's type-match cache ------------------------------------------------------
+    def cache_path(self) -> Path:
+        """Where this codebook's word-type matches are kept between runs."""
+        return self.table.cache_path("types")
+
+    def load_cache(self) -> None:
+        """Take the matches of word types seen by an earlier run with this very codebook.
+
+        A re-run on the same corpus then analyses no word at all. Best effort: an unreadable
+        cache is an empty one.
+        """
+        if self._cached is not None or self.pipeline.spacy_model:
+            return
+        self._cached = {}
+        try:
+            found = marshal.loads(self.cache_path().read_bytes())
+        except (OSError, EOFError, ValueError, TypeError, InputError):
+            return
+        if isinstance(found, dict):
+            self._cached = found
+
+    def reuse_cached(self, words: Iterable[str]) -> None:
+        """Fill :attr:`types` for the ``words`` the loaded cache knows."""
+        cached, types = self._cached, self.types
+        if not cached:
+            return
+        for word in words:
+            entry = cached.get(word)
+            if entry is not None and word not in types:
+                types[word] = NOTHING if entry == 0 else type_info(
+                    entry[0], frozenset(entry[1]), entry[2]
+                )
+
+    def save_cache(self) -> None:
+        """Keep this run's word-type matches for the next run with the same codebook."""
+        if self.pipeline.spacy_model or not self.types:
+            return
+        # The earlier runs' entries stay: the student's corpus is often coded part by part.
+        entries: dict[str, Any] = dict(self._cached or {})
+        if len(entries) + len(self.types) > CODEBOOK_CACHE_MAX:
+            entries = {}
+        for word, info in self.types.items():
+            if len(entries) >= CODEBOOK_CACHE_MAX:
+                break
+            entries[word] = (
+                0 if info is NOTHING else (info.single, tuple(sorted(info.phrase)), info.filler)
+            )
+        write_cache_file(self.cache_path(), entries)
+
+    def info(self, word: str) -> TypeInfo:
+        """Everything the codebook's terms say about one word type (cached)."""
+        found = self.types.get(word)
+        if found is None:
+            self.prepare([word])
+            found = self.types[word]
+        return found
+
+    def prepare(self, words: Iterable[str]) -> None:
+        """Analyse new word types in one batch."""
+        types = self.types
+        new = [w for w in set(words) if w not in types]
+        if not new:
+            return
+        self.pipeline.prepare(new, split=self.table.may_hold_term)
+        for word, info in zip(new, self.analyse_many(new), strict=True):
+            types[word] = info
+        if len(new) >= FORGET_BATCH:
+            # A corpus batch: this type info is all the coding needs of these words.
+            self.pipeline.forget(new)
+
+    def analyse_many(self, keys: list[str]) -> list[TypeInfo]:
+        """The type info of each key: lexicon and split look-ups per word, fuzzy in one batch."""
+        table = self.table
+        pipeline_info = self.pipeline.info
+        single_index, phrase_index, compound_ok = table.single, table.phrase, table.compound_ok
+        single_lemmas, phrase_lemmas = table.single_lemmas, table.phrase_lemmas
+        index_lemmas = single_lemmas | phrase_lemmas
+        fuzzy_on = bool(table.fuzzy_targets)
+        pending: list[tuple[str, frozenset[str], Any, dict[int, str]] | None] = []
+        probes: dict[str, str] = {}  # word → its collapsed form, for the fuzzy batch
+        for key in keys:
+            word = key.partition("\t")[0]
+            if not _WORD.search(word):
+                pending.append(None)
+                continue
+            info = pipeline_info(key, parts=False)
+            single: dict[int, str] = {}
+            # Most types share no lemma with any term: one set intersection says so.
+            indexed = info.lemmas & index_lemmas
+            for lemma in indexed & single_lemmas:
+                for tid in single_index[lemma]:
+                    single[tid] = "keyword"
+            if info.parts:
+                for part in info.part_lemmas:
+                    for lemma in part:
+                        for tid in single_index.get(lemma, ()):
+                            if tid in compound_ok:
+                                single.setdefault(tid, "compound")
+            # A slip is an unknown word that is no two-part compound of known words (real words
+            # never match); three-part splits of unknown words are mostly nonsense
+            # ("konk+urent+ene").
+            if (
+                fuzzy_on
+                and not info.known
+                and len(info.parts) != 2
+                and len(word) >= 5
+                and "-" not in word
+            ):
+                probes[word] = collapse_doubles(word)
+            pending.append((word, indexed, info, single))
+        slips = self.fuzzy_many(probes) if probes else {}
+        result: list[TypeInfo] = []
+        for item in pending:
+            if item is None:
+                result.append(NOTHING)
+                continue
+            word, indexed, info, single = item
+            for tid in slips.get(word, ()):
+                single.setdefault(tid, "fuzzy")
+            phrase: set[tuple[int, int]] = set()
+            for lemma in (indexed | pronoun_classes(word)) & phrase_lemmas:
+                phrase.update(phrase_index[lemma])
+            filler = word in FILLERS
+            if not single and not phrase and not filler:
+                result.append(NOTHING)
+            else:
+                result.append(type_info(tuple(sorted(single.items())), frozenset(phrase), filler))
+        return result
+
+    # -- fuzzy -------------------------------------------------------------------------------
+    def _fuzzy_choices(self, length: int, limit: int) -> list[str]:
+        """Fuzzy targets whose length is within ``limit`` of ``length``, in target-table order."""
+        key = (length, limit)
+        found = self._fuzzy_near.get(key)
+        if found is None:
+            by_length = self.table.fuzzy_by_length
+            found = self._fuzzy_near[key] = [
+                t for n in range(length - limit, length + limit + 1) for t in by_length.get(n, ())
+            ]
+        return found
+
+    def fuzzy_many(self, probes: dict[str, str]) -> dict[str, list[int]]:
+        """word → term ids it is a slip of, best first (ties in target-table order).
+
+        One ``cdist`` per (length, allowed edits) group instead of one ``extract`` per word. A
+        target more than ``limit`` letters longer or shorter is more than ``limit`` edits away,
+        so only the targets of near lengths are compared; the order of the hits is the one a
+        per-word ``extract`` over the targets of lengths ±2 gives (distance, then table order).
+        """
+        from rapidfuzz.distance import OSA
+
+        groups: dict[tuple[int, int], list[str]] = {}
+        for word, probe in probes.items():
+            groups.setdefault((len(probe), max_edits(word)), []).append(word)
+        targets = self.table.fuzzy_targets
+        slips: dict[str, list[int]] = {}
+        if len(probes) <= SMALL_FUZZY_BATCH:
+            # A look-up (explain, a few sentences): numpy's import would cost more than the work.
+            for (length, limit), words in groups.items():
+                choices = self._fuzzy_choices(length, limit)
+                for word in words:
+                    found = []
+                    for c, choice in enumerate(choices):
+                        d = OSA.distance(probes[word], choice, score_cutoff=limit)
+                        if d <= limit:
+                            found.append((d, c))
+                    for d, c in sorted(found):
+                        tid, allowed = targets[choices[c]]
+                        if d <= allowed:
+                            slips.setdefault(word, []).append(tid)
+            return slips
+        import numpy as np
+        from rapidfuzz.process import cdist
+
+        for (length, limit), words in groups.items():
+            choices = self._fuzzy_choices(length, limit)
+            if not choices:
+                continue
+            # 500 probes a chunk: the distance matrix stays a few MB against thousands of targets.
+            for i in range(0, len(words), 500):
+                chunk = words[i : i + 500]
+                dist = cdist(
+                    [probes[w] for w in chunk],
+                    choices,
+                    scorer=OSA.distance,
+                    score_cutoff=limit,
+                    # Threads only pay off for big batches (the sentence path asks for few words).
+                    dtype=np.int32,
+                    workers=-1 if len(chunk) * len(choices) > 200_000 else 1,
+                )
+                rows, cols = np.nonzero(dist <= limit)
+                if not len(rows):
+                    continue
+                values = dist[rows, cols]
+                order = np.lexsort((cols, values, rows))
+                for r, c, d in zip(
+                    rows[order].tolist(), cols[order].tolist(), values[order].tolist(), strict=True
+                ):
+                    tid, allowed = targets[choices[c]]
+                    if d <= allowed:
+                        slips.setdefault(chunk[r], []).append(tid)
+        return slips
