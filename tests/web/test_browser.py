@@ -160,8 +160,12 @@ def test_marking_a_transcript_done(workbench: Any, live_server: Any) -> None:
     page, project = workbench
     p = ids(project)
     open_reader(page, live_server, p["R2"])
-    page.click(".doc-head .done-button")
+    asked: list[str] = []
+    page.on("dialog", lambda dialog: (asked.append(dialog.message), dialog.accept()))
+    page.click(".doc-head .done-button")  # nothing coded in R2 yet: asked first
     page.locator("#status.s-done").wait_for()
+    assert asked == ["Du har ingen kodinger i R2. Marker som ferdig likevel (lest, ingenting å kode)?"]
+    page.locator("#toast.show", has_text="R2 markert som ferdig – angre med u").wait_for()
     from qualcode.progress import progress_rows
 
     with open_store(project) as store:
@@ -226,13 +230,11 @@ def test_a_short_transcript_coded_with_the_keyboard_only(workbench: Any, live_se
     page, project = workbench
     p = ids(project)
     open_reader(page, live_server, p["R2"])
-    page.keyboard.press("j")  # turn 1 (interviewer)
-    page.keyboard.press("j")  # turn 2
+    page.keyboard.press("j")  # turn 2: j steps over the interviewer's turns
     page.keyboard.press("c")
     page.keyboard.type("samkonk")
     page.keyboard.press("Enter")
     page.locator(f"#turn-{p['r2_2']} .chip.mine").wait_for()
-    page.keyboard.press("j")
     page.keyboard.press("j")  # turn 4
     page.keyboard.press("1")  # the code used last
     page.locator(f"#turn-{p['r2_4']} .chip.mine").wait_for()

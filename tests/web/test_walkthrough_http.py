@@ -198,3 +198,18 @@ def test_marking_an_untouched_transcript_done_asks_first(client_for: Any, web_pr
     english = client_for(web_project, lang="en", coder="ola")
     assert english.post("/api/done", json={"transcript": p["R1"]}).json()["confirm"] == (
         "You have no codings in R1. Mark it as done anyway (read, nothing to code)?")
+
+
+def test_import_and_the_workbench_make_ids_from_names_alike() -> None:
+    from qualcode import codebook, codebook_edit
+    from qualcode.refiqda import importer
+
+    assert importer.code_id_from_name is codebook.code_id_from_name
+    assert codebook_edit.code_id_from_name is codebook.code_id_from_name
+    for name, wanted in [
+        ("Åpenhet og deling", "åpenhet-og-deling"),
+        ("Sårbarhet (én person)", "sårbarhet-en-person"),
+        ("Lønn & «goder» / frynser", "lønn-goder-frynser"),
+        ("Kode_1  (ny)", "kode-1-ny"),
+    ]:
+        assert codebook.code_id_from_name(name) == wanted
