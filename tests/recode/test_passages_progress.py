@@ -283,8 +283,10 @@ def test_half_coded_transcript_is_left_out_until_done(two: Store, runner) -> Non
     listed = run(runner, two, "progress", "-f", "csv")
     assert listed.stdout.splitlines()[0] == "transcript,respondent,coder,status,coded_turns,turns"
     assert "R2.txt,R2,kari,done,1,2" in listed.stdout
-    # Undo takes the last mark back.
-    assert run(runner, two, "undo", "-c", "jonas").exit_code == 0
+    # Undo takes the last mark back, and says what it was.
+    undone = run(runner, two, "undo", "-c", "jonas")
+    assert undone.exit_code == 0 and "1 done mark" in undone.stderr
+    assert "coding change" not in undone.stderr
     assert agreement(two, ["kari", "jonas"]).n_units == 2
 
 

@@ -684,12 +684,16 @@ def undo(
     with state.open_project() as store:
         name = _coder(store, coder)
         result = run_undo(store, name, command_line(), dry_run=dry_run)
-    changes = [e for e in result.reverted if e.action != "review"]
-    decisions = len(result.reverted) - len(changes)
+    changes = [e for e in result.reverted if e.action not in ("review", "set_done")]
+    decisions = sum(e.action == "review" for e in result.reverted)
+    marks = sum(e.action == "set_done" for e in result.reverted)
     verb = "Would undo" if dry_run else "Undid"
-    # A review step may be a decision alone (a skip, or a reject of a coding you never had).
-    counted = [_count(len(changes), "coding change")] + (
-        [_count(decisions, "review decision")] if decisions else []
+    # A review step may be a decision alone (a skip, or a reject of a coding you never had);
+    # `done` changes progress marks only.
+    counted = (
+        ([_count(len(changes), "coding change")] if changes or not (decisions or marks) else [])
+        + ([_count(decisions, "review decision")] if decisions else [])
+        + ([_count(marks, "done mark")] if marks else [])
     )
     info(
         f"{verb} #{result.command_id} '{_esc(result.command)}' ({result.started_at}) by {name}: "

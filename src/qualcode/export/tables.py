@@ -759,17 +759,3 @@ def _landscape(doc: DocxDocument) -> None:
     width, height = section.page_width, section.page_height
     section.orientation = WD_ORIENT.LANDSCAPE
     section.page_width, section.page_height = max(width, height), min(width, height)
-
-
-def replace_file(tmp: Path, path: Path) -> None:
-    """Move a finished file into place; a locked target (open in Word/Excel) is a clear error."""
-    import os
-
-    try:
-        os.replace(tmp, path)
-    except PermissionError:
-        raise InputError(
-            "cannot write the file (is it open in Word or Excel?)", path=path
-        ) from None
-    except OSError as exc:
-        raise InputError(f"cannot write the file: {exc.strerror or exc}", path=path) from None
