@@ -213,11 +213,13 @@ def test_every_change_shows_in_export_and_freq(workbench: Any, live_server: Any,
     assert len(exported(project, tmp_path)) == 2
     page.keyboard.press("D")  # done: R1 now counts in the reports without --include-in-progress
     page.locator("#status.s-done").wait_for()
+    page.wait_for_load_state()  # the page reloaded: its script must run before the next key
     counts = {row["code"]: row for row in _read_text(freq(project))}
     assert counts["tillit"]["R1"] == "1" and counts["deling"]["R1"] == "1"
     assert counts["forankring"]["R1"] == "0"
     page.keyboard.press("u")  # undo 'done'
     page.locator("#status.s-in-progress").wait_for()
+    page.wait_for_load_state()
     page.keyboard.press("u")  # undo the rejection
     page.locator(f"#turn-{p['r1_4']} .chip.draft:not(.decided)").wait_for()
     page.keyboard.press("u")  # undo the passage
@@ -245,6 +247,7 @@ def test_a_short_transcript_coded_with_the_keyboard_only(workbench: Any, live_se
     page.locator(f"#turn-{p['r2_4']} .memo").wait_for()
     page.keyboard.press("D")
     page.locator("#status.s-done").wait_for()
+    page.wait_for_load_state()
     assert [row[:2] for row in layer(project)] == [
         (p["r2_2"], "samkonkurranse"), (p["r2_4"], "samkonkurranse")]
     page.keyboard.press("?")
