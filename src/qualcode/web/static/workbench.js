@@ -390,6 +390,10 @@
   }
 
   async function applyCode(path) {
+    // The selection as it is now (a key can come before the mouseup's handler has run).
+    const live = readSelection();
+    if (live && live.error) { selection = null; badSelection = true; showTarget(); }
+    else if (live) { selection = live; badSelection = false; }
     let body;
     if (badSelection) { toast(texts.one_turn, "bad"); return; }
     if (selection) body = { segment: selection.segment, code: path, start: selection.start, end: selection.end };
