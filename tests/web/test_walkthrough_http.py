@@ -152,7 +152,7 @@ def test_undo_of_a_decision_and_of_done_in_words(client_for: Any, web_project: P
     client.post("/api/decide", json={"segment": p["r1_4"], "code": "forankring", "decision": "reject"})
     client.post("/api/decide", json={"segment": p["r1_2"], "code": "tillit", "decision": "accept"})
     client.post("/api/done", json={"transcript": p["R1"]})
-    assert client.post("/api/undo").json()["message"] == "↶ Angret: R1.txt markert som ferdig"
+    assert client.post("/api/undo").json()["message"] == "↶ Angret: R1 markert som ferdig"
     assert client.post("/api/undo").json()["message"] == "↶ Angret: godtatt utkast Tillit på R1 #2"
     assert client.post("/api/undo").json()["message"] == "↶ Angret: avvist utkast Forankring på R1 #4"
 

@@ -24,11 +24,16 @@ def quoted_list(items: Sequence[str], t: Translate) -> str:
 
 
 def undo_description(
-    result: UndoResult, t: Translate, names: dict[str, str], places: dict[int, str]
+    result: UndoResult,
+    t: Translate,
+    names: dict[str, str],
+    places: dict[int, str],
+    labels: dict[str, str] | None = None,
 ) -> str:
     """What an undo took back, in words: ``+ Erfaring på R1 #4`` rather than the command line.
 
-    ``names`` are code names by path, ``places`` turn places by segment id. A command the
+    ``names`` are code names by path, ``places`` turn places by segment id, ``labels`` the
+    respondents' labels by transcript name (``R2`` for ``R2_fjordal.vtt``). A command the
     workbench has no words for is shown as it was typed.
     """
     entries = result.reverted
@@ -52,7 +57,8 @@ def undo_description(
             parts.append(t("u_new_code").format(name=e.detail.get("name") or e.code_path))
         elif e.action == "set_done":
             key = "u_done" if e.detail.get("new") else "u_not_done"
-            parts.append(t(key).format(label=e.detail.get("transcript", "")))
+            transcript = str(e.detail.get("transcript", ""))
+            parts.append(t(key).format(label=(labels or {}).get(transcript, transcript)))
     # A first coding also creates the coder's layer: nothing a reader needs told.
     known = {"add_coding", "remove_coding", "review", "add_memo", "remove_memo", "set_coding_memo",
              "add_code", "set_done", "create_coder"}

@@ -558,7 +558,7 @@ def undo_last(request: Request) -> Any:
     """Undo my last command (the same as ``qualcode undo``)."""
     from qualcode.audit import last_undoable_command, undo
     from qualcode.errors import QualcodeError
-    from qualcode.reading import turn_places
+    from qualcode.reading import transcripts, turn_places
     from qualcode.web.messages import undo_description
 
     t = translate(request)
@@ -580,7 +580,13 @@ def undo_last(request: Request) -> Any:
             coder,
             "↶ {}: {}".format(
                 t("undone"),
-                undo_description(result, t, code_names(store), turn_places(store, segments)),
+                undo_description(
+                    result,
+                    t,
+                    code_names(store),
+                    turn_places(store, segments),
+                    {info.name: info.respondent for info in transcripts(store)},
+                ),
             ),
             [int(s) for s in segments],
             reload=reload,
