@@ -10,7 +10,8 @@ from __future__ import annotations
 import difflib
 import hashlib
 import re
-from collections.abc import Iterator
+import unicodedata
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -59,6 +60,35 @@ _COLOR = re.compile(r"^#[0-9a-fA-F]{6}$")
 _ID = re.compile(r"^[^/\s][^/]*$")
 _GUID = re.compile(r"^\{?[0-9a-fA-F]{8}-(?:[0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}\}?$")
 _WORD = re.compile(r"\w")
+#: Letters a code id keeps as they are: decomposing them would lose the Norwegian vowels.
+_KEPT_LETTERS = frozenset("æøå")
+#: The longest id made from a name (names may have 80 characters; ids are typed in shells).
+MAX_ID_FROM_NAME = 60
+
+
+def code_id_from_name(name: str, taken: Iterable[str] = ()) -> str:
+    """A shell-friendly code id from a display name: lower case, letters, digits and ``-``.
+
+    Norwegian letters stay (``Åpenhet og deling`` → ``åpenhet-og-deling``); other accents are
+    dropped (``én`` → ``en``); every run of anything else (spaces, brackets, ``/``, ``_``)
+    becomes one ``-``. ``taken`` are the siblings' ids; a number keeps the id unique among them.
+    """
+    letters = []
+    for char in unicodedata.normalize("NFC", name).casefold():
+        if char in _KEPT_LETTERS:
+            letters.append(char)
+            continue
+        for part in unicodedata.normalize("NFKD", char):
+            if unicodedata.combining(part):
+                continue
+            letters.append(part if part.isalnum() and part != "_" else "-")
+    base = re.sub(r"-+", "-", "".join(letters)).strip("-")[:MAX_ID_FROM_NAME].strip("-") or "kode"
+    used = set(taken)
+    candidate, n = base, 1
+    while candidate in used:
+        n += 1
+        candidate = f"{base}-{n}"
+    return candidate
 
 
 @dataclass(frozen=True)

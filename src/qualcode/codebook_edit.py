@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from qualcode.codebook import loads_codebook
+from qualcode.codebook import code_id_from_name, loads_codebook
 from qualcode.errors import InputError
 from qualcode.outputs import prepare_output_file
 from qualcode.store import Store, WriteTx, now_iso
@@ -35,12 +35,6 @@ class NewCode:
     name: str
     version_id: int
     command_id: int
-
-
-def code_id_from_name(name: str) -> str:
-    """A code id (the last part of its path) from a display name: lower case, '/' and spaces as '-'."""
-    words = re.sub(r"[/\s]+", "-", name.strip().casefold()).strip("-")
-    return words[:60]
 
 
 def add_code(

@@ -213,3 +213,39 @@ def mark_done(
         for tid, name in transcripts:
             result.append((name, store.set_done(tx, tid, coder, not undo)))
     return result
+
+
+@dataclass(frozen=True)
+class LeftOut:
+    """A transcript left out of a comparison of coders, with each coder's status in it."""
+
+    transcript: str
+    respondent: str
+    statuses: tuple[tuple[str, str], ...]  # (coder, status), in the coders' order
+
+    def coders_with(self, status: str) -> list[str]:
+        """The coders whose status in the transcript is ``status``."""
+        return [coder for coder, shown in self.statuses if shown == status]
+
+
+def left_out_of_comparison(
+    store: Store, coders: Sequence[str], *, include_in_progress: bool = False
+) -> list[LeftOut]:
+    """Transcripts that do not count for every one of ``coders``, and why (each one's status).
+
+    A transcript counts for a coder once marked done (or, with ``include_in_progress``, once
+    started), as in agreement: one not counted for some coder is missing data and left out, the
+    ones :func:`qualcode.agreement.layer_matrix` lists in ``not_seen_by_all`` among them.
+    """
+    counted = {DONE, IN_PROGRESS} if include_in_progress else {DONE}
+    by_transcript: dict[str, tuple[str, dict[str, str]]] = {}
+    for coder in coders:
+        for row in progress_rows(store, coder):
+            by_transcript.setdefault(row.transcript, (row.respondent, {}))[1][coder] = row.status
+    result = []
+    for transcript, (respondent, statuses) in by_transcript.items():
+        if all(statuses.get(coder) in counted for coder in coders):
+            continue
+        shown = tuple((coder, statuses.get(coder, NOT_STARTED)) for coder in coders)
+        result.append(LeftOut(transcript, respondent, shown))
+    return result

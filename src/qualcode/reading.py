@@ -23,6 +23,10 @@ from qualcode.store import AUTO_CODER, Store
 PALETTE = ("#4477aa", "#ee6677", "#228833", "#ccbb44", "#66ccee", "#aa3377", "#bbbbbb")
 
 
+#: A draft's state when the reader has its code in the turn without having decided on the draft.
+HAS_CODE = "has_code"
+
+
 @dataclass(frozen=True)
 class CodeStyle:
     """A code as the reader shows it."""
@@ -61,8 +65,9 @@ class Draft:
     """A coding of the draft layer with the reader's decision on it."""
 
     coding: Coding
-    #: ``accept``/``reject``/``change``/``skip`` from the review, or ``accepted`` when the reader's
-    #: own layer has the code anyway, or None while undecided.
+    #: ``accept``/``reject``/``change``/``skip``: the reader's review decision (the audit log's),
+    #: or ``has_code`` when there is none but the reader's own layer has the code in the turn
+    #: anyway (nothing left to decide, yet no decision either), or None while undecided.
     decision: str | None
 
     @property
@@ -299,7 +304,7 @@ def reader_turns(
         for coding in drafts_raw.get(seg, []):
             decision = decisions.get(ReviewItem(seg, coding.code))
             if decision is None and coding.code in own_codes:
-                decision = "accepted"
+                decision = HAS_CODE
             drafts.append(Draft(coding, decision))
         turns.append(
             ReaderTurn(
@@ -383,6 +388,22 @@ def code_passages(store: Store, code: str, coder: str | None = None) -> list[Cod
         passage = text if start is None else text[start:end]
         result.append(CodedPassage(seg, tid, label, position, speaker, name, path, passage, memo))
     return result
+
+
+def turn_places(store: Store, segment_ids: list[int]) -> dict[int, str]:
+    """Where each turn is, as a reader names it: the respondent and the turn's number (``R1 #4``)."""
+    ids = sorted(set(segment_ids))
+    if not ids:
+        return {}
+    return {
+        seg: f"{label} #{position}"
+        for seg, label, position in store.conn.execute(
+            "SELECT s.id, r.label, s.position FROM segments s"
+            " JOIN respondents r ON r.id = s.respondent_id"
+            f" WHERE s.id IN ({','.join('?' * len(ids))})",
+            ids,
+        )
+    }
 
 
 def layers(store: Store) -> list[str]:

@@ -160,8 +160,12 @@ def test_marking_a_transcript_done(workbench: Any, live_server: Any) -> None:
     page, project = workbench
     p = ids(project)
     open_reader(page, live_server, p["R2"])
-    page.click(".doc-head .done-button")
+    asked: list[str] = []
+    page.on("dialog", lambda dialog: (asked.append(dialog.message), dialog.accept()))
+    page.click(".doc-head .done-button")  # nothing coded in R2 yet: asked first
     page.locator("#status.s-done").wait_for()
+    assert asked == ["Du har ingen kodinger i R2. Marker som ferdig likevel (lest, ingenting å kode)?"]
+    page.locator("#toast.show", has_text="R2 markert som ferdig – angre med u").wait_for()
     from qualcode.progress import progress_rows
 
     with open_store(project) as store:
@@ -209,11 +213,13 @@ def test_every_change_shows_in_export_and_freq(workbench: Any, live_server: Any,
     assert len(exported(project, tmp_path)) == 2
     page.keyboard.press("D")  # done: R1 now counts in the reports without --include-in-progress
     page.locator("#status.s-done").wait_for()
+    page.wait_for_load_state()  # the page reloaded: its script must run before the next key
     counts = {row["code"]: row for row in _read_text(freq(project))}
     assert counts["tillit"]["R1"] == "1" and counts["deling"]["R1"] == "1"
     assert counts["forankring"]["R1"] == "0"
     page.keyboard.press("u")  # undo 'done'
     page.locator("#status.s-in-progress").wait_for()
+    page.wait_for_load_state()
     page.keyboard.press("u")  # undo the rejection
     page.locator(f"#turn-{p['r1_4']} .chip.draft:not(.decided)").wait_for()
     page.keyboard.press("u")  # undo the passage
@@ -226,13 +232,11 @@ def test_a_short_transcript_coded_with_the_keyboard_only(workbench: Any, live_se
     page, project = workbench
     p = ids(project)
     open_reader(page, live_server, p["R2"])
-    page.keyboard.press("j")  # turn 1 (interviewer)
-    page.keyboard.press("j")  # turn 2
+    page.keyboard.press("j")  # turn 2: j steps over the interviewer's turns
     page.keyboard.press("c")
     page.keyboard.type("samkonk")
     page.keyboard.press("Enter")
     page.locator(f"#turn-{p['r2_2']} .chip.mine").wait_for()
-    page.keyboard.press("j")
     page.keyboard.press("j")  # turn 4
     page.keyboard.press("1")  # the code used last
     page.locator(f"#turn-{p['r2_4']} .chip.mine").wait_for()
@@ -243,6 +247,7 @@ def test_a_short_transcript_coded_with_the_keyboard_only(workbench: Any, live_se
     page.locator(f"#turn-{p['r2_4']} .memo").wait_for()
     page.keyboard.press("D")
     page.locator("#status.s-done").wait_for()
+    page.wait_for_load_state()
     assert [row[:2] for row in layer(project)] == [
         (p["r2_2"], "samkonkurranse"), (p["r2_4"], "samkonkurranse")]
     page.keyboard.press("?")

@@ -112,7 +112,11 @@ def test_a_name_close_to_an_existing_layer_is_refused(client_for: Any, web_proje
     client.post("/api/code", json={"segment": ids(web_project)["r1_6"], "code": "deling"})
     response = client.post("/api/coder", json={"name": "karri"})
     assert response.status_code == 400
-    assert "did you mean 'kari'" in response.json()["error"]
+    assert response.json() == {
+        "error": "Det finnes allerede et kodelag som heter «kari». Mente du det? Kryss av for å"
+        " starte et nytt kodelag med navnet «karri».",
+        "near": True,
+    }
     assert client.post("/api/coder", json={"name": "karri", "new": True}).status_code == 200
     assert client.post("/api/coder", json={"name": "auto", "new": True}).status_code == 400
     assert client.post("/api/coder", json={"name": "to ord", "new": True}).status_code == 400
@@ -346,7 +350,7 @@ def test_done_and_its_undo_through_the_cli(client_for: Any, web_project: Path) -
     p = ids(web_project)
     client.post("/api/code", json={"segment": p["r1_6"], "code": "deling"})
     answer = client.post("/api/done", json={"transcript": p["R1"]}).json()
-    assert answer["message"] == "R1: done" and answer["reload"]
+    assert answer["message"] == "R1 markert som ferdig – angre med u" and answer["reload"]
     with open_store(web_project) as store:
         status = {(r.transcript, r.coder): r.status for r in progress_rows(store)}
         command = store.conn.execute("SELECT command FROM commands ORDER BY id DESC").fetchone()[0]
@@ -378,7 +382,7 @@ def test_a_passage_through_the_api_is_stored_with_its_offsets(client_for: Any, w
         whole = len(store.conn.execute("SELECT text FROM segments WHERE id = ?", (p["r1_4"],)).fetchone()[0])
     start = text.index("tilliten er der")
     answer = client.post("/api/code", json={"segment": p["r1_2"], "code": "tillit", "start": start, "end": start + 15}).json()
-    assert answer["message"] == "+ tillit (tilliten er der)"
+    assert answer["message"] == "+ Tillit «tilliten er der»"
     # The selection of the whole text is a whole-turn coding, not a passage.
     client.post("/api/code", json={"segment": p["r1_4"], "code": "forankring", "start": 0, "end": whole})
     with open_store(web_project) as store:

@@ -20,7 +20,6 @@ import os
 import re
 import shutil
 import tempfile
-import unicodedata
 import zipfile
 from collections import Counter
 from collections.abc import Iterable
@@ -30,6 +29,7 @@ from pathlib import Path, PurePosixPath
 from urllib.parse import unquote
 from xml.etree import ElementTree as ET
 
+from qualcode.codebook import code_id_from_name
 from qualcode.errors import InputError, ProjectError
 from qualcode.ingest.importer import with_default_interviewer_labels
 from qualcode.ingest.turns import is_interviewer, paragraph_turns, split_turns
@@ -146,21 +146,6 @@ def _line_of(data: bytes, guid: str) -> int | None:
     """The line of the element with this GUID in the XML, for error messages."""
     index = data.find(guid.encode("utf-8"))
     return None if index < 0 else data.count(b"\n", 0, index) + 1
-
-
-def code_id_from_name(name: str, taken: Iterable[str] = ()) -> str:
-    """A code id from a display name: lower-case words joined by ``-``, Norwegian letters kept.
-
-    ``taken`` are the ids of the siblings; a number is added to keep the id unique among them.
-    """
-    base = unicodedata.normalize("NFC", name).casefold()
-    base = re.sub(r"[^\w]+", "-", base).strip("-_") or "kode"
-    used = set(taken)
-    candidate, n = base, 1
-    while candidate in used:
-        n += 1
-        candidate = f"{base}-{n}"
-    return candidate
 
 
 # -- code trees (shared by .qdc and .qde) --------------------------------------------------------

@@ -86,11 +86,16 @@ def create_app(folder: str | Path, *, lang: str = "nb", token: str | None = None
             return response
         cookie = request.cookies.get(cookie_name, "")
         if not hmac.compare_digest(cookie, settings.token):
+            if request.url.path.startswith("/api/"):
+                # Most often a tab left open while the server restarted with a new token.
+                return JSONResponse({"error": t("stale_token"), "stale": True}, status_code=403)
             return _forbidden(t)
         if request.method not in ("GET", "HEAD"):
             header = request.headers.get(TOKEN_HEADER, "")
             if request.method != "POST" or not hmac.compare_digest(header, settings.token):
-                return JSONResponse({"error": "403: missing token header"}, status_code=403)
+                return JSONResponse(
+                    {"error": t("stale_token"), "stale": True}, status_code=403
+                )
         response = await call_next(request)
         for key, value in SECURITY_HEADERS.items():
             response.headers.setdefault(key, value)

@@ -33,6 +33,23 @@ def project(request: Request) -> Iterator[Store]:
         store.close()
 
 
+def translate(request: Request) -> Any:
+    """The page language's words (``t(key)``)."""
+    return request.app.state.templates.env.globals["t"]
+
+
+def code_names(store: Store) -> dict[str, str]:
+    """Code names by path, for messages that name codes as the reader sees them."""
+    from qualcode.reading import code_styles
+
+    return {path: style.name for path, style in code_styles(store).items()}
+
+
+def refuse(message: str, **extra: Any) -> JSONResponse:
+    """An action's refusal with a message in the page's language (nothing changed)."""
+    return JSONResponse({"error": message, **extra}, status_code=400)
+
+
 def current_coder(request: Request) -> str | None:
     """The coder this browser chose, if any."""
     name = request.cookies.get(request.app.state.settings.coder_cookie)
@@ -250,20 +267,33 @@ def search_page(request: Request, q: str = "", lemma: bool = False) -> Any:
 def supervisor(request: Request, a: str = "", b: str = "", all: bool = False) -> Any:
     """Agreement between two coders and their disagreements side by side."""
     from qualcode.agreement import agreement, disagreements, human_layers
+    from qualcode.errors import QualcodeError
+    from qualcode.progress import left_out_of_comparison
+    from qualcode.web.messages import left_out_lines
 
+    t = translate(request)
     report = differing = None
     left_out: list[str] = []
+    untouched: list[str] = []
+    problem = ""
     with project(request) as store:
         humans = human_layers(store)
-        if a and b:
-            report = agreement(
-                store, [a, b], bootstrap=BOOTSTRAP, seed=SEED, include_in_progress=all
-            )
-            differing = disagreements(store, a, b, include_in_progress=all)
-            if not all:
-                left_out = _in_progress(store, [a, b])
-            ids = dict(store.conn.execute("SELECT id, transcript_id FROM segments"))
-            differing = [(d, ids.get(d.segment_id)) for d in differing]
+        if a and b and a == b:
+            problem = t("same_coder")
+        elif a and b:
+            try:
+                report = agreement(
+                    store, [a, b], bootstrap=BOOTSTRAP, seed=SEED, include_in_progress=all
+                )
+                differing = disagreements(store, a, b, include_in_progress=all)
+                gaps = left_out_of_comparison(store, [a, b], include_in_progress=all)
+            except QualcodeError as error:
+                problem = f"{t('compare_failed')}: {error}"
+                report = differing = None
+            else:
+                left_out, untouched = left_out_lines(gaps, t)
+                ids = dict(store.conn.execute("SELECT id, transcript_id FROM segments"))
+                differing = [(d, ids.get(d.segment_id)) for d in differing]
     return render(
         request,
         "supervisor.html",
@@ -277,21 +307,10 @@ def supervisor(request: Request, a: str = "", b: str = "", all: bool = False) ->
             "seed": SEED,
             "include_in_progress": all,
             "left_out": left_out,
+            "untouched": untouched,
+            "problem": problem,
         },
     )
-
-
-def _in_progress(store: Store, coders: list[str]) -> list[str]:
-    """Transcripts some of ``coders`` started and did not mark done: left out of agreement."""
-    from qualcode.progress import done_transcripts
-
-    ids: set[int] = set()
-    for coder in coders:
-        ids |= done_transcripts(store, coder, include_in_progress=True) - done_transcripts(
-            store, coder
-        )
-    names = dict(store.conn.execute("SELECT id, name FROM transcripts"))
-    return sorted(names[i] for i in ids if i in names)
 
 
 BOOTSTRAP = 1000
@@ -315,15 +334,22 @@ class CoderIn(BaseModel):
 @router.post("/api/coder")
 def choose_coder(request: Request, body: CoderIn) -> Any:
     """Remember who is coding (the CLI's typo check applies: 'karri' is refused next to 'kari')."""
-    from qualcode.recode import resolve_coder
+    from qualcode.recode import check_coder_name, similar_coders
     from qualcode.store import AUTO_CODER
+    from qualcode.web.messages import coder_refused
 
-    with project(request) as store:
-        name = resolve_coder(
-            store, body.name, new_coder=body.new, new_hint="tick the box to start a new layer"
-        )
+    t = translate(request)
+    try:
+        name = check_coder_name(body.name)
+    except InputError:
+        return refuse(t("coder_bad").format(name=body.name.strip()))
     if name == AUTO_CODER:
-        raise InputError("'auto' is the auto-coder's layer; choose a person's name")
+        return refuse(t("coder_auto"))
+    with project(request) as store:
+        # The CLI's typo check: 'karri' is refused next to 'kari' unless the box is ticked.
+        close = [] if body.new or store.coder_id(name) is not None else similar_coders(store, name)
+    if close:
+        return refuse(coder_refused(name, close, t), near=True)
     response = JSONResponse({"message": name})
     response.set_cookie(
         request.app.state.settings.coder_cookie,
@@ -360,10 +386,20 @@ def add_coding(request: Request, body: CodeIn) -> Any:
         command = f"workbench: + {body.code} on {body.segment} «{excerpt(shown)}»"
         kwargs = {"quote": quote} if quote is not None else {}
         result = recode(store, [body.segment], coder, add=[body.code], command=command, **kwargs)
+        t = translate(request)
+        name = code_names(store).get(body.code, body.code)
         message = (
-            f"+ {body.code} ({excerpt(shown)})" if result.changed else f"= {body.code}"
+            f"+ {name} «{excerpt(shown)}»"
+            if result.changed
+            else t("already_coded").format(name=name)
         )
-        return answer(request, store, coder, message, [body.segment])
+        extra: dict[str, Any] = {}
+        if result.interviewer_turns:
+            from qualcode.reading import turn_places
+
+            place = turn_places(store, [body.segment]).get(body.segment, str(body.segment))
+            extra["warning"] = t("interviewer_warning").format(place=place)
+        return answer(request, store, coder, message, [body.segment], **extra)
 
 
 def _segment_text(store: Store, segment_id: int) -> str:
@@ -393,7 +429,8 @@ def remove_coding(request: Request, body: CodingIn) -> Any:
             coder,
             command=f"workbench: - {ref.code} on {ref.segment_id} «{excerpt(shown)}»",
         )
-        return answer(request, store, coder, f"- {ref.code}", [ref.segment_id])
+        name = code_names(store).get(ref.code, ref.code)
+        return answer(request, store, coder, f"− {name}", [ref.segment_id])
 
 
 class DecisionIn(BaseModel):
@@ -418,7 +455,8 @@ def decide_draft(request: Request, body: DecisionIn) -> Any:
             body.decision,
             command=f"workbench: {body.decision} {body.code} on {body.segment}",
         )
-        return answer(request, store, coder, f"{sign} {body.code}", [body.segment])
+        name = code_names(store).get(body.code, body.code)
+        return answer(request, store, coder, f"{sign} {name}", [body.segment])
 
 
 class MemoIn(BaseModel):
@@ -512,17 +550,26 @@ def new_code(request: Request, body: NewCodeIn) -> Any:
                 "recent": recent_codes(store, coder),
             },
         )
-        return JSONResponse({"message": f"+ {made.path}", "path": made.path, "tree": tree})
+        return JSONResponse({"message": f"+ {made.name}", "path": made.path, "tree": tree})
 
 
 @router.post("/api/undo")
 def undo_last(request: Request) -> Any:
     """Undo my last command (the same as ``qualcode undo``)."""
-    from qualcode.audit import undo
+    from qualcode.audit import last_undoable_command, undo
+    from qualcode.errors import QualcodeError
+    from qualcode.reading import transcripts, turn_places
+    from qualcode.web.messages import undo_description
 
+    t = translate(request)
     coder = require_coder(request)
     with project(request) as store:
-        result = undo(store, coder, command="workbench: undo")
+        if last_undoable_command(store, coder) is None:
+            return refuse(t("nothing_to_undo").format(coder=coder))
+        try:
+            result = undo(store, coder, command="workbench: undo")
+        except QualcodeError as error:
+            return refuse(f"{t('undo_failed')}: {error}")
         segments = [e.segment_id for e in result.reverted if e.segment_id is not None]
         reload = any(
             e.action in ("add_code", "set_setting", "rename_coder") for e in result.reverted
@@ -531,7 +578,16 @@ def undo_last(request: Request) -> Any:
             request,
             store,
             coder,
-            f"↶ {result.command}",
+            "↶ {}: {}".format(
+                t("undone"),
+                undo_description(
+                    result,
+                    t,
+                    code_names(store),
+                    turn_places(store, segments),
+                    {info.name: info.respondent for info in transcripts(store)},
+                ),
+            ),
             [int(s) for s in segments],
             reload=reload,
         )
@@ -540,13 +596,17 @@ def undo_last(request: Request) -> Any:
 class DoneIn(BaseModel):
     transcript: int
     undo: bool = False
+    confirmed: bool = False
 
 
 @router.post("/api/done")
 def mark_done(request: Request, body: DoneIn) -> Any:
     """Mark a transcript done (or not done after all) for me."""
     from qualcode.progress import mark_done as mark
+    from qualcode.progress import started
+    from qualcode.web.messages import done_message
 
+    t = translate(request)
     coder = require_coder(request)
     with project(request) as store:
         row = store.conn.execute(
@@ -557,6 +617,10 @@ def mark_done(request: Request, body: DoneIn) -> Any:
         if row is None:
             raise InputError(f"no transcript with id {body.transcript} in the project")
         name, label = row
+        if not body.undo and not body.confirmed and body.transcript not in started(store, coder):
+            # Done with nothing coded and nothing decided is fine (read, nothing to code), but
+            # it is also what a slip of the D key does: ask first.
+            return JSONResponse({"confirm": t("confirm_done").format(label=label)})
         verb = "not done" if body.undo else "done"
         mark(store, [name], coder, undo=body.undo, command=f"workbench: {verb} {label} ({name})")
-        return JSONResponse({"message": f"{label}: {verb}", "reload": True})
+        return JSONResponse({"message": done_message(label, body.undo, t), "reload": True})

@@ -10,31 +10,51 @@
   const $$ = (sel, root) => Array.from((root || document).querySelectorAll(sel));
 
   // -- talking to the server -----------------------------------------------------------------
+  // An error whose message is meant for the reader as it stands (no "Error:" before it).
+  class Plain extends Error {}
+
   async function post(url, body) {
-    const response = await fetch(url, {
-      method: "POST",
-      headers: { "Content-Type": "application/json", "X-Qualcode-Token": token },
-      body: JSON.stringify(body || {}),
-      credentials: "same-origin",
-    });
+    let response;
+    try {
+      response = await fetch(url, {
+        method: "POST",
+        headers: { "Content-Type": "application/json", "X-Qualcode-Token": token },
+        body: JSON.stringify(body || {}),
+        credentials: "same-origin",
+      });
+    } catch (e) {
+      throw new Plain(texts.offline); // the server is gone (stopped, or restarted elsewhere)
+    }
     let data = {};
     try { data = await response.json(); } catch (e) { data = {}; }
+    if (response.status === 403) {
+      // A token this tab does not have: the server was restarted since the page was loaded.
+      throw new Plain(texts.stale_token);
+    }
     if (!response.ok) {
       let message = data.error || data.detail || response.statusText;
       if (Array.isArray(message)) message = message.map((d) => d.msg).join("; ");
-      throw new Error(message);
+      const error = new Error(message);
+      error.data = data;
+      throw error;
     }
     return data;
   }
 
   let toastTimer = null;
-  function toast(message, bad) {
+  // kind: "bad" (red, an error), "warn" (amber, done but worth knowing) or nothing.
+  function toast(message, kind) {
     const box = $("#toast");
     box.textContent = message;
-    box.classList.toggle("bad", !!bad);
+    box.classList.toggle("bad", kind === "bad" || kind === true);
+    box.classList.toggle("warn", kind === "warn");
     box.classList.add("show");
     clearTimeout(toastTimer);
-    toastTimer = setTimeout(() => box.classList.remove("show"), bad ? 6000 : 2600);
+    toastTimer = setTimeout(() => box.classList.remove("show"), kind ? 7000 : 2600);
+  }
+
+  function errorText(error) {
+    return error instanceof Plain ? error.message : texts.error + ": " + error.message;
   }
 
   async function act(url, body) {
@@ -43,13 +63,24 @@
       applyAnswer(data);
       return data;
     } catch (error) {
-      toast(texts.error + ": " + error.message, true);
+      toast(errorText(error), "bad");
       return null;
     }
   }
 
+  // A message that must outlive the reload an answer asks for: shown on the next page.
+  const PENDING_TOAST = "qualcode-toast";
+  try {
+    const pending = sessionStorage.getItem(PENDING_TOAST);
+    if (pending) { sessionStorage.removeItem(PENDING_TOAST); toast(pending); }
+  } catch (e) { /* storage switched off: the message is lost, nothing else */ }
+
   function applyAnswer(data) {
-    if (data.reload) { location.reload(); return; }
+    if (data.reload) {
+      try { if (data.message) sessionStorage.setItem(PENDING_TOAST, data.message); } catch (e) { /* see above */ }
+      location.reload();
+      return;
+    }
     for (const [seg, html] of Object.entries(data.turns || {})) {
       const old = document.getElementById("turn-" + seg);
       if (!old) continue;
@@ -60,7 +91,8 @@
       if (old === current) { current = null; setCurrent(fresh, false); }
     }
     if (data.recent) updateRecent(data.recent);
-    if (data.message) toast(data.message);
+    if (data.warning) toast((data.message ? data.message + " — " : "") + data.warning, "warn");
+    else if (data.message) toast(data.message);
   }
 
   // -- choosing the coder ----------------------------------------------------------------------
@@ -74,8 +106,14 @@
         location.href = "/";
       } catch (error) {
         $("#coder-error").textContent = error.message;
-        if (/did you mean/.test(error.message)) $("#coder-new-label").classList.remove("hidden");
+        // The box to start a new layer anyway appears only when a near-miss name was refused.
+        if (error.data && error.data.near) $("#coder-new-label").hidden = false;
       }
+    });
+    $("#coder-input").addEventListener("input", () => {
+      $("#coder-new-label").hidden = true;
+      $("#coder-new").checked = false;
+      $("#coder-error").textContent = "";
     });
   }
 
@@ -87,15 +125,26 @@
   document.addEventListener("click", (event) => {
     const button = event.target.closest(".done-button");
     if (!button) return;
-    act("/api/done", { transcript: Number(button.dataset.transcript), undo: !!button.dataset.undo });
+    markDone(Number(button.dataset.transcript), !!button.dataset.undo);
   });
+
+  async function markDone(transcript, undo) {
+    const body = { transcript: transcript, undo: undo };
+    const data = await act("/api/done", body);
+    // Nothing coded or decided there yet: the server asks before marking it done.
+    if (data && data.confirm && window.confirm(data.confirm)) {
+      await act("/api/done", Object.assign(body, { confirmed: true }));
+    }
+  }
 
   // -- the reader ------------------------------------------------------------------------------
   const reader = $(".reader");
   let current = null; // the current turn element
   let selection = null; // {segment, start, end, text} of selected text inside one turn
+  let badSelection = false; // the text selected last crosses turns: nothing may be coded
 
-  function turns() { return $$(".turn"); }
+  // The turns j and k step through: the respondent's (the ones that are coded), or all.
+  function turns(all) { return $$(all ? ".turn" : ".turn:not(.role-interviewer)"); }
 
   function setCurrent(turn, scroll) {
     if (current) current.classList.remove("current");
@@ -135,12 +184,16 @@
     markPending();
     const box = $("#target");
     if (!box) return;
-    box.classList.toggle("active", !!(selection || current));
-    if (selection) {
-      box.textContent = "«" + selection.text.slice(0, 120) + (selection.text.length > 120 ? "…" : "") + "»";
+    box.classList.toggle("active", !!(selection || current) && !badSelection);
+    box.classList.toggle("bad", badSelection);
+    // Long texts are cut to three lines by the style sheet.
+    if (badSelection) {
+      box.textContent = texts.one_turn;
+    } else if (selection) {
+      box.textContent = "«" + selection.text.slice(0, 400) + (selection.text.length > 400 ? "…" : "") + "»";
     } else if (current) {
       const meta = $(".speaker", current).textContent + " " + $(".pos", current).textContent.split("·")[0].trim();
-      box.textContent = meta + ": " + $(".text", current).textContent.slice(0, 100) + "…";
+      box.textContent = meta + ": " + $(".text", current).textContent.slice(0, 400);
     } else {
       box.textContent = texts.nothing_selected;
     }
@@ -158,13 +211,25 @@
     const sel = window.getSelection();
     if (!sel || sel.isCollapsed || sel.rangeCount === 0) return null;
     const range = sel.getRangeAt(0);
-    const startText = (range.startContainer.nodeType === 1 ? range.startContainer : range.startContainer.parentElement).closest(".text");
-    const endText = (range.endContainer.nodeType === 1 ? range.endContainer : range.endContainer.parentElement).closest(".text");
-    if (!startText && !endText) return null;
-    if (startText !== endText) return { error: texts.one_turn };
-    let start = offsetIn(startText, range.startContainer, range.startOffset);
-    let end = offsetIn(startText, range.endContainer, range.endOffset);
-    const full = startText.textContent;
+    const element = (node) => (node.nodeType === 1 ? node : node.parentElement);
+    const startTurn = element(range.startContainer).closest(".turn");
+    const endTurn = element(range.endContainer).closest(".turn");
+    if (!startTurn && !endTurn) {
+      // Both ends outside every turn: a drag over several turns from margin to margin, or none.
+      return range.intersectsNode($("#turns")) && $$(".turn").some((t) => range.intersectsNode(t))
+        ? { error: texts.one_turn } : null;
+    }
+    if (startTurn !== endTurn) return { error: texts.one_turn };
+    const textBox = $(".text", startTurn);
+    // Ends in the turn's heading or chips are taken to the text's start or end.
+    const whole = document.createRange();
+    whole.selectNodeContents(textBox);
+    const full = textBox.textContent;
+    let start = range.compareBoundaryPoints(Range.START_TO_START, whole) <= 0 ? 0
+      : offsetIn(textBox, range.startContainer, range.startOffset);
+    let end = range.compareBoundaryPoints(Range.END_TO_END, whole) >= 0 ? full.length
+      : offsetIn(textBox, range.endContainer, range.endOffset);
+    if (range.compareBoundaryPoints(Range.START_TO_END, whole) < 0 || range.compareBoundaryPoints(Range.END_TO_START, whole) > 0) return null;
     // Leave out the white space a double-click or a sloppy drag takes along.
     while (start < end && /\s/.test(full[start])) start++;
     while (end > start && /\s/.test(full[end - 1])) end--;
@@ -173,7 +238,7 @@
     while (start > 0 && letter.test(full[start - 1]) && letter.test(full[start])) start--;
     while (end < full.length && letter.test(full[end]) && letter.test(full[end - 1])) end++;
     if (start >= end) return null;
-    return { segment: Number(startText.dataset.seg), start: start, end: end, text: full.slice(start, end) };
+    return { segment: Number(textBox.dataset.seg), start: start, end: end, text: full.slice(start, end) };
   }
 
   if (reader) {
@@ -181,7 +246,15 @@
     turnsBox.addEventListener("mouseup", () => {
       setTimeout(() => {
         const found = readSelection();
-        if (found && found.error) { toast(found.error, true); return; }
+        if (found && found.error) {
+          // Forget the earlier selection too: a code key must not code what is no longer shown.
+          selection = null;
+          badSelection = true;
+          showTarget();
+          toast(found.error, "bad");
+          return;
+        }
+        if (found) badSelection = false;
         selection = found;
         if (found) setCurrent(document.getElementById("turn-" + found.segment), false);
         showTarget();
@@ -200,6 +273,7 @@
       if (event.target.closest(".reject")) { act("/api/decide", { segment: segment, code: draft.dataset.code, decision: "reject" }); return; }
       if (!window.getSelection().isCollapsed) return; // a selection: handled on mouseup
       selection = null;
+      badSelection = false;
       setCurrent(turn, false);
     });
 
@@ -316,10 +390,15 @@
   }
 
   async function applyCode(path) {
+    // The selection as it is now (a key can come before the mouseup's handler has run).
+    const live = readSelection();
+    if (live && live.error) { selection = null; badSelection = true; showTarget(); }
+    else if (live) { selection = live; badSelection = false; }
     let body;
+    if (badSelection) { toast(texts.one_turn, "bad"); return; }
     if (selection) body = { segment: selection.segment, code: path, start: selection.start, end: selection.end };
     else if (current) body = { segment: Number(current.dataset.seg), code: path };
-    else { toast(texts.nothing_selected, true); return; }
+    else { toast(texts.nothing_selected, "bad"); return; }
     const data = await act("/api/code", body);
     if (data) {
       selection = null;
@@ -364,12 +443,19 @@
     if (key === "/") { const box = $("#search-box"); box.focus(); box.select(); event.preventDefault(); return; }
     if (key === "u") { act("/api/undo"); event.preventDefault(); return; }
     if (!reader) return;
-    const all = turns();
-    const index = current ? all.indexOf(current) : -1;
-    if (key === "j" || key === "k") {
-      const next = key === "j" ? Math.min(all.length - 1, index + 1) : Math.max(0, index - 1);
+    if (["j", "k", "J", "K"].includes(key)) {
+      // j/k: the respondent's turns, the ones that are coded; J/K: every turn.
+      const forward = key.toLowerCase() === "j";
+      const steps = turns(key === "J" || key === "K");
+      const everything = turns(true);
+      const here = current ? everything.indexOf(current) : -1;
+      const next = forward
+        ? steps.find((t) => everything.indexOf(t) > here)
+        : steps.slice().reverse().find((t) => everything.indexOf(t) < here);
       selection = null;
-      setCurrent(all[next], true);
+      badSelection = false;
+      window.getSelection().removeAllRanges();
+      setCurrent(next || current || steps[0], true);
       event.preventDefault();
     } else if (/^[1-9]$/.test(key)) {
       const buttons = $$("#recent-codes .apply");
@@ -382,11 +468,11 @@
     } else if (key === "a" || key === "x") {
       const draft = firstPendingDraft(current);
       if (draft) act("/api/decide", { segment: Number(current.dataset.seg), code: draft.dataset.code, decision: key === "a" ? "accept" : "reject" });
-      else toast(texts.nothing_selected, true);
+      else toast(current ? texts.no_draft_left : texts.nothing_selected, "bad");
       event.preventDefault();
     } else if (key === "m") {
       if (current) window.qcOpenMemo({ segment: Number(current.dataset.seg) }, "");
-      else toast(texts.nothing_selected, true);
+      else toast(texts.nothing_selected, "bad");
       event.preventDefault();
     } else if (key === "D") {
       const button = $(".doc-head .done-button");
@@ -394,6 +480,7 @@
       event.preventDefault();
     } else if (key === "Escape") {
       selection = null;
+      badSelection = false;
       window.getSelection().removeAllRanges();
       showTarget();
     }
