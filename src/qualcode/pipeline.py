@@ -13,11 +13,15 @@ import shutil
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from qualcode.corpus import RespondentSummary, respondents
 from qualcode.errors import InputError
 from qualcode.ingest import IngestReport, ingest_paths
 from qualcode.store import Store, create_store
+
+if TYPE_CHECKING:
+    from qualcode.codebook import Codebook
 
 DEFAULT_CODEBOOK = Path("codebooks") / "klynge.yaml"
 LAYER_FOLDER = "koding"
@@ -82,8 +86,14 @@ def analyze(
     from qualcode.codebook import install_codebook, load_codebook
 
     # Check the codebook before anything is written, so a bad one leaves no half-made project.
-    codebook_file = find_codebook(codebook_path, folder)
-    codebook = load_codebook(codebook_file)
+    # Without --codebook, a project that has a codebook keeps it: the student may have loaded
+    # their own, and analyze must not swap the shipped one in.
+    codebook = None if codebook_path is not None else _project_codebook(out)
+    if codebook is None:
+        codebook_file = find_codebook(codebook_path, folder)
+        codebook = load_codebook(codebook_file)
+    else:
+        codebook_file = Path(codebook.source_path or "(the project's current codebook)")
     with create_store(out) as store:
         report = ingest_paths(
             store,
@@ -112,6 +122,17 @@ def analyze(
             result.report_files = _write_reports(store, out, project_language(store))
         result.respondents = respondents(store)
         return result
+
+
+def _project_codebook(out: Path) -> Codebook | None:
+    """The codebook installed in the project in ``out``, if there is a project with one."""
+    from qualcode.codebook import current_codebook
+    from qualcode.store import DB_NAME, open_store
+
+    if not (out / DB_NAME).is_file():
+        return None
+    with open_store(out) as store:
+        return current_codebook(store)
 
 
 def _adopt_pseudonyms(folder: Path, out: Path) -> Path | None:

@@ -107,6 +107,9 @@ class Selection:
     transcripts: set[int] | None = None
     #: Respondents left out because the layer has not coded any of their transcripts.
     uncoded: list[str] = field(default_factory=list)
+    #: Transcripts the coder has started but not marked done, named by respondent (R7.docx):
+    #: left out unless asked for.
+    in_progress: list[str] = field(default_factory=list)
 
     @property
     def coverage(self) -> tuple[int, int] | None:
@@ -123,6 +126,7 @@ class Selection:
             "uncoded": self.uncoded,
             "left_out": left_out,
             "notes": list(self.notes),
+            "in_progress": list(self.in_progress),
         }
 
     @property
@@ -209,15 +213,17 @@ def select(
             key=natural_key,
         )
     seen, uncoded = _coded_by_layer(store, name, labels, include_in_progress)
+    in_progress: list[str] = []
     if not include_in_progress:
-        from qualcode.progress import in_progress_note
+        from qualcode.progress import in_progress_transcripts
+        from qualcode.pseudonyms import transcript_aliases
 
-        note = in_progress_note(store, [name])
-        if note:
-            notes.append(note)
+        # Named by respondent: the writers put this in files, and file names carry firm names.
+        aliases = transcript_aliases(store)
+        in_progress = [aliases.get(t, t) for t in in_progress_transcripts(store, name)]
     # Which respondents are left out is said by the writers, in the report's language.
     labels = [label for label in labels if label not in uncoded]
-    return Selection(name, tree, labels, exclude_negated, notes, seen, uncoded)
+    return Selection(name, tree, labels, exclude_negated, notes, seen, uncoded, in_progress)
 
 
 def _coded_by_layer(

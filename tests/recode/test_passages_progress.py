@@ -263,7 +263,7 @@ def test_half_coded_transcript_is_left_out_until_done(two: Store, runner) -> Non
     # R2 is in progress for both: left out of frequencies, agreement and evaluate, with a note.
     table = freq(two, coder="kari")
     assert "R2" not in table.columns and "R1" in table.columns
-    assert any("R2.txt" in n and "in progress" in n for n in table.attrs["notes"])
+    assert table.attrs["in_progress"] == ["R2.txt"]
     assert agreement(two, ["kari", "jonas"]).n_units == 2
     assert evaluate(two, "kari", "jonas").n_units == 2
     shown = run(runner, two, "report", "freq", "--coder", "kari")
@@ -336,3 +336,66 @@ def test_review_marks_the_transcript_done_when_its_last_item_is_decided(two: Sto
     }
     session.reject()
     assert {r.status for r in progress_rows(two, "kari") if r.transcript == "R1.txt"} == {"done"}
+
+
+def test_in_progress_note_in_a_report_file_names_no_firm(project: Store, tmp_path: Path) -> None:
+    import zipfile
+
+    from qualcode.export.report_files import write_full_report
+
+    folder = tmp_path / "intervjuer"
+    folder.mkdir()
+    (folder / "R1_fjordal.txt").write_text(R1, encoding="utf-8")
+    (folder / "R2_vestbymek.txt").write_text(R2, encoding="utf-8")
+    ingest_paths(project, [folder], command="test: ingest")
+    with project.write("test: codes") as tx:
+        project.upsert_code(tx, "tillit")
+    r1, _ = turn(project, "R1_fjordal.txt", 2)
+    r2, _ = turn(project, "R2_vestbymek.txt", 2)
+    with project.write("test", coder="kari") as tx:
+        project.add_coding(tx, r1, "tillit", "kari")
+        project.add_coding(tx, r2, "tillit", "kari")
+    mark_done(project, ["R1"], "kari")  # R2 is still in progress
+    docx, xlsx = write_full_report(project, tmp_path / "rapport", coder="kari", lang="nb")
+    for path in (docx, xlsx):
+        with zipfile.ZipFile(path) as archive:
+            xml = " ".join(
+                archive.read(n).decode("utf-8", "replace").casefold()
+                for n in archive.namelist()
+                if n.endswith(".xml")
+            )
+        assert "vestby" not in xml and "fjordal" not in xml, path
+        assert "ferdig" in xml and "r2.txt" in xml  # the note, in bokmål, by respondent
+
+
+def test_analyze_keeps_the_codebook_the_project_has(runner, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    folder = tmp_path / "intervjuer"
+    folder.mkdir()
+    (folder / "R1.txt").write_text(R1, encoding="utf-8")
+    out = tmp_path / "prosjekt"
+    first = runner.invoke(app, ["analyze", str(folder), "--out", str(out)])
+    assert first.exit_code == 0, first.output
+    assert "no pseudonyms.csv in the project" in first.stderr  # the report holds every name
+    mine = tmp_path / "min.yaml"
+    mine.write_text(
+        "name: Min kodebok\ncodes:\n  - id: tillit\n    keywords: [stoler]\n", encoding="utf-8"
+    )
+    loaded = runner.invoke(app, ["-p", str(out), "codebook", "load", str(mine)])
+    assert loaded.exit_code == 0, loaded.output
+    again = runner.invoke(app, ["analyze", str(folder), "--out", str(out)])
+    assert again.exit_code == 0, again.output
+    with open_store(out) as store:
+        assert store.code_paths() == ["tillit"]  # not swapped back to the shipped codebook
+
+
+def test_code_with_a_codebook_without_rules_leaves_the_draft(two: Store, runner, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    r1, _ = turn(two, "R1.txt", 2)
+    with two.write("test: draft") as tx:
+        two.add_coding(tx, r1, "tillit", "auto", source="auto")
+    bare = tmp_path / "fra-nvivo.yaml"
+    bare.write_text("name: Fra NVivo\ncodes:\n  - id: tillit\n    name: Tillit\n", encoding="utf-8")
+    before = two.dump()
+    result = run(runner, two, "code", "--codebook", str(bare))
+    assert result.exit_code == 2 and "no matching rules" in result.stderr
+    assert passages(two, "auto") == [(r1, "tillit", None, None)]
+    assert two.dump() == before  # nothing installed either

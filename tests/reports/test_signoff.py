@@ -447,3 +447,23 @@ def test_twenty_respondents_word_report_follows_the_rule(twenty, tmp_path: Path)
                     for row in tbl.iter(f"{W}tr")
                 ]
                 assert width >= max(len(w) for c in cells for w in c.split() or [""]) * per_char
+
+
+def test_the_sample_report_tables_fit_their_pages(tmp_path: Path) -> None:
+    """The sample's respondents have five attributes: the appendix must still fit its page."""
+    from typer.testing import CliRunner
+
+    samples = Path(__file__).resolve().parents[2] / "sample_transcripts"
+    out = tmp_path / "out"
+    result = CliRunner().invoke(app, ["analyze", str(samples), "-o", str(out)])
+    assert result.exit_code == 0, result.output
+    body = etree.fromstring(_parts(out / "rapport.docx")["word/document.xml"].encode()).find(
+        f"{W}body"
+    )
+    checked = 0
+    for text_width, section_tables in _sections(body):
+        for tbl in section_tables:
+            grid = [int(g.get(f"{W}w")) for g in tbl.iter(f"{W}gridCol")]
+            assert sum(grid) <= text_width + 5, (grid, text_width)
+            checked += 1
+    assert checked >= 8

@@ -46,6 +46,20 @@ class AutocodeSummary:
     warnings: list[str] = field(default_factory=list)
 
 
+def require_rules(codebook: Codebook) -> None:
+    """Refuse a codebook the auto-coder can do nothing with.
+
+    A codebook from another tool (``import qdc``) has names and definitions only: coding with it
+    would empty the draft layer without a word.
+    """
+    if not any(code.has_rules for code in codebook.walk()):
+        raise InputError(
+            "the codebook has no matching rules (keywords, patterns, near), so there is nothing "
+            "to auto-code; the 'auto' layer is left as it was (add rules: docs/codebook.md)",
+            path=codebook.source_path,
+        )
+
+
 def autocode_project(
     store: Store,
     codebook: Codebook,
@@ -75,6 +89,7 @@ def autocode_project(
             "('qualcode codebook load FILE')",
             path=codebook.source_path,
         )
+    require_rules(codebook)
     began = time.perf_counter()
     if compiled is None:
         compiled = CompiledCodebook(codebook, get_pipeline(spacy_model) if spacy_model else None)

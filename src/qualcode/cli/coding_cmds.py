@@ -207,7 +207,10 @@ def code_cmd(
         for issue in book.warnings:
             warn(str(issue))
         from qualcode.autocode import CompiledCodebook
+        from qualcode.autocode.project import require_rules
         from qualcode.nlp import get_pipeline
+
+        require_rules(book)  # before anything is installed
 
         # Compiled (and the spaCy model loaded) before anything is installed: a codebook that
         # cannot be used leaves the project's codes as they were.

@@ -308,3 +308,16 @@ def progress_bar(description: str, total: int) -> Iterator[Any]:
 
         update(description, 0, total)
         yield advance
+
+
+def warn_without_pseudonyms(project: Any) -> None:
+    """Say so when files leave the project without a pseudonyms.csv to replace names with."""
+    from pathlib import Path
+
+    from qualcode.pseudonyms import PSEUDONYMS_FILE
+
+    if not (Path(project) / PSEUDONYMS_FILE).is_file():
+        warn(
+            f"no {PSEUDONYMS_FILE} in the project: the report quotes every name the transcripts "
+            "hold (add original,replacement rows and write it again)"
+        )

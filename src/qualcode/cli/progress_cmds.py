@@ -4,7 +4,7 @@ import typer
 
 from qualcode.cli import state
 from qualcode.cli.app import app
-from qualcode.cli.output import OutputFormat, emit_rows, info
+from qualcode.cli.output import OutputFormat, emit_rows, info, warn
 from qualcode.cli.recode_cmds import CODER_OPTION, NEW_CODER_OPTION, _coder, command_line
 
 
@@ -24,14 +24,21 @@ def done(
     Reports, agreement, consistency and evaluate count a transcript as coded by you only when it
     is done.
     """
-    from qualcode.progress import mark_done
+    from qualcode.progress import mark_done, started
 
     with state.open_project() as store:
         name = _coder(store, coder, new_coder)
         changed = mark_done(store, targets, name, undo=undo, command=command_line())
+        names = dict(store.conn.execute("SELECT id, name FROM transcripts"))
+        untouched = {names[i] for i in set(names) - started(store, name)}
     state_word = "not done" if undo else "done"
     for transcript, was_changed in changed:
         info(f"{transcript}: {state_word}" + ("" if was_changed else " (already)"))
+        if was_changed and not undo and transcript in untouched:
+            warn(
+                f"{transcript}: you have no coding or review decision there, so it now counts as "
+                f"read with nothing to code ('qualcode done {transcript} --undo' if not)"
+            )
 
 
 @app.command()

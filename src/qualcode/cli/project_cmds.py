@@ -312,7 +312,9 @@ def analyze(
     folder: Path = typer.Argument(..., help="Folder of transcripts (and respondents.csv)."),
     out: Path = typer.Option(Path("out"), "--out", "-o", help="Project folder to create or reuse."),
     codebook: Path | None = typer.Option(
-        None, "--codebook", help="Codebook YAML (default: codebooks/klynge.yaml)."
+        None,
+        "--codebook",
+        help="Codebook YAML (default: the project's current codebook, else codebooks/klynge.yaml).",
     ),
     interviewer: list[str] = typer.Option(
         [], "--interviewer", metavar="LABEL", help="Another interviewer label."
@@ -369,5 +371,9 @@ def analyze(
         title=f"Project {out}",
         right_align=("transcripts", "turns", "words"),
     )
+    if result.report_files:
+        from qualcode.cli.output import warn_without_pseudonyms
+
+        warn_without_pseudonyms(out)
     for path in result.report_files:
         info(f"Report written: {path}")

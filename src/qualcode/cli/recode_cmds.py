@@ -684,16 +684,21 @@ def undo(
     with state.open_project() as store:
         name = _coder(store, coder)
         result = run_undo(store, name, command_line(), dry_run=dry_run)
-    changes = [e for e in result.reverted if e.action not in ("review", "set_done")]
+    memo_actions = ("add_memo", "remove_memo")
+    changes = [
+        e for e in result.reverted if e.action not in ("review", "set_done", *memo_actions)
+    ]
     decisions = sum(e.action == "review" for e in result.reverted)
     marks = sum(e.action == "set_done" for e in result.reverted)
+    memos = sum(e.action in memo_actions for e in result.reverted)
     verb = "Would undo" if dry_run else "Undid"
     # A review step may be a decision alone (a skip, or a reject of a coding you never had);
     # `done` changes progress marks only.
     counted = (
-        ([_count(len(changes), "coding change")] if changes or not marks else [])
+        ([_count(len(changes), "coding change")] if changes or not (marks or memos) else [])
         + ([_count(decisions, "review decision")] if decisions else [])
         + ([_count(marks, "done mark")] if marks else [])
+        + ([_count(memos, "memo")] if memos else [])
     )
     info(
         f"{verb} #{result.command_id} '{_esc(result.command)}' ({result.started_at}) by {name}: "

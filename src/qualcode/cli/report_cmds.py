@@ -9,7 +9,7 @@ import typer
 
 from qualcode.cli import state
 from qualcode.cli.app import pseudonyms_app, report_app
-from qualcode.cli.output import OutputFormat, emit_rows, info
+from qualcode.cli.output import OutputFormat, emit_rows, info, warn_without_pseudonyms
 from qualcode.errors import InputError
 
 
@@ -201,6 +201,12 @@ def _title(what: str, frame: Any) -> str:
 def _notes(frame: Any) -> None:
     for note in frame.attrs.get("notes", []):
         info(f"note: {note}")
+    if frame.attrs.get("in_progress"):
+        info(
+            f"note: left out as still in progress for {frame.attrs['coder']} (not marked done "
+            f"with 'qualcode done'): {', '.join(frame.attrs['in_progress'])} "
+            "(--include-in-progress counts them)"
+        )
     if frame.attrs.get("coverage"):
         coded, total = frame.attrs["coverage"]
         info(
@@ -425,6 +431,7 @@ def all_cmd(
             max_quotes_per_code=max_per_code or None,
             **_filters(coder, codes, respondents, exclude_negated, include_in_progress),
         )
+        warn_without_pseudonyms(store.folder)
     info(f"Wrote {docx_path}")
     info(f"Wrote {xlsx_path}")
 

@@ -570,19 +570,41 @@ def _has_named_index(frame: pd.DataFrame) -> bool:
 def _appendix(doc: DocxDocument, report: FullReport, w: dict[str, str], lang: str) -> None:
     from docx.enum.text import WD_BREAK
 
-    doc.add_paragraph().add_run().add_break(WD_BREAK.PAGE)
+    people = report.summary_compact if report.summary_compact is not None else report.summary
+    attributes = [a for a in people.attrs.get("attributes", []) if a in people.columns]
+    parts = [people]
+    tables = [_appendix_rows(people, w, lang)]
+    portrait = text_width_twips(doc)
+    if not table_fits(*tables[0], portrait, READABLE_PT) and attributes:
+        # Many attributes make a wide table: attributes in one, counts and codes in another,
+        # rather than columns off the edge of the page.
+        counts = [c for c in people.columns if c not in attributes]
+        parts = [people[attributes], people[counts]]
+        tables = [_appendix_rows(part, w, lang) for part in parts]
+    wide = not all(table_fits(*t, portrait, READABLE_PT) for t in tables)
+    if wide:
+        _landscape(doc, True)
+    else:
+        doc.add_paragraph().add_run().add_break(WD_BREAK.PAGE)
     doc.add_heading(w["appendix"], level=1)
     _intro(doc, w["appendix_intro"])
-    add_caption(doc, w["table"], w["appendix_caption"])
-    people = report.summary_compact if report.summary_compact is not None else report.summary
+    captions = [w["appendix_caption"], w["appendix_counts_caption"]]
+    for caption, (header, rows, numeric) in zip(captions, tables, strict=False):
+        add_caption(doc, w["table"], caption)
+        add_docx_table(
+            doc,
+            header,
+            rows,
+            numeric=numeric,
+            text_width=text_width_twips(doc),
+            font_size=8,
+        )
+        doc.add_paragraph()
+
+
+def _appendix_rows(
+    people: pd.DataFrame, w: dict[str, str], lang: str
+) -> tuple[list[str], list[list[str]], list[bool]]:
     frame = localize_labels(people, lang, index_label="respondent")
     frame = frame.rename(columns={w["codes"]: w["top_codes"]})
-    header, rows, numeric = frame_to_docx_rows(frame, lang)
-    add_docx_table(
-        doc,
-        header,
-        rows,
-        numeric=numeric,
-        text_width=text_width_twips(doc),
-        font_size=8,
-    )
+    return frame_to_docx_rows(frame, lang)

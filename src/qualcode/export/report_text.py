@@ -96,6 +96,7 @@ STRINGS: dict[str, dict[str, str]] = {
             "antall kodede turer. Alle koder står i rapport.xlsx."
         ),
         "appendix_caption": "Respondenter med attributter",
+        "appendix_counts_caption": "Respondentenes taleturer, ord og hovedkoder",
         "extra_sheet": "Tillegg",
         # column and row labels
         "code": "Kode",
@@ -145,6 +146,10 @@ STRINGS: dict[str, dict[str, str]] = {
         "cooc_resp_file_caption": "Respondenter som nevner begge kodene (koderlag {coder})",
         "quotes_caption": "Sitater (koderlag {coder})",
         "summary_caption": "Respondenter med attributter (koderlag {coder})",
+        "in_progress": (
+            "{coder} har ikke markert disse transkripsjonene som ferdig kodet, så de er utelatt "
+            "fra alle tabeller: {transcripts}."
+        ),
         "coverage": (
             "{coder} har kodet {coded} av {total} respondenter. Ikke kodet, og derfor utelatt fra "
             "alle tabeller og andeler (ikke regnet som «nevner ikke»): {uncoded}."
@@ -237,6 +242,7 @@ STRINGS: dict[str, dict[str, str]] = {
             "their coded turns. Every code is in rapport.xlsx."
         ),
         "appendix_caption": "Respondents with attributes",
+        "appendix_counts_caption": "The respondents' turns, words and top codes",
         "extra_sheet": "Extra",
         "code": "Code",
         "name": "Name",
@@ -283,6 +289,10 @@ STRINGS: dict[str, dict[str, str]] = {
         "cooc_resp_file_caption": "Respondents who mention both codes (coder layer {coder})",
         "quotes_caption": "Quotes (coder layer {coder})",
         "summary_caption": "Respondents with attributes (coder layer {coder})",
+        "in_progress": (
+            "{coder} has not marked these transcripts as done, so they are left out of every "
+            "table: {transcripts}."
+        ),
         "coverage": (
             "{coder} has coded {coded} of {total} respondents. Not coded, and so left out of every "
             "table and share (not counted as “does not mention”): {uncoded}."
@@ -392,6 +402,13 @@ def frame_notes(frame: pd.DataFrame, lang: str) -> list[str]:
                 coded=coverage[0],
                 total=coverage[1],
                 uncoded=", ".join(frame.attrs.get("uncoded", [])),
+            )
+        )
+    in_progress = frame.attrs.get("in_progress")
+    if in_progress:
+        notes.append(
+            w["in_progress"].format(
+                coder=frame.attrs.get("coder", ""), transcripts=", ".join(in_progress)
             )
         )
     ranges = frame.attrs.get("ranges")
