@@ -174,7 +174,8 @@ def coding_order(
         (coder,),
     ):
         # Codings without an audit entry (none should exist) sort after those with one.
-        keys.setdefault(tid, (1, 0, created, first_id))
+        if tid in seen:
+            keys.setdefault(tid, (1, 0, created, first_id))
     for tid in seen:
         # Marked done without a coding or decision ("nothing to code"): no time to sort by.
         keys.setdefault(tid, (2, tid, "", 0))

@@ -399,3 +399,17 @@ def test_code_with_a_codebook_without_rules_leaves_the_draft(two: Store, runner,
     assert result.exit_code == 2 and "no matching rules" in result.stderr
     assert passages(two, "auto") == [(r1, "tillit", None, None)]
     assert two.dump() == before  # nothing installed either
+
+
+def test_consistency_order_leaves_out_transcripts_in_progress(two: Store) -> None:
+    from qualcode.consistency import coding_order
+
+    r1, _ = turn(two, "R1.txt", 2)
+    r2, _ = turn(two, "R2.txt", 2)
+    with two.write("test", coder="kari") as tx:
+        two.add_coding(tx, r1, "tillit", "kari")
+        two.add_coding(tx, r2, "fasilitering", "kari")
+    mark_done(two, ["R1"], "kari")
+    assert [name for _, name in coding_order(two, "kari")] == ["R1.txt"]
+    names = [n for _, n in coding_order(two, "kari", include_in_progress=True)]
+    assert names == ["R1.txt", "R2.txt"]
