@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from qualcode.errors import InputError
+from qualcode.export.xlsx_rows import cell_xml, open_row_stream, row_element, writes_as_openpyxl
 from qualcode.formulas import guard_xlsx_cell, is_formula_like, neutralise_row
 from qualcode.outputs import atomic_output, prepare_output_file
 
@@ -534,6 +535,8 @@ def write_frame_sheet(
         # A list of facts: the data starts where the header row would have been.
         ws.freeze_panes = f"A{header_row}" if header_row > 1 else None
         set_print_setup(ws, f"1:{header_row - 1}" if header_row > 1 else None)
+    # Opened only now: the sheet writes its views and columns when its rows begin.
+    stream = open_row_stream(ws)
     if title:
         cell = guard_xlsx_cell(WriteOnlyCell(ws, value=clean_text(title)))
         cell.font = Font(bold=True, size=13)
@@ -563,23 +566,66 @@ def write_frame_sheet(
     percent = {i for i, c in enumerate(columns) if c in percent_columns}
     top = Alignment(vertical="top", wrap_text=True)
     n = len(frame)
-    for row_number, record in enumerate(frame.itertuples(index=False), start=1):
+    letters = [get_column_letter(i) for i in range(1, len(columns) + 1)]
+    style_ids: dict[tuple[bool, str | None, bool], int | None] = {}
+
+    def style_id(wrapped: bool, number_format: str | None, is_last: bool) -> int | None:
+        """The workbook's id of a data cell's style, registered as openpyxl registers it."""
+        key = (wrapped, number_format, is_last)
+        if key not in style_ids:
+            cell = WriteOnlyCell(ws)
+            if wrapped:
+                cell.alignment = top
+            if number_format:
+                cell.number_format = number_format
+            if is_last:
+                cell.font = bold
+            style_ids[key] = cell.style_id if cell.has_style else None
+        return style_ids[key]
+
+    values_by_column = [frame.iloc[:, i].tolist() for i in range(len(columns))]
+    for row_number, record in enumerate(zip(*values_by_column, strict=True), start=1):
         is_last = bold_last_row and row_number == n
-        cells: list[Any] = []
-        for i, value in enumerate(record):
-            value = excel_value(number_from_text(value) if as_numbers[i] else value)
-            formula_like = is_formula_like(value)
-            styled = (
-                is_last or formula_like or i in wrap or i in percent or isinstance(value, float)
+        values = [
+            _excel_value(number_from_text(v) if as_numbers[i] else v)
+            for i, v in enumerate(record)
+        ]
+        formats = [
+            "0." + "0" * decimals[i] if i in percent or isinstance(value, float) else None
+            for i, value in enumerate(values)
+        ]
+        styled = [
+            is_last or i in wrap or formats[i] is not None for i in range(len(values))
+        ]
+        if stream is not None and all(
+            not is_formula_like(v) and writes_as_openpyxl(v, styled[i])
+            for i, v in enumerate(values)
+        ):
+            styles = [
+                style_id(i in wrap, formats[i], is_last) if styled[i] else None
+                for i in range(len(values))
+            ]
+            stream.append_xml(
+                lambda row_idx, values=values, styles=styles: row_element(
+                    row_idx,
+                    [
+                        cell_xml(f"{letter}{row_idx}", value, style)
+                        for letter, value, style in zip(letters, values, styles, strict=True)
+                    ],
+                )
             )
-            if not styled:  # a plain value is much faster to write than a styled cell
+            continue
+        cells: list[Any] = []
+        for i, value in enumerate(values):
+            formula_like = is_formula_like(value)
+            if not (styled[i] or formula_like):  # a plain value is much faster to write
                 cells.append(value)
                 continue
             cell = guard_xlsx_cell(WriteOnlyCell(ws, value=value))  # text, never a formula
             if i in wrap:
                 cell.alignment = top
-            if i in percent or isinstance(value, float):
-                cell.number_format = "0." + "0" * decimals[i]
+            if formats[i] is not None:
+                cell.number_format = formats[i]
             if is_last:
                 cell.font = bold
             cells.append(cell)
@@ -619,6 +665,18 @@ def excel_value(value: Any) -> Any:
     if isinstance(value, str):
         return clean_text(value)[:32767]
     return value
+
+
+def _excel_value(value: Any) -> Any:
+    """:func:`excel_value`, quicker for the plain Python values most cells hold."""
+    kind = value.__class__
+    if kind is str:
+        return _ILLEGAL_XML.sub("", value)[:32767]
+    if kind is int or kind is bool:
+        return value
+    if kind is float:
+        return None if value != value else value
+    return excel_value(value)
 
 
 # -- one table as a file ------------------------------------------------------------------------

@@ -1,0 +1,119 @@
+"""Rows of a write-only openpyxl sheet written as ready XML, byte for byte as openpyxl writes them.
+
+openpyxl builds a cell object per value, looks its style up in the workbook's style lists and
+serialises it element by element; at a thousand interviews (half a million cells) that was half
+of ``report all``. Here a row is one XML string, parsed once by lxml and written by the sheet's
+own XML stream, with each style looked up once per sheet. What openpyxl would write differently
+(a formula-like or error-code text, a date, an infinite number, anything unusual) goes through
+openpyxl's own row path, so the file is the same either way (checked by tests/reports).
+
+The sheet's row stream is openpyxl's private machinery (``_get_writer``, ``_rows``,
+``_values_to_row``); when it is not as expected, :func:`open_row_stream` returns None and the
+caller writes every row the ordinary way.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Iterator, Sequence
+from typing import Any
+
+#: openpyxl stores these texts as error cells (``t="e"``), not as strings.
+_ERROR_CODES = frozenset(("#NULL!", "#DIV/0!", "#VALUE!", "#REF!", "#NAME?", "#NUM!", "#N/A"))
+_ESCAPES = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;", "\r": "&#13;"})
+
+
+class RowStream:
+    """Sends rows to a write-only sheet: lists the ordinary way, ready XML the fast way."""
+
+    def __init__(self, ws: Any) -> None:
+        self._ws = ws
+        self._stream = _rows(ws)
+        next(self._stream)
+        ws._rows = self._stream  # the sheet closes it on save, as it closes its own
+
+    def append_xml(self, build: Callable[[int], Any]) -> None:
+        """Write the ``<row>`` element that ``build(row_number)`` returns."""
+        self._stream.send(build)
+
+
+def open_row_stream(ws: Any) -> RowStream | None:
+    """A :class:`RowStream` for a write-only sheet with no rows yet, or None where openpyxl's
+    sheet is not what this module knows."""
+    if not all(hasattr(ws, name) for name in ("_get_writer", "_rows", "_values_to_row")):
+        return None
+    if ws._rows is not None:
+        return None
+    ws._get_writer()
+    writer = getattr(ws, "_writer", None)
+    if writer is None or not hasattr(writer, "write_row") or not hasattr(writer, "xf"):
+        return None
+    return RowStream(ws)
+
+
+def _rows(ws: Any) -> Iterator[None]:
+    """openpyxl's ``WriteOnlyWorksheet._write_rows``, taking ready ``<row>`` elements as well."""
+    writer = ws._writer
+    xf = writer.xf.send(True)
+    with xf.element("sheetData"):
+        row_idx = 1
+        try:
+            while True:
+                row = yield
+                if callable(row):
+                    xf.write(row(row_idx))
+                else:
+                    writer.write_row(xf, ws._values_to_row(row, row_idx), row_idx)
+                row_idx += 1
+        except GeneratorExit:
+            pass
+    writer.xf.send(None)
+
+
+def writes_as_openpyxl(value: Any, styled: bool) -> bool:
+    """Whether :func:`cell_xml` writes ``value`` (already an Excel value) as openpyxl would; a
+    formula-like text is never passed here (it is a guarded cell of its own)."""
+    kind = value.__class__
+    if kind is str:
+        return styled or value not in _ERROR_CODES
+    if kind is float:
+        return not (math.isnan(value) or math.isinf(value))
+    return kind is int or kind is bool or value is None
+
+
+def cell_xml(ref: str, value: Any, style: int | None) -> str:
+    """One ``<c>`` element as openpyxl writes ``value`` with style id ``style`` (None: unstyled),
+    or ``""`` for no cell. Only for values :func:`writes_as_openpyxl` accepts. openpyxl writes an
+    empty element as ``<c …></c>``: see :func:`row_element`."""
+    s = "" if style is None else f' s="{style}"'
+    kind = value.__class__
+    if kind is str:
+        if not value:
+            return f'<c r="{ref}"{s} t="inlineStr"></c>'
+        space = ' xml:space="preserve"' if value != value.strip() else ""
+        return (
+            f'<c r="{ref}"{s} t="inlineStr"><is><t{space}>'
+            f"{value.translate(_ESCAPES)}</t></is></c>"
+        )
+    if kind is bool:
+        return f'<c r="{ref}"{s} t="b"><v>{value:.16g}</v></c>'
+    if value is None:
+        return "" if style is None else f'<c r="{ref}"{s} t="n"></c>'
+    return f'<c r="{ref}"{s} t="n"><v>{value:.16g}</v></c>'
+
+
+def row_element(row_idx: int, cells: Sequence[str]) -> Any:
+    """The ``<row>`` element of ready cell XML, empty elements kept open as openpyxl writes them."""
+    from lxml import etree
+
+    body = "".join(cells)
+    row = etree.fromstring(f'<row r="{row_idx}">{body}</row>')
+    # lxml writes an element whose text is "" as <c></c>, as openpyxl's stream does, and one whose
+    # text is None as <c/>.
+    if not body:
+        row.text = ""
+    elif "></c>" in body:
+        for cell in row:
+            if not len(cell):
+                cell.text = ""
+    return row
