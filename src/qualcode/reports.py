@@ -264,7 +264,7 @@ class _Coding:
 
 #: The rows of queries already run, while one report of many tables is built (see
 #: :func:`_queries_once`); None outside such a report.
-_FETCHED: dict[tuple[Any, ...], list[tuple[Any, ...]]] | None = None
+_FETCHED: dict[tuple[Any, ...], Any] | None = None
 
 
 @contextmanager
@@ -304,7 +304,19 @@ def _rows(store: Store, sql: str, params: tuple[Any, ...] = ()) -> Iterable[tupl
 def _codings(
     store: Store, sel: Selection, *, with_evidence: bool = False
 ) -> tuple[list[_Coding], int]:
-    """The selection's countable codings and how many were left out for their turn's role."""
+    """The selection's countable codings and how many were left out for their turn's role.
+
+    Within one report (:func:`_queries_once`) the counting tables share one list: read it, never
+    change it.
+    """
+    key = None
+    if _FETCHED is not None and not with_evidence:
+        transcripts = None if sel.transcripts is None else frozenset(sel.transcripts)
+        key = ("codings", id(store), sel.coder, tuple(sel.paths), tuple(sel.respondents),
+               transcripts, sel.exclude_negated)
+        found = _FETCHED.get(key)
+        if found is not None:
+            return found  # type: ignore[no-any-return]
     wanted = set(sel.paths)
     people = set(sel.respondents)
     evidence = "c.evidence" if with_evidence else "'[]'"
@@ -315,11 +327,9 @@ def _codings(
         " JOIN segments s ON s.id = c.segment_id JOIN respondents r ON r.id = s.respondent_id"
         " WHERE d.name = ?"
     )
-    # The counting tables share one fetch (see _queries_once); the quotes, asked once, read the
-    # evidence on their own, so none of it stays in memory for the rest of the report.
-    rows = (
-        store.conn.execute(sql, (sel.coder,)) if with_evidence else _rows(store, sql, (sel.coder,))
-    )
+    # The counting tables share the list made here (see _queries_once), so the rows themselves
+    # are read once and never kept; the quotes, asked once, read the evidence on their own.
+    rows = store.conn.execute(sql, (sel.coder,))
     result, left_out = [], 0
     for seg, label, path, negated, source, ev, role, transcript_id, position, qs, qe in rows:
         if path not in wanted or label not in people:
@@ -345,6 +355,8 @@ def _codings(
                 qe,
             )
         )
+    if key is not None:
+        _FETCHED[key] = (result, left_out)
     return result, left_out
 
 
@@ -668,6 +680,7 @@ def trim_quote(
     max_chars: int = MAX_QUOTE_CHARS,
     manual_chars: int = MANUAL_QUOTE_CHARS,
     protect: Sequence[tuple[int, int]] = (),
+    sentences: list[tuple[int, int]] | None = None,
 ) -> str:
     """The part of a turn worth quoting, with ``…`` where text is left out.
 
@@ -675,11 +688,12 @@ def trim_quote(
     stretch is longer than ``max_chars``, the words around each piece of evidence. Without evidence
     (a manual coding): the first sentences up to about ``manual_chars``. Cuts fall only on white
     space, so no word is ever cut, and never inside a ``protect`` span (a name to be pseudonymised).
-    White space inside the quote is collapsed to single spaces.
+    White space inside the quote is collapsed to single spaces. ``sentences`` are the
+    :func:`~qualcode.text.sentence_spans` of ``text`` when the caller has them already.
     """
     if not text.strip():
         return ""
-    spans = sentence_spans(text) or [(0, len(text))]
+    spans = (sentences if sentences is not None else sentence_spans(text)) or [(0, len(text))]
     valid = sorted(
         (max(0, s), min(len(text), e)) for s, e in evidence if e > s and s < len(text) and e > 0
     )
@@ -852,6 +866,8 @@ def quotes(
         # File names carry firm names that the list may miss ("R8_bolgen.txt" for Bølgen).
         aliases = transcript_aliases(store)
     rows = []
+    # A turn with several codes is quoted once per code: its sentences are found once.
+    sentences: dict[int, list[tuple[int, int]]] = {}
     for c in codings:
         seg_text, transcript = texts[c.segment_id]
         transcript = aliases.get(transcript, transcript)
@@ -861,7 +877,14 @@ def quotes(
         elif c.quote_start is not None and c.quote_end is not None:
             shown = passage_quote(seg_text, c.quote_start, c.quote_end, protect)
         else:
-            shown = trim_quote(seg_text, _evidence_spans(c.evidence), protect=protect)
+            if c.segment_id not in sentences:
+                sentences[c.segment_id] = sentence_spans(seg_text)
+            shown = trim_quote(
+                seg_text,
+                _evidence_spans(c.evidence),
+                protect=protect,
+                sentences=sentences[c.segment_id],
+            )
         if pseudonyms:
             shown = pseudonyms.apply(shown)
         rows.append(

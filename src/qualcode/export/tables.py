@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from qualcode.errors import InputError
-from qualcode.export.xlsx_rows import cell_xml, open_row_stream, row_element, writes_as_openpyxl
+from qualcode.export.xlsx_rows import cell_xml, open_row_stream, row_xml, writes_as_openpyxl
 from qualcode.formulas import guard_xlsx_cell, is_formula_like, neutralise_row
 from qualcode.outputs import atomic_output, prepare_output_file
 
@@ -606,7 +606,7 @@ def write_frame_sheet(
                 for i in range(len(values))
             ]
             stream.append_xml(
-                lambda row_idx, values=values, styles=styles: row_element(
+                lambda row_idx, values=values, styles=styles: row_xml(
                     row_idx,
                     [
                         cell_xml(f"{letter}{row_idx}", value, style)

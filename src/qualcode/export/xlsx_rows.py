@@ -23,18 +23,47 @@ _ERROR_CODES = frozenset(("#NULL!", "#DIV/0!", "#VALUE!", "#REF!", "#NAME?", "#N
 _ESCAPES = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;", "\r": "&#13;"})
 
 
+class _Ready(list):  # type: ignore[type-arg]
+    """Builders of ready rows, told apart from an ordinary row of values."""
+
+
 class RowStream:
-    """Sends rows to a write-only sheet: lists the ordinary way, ready XML the fast way."""
+    """Sends rows to a write-only sheet: lists the ordinary way, ready XML the fast way.
+
+    Ready rows are gathered and parsed in batches; :meth:`flush` (called before every ordinary
+    row, and by :meth:`close`) writes what is gathered.
+    """
+
+    BATCH = 256
 
     def __init__(self, ws: Any) -> None:
-        self._ws = ws
         self._stream = _rows(ws)
         next(self._stream)
-        ws._rows = self._stream  # the sheet closes it on save, as it closes its own
+        self._pending: list[Callable[[int], str]] = []
+        # The sheet closes the stream on save, as it closes its own; what is gathered goes first.
+        ws._rows = self
 
-    def append_xml(self, build: Callable[[int], Any]) -> None:
-        """Write the ``<row>`` element that ``build(row_number)`` returns."""
-        self._stream.send(build)
+    def append_xml(self, build: Callable[[int], str]) -> None:
+        """Write the ``<row>`` that ``build(row_number)`` returns as XML text."""
+        self._pending.append(build)
+        if len(self._pending) >= self.BATCH:
+            self.flush()
+
+    def flush(self) -> None:
+        """Write the gathered ready rows."""
+        if self._pending:
+            pending, self._pending = self._pending, []
+            self._stream.send(_Ready(pending))
+
+    def send(self, row: Any) -> None:
+        """An ordinary row (what ``ws.append`` sends), after the ready rows before it."""
+        self.flush()
+        self._stream.send(row)
+
+    def close(self) -> None:
+        """End the sheet's rows (called by openpyxl when the workbook is saved)."""
+        self.flush()
+        self._stream.close()
 
 
 def open_row_stream(ws: Any) -> RowStream | None:
@@ -60,8 +89,10 @@ def _rows(ws: Any) -> Iterator[None]:
         try:
             while True:
                 row = yield
-                if callable(row):
-                    xf.write(row(row_idx))
+                if row.__class__ is _Ready:
+                    for element in _parse_rows([build(row_idx + k) for k, build in enumerate(row)]):
+                        xf.write(element)
+                    row_idx += len(row) - 1
                 else:
                     writer.write_row(xf, ws._values_to_row(row, row_idx), row_idx)
                 row_idx += 1
@@ -84,7 +115,7 @@ def writes_as_openpyxl(value: Any, styled: bool) -> bool:
 def cell_xml(ref: str, value: Any, style: int | None) -> str:
     """One ``<c>`` element as openpyxl writes ``value`` with style id ``style`` (None: unstyled),
     or ``""`` for no cell. Only for values :func:`writes_as_openpyxl` accepts. openpyxl writes an
-    empty element as ``<c …></c>``: see :func:`row_element`."""
+    empty element as ``<c …></c>``: see :func:`_parse_rows`."""
     s = "" if style is None else f' s="{style}"'
     kind = value.__class__
     if kind is str:
@@ -102,18 +133,21 @@ def cell_xml(ref: str, value: Any, style: int | None) -> str:
     return f'<c r="{ref}"{s} t="n"><v>{value:.16g}</v></c>'
 
 
-def row_element(row_idx: int, cells: Sequence[str]) -> Any:
-    """The ``<row>`` element of ready cell XML, empty elements kept open as openpyxl writes them."""
+def row_xml(row_idx: int, cells: Sequence[str]) -> str:
+    """The ``<row>`` of ready cell XML."""
+    return f'<row r="{row_idx}">{"".join(cells)}</row>'
+
+
+def _parse_rows(rows: list[str]) -> Any:
+    """The ``<row>`` elements of ready XML, empty elements kept open as openpyxl writes them."""
     from lxml import etree
 
-    body = "".join(cells)
-    row = etree.fromstring(f'<row r="{row_idx}">{body}</row>')
+    body = "".join(rows)
+    parsed = etree.fromstring(f"<rows>{body}</rows>")
     # lxml writes an element whose text is "" as <c></c>, as openpyxl's stream does, and one whose
     # text is None as <c/>.
-    if not body:
-        row.text = ""
-    elif "></c>" in body:
-        for cell in row:
-            if not len(cell):
-                cell.text = ""
-    return row
+    if '"></' in body:  # an empty element (text never holds ">", it is escaped)
+        for element in parsed.iter("row", "c"):
+            if not len(element):
+                element.text = ""
+    return parsed
