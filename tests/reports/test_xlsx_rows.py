@@ -64,6 +64,17 @@ def test_unusual_values_go_the_openpyxl_way() -> None:
     assert xlsx_rows.writes_as_openpyxl("#N/A", styled=True)
     assert not xlsx_rows.writes_as_openpyxl(math.inf, styled=True)
     assert not xlsx_rows.writes_as_openpyxl(pd.Timestamp("2026-01-01"), styled=False)
-    assert xlsx_rows.cell_xml("B3", " a&b ", 4) == (
-        '<c r="B3" s="4" t="inlineStr"><is><t xml:space="preserve"> a&amp;b </t></is></c>'
+    assert xlsx_rows.cell_tail(" a&b ", 4) == (
+        '" s="4" t="inlineStr"><is><t xml:space="preserve"> a&amp;b </t></is></c>'
     )
+
+
+def test_a_sheet_with_nothing_unusual_is_written_the_quick_way(tmp_path: Path) -> None:
+    plain = FRAME[~FRAME["kode"].isin(["=SUM(A1)", "#N/A"])].copy()
+    plain["andel"] = plain["andel"].replace(math.inf, 3.0)
+    wb = Workbook(write_only=True)
+    ws = wb.create_sheet("Ark")
+    tables.write_frame_sheet(ws, plain, title="Tabell", bold_last_row=True)
+    assert isinstance(ws._rows, xlsx_rows.RowStream)
+    assert ws._rows.next_row == 4 + len(plain)  # title, blank line, header, rows
+    wb.save(tmp_path / "quick.xlsx")

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from qualcode.errors import InputError
-from qualcode.export.xlsx_rows import cell_xml, open_row_stream, row_xml, writes_as_openpyxl
+from qualcode.export.xlsx_rows import cell_tail, open_row_stream, writes_as_openpyxl
 from qualcode.formulas import guard_xlsx_cell, is_formula_like, neutralise_row
 from qualcode.outputs import atomic_output, prepare_output_file
 
@@ -583,53 +583,74 @@ def write_frame_sheet(
             style_ids[key] = cell.style_id if cell.has_style else None
         return style_ids[key]
 
-    values_by_column = [frame.iloc[:, i].tolist() for i in range(len(columns))]
-    for row_number, record in enumerate(zip(*values_by_column, strict=True), start=1):
-        is_last = bold_last_row and row_number == n
-        values = [
-            _excel_value(number_from_text(v) if as_numbers[i] else v)
-            for i, v in enumerate(record)
-        ]
-        formats = [
-            "0." + "0" * decimals[i] if i in percent or isinstance(value, float) else None
-            for i, value in enumerate(values)
-        ]
-        styled = [
-            is_last or i in wrap or formats[i] is not None for i in range(len(values))
-        ]
-        if stream is not None and all(
-            not is_formula_like(v) and writes_as_openpyxl(v, styled[i])
-            for i, v in enumerate(values)
-        ):
-            styles = [
-                style_id(i in wrap, formats[i], is_last) if styled[i] else None
-                for i in range(len(values))
+    number_formats = ["0." + "0" * d for d in decimals]
+    values_by_column = [
+        [_excel_value(number_from_text(v)) for v in frame.iloc[:, i].tolist()]
+        if as_numbers[i]
+        else [_excel_value(v) for v in frame.iloc[:, i].tolist()]
+        for i in range(len(columns))
+    ]
+    # Each cell's style: (wrapped, number format, bold) or None for a plain value.
+    keys_by_column = []
+    for i, values in enumerate(values_by_column):
+        wrapped, fmt = i in wrap, number_formats[i]
+        keys: list[tuple[bool, str | None, bool] | None]
+        if i in percent:
+            keys = [(wrapped, fmt, False)] * len(values)
+        else:
+            plain = (wrapped, None, False) if wrapped else None
+            keys = [(wrapped, fmt, False) if isinstance(v, float) else plain for v in values]
+        if bold_last_row and keys:
+            last = keys[-1]
+            keys[-1] = (wrapped, last[1] if last else None, True)
+        keys_by_column.append(keys)
+    quick = stream is not None and all(
+        not is_formula_like(v) and writes_as_openpyxl(v, key is not None)
+        for values, keys in zip(values_by_column, keys_by_column, strict=True)
+        for v, key in zip(values, keys, strict=True)
+    )
+    if quick:
+        # Styles are numbered in the order openpyxl meets them: row by row, left to right.
+        first_seen: dict[tuple[bool, str | None, bool], tuple[int, int]] = {}
+        for i, keys in enumerate(keys_by_column):
+            for j, key in enumerate(keys):
+                if key is not None and (key not in first_seen or (j, i) < first_seen[key]):
+                    first_seen[key] = (j, i)
+        for key in sorted(first_seen, key=first_seen.__getitem__):
+            style_id(*key)
+        tails_by_column = [
+            [
+                cell_tail(v, None if key is None else style_ids[key])
+                for v, key in zip(values, keys, strict=True)
             ]
-            stream.append_xml(
-                lambda row_idx, values=values, styles=styles: row_xml(
-                    row_idx,
-                    [
-                        cell_xml(f"{letter}{row_idx}", value, style)
-                        for letter, value, style in zip(letters, values, styles, strict=True)
-                    ],
+            for values, keys in zip(values_by_column, keys_by_column, strict=True)
+        ]
+        for tails in zip(*tails_by_column, strict=True):
+            r = stream.next_row  # type: ignore[union-attr]
+            stream.append_xml(  # type: ignore[union-attr]
+                "".join(
+                    [f'<c r="{c}{r}{t}' for c, t in zip(letters, tails, strict=True) if t]
                 )
             )
-            continue
-        cells: list[Any] = []
-        for i, value in enumerate(values):
-            formula_like = is_formula_like(value)
-            if not (styled[i] or formula_like):  # a plain value is much faster to write
-                cells.append(value)
-                continue
-            cell = guard_xlsx_cell(WriteOnlyCell(ws, value=value))  # text, never a formula
-            if i in wrap:
-                cell.alignment = top
-            if formats[i] is not None:
-                cell.number_format = formats[i]
-            if is_last:
-                cell.font = bold
-            cells.append(cell)
-        ws.append(cells)
+    else:
+        for row_number, record in enumerate(zip(*values_by_column, strict=True), start=1):
+            is_last = bold_last_row and row_number == n
+            cells: list[Any] = []
+            for i, value in enumerate(record):
+                formula_like = is_formula_like(value)
+                number = i in percent or isinstance(value, float)
+                if not (is_last or formula_like or i in wrap or number):
+                    cells.append(value)  # a plain value is much faster to write than a cell
+                    continue
+                cell = guard_xlsx_cell(WriteOnlyCell(ws, value=value))  # text, never a formula
+                if i in wrap:
+                    cell.alignment = top
+                if number:
+                    cell.number_format = number_formats[i]
+                if is_last:
+                    cell.font = bold
+                cells.append(cell)
+            ws.append(cells)
     if n and header:
         last_col = get_column_letter(len(columns))
         ws.auto_filter.ref = (

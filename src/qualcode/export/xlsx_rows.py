@@ -15,12 +15,11 @@ caller writes every row the ordinary way.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator
 from typing import Any
 
 #: openpyxl stores these texts as error cells (``t="e"``), not as strings.
 _ERROR_CODES = frozenset(("#NULL!", "#DIV/0!", "#VALUE!", "#REF!", "#NAME?", "#NUM!", "#N/A"))
-_ESCAPES = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;", "\r": "&#13;"})
 
 
 class _Ready(list):  # type: ignore[type-arg]
@@ -30,8 +29,8 @@ class _Ready(list):  # type: ignore[type-arg]
 class RowStream:
     """Sends rows to a write-only sheet: lists the ordinary way, ready XML the fast way.
 
-    Ready rows are gathered and parsed in batches; :meth:`flush` (called before every ordinary
-    row, and by :meth:`close`) writes what is gathered.
+    Ready rows are gathered and parsed in batches; they are written before the next ordinary row
+    and when the sheet is saved.
     """
 
     BATCH = 256
@@ -39,30 +38,33 @@ class RowStream:
     def __init__(self, ws: Any) -> None:
         self._stream = _rows(ws)
         next(self._stream)
-        self._pending: list[Callable[[int], str]] = []
+        self._pending = _Ready()
+        #: The number the next row gets (rows count from 1).
+        self.next_row = 1
         # The sheet closes the stream on save, as it closes its own; what is gathered goes first.
         ws._rows = self
 
-    def append_xml(self, build: Callable[[int], str]) -> None:
-        """Write the ``<row>`` that ``build(row_number)`` returns as XML text."""
-        self._pending.append(build)
+    def append_xml(self, cells: str) -> None:
+        """Write a row of ready cell XML (see :func:`cell_tail`), numbered :attr:`next_row`."""
+        self._pending.append(f'<row r="{self.next_row}">{cells}</row>')
+        self.next_row += 1
         if len(self._pending) >= self.BATCH:
-            self.flush()
+            self._flush()
 
-    def flush(self) -> None:
-        """Write the gathered ready rows."""
+    def _flush(self) -> None:
         if self._pending:
-            pending, self._pending = self._pending, []
-            self._stream.send(_Ready(pending))
+            pending, self._pending = self._pending, _Ready()
+            self._stream.send(pending)
 
     def send(self, row: Any) -> None:
         """An ordinary row (what ``ws.append`` sends), after the ready rows before it."""
-        self.flush()
+        self._flush()
         self._stream.send(row)
+        self.next_row += 1
 
     def close(self) -> None:
         """End the sheet's rows (called by openpyxl when the workbook is saved)."""
-        self.flush()
+        self._flush()
         self._stream.close()
 
 
@@ -90,7 +92,7 @@ def _rows(ws: Any) -> Iterator[None]:
             while True:
                 row = yield
                 if row.__class__ is _Ready:
-                    for element in _parse_rows([build(row_idx + k) for k, build in enumerate(row)]):
+                    for element in _parse_rows(row):
                         xf.write(element)
                     row_idx += len(row) - 1
                 else:
@@ -112,30 +114,25 @@ def writes_as_openpyxl(value: Any, styled: bool) -> bool:
     return kind is int or kind is bool or value is None
 
 
-def cell_xml(ref: str, value: Any, style: int | None) -> str:
-    """One ``<c>`` element as openpyxl writes ``value`` with style id ``style`` (None: unstyled),
-    or ``""`` for no cell. Only for values :func:`writes_as_openpyxl` accepts. openpyxl writes an
-    empty element as ``<c …></c>``: see :func:`_parse_rows`."""
+def cell_tail(value: Any, style: int | None) -> str | None:
+    """A ``<c>`` element as openpyxl writes ``value`` with style id ``style`` (None: unstyled),
+    from just after its cell reference (``<c r="B7`` comes first), or None for no cell. Only for
+    values :func:`writes_as_openpyxl` accepts. openpyxl writes an empty element as ``<c …></c>``:
+    see :func:`_parse_rows`."""
     s = "" if style is None else f' s="{style}"'
     kind = value.__class__
     if kind is str:
         if not value:
-            return f'<c r="{ref}"{s} t="inlineStr"></c>'
-        space = ' xml:space="preserve"' if value != value.strip() else ""
-        return (
-            f'<c r="{ref}"{s} t="inlineStr"><is><t{space}>'
-            f"{value.translate(_ESCAPES)}</t></is></c>"
-        )
+            return f'"{s} t="inlineStr"></c>'
+        # The same as value != value.strip(), without the copy.
+        space = ' xml:space="preserve"' if value[0].isspace() or value[-1].isspace() else ""
+        text = value.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+        return f'"{s} t="inlineStr"><is><t{space}>{text.replace(chr(13), "&#13;")}</t></is></c>'
     if kind is bool:
-        return f'<c r="{ref}"{s} t="b"><v>{value:.16g}</v></c>'
+        return f'"{s} t="b"><v>{value:.16g}</v></c>'
     if value is None:
-        return "" if style is None else f'<c r="{ref}"{s} t="n"></c>'
-    return f'<c r="{ref}"{s} t="n"><v>{value:.16g}</v></c>'
-
-
-def row_xml(row_idx: int, cells: Sequence[str]) -> str:
-    """The ``<row>`` of ready cell XML."""
-    return f'<row r="{row_idx}">{"".join(cells)}</row>'
+        return None if style is None else f'"{s} t="n"></c>'
+    return f'"{s} t="n"><v>{value:.16g}</v></c>'
 
 
 def _parse_rows(rows: list[str]) -> Any:
