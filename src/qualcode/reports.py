@@ -255,7 +255,7 @@ class _Coding:
     path: str
     negated: bool
     source: str
-    evidence: str
+    coding_id: int
     transcript_id: int
     position: int
     quote_start: int | None = None  # a passage: offsets into the turn's text
@@ -301,16 +301,14 @@ def _rows(store: Store, sql: str, params: tuple[Any, ...] = ()) -> Iterable[tupl
     return found
 
 
-def _codings(
-    store: Store, sel: Selection, *, with_evidence: bool = False
-) -> tuple[list[_Coding], int]:
+def _codings(store: Store, sel: Selection) -> tuple[list[_Coding], int]:
     """The selection's countable codings and how many were left out for their turn's role.
 
-    Within one report (:func:`_queries_once`) the counting tables share one list: read it, never
-    change it.
+    Within one report (:func:`_queries_once`) every table shares one list: read it, never change
+    it. The evidence is not read here (see :func:`_evidence_of`).
     """
     key = None
-    if _FETCHED is not None and not with_evidence:
+    if _FETCHED is not None:
         transcripts = None if sel.transcripts is None else frozenset(sel.transcripts)
         key = ("codings", id(store), sel.coder, tuple(sel.paths), tuple(sel.respondents),
                transcripts, sel.exclude_negated)
@@ -319,19 +317,18 @@ def _codings(
             return found  # type: ignore[no-any-return]
     wanted = set(sel.paths)
     people = set(sel.respondents)
-    evidence = "c.evidence" if with_evidence else "'[]'"
     sql = (
-        f"SELECT c.segment_id, r.label, k.path, c.negated, c.source, {evidence}, s.role,"
+        "SELECT c.segment_id, r.label, k.path, c.negated, c.source, c.id, s.role,"
         " s.transcript_id, s.position, c.quote_start, c.quote_end"
         " FROM codings c JOIN coders d ON d.id = c.coder_id JOIN codes k ON k.id = c.code_id"
         " JOIN segments s ON s.id = c.segment_id JOIN respondents r ON r.id = s.respondent_id"
         " WHERE d.name = ?"
     )
-    # The counting tables share the list made here (see _queries_once), so the rows themselves
-    # are read once and never kept; the quotes, asked once, read the evidence on their own.
+    # The tables share the list made here (see _queries_once), so the rows themselves are read
+    # once and never kept.
     rows = store.conn.execute(sql, (sel.coder,))
     result, left_out = [], 0
-    for seg, label, path, negated, source, ev, role, transcript_id, position, qs, qe in rows:
+    for seg, label, path, negated, source, coding_id, role, transcript_id, position, qs, qe in rows:
         if path not in wanted or label not in people:
             continue
         if sel.transcripts is not None and transcript_id not in sel.transcripts:
@@ -348,7 +345,7 @@ def _codings(
                 sys.intern(path),
                 bool(negated),
                 sys.intern(source),
-                ev,
+                coding_id,
                 transcript_id,
                 position,
                 qs,
@@ -846,10 +843,13 @@ def quotes(
         exclude_negated=exclude_negated,
         include_in_progress=include_in_progress,
     )
-    codings, left_out = _codings(store, sel, with_evidence=True)
+    codings, left_out = _codings(store, sel)
     order = {p: i for i, p in enumerate(sel.paths)}
     people = {label: i for i, label in enumerate(sel.respondents)}
-    codings.sort(key=lambda c: (order[c.path], people[c.respondent], c.transcript_id, c.position))
+    # A new list: the one from _codings may be shared by the other tables of the report.
+    codings = sorted(
+        codings, key=lambda c: (order[c.path], people[c.respondent], c.transcript_id, c.position)
+    )
     if max_per_respondent is not None:
         taken: Counter[tuple[str, str]] = Counter()
         kept = []
@@ -859,6 +859,14 @@ def quotes(
                 kept.append(c)
         codings = kept
     texts = _segment_texts(store, {c.segment_id for c in codings})
+    evidence = (
+        {}
+        if full
+        else _evidence_of(
+            store,
+            [c.coding_id for c in codings if c.quote_start is None or c.quote_end is None],
+        )
+    )
     aliases: dict[str, str] = {}
     if pseudonyms is not None:
         from qualcode.pseudonyms import transcript_aliases
@@ -881,7 +889,7 @@ def quotes(
                 sentences[c.segment_id] = sentence_spans(seg_text)
             shown = trim_quote(
                 seg_text,
-                _evidence_spans(c.evidence),
+                _evidence_spans(evidence.get(c.coding_id, "[]")),
                 protect=protect,
                 sentences=sentences[c.segment_id],
             )
@@ -919,6 +927,21 @@ def quotes(
         frame = pseudonyms.apply_frame(frame)
     frame.attrs.update(sel.frame_attrs(left_out))
     return frame
+
+
+def _evidence_of(store: Store, ids: list[int]) -> dict[int, str]:
+    """The evidence (JSON) of the codings ``ids``: read only for the quotes shown."""
+    out: dict[int, str] = {}
+    wanted = sorted(ids)
+    for i in range(0, len(wanted), 900):  # stay under SQLite's host-parameter limit
+        chunk = wanted[i : i + 900]
+        out.update(
+            store.conn.execute(
+                f"SELECT id, evidence FROM codings WHERE id IN ({','.join('?' * len(chunk))})",
+                chunk,
+            )
+        )
+    return out
 
 
 def _segment_texts(store: Store, ids: set[int]) -> dict[int, tuple[str, str]]:
