@@ -618,20 +618,26 @@ def write_frame_sheet(
                     first_seen[key] = (j, i)
         for key in sorted(first_seen, key=first_seen.__getitem__):
             style_id(*key)
-        tails_by_column = [
-            [
-                cell_tail(v, None if key is None else style_ids[key])
-                for v, key in zip(values, keys, strict=True)
+        # In slices of rows, so that the XML of a long sheet is never all in memory at once.
+        for begin in range(0, n, ROWS_PER_SLICE):
+            tails_by_column = [
+                [
+                    cell_tail(v, None if key is None else style_ids[key])
+                    for v, key in zip(
+                        values[begin : begin + ROWS_PER_SLICE],
+                        keys[begin : begin + ROWS_PER_SLICE],
+                        strict=True,
+                    )
+                ]
+                for values, keys in zip(values_by_column, keys_by_column, strict=True)
             ]
-            for values, keys in zip(values_by_column, keys_by_column, strict=True)
-        ]
-        for tails in zip(*tails_by_column, strict=True):
-            r = stream.next_row  # type: ignore[union-attr]
-            stream.append_xml(  # type: ignore[union-attr]
-                "".join(
-                    [f'<c r="{c}{r}{t}' for c, t in zip(letters, tails, strict=True) if t]
+            for tails in zip(*tails_by_column, strict=True):
+                r = stream.next_row  # type: ignore[union-attr]
+                stream.append_xml(  # type: ignore[union-attr]
+                    "".join(
+                        [f'<c r="{c}{r}{t}' for c, t in zip(letters, tails, strict=True) if t]
+                    )
                 )
-            )
     else:
         for row_number, record in enumerate(zip(*values_by_column, strict=True), start=1):
             is_last = bold_last_row and row_number == n
@@ -657,6 +663,9 @@ def write_frame_sheet(
             f"A{header_row}:{last_col}{header_row + n - (1 if bold_last_row else 0)}"
         )
 
+
+#: Rows of a sheet whose cell XML is made at once (see :func:`write_frame_sheet`).
+ROWS_PER_SLICE = 2000
 
 #: Least width (characters) of a wrapped text column in Excel.
 TEXT_COLUMN_WIDTH = 40.0
