@@ -41,6 +41,11 @@ def is_missing(value: Any) -> bool:
     """True for None, NaN and pandas' NA."""
     if value is None:
         return True
+    kind = value.__class__
+    if kind is str or kind is int or kind is bool:  # most cells: no pandas needed
+        return False
+    if kind is float:
+        return value != value
     try:
         import pandas as pd
 
@@ -93,15 +98,23 @@ def frame_decimals(frame: pd.DataFrame) -> list[int]:
 
 
 def _is_int_like(value: Any) -> bool:
+    if value.__class__ in _PLAIN_TYPES:
+        return False
     import numpy as np
 
     return isinstance(value, np.integer)
 
 
 def _is_float_like(value: Any) -> bool:
+    if value.__class__ in _PLAIN_TYPES:
+        return False
     import numpy as np
 
     return isinstance(value, np.floating)
+
+
+#: Python's own types, which are never numpy's.
+_PLAIN_TYPES = frozenset((str, int, float, bool, type(None)))
 
 
 def numeric_columns(frame: pd.DataFrame) -> list[bool]:
