@@ -821,11 +821,13 @@ def quotes(
     full: bool = False,
     max_per_respondent: int | None = None,
     pseudonyms: Pseudonyms | None = None,
+    cited: bool = True,
 ) -> pd.DataFrame:
     """Coded turns as quotes, per code (as coded, in tree order), respondent and turn order.
 
     Columns: ``code``, ``respondent``, ``segment``, ``transcript``, ``position``, ``negated``,
-    ``source``, ``text`` (the trimmed or, with ``full``, whole turn) and ``quote`` (``“…” – R7``).
+    ``source``, ``text`` (the trimmed or, with ``full``, whole turn) and, unless ``cited`` is
+    False, ``quote`` (``“…” – R7``; the report files cite in their own language and leave it out).
     ``max_per_respondent`` keeps each respondent's first N quotes per code. With ``pseudonyms``
     (even an empty list: the quotes are for a file that leaves the machine) every name is
     replaced, trimming never cuts through a name, and transcripts are named by their
@@ -858,75 +860,88 @@ def quotes(
                 taken[(c.path, c.respondent)] += 1
                 kept.append(c)
         codings = kept
-    texts = _segment_texts(store, {c.segment_id for c in codings})
-    evidence = (
-        {}
-        if full
-        else _evidence_of(
-            store,
-            [c.coding_id for c in codings if c.quote_start is None or c.quote_end is None],
-        )
-    )
     aliases: dict[str, str] = {}
     if pseudonyms is not None:
         from qualcode.pseudonyms import transcript_aliases
 
         # File names carry firm names that the list may miss ("R8_bolgen.txt" for Bølgen).
         aliases = transcript_aliases(store)
-    rows = []
-    # A turn with several codes is quoted once per code: its sentences are found once.
-    sentences: dict[int, list[tuple[int, int]]] = {}
-    for c in codings:
-        seg_text, transcript = texts[c.segment_id]
-        transcript = aliases.get(transcript, transcript)
-        protect = pseudonyms.spans(seg_text) if pseudonyms else []
-        if full:
-            shown = _clean(seg_text)
-        elif c.quote_start is not None and c.quote_end is not None:
-            shown = passage_quote(seg_text, c.quote_start, c.quote_end, protect)
-        else:
-            if c.segment_id not in sentences:
-                sentences[c.segment_id] = sentence_spans(seg_text)
-            shown = trim_quote(
-                seg_text,
-                _evidence_spans(evidence.get(c.coding_id, "[]")),
-                protect=protect,
-                sentences=sentences[c.segment_id],
-            )
-        if pseudonyms:
-            shown = pseudonyms.apply(shown)
-        rows.append(
-            (
-                c.path,
-                c.respondent,
-                c.segment_id,
-                transcript,
-                c.position,
-                c.negated,
-                c.source,
-                shown,
-                cite(shown, c.respondent),
-            )
+    shown_texts, transcripts = _quoted_texts(store, codings, full, pseudonyms)
+    rows = [
+        (
+            c.path,
+            c.respondent,
+            c.segment_id,
+            aliases.get(transcripts[c.segment_id], transcripts[c.segment_id]),
+            c.position,
+            c.negated,
+            c.source,
+            shown,
+            *((cite(shown, c.respondent),) if cited else ()),
         )
-    frame = pd.DataFrame(
-        rows,
-        columns=[
-            "code",
-            "respondent",
-            "segment",
-            "transcript",
-            "position",
-            "negated",
-            "source",
-            "text",
-            "quote",
-        ],
-    )
+        for c, shown in zip(codings, shown_texts, strict=True)
+    ]
+    del shown_texts
+    columns = ["code", "respondent", "segment", "transcript", "position", "negated", "source",
+               "text"]
+    frame = pd.DataFrame(rows, columns=[*columns, "quote"] if cited else columns)
+    del rows
     if pseudonyms:
         # Every text column, not only the quote: transcript file names carry firm names too.
         frame = pseudonyms.apply_frame(frame)
     frame.attrs.update(sel.frame_attrs(left_out))
     return frame
+
+
+def _quoted_texts(
+    store: Store, codings: list[_Coding], full: bool, pseudonyms: Pseudonyms | None
+) -> tuple[list[str], dict[int, str]]:
+    """The quoted text of each coding (in order) and each turn's transcript name.
+
+    The turns are read a chunk at a time, in the store's order, with the evidence of their
+    codings: each turn's sentences and names are found once however many codes it has, and no
+    more than a chunk of whole turns is in memory at once.
+    """
+    shown: list[str] = [""] * len(codings)
+    by_segment: dict[int, list[int]] = defaultdict(list)
+    for i, c in enumerate(codings):
+        by_segment[c.segment_id].append(i)
+    transcripts: dict[int, str] = {}
+    wanted = sorted(by_segment)
+    for begin in range(0, len(wanted), 900):  # stay under SQLite's host-parameter limit
+        chunk = wanted[begin : begin + 900]
+        trimmed = [
+            codings[i].coding_id
+            for seg in chunk
+            for i in by_segment[seg]
+            if codings[i].quote_start is None or codings[i].quote_end is None
+        ]
+        evidence = {} if full else _evidence_of(store, trimmed)
+        for seg, text, name in store.conn.execute(
+            "SELECT s.id, s.text, t.name FROM segments s JOIN transcripts t ON t.id = s.transcript_id"
+            f" WHERE s.id IN ({','.join('?' * len(chunk))})",
+            chunk,
+        ):
+            transcripts[seg] = sys.intern(name)
+            protect = pseudonyms.spans(text) if pseudonyms else []
+            sentences = None
+            for i in by_segment[seg]:
+                c = codings[i]
+                if full:
+                    quote = _clean(text)
+                elif c.quote_start is not None and c.quote_end is not None:
+                    quote = passage_quote(text, c.quote_start, c.quote_end, protect)
+                else:
+                    if sentences is None:
+                        sentences = sentence_spans(text)
+                    quote = trim_quote(
+                        text,
+                        _evidence_spans(evidence.get(c.coding_id, "[]")),
+                        protect=protect,
+                        sentences=sentences,
+                    )
+                shown[i] = pseudonyms.apply(quote) if pseudonyms else quote
+    return shown, transcripts
 
 
 def _evidence_of(store: Store, ids: list[int]) -> dict[int, str]:
@@ -941,20 +956,6 @@ def _evidence_of(store: Store, ids: list[int]) -> dict[int, str]:
                 chunk,
             )
         )
-    return out
-
-
-def _segment_texts(store: Store, ids: set[int]) -> dict[int, tuple[str, str]]:
-    out: dict[int, tuple[str, str]] = {}
-    wanted = sorted(ids)
-    for i in range(0, len(wanted), 900):  # stay under SQLite's host-parameter limit
-        chunk = wanted[i : i + 900]
-        for seg, text, name in store.conn.execute(
-            "SELECT s.id, s.text, t.name FROM segments s JOIN transcripts t ON t.id = s.transcript_id"
-            f" WHERE s.id IN ({','.join('?' * len(chunk))})",
-            chunk,
-        ):
-            out[seg] = (text, name)
     return out
 
 
@@ -1194,7 +1195,12 @@ def _build_full_report(
         if ranged is not None or 1 < len(values) <= MAX_GROUPS:
             by_attribute[attribute] = names.apply_frame(freq(store, **filters, by=attribute))
     quoted = quotes(
-        store, **filters, full=full, max_per_respondent=max_per_respondent, pseudonyms=names
+        store,
+        **filters,
+        full=full,
+        max_per_respondent=max_per_respondent,
+        pseudonyms=names,
+        cited=False,
     )
     sel = select(store, **filters)
     sections = [s.pseudonymised(names) for s in extra_sections]
