@@ -12,6 +12,7 @@ import functools
 import json
 import re
 from collections.abc import Collection, Iterable, Sequence
+from copy import deepcopy
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -345,6 +346,9 @@ def add_docx_table(
         not numeric[i] and is_prose([r[i] for r in rows]) for i in range(ncols)
     )
 
+    cell_templates: dict[tuple[int, bool, bool, int, bool, bool], Any] = {}
+    scratch = etree.Element(_w("tr"))
+
     def add_row(cells: Sequence[str], *, is_header: bool, index: int) -> None:
         tr = _sub(tbl, "tr")
         if is_header or cant_split:
@@ -355,19 +359,28 @@ def add_docx_table(
                 # Repeats the header row at the top of every page the table runs onto.
                 _sub(trpr, "tblHeader")
         for col, text in enumerate(cells):
-            tc = _sub(tr, "tc")
-            tcpr = _sub(tc, "tcPr")
-            _sub(tcpr, "tcW", w=str(twips[col]), type="dxa")
-            _cell_paragraph(
-                tc,
-                clean_text(text),
-                right=numeric[col] and not (is_header and col == 0),
-                bold=is_header or index in bold,
-                size=int(size),
-                indent=indents.get(index, 0) if col == 0 and not is_header else 0,
-                # The header always stays with the first row; a short table stays whole.
-                keep=is_header or (together and index < len(rows) - 1),
-            )
+            text = clean_text(text)
+            right = numeric[col] and not (is_header and col == 0)
+            is_bold = is_header or index in bold
+            indent = indents.get(index, 0) if col == 0 and not is_header else 0
+            # The header always stays with the first row; a short table stays whole.
+            keep = is_header or (together and index < len(rows) - 1)
+            # Cells differ in their text only, among a few layouts: each layout is built once
+            # and copied (much quicker than element by element for thousands of rows).
+            key = (col, right, is_bold, indent, keep, bool(text))
+            template = cell_templates.get(key)
+            if template is None:
+                template = cell_templates[key] = _sub(scratch, "tc")
+                tcpr = _sub(template, "tcPr")
+                _sub(tcpr, "tcW", w=str(twips[col]), type="dxa")
+                _cell_paragraph(
+                    template, text, right=right, bold=is_bold, size=int(size), indent=indent,
+                    keep=keep,
+                )
+            tc = deepcopy(template)
+            if text:
+                tc[-1][-1][-1].text = text  # tc > p > r > t
+            tr.append(tc)
 
     add_row(list(header), is_header=True, index=-1)
     for i, cells in enumerate(rows):
