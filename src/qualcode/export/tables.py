@@ -95,7 +95,11 @@ def column_decimals(values: Iterable[Any]) -> int:
 
 def frame_decimals(frame: pd.DataFrame) -> list[int]:
     """:func:`column_decimals` of every column of ``frame``."""
-    return [column_decimals(frame.iloc[:, i]) for i in range(frame.shape[1])]
+    # A column of integers or booleans holds no float to look at.
+    return [
+        1 if getattr(dtype, "kind", "O") in "iub" else column_decimals(frame.iloc[:, i].tolist())
+        for i, dtype in enumerate(frame.dtypes)
+    ]
 
 
 def _is_int_like(value: Any) -> bool:
@@ -492,12 +496,17 @@ def numeric_text_columns(frame: pd.DataFrame) -> list[bool]:
     """Which text columns of ``frame`` hold only numbers written as text (and blanks)."""
     flags = []
     for i, dtype in enumerate(frame.dtypes):
-        values = [v for v in frame.iloc[:, i] if not is_missing(v) and v != ""]
-        flags.append(
-            getattr(dtype, "kind", "O") == "O"
-            and bool(values)
-            and all(isinstance(v, str) and _NUMBER_TEXT.fullmatch(v.strip()) for v in values)
-        )
+        numbers = False
+        if getattr(dtype, "kind", "O") == "O":
+            # Stops at the first value that is not a number (most text columns: the first row).
+            for v in frame.iloc[:, i].tolist():
+                if is_missing(v) or v == "":
+                    continue
+                if not (isinstance(v, str) and _NUMBER_TEXT.fullmatch(v.strip())):
+                    numbers = False
+                    break
+                numbers = True
+        flags.append(numbers)
     return flags
 
 
