@@ -494,12 +494,17 @@ def number_from_text(value: Any) -> Any:
 
 def numeric_text_columns(frame: pd.DataFrame) -> list[bool]:
     """Which text columns of ``frame`` hold only numbers written as text (and blanks)."""
+    return _numeric_text_columns(frame, [frame.iloc[:, i].tolist() for i in range(frame.shape[1])])
+
+
+def _numeric_text_columns(frame: pd.DataFrame, columns: list[list[Any]]) -> list[bool]:
+    """:func:`numeric_text_columns` of ``frame``, whose columns' values are ``columns``."""
     flags = []
-    for i, dtype in enumerate(frame.dtypes):
+    for values, dtype in zip(columns, frame.dtypes, strict=True):
         numbers = False
         if getattr(dtype, "kind", "O") == "O":
             # Stops at the first value that is not a number (most text columns: the first row).
-            for v in frame.iloc[:, i].tolist():
+            for v in values:
                 if is_missing(v) or v == "":
                     continue
                 if not (isinstance(v, str) and _NUMBER_TEXT.fullmatch(v.strip())):
@@ -535,11 +540,17 @@ def write_frame_sheet(
     from openpyxl.utils import get_column_letter
 
     columns = [str(c) for c in frame.columns]
-    as_numbers = numeric_text_columns(frame)
+    # Each column's values once (a frequency table has a column per respondent: thousands).
+    column_values = [series.tolist() for _, series in frame.items()]
+    as_numbers = _numeric_text_columns(frame, column_values)
     numeric = [n or t for n, t in zip(numeric_columns(frame), as_numbers, strict=True)]
     decimals = [
-        column_decimals(map(number_from_text, frame.iloc[:, i])) if as_numbers[i] else d
-        for i, d in enumerate(frame_decimals(frame))
+        column_decimals(map(number_from_text, values))
+        if as_numbers[i]
+        else 1
+        if getattr(dtype, "kind", "O") in "iub"
+        else column_decimals(values)
+        for i, (values, dtype) in enumerate(zip(column_values, frame.dtypes, strict=True))
     ]
     widths = widths or {}
     # Text columns (sentences, lists of codes) are wrapped and at least TEXT_COLUMN_WIDTH wide.
@@ -548,14 +559,14 @@ def write_frame_sheet(
         *(
             c
             for i, c in enumerate(columns)
-            if not numeric[i] and is_prose([v for v in frame.iloc[:500, i] if isinstance(v, str)])
+            if not numeric[i] and is_prose([v for v in column_values[i][:500] if isinstance(v, str)])
         ),
     }
     for i, column in enumerate(columns, start=1):
         if column in widths:
             width = widths[column]
         else:
-            sample = [len(column)] + [len(format_number(v)) for v in frame.iloc[:200, i - 1]]
+            sample = [len(column)] + [len(format_number(v)) for v in column_values[i - 1][:200]]
             width = min(45.0, max(8.0, max(sample) * 1.1 + 2))
         if column in wrap_columns:
             width = max(width, 80.0 if column not in widths else TEXT_COLUMN_WIDTH)
@@ -620,11 +631,12 @@ def write_frame_sheet(
 
     number_formats = ["0." + "0" * d for d in decimals]
     values_by_column = [
-        [_excel_value(number_from_text(v)) for v in frame.iloc[:, i].tolist()]
+        [_excel_value(number_from_text(v)) for v in values]
         if as_numbers[i]
-        else [_excel_value(v) for v in frame.iloc[:, i].tolist()]
-        for i in range(len(columns))
+        else [_excel_value(v) for v in values]
+        for i, values in enumerate(column_values)
     ]
+    del column_values
     # Each cell's style: (wrapped, number format, bold) or None for a plain value.
     keys_by_column = []
     for i, values in enumerate(values_by_column):
@@ -648,9 +660,11 @@ def write_frame_sheet(
         # Styles are numbered in the order openpyxl meets them: row by row, left to right.
         first_seen: dict[tuple[bool, str | None, bool], tuple[int, int]] = {}
         for i, keys in enumerate(keys_by_column):
-            for j, key in enumerate(keys):
-                if key is not None and (key not in first_seen or (j, i) < first_seen[key]):
-                    first_seen[key] = (j, i)
+            for key in dict.fromkeys(keys):
+                if key is not None:
+                    j = keys.index(key)
+                    if key not in first_seen or (j, i) < first_seen[key]:
+                        first_seen[key] = (j, i)
         for key in sorted(first_seen, key=first_seen.__getitem__):
             style_id(*key)
         # In slices of rows, so that the XML of a long sheet is never all in memory at once.
