@@ -26,7 +26,7 @@ import sys
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from typing import TYPE_CHECKING, Any
 
@@ -151,7 +151,43 @@ def select(
 
     A person's layer counts only the transcripts they have marked done (with
     ``include_in_progress`` also those they have started); the others are named in a note.
+    Within one report (:func:`_queries_once`) the same filters are resolved once; each caller
+    gets its own copy of the lists (freq adds notes).
     """
+    key = None
+    if _FETCHED is not None:
+        key = ("select", id(store), coder, None if codes is None else tuple(codes),
+               None if respondents is None else tuple(respondents), exclude_negated,
+               include_in_progress)
+        found = _FETCHED.get(key)
+        if found is None:
+            found = _FETCHED[key] = _select(
+                store, coder=coder, codes=codes, respondents=respondents,
+                exclude_negated=exclude_negated, include_in_progress=include_in_progress,
+            )
+        return replace(
+            found,
+            codes=list(found.codes),
+            respondents=list(found.respondents),
+            notes=list(found.notes),
+            transcripts=None if found.transcripts is None else set(found.transcripts),
+            uncoded=list(found.uncoded),
+        )
+    return _select(
+        store, coder=coder, codes=codes, respondents=respondents,
+        exclude_negated=exclude_negated, include_in_progress=include_in_progress,
+    )
+
+
+def _select(
+    store: Store,
+    *,
+    coder: str | None,
+    codes: Sequence[str] | None,
+    respondents: Sequence[str] | None,
+    exclude_negated: bool,
+    include_in_progress: bool,
+) -> Selection:
     import difflib
 
     name, explicit = resolve_coder(store, coder)
