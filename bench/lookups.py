@@ -4,11 +4,10 @@ Target (issue 17): on the sample project each takes at most 3× ``qualcode --hel
 whole processes, interleaved (help, search, explain, help, …), median of 5 runs each. The project
 is built from ``sample_transcripts/`` (ingested and auto-coded once, not timed), and the commands
 run with the user's cache folder, as a student's second command of the day would: with Python's
-bytecode cache, as an installed qualcode has it, even where the calling shell sets
-``PYTHONDONTWRITEBYTECODE`` (a project command imports more of qualcode than ``--help``, so
-compiling its source on every run would weigh on it alone). ``--no-bytecode`` measures without.
+bytecode cache written by the warm-up runs, as an installed qualcode has it, even where the
+calling shell sets ``PYTHONDONTWRITEBYTECODE``.
 
-    python bench/lookups.py [--runs 5] [--no-bytecode]
+    python bench/lookups.py [--runs 5]
 """
 
 from __future__ import annotations
@@ -29,14 +28,9 @@ TARGET = 3.0
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=5)
-    parser.add_argument("--no-bytecode", action="store_true",
-                        help="compile every module on every run (PYTHONDONTWRITEBYTECODE=1)")
     args = parser.parse_args()
     env = dict(os.environ)
-    if args.no_bytecode:
-        env["PYTHONDONTWRITEBYTECODE"] = "1"
-    else:
-        env.pop("PYTHONDONTWRITEBYTECODE", None)
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
     qualcode = str(Path(sys.executable).with_name("qualcode"))
     with tempfile.TemporaryDirectory() as tmp:
         project = Path(tmp) / "p"
@@ -60,7 +54,6 @@ def main() -> None:
                 began = time.perf_counter()
                 subprocess.run(command, check=True, capture_output=True, env=env)
                 times[name].append(time.perf_counter() - began)
-    print("without bytecode cache" if args.no_bytecode else "with bytecode cache")
     help_median = statistics.median(times["--help"])
     for name, values in times.items():
         median = statistics.median(values)
