@@ -3,7 +3,9 @@
 Target (issue 17): on the sample project each takes at most 3× ``qualcode --help``, measured as
 whole processes, interleaved (help, search, explain, help, …), median of 5 runs each. The project
 is built from ``sample_transcripts/`` (ingested and auto-coded once, not timed), and the commands
-run with the user's cache folder, as a student's second command of the day would.
+run with the user's cache folder, as a student's second command of the day would: with Python's
+bytecode cache written by the warm-up runs, as an installed qualcode has it, even where the
+calling shell sets ``PYTHONDONTWRITEBYTECODE``.
 
     python bench/lookups.py [--runs 5]
 """
@@ -11,6 +13,7 @@ run with the user's cache folder, as a student's second command of the day would
 from __future__ import annotations
 
 import argparse
+import os
 import statistics
 import subprocess
 import sys
@@ -26,6 +29,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=5)
     args = parser.parse_args()
+    env = dict(os.environ)
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
     qualcode = str(Path(sys.executable).with_name("qualcode"))
     with tempfile.TemporaryDirectory() as tmp:
         project = Path(tmp) / "p"
@@ -41,13 +46,13 @@ def main() -> None:
             "search": [qualcode, "-p", str(project), "search", "--lemma", "tillit"],
             "explain": [qualcode, "-p", str(project), "explain", segment],
         }
-        for command in commands.values():  # warm the file cache and the lexicon memo files
-            subprocess.run(command, check=True, capture_output=True)
+        for command in commands.values():  # warm the file cache, lexicon memo and bytecode
+            subprocess.run(command, check=True, capture_output=True, env=env)
         times: dict[str, list[float]] = {name: [] for name in commands}
         for _ in range(args.runs):
             for name, command in commands.items():
                 began = time.perf_counter()
-                subprocess.run(command, check=True, capture_output=True)
+                subprocess.run(command, check=True, capture_output=True, env=env)
                 times[name].append(time.perf_counter() - began)
     help_median = statistics.median(times["--help"])
     for name, values in times.items():

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
-from qualcode.codebook import Codebook
 from qualcode.errors import InputError
-from qualcode.store import Store
+
+if TYPE_CHECKING:  # search needs neither at run time: a look-up starts quicker without them
+    from qualcode.codebook import Codebook
+    from qualcode.store import Store
 
 KWIC_COLUMNS = ("segment_id", "respondent", "transcript", "turn", "role", "left", "match", "right")
 

@@ -26,7 +26,7 @@ import sys
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from typing import TYPE_CHECKING, Any
 
@@ -155,7 +155,43 @@ def select(
 
     A person's layer counts only the transcripts they have marked done (with
     ``include_in_progress`` also those they have started); the others are named in a note.
+    Within one report (:func:`_queries_once`) the same filters are resolved once; each caller
+    gets its own copy of the lists (freq adds notes).
     """
+    key = None
+    if _FETCHED is not None:
+        key = ("select", id(store), coder, None if codes is None else tuple(codes),
+               None if respondents is None else tuple(respondents), exclude_negated,
+               include_in_progress)
+        found = _FETCHED.get(key)
+        if found is None:
+            found = _FETCHED[key] = _select(
+                store, coder=coder, codes=codes, respondents=respondents,
+                exclude_negated=exclude_negated, include_in_progress=include_in_progress,
+            )
+        return replace(
+            found,
+            codes=list(found.codes),
+            respondents=list(found.respondents),
+            notes=list(found.notes),
+            transcripts=None if found.transcripts is None else set(found.transcripts),
+            uncoded=list(found.uncoded),
+        )
+    return _select(
+        store, coder=coder, codes=codes, respondents=respondents,
+        exclude_negated=exclude_negated, include_in_progress=include_in_progress,
+    )
+
+
+def _select(
+    store: Store,
+    *,
+    coder: str | None,
+    codes: Sequence[str] | None,
+    respondents: Sequence[str] | None,
+    exclude_negated: bool,
+    include_in_progress: bool,
+) -> Selection:
     import difflib
 
     name, explicit = resolve_coder(store, coder)
@@ -261,7 +297,7 @@ class _Coding:
     path: str
     negated: bool
     source: str
-    evidence: str
+    coding_id: int
     transcript_id: int
     position: int
     quote_start: int | None = None  # a passage: offsets into the turn's text
@@ -270,7 +306,7 @@ class _Coding:
 
 #: The rows of queries already run, while one report of many tables is built (see
 #: :func:`_queries_once`); None outside such a report.
-_FETCHED: dict[tuple[Any, ...], list[tuple[Any, ...]]] | None = None
+_FETCHED: dict[tuple[Any, ...], Any] | None = None
 
 
 @contextmanager
@@ -307,27 +343,34 @@ def _rows(store: Store, sql: str, params: tuple[Any, ...] = ()) -> Iterable[tupl
     return found
 
 
-def _codings(
-    store: Store, sel: Selection, *, with_evidence: bool = False
-) -> tuple[list[_Coding], int]:
-    """The selection's countable codings and how many were left out for their turn's role."""
+def _codings(store: Store, sel: Selection) -> tuple[list[_Coding], int]:
+    """The selection's countable codings and how many were left out for their turn's role.
+
+    Within one report (:func:`_queries_once`) every table shares one list: read it, never change
+    it. The evidence is not read here (see :func:`_evidence_of`).
+    """
+    key = None
+    if _FETCHED is not None:
+        transcripts = None if sel.transcripts is None else frozenset(sel.transcripts)
+        key = ("codings", id(store), sel.coder, tuple(sel.paths), tuple(sel.respondents),
+               transcripts, sel.exclude_negated)
+        found = _FETCHED.get(key)
+        if found is not None:
+            return found  # type: ignore[no-any-return]
     wanted = set(sel.paths)
     people = set(sel.respondents)
-    evidence = "c.evidence" if with_evidence else "'[]'"
     sql = (
-        f"SELECT c.segment_id, r.label, k.path, c.negated, c.source, {evidence}, s.role,"
+        "SELECT c.segment_id, r.label, k.path, c.negated, c.source, c.id, s.role,"
         " s.transcript_id, s.position, c.quote_start, c.quote_end"
         " FROM codings c JOIN coders d ON d.id = c.coder_id JOIN codes k ON k.id = c.code_id"
         " JOIN segments s ON s.id = c.segment_id JOIN respondents r ON r.id = s.respondent_id"
         " WHERE d.name = ?"
     )
-    # The counting tables share one fetch (see _queries_once); the quotes, asked once, read the
-    # evidence on their own, so none of it stays in memory for the rest of the report.
-    rows = (
-        store.conn.execute(sql, (sel.coder,)) if with_evidence else _rows(store, sql, (sel.coder,))
-    )
+    # The tables share the list made here (see _queries_once), so the rows themselves are read
+    # once and never kept.
+    rows = store.conn.execute(sql, (sel.coder,))
     result, left_out = [], 0
-    for seg, label, path, negated, source, ev, role, transcript_id, position, qs, qe in rows:
+    for seg, label, path, negated, source, coding_id, role, transcript_id, position, qs, qe in rows:
         if path not in wanted or label not in people:
             continue
         if sel.transcripts is not None and transcript_id not in sel.transcripts:
@@ -344,13 +387,15 @@ def _codings(
                 sys.intern(path),
                 bool(negated),
                 sys.intern(source),
-                ev,
+                coding_id,
                 transcript_id,
                 position,
                 qs,
                 qe,
             )
         )
+    if key is not None:
+        _FETCHED[key] = (result, left_out)
     return result, left_out
 
 
@@ -674,6 +719,7 @@ def trim_quote(
     max_chars: int = MAX_QUOTE_CHARS,
     manual_chars: int = MANUAL_QUOTE_CHARS,
     protect: Sequence[tuple[int, int]] = (),
+    sentences: list[tuple[int, int]] | None = None,
 ) -> str:
     """The part of a turn worth quoting, with ``…`` where text is left out.
 
@@ -681,11 +727,12 @@ def trim_quote(
     stretch is longer than ``max_chars``, the words around each piece of evidence. Without evidence
     (a manual coding): the first sentences up to about ``manual_chars``. Cuts fall only on white
     space, so no word is ever cut, and never inside a ``protect`` span (a name to be pseudonymised).
-    White space inside the quote is collapsed to single spaces.
+    White space inside the quote is collapsed to single spaces. ``sentences`` are the
+    :func:`~qualcode.text.sentence_spans` of ``text`` when the caller has them already.
     """
     if not text.strip():
         return ""
-    spans = sentence_spans(text) or [(0, len(text))]
+    spans = (sentences if sentences is not None else sentence_spans(text)) or [(0, len(text))]
     valid = sorted(
         (max(0, s), min(len(text), e)) for s, e in evidence if e > s and s < len(text) and e > 0
     )
@@ -816,11 +863,13 @@ def quotes(
     full: bool = False,
     max_per_respondent: int | None = None,
     pseudonyms: Pseudonyms | None = None,
+    cited: bool = True,
 ) -> pd.DataFrame:
     """Coded turns as quotes, per code (as coded, in tree order), respondent and turn order.
 
     Columns: ``code``, ``respondent``, ``segment``, ``transcript``, ``position``, ``negated``,
-    ``source``, ``text`` (the trimmed or, with ``full``, whole turn) and ``quote`` (``“…” – R7``).
+    ``source``, ``text`` (the trimmed or, with ``full``, whole turn) and, unless ``cited`` is
+    False, ``quote`` (``“…” – R7``; the report files cite in their own language and leave it out).
     ``max_per_respondent`` keeps each respondent's first N quotes per code. With ``pseudonyms``
     (even an empty list: the quotes are for a file that leaves the machine) every name is
     replaced, trimming never cuts through a name, and transcripts are named by their
@@ -838,10 +887,13 @@ def quotes(
         exclude_negated=exclude_negated,
         include_in_progress=include_in_progress,
     )
-    codings, left_out = _codings(store, sel, with_evidence=True)
+    codings, left_out = _codings(store, sel)
     order = {p: i for i, p in enumerate(sel.paths)}
     people = {label: i for i, label in enumerate(sel.respondents)}
-    codings.sort(key=lambda c: (order[c.path], people[c.respondent], c.transcript_id, c.position))
+    # A new list: the one from _codings may be shared by the other tables of the report.
+    codings = sorted(
+        codings, key=lambda c: (order[c.path], people[c.respondent], c.transcript_id, c.position)
+    )
     if max_per_respondent is not None:
         taken: Counter[tuple[str, str]] = Counter()
         kept = []
@@ -850,53 +902,32 @@ def quotes(
                 taken[(c.path, c.respondent)] += 1
                 kept.append(c)
         codings = kept
-    texts = _segment_texts(store, {c.segment_id for c in codings})
     aliases: dict[str, str] = {}
     if pseudonyms is not None:
         from qualcode.pseudonyms import transcript_aliases
 
         # File names carry firm names that the list may miss ("R8_bolgen.txt" for Bølgen).
         aliases = transcript_aliases(store)
-    rows = []
-    for c in codings:
-        seg_text, transcript = texts[c.segment_id]
-        transcript = aliases.get(transcript, transcript)
-        protect = pseudonyms.spans(seg_text) if pseudonyms else []
-        if full:
-            shown = _clean(seg_text)
-        elif c.quote_start is not None and c.quote_end is not None:
-            shown = passage_quote(seg_text, c.quote_start, c.quote_end, protect)
-        else:
-            shown = trim_quote(seg_text, _evidence_spans(c.evidence), protect=protect)
-        if pseudonyms:
-            shown = pseudonyms.apply(shown)
-        rows.append(
-            (
-                c.path,
-                c.respondent,
-                c.segment_id,
-                transcript,
-                c.position,
-                c.negated,
-                c.source,
-                shown,
-                cite(shown, c.respondent),
-            )
+    shown_texts, transcripts = _quoted_texts(store, codings, full, pseudonyms)
+    rows = [
+        (
+            c.path,
+            c.respondent,
+            c.segment_id,
+            aliases.get(transcripts[c.segment_id], transcripts[c.segment_id]),
+            c.position,
+            c.negated,
+            c.source,
+            shown,
+            *((cite(shown, c.respondent),) if cited else ()),
         )
-    frame = pd.DataFrame(
-        rows,
-        columns=[
-            "code",
-            "respondent",
-            "segment",
-            "transcript",
-            "position",
-            "negated",
-            "source",
-            "text",
-            "quote",
-        ],
-    )
+        for c, shown in zip(codings, shown_texts, strict=True)
+    ]
+    del shown_texts
+    columns = ["code", "respondent", "segment", "transcript", "position", "negated", "source",
+               "text"]
+    frame = pd.DataFrame(rows, columns=[*columns, "quote"] if cited else columns)
+    del rows
     if pseudonyms:
         # Every text column, not only the quote: transcript file names carry firm names too.
         frame = pseudonyms.apply_frame(frame)
@@ -904,17 +935,69 @@ def quotes(
     return frame
 
 
-def _segment_texts(store: Store, ids: set[int]) -> dict[int, tuple[str, str]]:
-    out: dict[int, tuple[str, str]] = {}
-    wanted = sorted(ids)
-    for i in range(0, len(wanted), 900):  # stay under SQLite's host-parameter limit
-        chunk = wanted[i : i + 900]
+def _quoted_texts(
+    store: Store, codings: list[_Coding], full: bool, pseudonyms: Pseudonyms | None
+) -> tuple[list[str], dict[int, str]]:
+    """The quoted text of each coding (in order) and each turn's transcript name.
+
+    The turns are read a chunk at a time, in the store's order, with the evidence of their
+    codings: each turn's sentences and names are found once however many codes it has, and no
+    more than a chunk of whole turns is in memory at once.
+    """
+    shown: list[str] = [""] * len(codings)
+    by_segment: dict[int, list[int]] = defaultdict(list)
+    for i, c in enumerate(codings):
+        by_segment[c.segment_id].append(i)
+    transcripts: dict[int, str] = {}
+    wanted = sorted(by_segment)
+    for begin in range(0, len(wanted), 900):  # stay under SQLite's host-parameter limit
+        chunk = wanted[begin : begin + 900]
+        trimmed = [
+            codings[i].coding_id
+            for seg in chunk
+            for i in by_segment[seg]
+            if codings[i].quote_start is None or codings[i].quote_end is None
+        ]
+        evidence = {} if full else _evidence_of(store, trimmed)
         for seg, text, name in store.conn.execute(
             "SELECT s.id, s.text, t.name FROM segments s JOIN transcripts t ON t.id = s.transcript_id"
             f" WHERE s.id IN ({','.join('?' * len(chunk))})",
             chunk,
         ):
-            out[seg] = (text, name)
+            transcripts[seg] = sys.intern(name)
+            protect = pseudonyms.spans(text) if pseudonyms else []
+            sentences = None
+            for i in by_segment[seg]:
+                c = codings[i]
+                if full:
+                    quote = _clean(text)
+                elif c.quote_start is not None and c.quote_end is not None:
+                    quote = passage_quote(text, c.quote_start, c.quote_end, protect)
+                else:
+                    if sentences is None:
+                        sentences = sentence_spans(text)
+                    quote = trim_quote(
+                        text,
+                        _evidence_spans(evidence.get(c.coding_id, "[]")),
+                        protect=protect,
+                        sentences=sentences,
+                    )
+                shown[i] = pseudonyms.apply(quote) if pseudonyms else quote
+    return shown, transcripts
+
+
+def _evidence_of(store: Store, ids: list[int]) -> dict[int, str]:
+    """The evidence (JSON) of the codings ``ids``: read only for the quotes shown."""
+    out: dict[int, str] = {}
+    wanted = sorted(ids)
+    for i in range(0, len(wanted), 900):  # stay under SQLite's host-parameter limit
+        chunk = wanted[i : i + 900]
+        out.update(
+            store.conn.execute(
+                f"SELECT id, evidence FROM codings WHERE id IN ({','.join('?' * len(chunk))})",
+                chunk,
+            )
+        )
     return out
 
 
@@ -1154,7 +1237,12 @@ def _build_full_report(
         if ranged is not None or 1 < len(values) <= MAX_GROUPS:
             by_attribute[attribute] = names.apply_frame(freq(store, **filters, by=attribute))
     quoted = quotes(
-        store, **filters, full=full, max_per_respondent=max_per_respondent, pseudonyms=names
+        store,
+        **filters,
+        full=full,
+        max_per_respondent=max_per_respondent,
+        pseudonyms=names,
+        cited=False,
     )
     sel = select(store, **filters)
     sections = [s.pseudonymised(names) for s in extra_sections]

@@ -32,6 +32,8 @@ _ABBREVIATIONS = frozenset(
     ]
 )
 _SENTENCE_END = re.compile(r"(?:[.!?]+|…|\.\.\.)[\"”»)\]]*(?=\s+|$)")
+_NEXT_CHARACTER = re.compile(r"\s*(\S)")
+_BLANK_LINE = re.compile(r"\n[ \t]*\n")
 
 
 def sentence_spans(text: str) -> list[tuple[int, int]]:
@@ -45,22 +47,27 @@ def sentence_spans(text: str) -> list[tuple[int, int]]:
     start = 0
     for match in _SENTENCE_END.finditer(text):
         end = match.end()
-        token = text[max(0, match.start() - 8) : match.start()].split()
-        word = token[-1].casefold().strip('("«') if token else ""
-        if match.group().startswith(".") and len(match.group()) == 1 and word in _ABBREVIATIONS:
-            continue
-        following = text[end:].lstrip()
-        if match.group().startswith(("…", "...")) and following[:1].islower():
-            continue
+        mark = match.group()
+        if mark == ".":
+            token = text[max(0, match.start() - 8) : match.start()].split()
+            if token and token[-1].casefold().strip('("«') in _ABBREVIATIONS:
+                continue
+        elif mark.startswith(("…", "...")):
+            # Only the first character after the white space matters: no copy of the rest.
+            following = _NEXT_CHARACTER.match(text, end)
+            if following is not None and following.group(1).islower():
+                continue
         _append(spans, text, start, end)
         start = end
     _append(spans, text, start, len(text))
+    if "\n" not in text:
+        return spans
     result: list[tuple[int, int]] = []
     for a, b in spans:
         piece_start = a
-        for gap in re.finditer(r"\n[ \t]*\n", text[a:b]):
-            _append(result, text, piece_start, a + gap.start())
-            piece_start = a + gap.end()
+        for gap in _BLANK_LINE.finditer(text, a, b):
+            _append(result, text, piece_start, gap.start())
+            piece_start = gap.end()
         _append(result, text, piece_start, b)
     return result
 

@@ -12,10 +12,12 @@ import functools
 import json
 import re
 from collections.abc import Collection, Iterable, Sequence
+from copy import deepcopy
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from qualcode.errors import InputError
+from qualcode.export.xlsx_rows import cell_tail, open_row_stream, writes_as_openpyxl
 from qualcode.formulas import guard_xlsx_cell, is_formula_like, neutralise_row
 from qualcode.outputs import atomic_output, prepare_output_file
 
@@ -40,6 +42,11 @@ def is_missing(value: Any) -> bool:
     """True for None, NaN and pandas' NA."""
     if value is None:
         return True
+    kind = value.__class__
+    if kind is str or kind is int or kind is bool:  # most cells: no pandas needed
+        return False
+    if kind is float:
+        return value != value
     try:
         import pandas as pd
 
@@ -88,19 +95,31 @@ def column_decimals(values: Iterable[Any]) -> int:
 
 def frame_decimals(frame: pd.DataFrame) -> list[int]:
     """:func:`column_decimals` of every column of ``frame``."""
-    return [column_decimals(frame.iloc[:, i]) for i in range(frame.shape[1])]
+    # A column of integers or booleans holds no float to look at.
+    return [
+        1 if getattr(dtype, "kind", "O") in "iub" else column_decimals(frame.iloc[:, i].tolist())
+        for i, dtype in enumerate(frame.dtypes)
+    ]
 
 
 def _is_int_like(value: Any) -> bool:
+    if value.__class__ in _PLAIN_TYPES:
+        return False
     import numpy as np
 
     return isinstance(value, np.integer)
 
 
 def _is_float_like(value: Any) -> bool:
+    if value.__class__ in _PLAIN_TYPES:
+        return False
     import numpy as np
 
     return isinstance(value, np.floating)
+
+
+#: Python's own types, which are never numpy's.
+_PLAIN_TYPES = frozenset((str, int, float, bool, type(None)))
 
 
 def numeric_columns(frame: pd.DataFrame) -> list[bool]:
@@ -331,6 +350,9 @@ def add_docx_table(
         not numeric[i] and is_prose([r[i] for r in rows]) for i in range(ncols)
     )
 
+    cell_templates: dict[tuple[int, bool, bool, int, bool, bool], Any] = {}
+    scratch = etree.Element(_w("tr"))
+
     def add_row(cells: Sequence[str], *, is_header: bool, index: int) -> None:
         tr = _sub(tbl, "tr")
         if is_header or cant_split:
@@ -341,19 +363,28 @@ def add_docx_table(
                 # Repeats the header row at the top of every page the table runs onto.
                 _sub(trpr, "tblHeader")
         for col, text in enumerate(cells):
-            tc = _sub(tr, "tc")
-            tcpr = _sub(tc, "tcPr")
-            _sub(tcpr, "tcW", w=str(twips[col]), type="dxa")
-            _cell_paragraph(
-                tc,
-                clean_text(text),
-                right=numeric[col] and not (is_header and col == 0),
-                bold=is_header or index in bold,
-                size=int(size),
-                indent=indents.get(index, 0) if col == 0 and not is_header else 0,
-                # The header always stays with the first row; a short table stays whole.
-                keep=is_header or (together and index < len(rows) - 1),
-            )
+            text = clean_text(text)
+            right = numeric[col] and not (is_header and col == 0)
+            is_bold = is_header or index in bold
+            indent = indents.get(index, 0) if col == 0 and not is_header else 0
+            # The header always stays with the first row; a short table stays whole.
+            keep = is_header or (together and index < len(rows) - 1)
+            # Cells differ in their text only, among a few layouts: each layout is built once
+            # and copied (much quicker than element by element for thousands of rows).
+            key = (col, right, is_bold, indent, keep, bool(text))
+            template = cell_templates.get(key)
+            if template is None:
+                template = cell_templates[key] = _sub(scratch, "tc")
+                tcpr = _sub(template, "tcPr")
+                _sub(tcpr, "tcW", w=str(twips[col]), type="dxa")
+                _cell_paragraph(
+                    template, text, right=right, bold=is_bold, size=int(size), indent=indent,
+                    keep=keep,
+                )
+            tc = deepcopy(template)
+            if text:
+                tc[-1][-1][-1].text = text  # tc > p > r > t
+            tr.append(tc)
 
     add_row(list(header), is_header=True, index=-1)
     for i, cells in enumerate(rows):
@@ -463,14 +494,24 @@ def number_from_text(value: Any) -> Any:
 
 def numeric_text_columns(frame: pd.DataFrame) -> list[bool]:
     """Which text columns of ``frame`` hold only numbers written as text (and blanks)."""
+    return _numeric_text_columns(frame, [frame.iloc[:, i].tolist() for i in range(frame.shape[1])])
+
+
+def _numeric_text_columns(frame: pd.DataFrame, columns: list[list[Any]]) -> list[bool]:
+    """:func:`numeric_text_columns` of ``frame``, whose columns' values are ``columns``."""
     flags = []
-    for i, dtype in enumerate(frame.dtypes):
-        values = [v for v in frame.iloc[:, i] if not is_missing(v) and v != ""]
-        flags.append(
-            getattr(dtype, "kind", "O") == "O"
-            and bool(values)
-            and all(isinstance(v, str) and _NUMBER_TEXT.fullmatch(v.strip()) for v in values)
-        )
+    for values, dtype in zip(columns, frame.dtypes, strict=True):
+        numbers = False
+        if getattr(dtype, "kind", "O") == "O":
+            # Stops at the first value that is not a number (most text columns: the first row).
+            for v in values:
+                if is_missing(v) or v == "":
+                    continue
+                if not (isinstance(v, str) and _NUMBER_TEXT.fullmatch(v.strip())):
+                    numbers = False
+                    break
+                numbers = True
+        flags.append(numbers)
     return flags
 
 
@@ -499,11 +540,17 @@ def write_frame_sheet(
     from openpyxl.utils import get_column_letter
 
     columns = [str(c) for c in frame.columns]
-    as_numbers = numeric_text_columns(frame)
+    # Each column's values once (a frequency table has a column per respondent: thousands).
+    column_values = [series.tolist() for _, series in frame.items()]
+    as_numbers = _numeric_text_columns(frame, column_values)
     numeric = [n or t for n, t in zip(numeric_columns(frame), as_numbers, strict=True)]
     decimals = [
-        column_decimals(map(number_from_text, frame.iloc[:, i])) if as_numbers[i] else d
-        for i, d in enumerate(frame_decimals(frame))
+        column_decimals(map(number_from_text, values))
+        if as_numbers[i]
+        else 1
+        if getattr(dtype, "kind", "O") in "iub"
+        else column_decimals(values)
+        for i, (values, dtype) in enumerate(zip(column_values, frame.dtypes, strict=True))
     ]
     widths = widths or {}
     # Text columns (sentences, lists of codes) are wrapped and at least TEXT_COLUMN_WIDTH wide.
@@ -512,14 +559,14 @@ def write_frame_sheet(
         *(
             c
             for i, c in enumerate(columns)
-            if not numeric[i] and is_prose([v for v in frame.iloc[:500, i] if isinstance(v, str)])
+            if not numeric[i] and is_prose([v for v in column_values[i][:500] if isinstance(v, str)])
         ),
     }
     for i, column in enumerate(columns, start=1):
         if column in widths:
             width = widths[column]
         else:
-            sample = [len(column)] + [len(format_number(v)) for v in frame.iloc[:200, i - 1]]
+            sample = [len(column)] + [len(format_number(v)) for v in column_values[i - 1][:200]]
             width = min(45.0, max(8.0, max(sample) * 1.1 + 2))
         if column in wrap_columns:
             width = max(width, 80.0 if column not in widths else TEXT_COLUMN_WIDTH)
@@ -534,6 +581,8 @@ def write_frame_sheet(
         # A list of facts: the data starts where the header row would have been.
         ws.freeze_panes = f"A{header_row}" if header_row > 1 else None
         set_print_setup(ws, f"1:{header_row - 1}" if header_row > 1 else None)
+    # Opened only now: the sheet writes its views and columns when its rows begin.
+    stream = open_row_stream(ws)
     if title:
         cell = guard_xlsx_cell(WriteOnlyCell(ws, value=clean_text(title)))
         cell.font = Font(bold=True, size=13)
@@ -563,33 +612,109 @@ def write_frame_sheet(
     percent = {i for i, c in enumerate(columns) if c in percent_columns}
     top = Alignment(vertical="top", wrap_text=True)
     n = len(frame)
-    for row_number, record in enumerate(frame.itertuples(index=False), start=1):
-        is_last = bold_last_row and row_number == n
-        cells: list[Any] = []
-        for i, value in enumerate(record):
-            value = excel_value(number_from_text(value) if as_numbers[i] else value)
-            formula_like = is_formula_like(value)
-            styled = (
-                is_last or formula_like or i in wrap or i in percent or isinstance(value, float)
-            )
-            if not styled:  # a plain value is much faster to write than a styled cell
-                cells.append(value)
-                continue
-            cell = guard_xlsx_cell(WriteOnlyCell(ws, value=value))  # text, never a formula
-            if i in wrap:
+    letters = [get_column_letter(i) for i in range(1, len(columns) + 1)]
+    style_ids: dict[tuple[bool, str | None, bool], int | None] = {}
+
+    def style_id(wrapped: bool, number_format: str | None, is_last: bool) -> int | None:
+        """The workbook's id of a data cell's style, registered as openpyxl registers it."""
+        key = (wrapped, number_format, is_last)
+        if key not in style_ids:
+            cell = WriteOnlyCell(ws)
+            if wrapped:
                 cell.alignment = top
-            if i in percent or isinstance(value, float):
-                cell.number_format = "0." + "0" * decimals[i]
+            if number_format:
+                cell.number_format = number_format
             if is_last:
                 cell.font = bold
-            cells.append(cell)
-        ws.append(cells)
+            style_ids[key] = cell.style_id if cell.has_style else None
+        return style_ids[key]
+
+    number_formats = ["0." + "0" * d for d in decimals]
+    values_by_column = [
+        [_excel_value(number_from_text(v)) for v in values]
+        if as_numbers[i]
+        else [_excel_value(v) for v in values]
+        for i, values in enumerate(column_values)
+    ]
+    del column_values
+    # Each cell's style: (wrapped, number format, bold) or None for a plain value.
+    keys_by_column = []
+    for i, values in enumerate(values_by_column):
+        wrapped, fmt = i in wrap, number_formats[i]
+        keys: list[tuple[bool, str | None, bool] | None]
+        if i in percent:
+            keys = [(wrapped, fmt, False)] * len(values)
+        else:
+            plain = (wrapped, None, False) if wrapped else None
+            keys = [(wrapped, fmt, False) if isinstance(v, float) else plain for v in values]
+        if bold_last_row and keys:
+            last = keys[-1]
+            keys[-1] = (wrapped, last[1] if last else None, True)
+        keys_by_column.append(keys)
+    quick = stream is not None and all(
+        not is_formula_like(v) and writes_as_openpyxl(v, key is not None)
+        for values, keys in zip(values_by_column, keys_by_column, strict=True)
+        for v, key in zip(values, keys, strict=True)
+    )
+    if quick:
+        # Styles are numbered in the order openpyxl meets them: row by row, left to right.
+        first_seen: dict[tuple[bool, str | None, bool], tuple[int, int]] = {}
+        for i, keys in enumerate(keys_by_column):
+            for key in dict.fromkeys(keys):
+                if key is not None:
+                    j = keys.index(key)
+                    if key not in first_seen or (j, i) < first_seen[key]:
+                        first_seen[key] = (j, i)
+        for key in sorted(first_seen, key=first_seen.__getitem__):
+            style_id(*key)
+        # In slices of rows, so that the XML of a long sheet is never all in memory at once.
+        for begin in range(0, n, ROWS_PER_SLICE):
+            tails_by_column = [
+                [
+                    cell_tail(v, None if key is None else style_ids[key])
+                    for v, key in zip(
+                        values[begin : begin + ROWS_PER_SLICE],
+                        keys[begin : begin + ROWS_PER_SLICE],
+                        strict=True,
+                    )
+                ]
+                for values, keys in zip(values_by_column, keys_by_column, strict=True)
+            ]
+            for tails in zip(*tails_by_column, strict=True):
+                r = stream.next_row  # type: ignore[union-attr]
+                stream.append_xml(  # type: ignore[union-attr]
+                    "".join(
+                        [f'<c r="{c}{r}{t}' for c, t in zip(letters, tails, strict=True) if t]
+                    )
+                )
+    else:
+        for row_number, record in enumerate(zip(*values_by_column, strict=True), start=1):
+            is_last = bold_last_row and row_number == n
+            cells: list[Any] = []
+            for i, value in enumerate(record):
+                formula_like = is_formula_like(value)
+                number = i in percent or isinstance(value, float)
+                if not (is_last or formula_like or i in wrap or number):
+                    cells.append(value)  # a plain value is much faster to write than a cell
+                    continue
+                cell = guard_xlsx_cell(WriteOnlyCell(ws, value=value))  # text, never a formula
+                if i in wrap:
+                    cell.alignment = top
+                if number:
+                    cell.number_format = number_formats[i]
+                if is_last:
+                    cell.font = bold
+                cells.append(cell)
+            ws.append(cells)
     if n and header:
         last_col = get_column_letter(len(columns))
         ws.auto_filter.ref = (
             f"A{header_row}:{last_col}{header_row + n - (1 if bold_last_row else 0)}"
         )
 
+
+#: Rows of a sheet whose cell XML is made at once (see :func:`write_frame_sheet`).
+ROWS_PER_SLICE = 2000
 
 #: Least width (characters) of a wrapped text column in Excel.
 TEXT_COLUMN_WIDTH = 40.0
@@ -619,6 +744,18 @@ def excel_value(value: Any) -> Any:
     if isinstance(value, str):
         return clean_text(value)[:32767]
     return value
+
+
+def _excel_value(value: Any) -> Any:
+    """:func:`excel_value`, quicker for the plain Python values most cells hold."""
+    kind = value.__class__
+    if kind is str:
+        return _ILLEGAL_XML.sub("", value)[:32767]
+    if kind is int or kind is bool:
+        return value
+    if kind is float:
+        return None if value != value else value
+    return excel_value(value)
 
 
 # -- one table as a file ------------------------------------------------------------------------
