@@ -27,6 +27,7 @@ from typing import Any
 
 from qualcode.agreement import (
     LEVELS,
+    AgreementReport,
     agreement,
     disagreements,
     human_layers,
@@ -449,6 +450,17 @@ _HEADINGS = {
 }
 
 
+def interval_method(report: AgreementReport, lang: str) -> str:
+    """How the report's intervals were made, in ``lang``, for a reader (not a script)."""
+    words = _HEADINGS.get(lang, _HEADINGS["en"])
+    return words["method"].format(
+        n=report.bootstrap,
+        what=words["what"].get(report.resampled, report.resampled),
+        seed=report.seed,
+        widened=words["widened"] if report.resampled == "transcripts" else "",
+    )
+
+
 def consistency_section(
     store: Store, lang: str = "nb", *, max_disagreements: int = 10
 ) -> ReportSection | None:
@@ -522,14 +534,7 @@ def consistency_section(
     if report.unused_codes:
         notes.append(words["not_used"].format(codes=", ".join(report.unused_codes)))
     if report.bootstrap:
-        notes.append(
-            words["method"].format(
-                n=report.bootstrap,
-                what=words["what"].get(report.resampled, report.resampled),
-                seed=report.seed,
-                widened=words["widened"] if report.resampled == "transcripts" else "",
-            )
-        )
+        notes.append(interval_method(report, lang))
     found = disagreements(store, a, b, level=report.level)
     found.sort(key=lambda d: -d.size)  # stable: transcript order within the same size
     shown = found[:max_disagreements]

@@ -267,6 +267,7 @@ def search_page(request: Request, q: str = "", lemma: bool = False) -> Any:
 def supervisor(request: Request, a: str = "", b: str = "", all: bool = False) -> Any:
     """Agreement between two coders and their disagreements side by side."""
     from qualcode.agreement import agreement, disagreements, human_layers
+    from qualcode.consistency import interval_method
     from qualcode.errors import QualcodeError
     from qualcode.progress import left_out_of_comparison
     from qualcode.web.messages import left_out_lines
@@ -302,6 +303,7 @@ def supervisor(request: Request, a: str = "", b: str = "", all: bool = False) ->
             "a": a or (humans[0] if humans else ""),
             "b": b or (humans[1] if len(humans) > 1 else ""),
             "report": report,
+            "method": interval_method(report, request.app.state.settings.lang) if report else "",
             "differing": differing,
             "bootstrap": BOOTSTRAP,
             "seed": SEED,
