@@ -101,8 +101,12 @@ class Issue:
     line: int | None
 
     def __str__(self) -> str:
-        where = self.path if self.line is None else f"{self.path}:{self.line}"
-        return f"{where}: {self.severity}: {self.message}"
+        return f"{self.where}: {self.severity}: {self.message}"
+
+    @property
+    def where(self) -> str:
+        """``path:line`` (or the path alone)."""
+        return self.path if self.line is None else f"{self.path}:{self.line}"
 
 
 @dataclass(frozen=True)

@@ -413,3 +413,15 @@ def test_consistency_order_leaves_out_transcripts_in_progress(two: Store) -> Non
     assert [name for _, name in coding_order(two, "kari")] == ["R1.txt"]
     names = [n for _, n in coding_order(two, "kari", include_in_progress=True)]
     assert names == ["R1.txt", "R2.txt"]
+
+
+def test_codebook_load_says_warning_once(two: Store, runner, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    book = tmp_path / "bok.yaml"
+    book.write_text(
+        "name: Bok\ncodes:\n  - id: tillit\n    keywords: [stoler]\n  - id: tom\n    name: Tom\n",
+        encoding="utf-8",
+    )
+    result = run(runner, two, "codebook", "load", str(book))
+    assert result.exit_code == 0, result.output
+    line = next(x for x in result.stderr.splitlines() if "'tom'" in x)
+    assert line.count("warning:") == 1 and line.startswith("warning: ") and "bok.yaml:5" in line

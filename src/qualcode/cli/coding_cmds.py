@@ -150,7 +150,7 @@ def codebook_load(
 
     book = load_codebook(file)
     for issue in book.warnings:
-        warn(str(issue))
+        warn(f"{issue.where}: {issue.message}")  # warn() says "warning:" itself
     with state.open_project() as store:
         changes = install_codebook(store, book, command_line(), guid_paths=code_guid_map(store))
     _report_install(changes, file)
@@ -205,7 +205,7 @@ def code_cmd(
         book, source = _resolve_codebook(store, codebook)
         info(f"Codebook: {source}")
         for issue in book.warnings:
-            warn(str(issue))
+            warn(f"{issue.where}: {issue.message}")
         from qualcode.autocode import CompiledCodebook
         from qualcode.autocode.project import require_rules
         from qualcode.nlp import get_pipeline
