@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -29,6 +30,23 @@ SEGMENT_COLUMNS = (
 def natural_key(label: str) -> tuple[Any, ...]:
     """Sort key that puts R2 before R10."""
     return tuple(int(p) if p.isdigit() else p.casefold() for p in re.split(r"(\d+)", label))
+
+
+def transcripts_of_segments(store: Store, segment_ids: Iterable[int]) -> set[int]:
+    """Ids of the transcripts that hold these segments."""
+    ids = sorted(set(segment_ids))
+    found: set[int] = set()
+    for start in range(0, len(ids), 500):  # under SQLite's host-parameter limit
+        chunk = ids[start : start + 500]
+        found.update(
+            r[0]
+            for r in store.conn.execute(
+                "SELECT DISTINCT transcript_id FROM segments"
+                f" WHERE id IN ({','.join('?' * len(chunk))})",
+                chunk,
+            )
+        )
+    return found
 
 
 def count_words(text: str) -> int:

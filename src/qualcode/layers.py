@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from qualcode.corpus import transcripts_of_segments
 from qualcode.csvio import read_csv
 from qualcode.errors import InputError
 from qualcode.store import Store
@@ -123,21 +124,6 @@ def import_layer_files(store: Store, paths: list[Path], command: str) -> dict[st
             added[coder] = count
             # The file lists every transcript the coder read, turns left uncoded included:
             # agreement treats a transcript a coder never read as missing, not as "no code".
-            for transcript_id in sorted(_transcripts_of(store, resolved)):
+            for transcript_id in sorted(transcripts_of_segments(store, (s for _, s in resolved))):
                 store.set_done(tx, transcript_id, coder)
     return added
-
-
-def _transcripts_of(store: Store, resolved: list[tuple[LayerRow, int]]) -> set[int]:
-    ids = sorted({seg_id for _, seg_id in resolved})
-    found: set[int] = set()
-    for start in range(0, len(ids), 500):
-        chunk = ids[start : start + 500]
-        found.update(
-            r[0]
-            for r in store.conn.execute(
-                f"SELECT DISTINCT transcript_id FROM segments WHERE id IN ({','.join('?' * len(chunk))})",
-                chunk,
-            )
-        )
-    return found

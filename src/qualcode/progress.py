@@ -8,10 +8,10 @@ by a coder only once it is done: a half-coded interview would otherwise show its
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from qualcode.audit import undone_command_ids
 from qualcode.corpus import natural_key
 from qualcode.errors import InputError
 from qualcode.store import AUTO_CODER, Store
@@ -74,10 +74,7 @@ def started(store: Store, coder: str) -> set[int]:
             (coder,),
         )
     }
-    undone = {
-        int(json.loads(detail).get("command_id", 0))
-        for (detail,) in store.conn.execute("SELECT detail FROM audit_log WHERE action = 'undo'")
-    }
+    undone = undone_command_ids(store)
     for command_id, transcript_id in store.conn.execute(
         "SELECT a.command_id, s.transcript_id FROM audit_log a JOIN segments s"
         " ON s.id = a.segment_id WHERE a.action = 'review' AND a.coder = ?",

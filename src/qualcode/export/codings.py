@@ -661,21 +661,10 @@ def plan_import(store: Store, path: Path, coder: str) -> ImportPlan:
 
 def _transcripts_to_mark(store: Store, coder: str, segment_ids: set[int]) -> list[int]:
     """Transcripts holding these segments that ``coder`` has not marked done."""
+    from qualcode.corpus import transcripts_of_segments
     from qualcode.progress import marked_done
 
-    ids = sorted(segment_ids)
-    found: set[int] = set()
-    for start in range(0, len(ids), 500):
-        chunk = ids[start : start + 500]
-        found.update(
-            r[0]
-            for r in store.conn.execute(
-                "SELECT DISTINCT transcript_id FROM segments"
-                f" WHERE id IN ({','.join('?' * len(chunk))})",
-                chunk,
-            )
-        )
-    return sorted(found - marked_done(store, coder))
+    return sorted(transcripts_of_segments(store, segment_ids) - marked_done(store, coder))
 
 
 def _has_coding(store: Store, coder: str, pair: Pair) -> bool:

@@ -135,12 +135,8 @@ class _Code:
     children: list[_Code] = field(default_factory=list)
 
 
-def utc_z(value: str | None) -> str | None:
-    """An ISO date-time as UTC with ``Z`` (``2024-03-01T10:00:00Z``); None if it is not one.
-
-    QualCoder parses only the ``Z`` form, and the schema wants a time zone-free or zoned
-    ``xsd:dateTime``: a value without a zone is taken to be UTC, as the store writes UTC.
-    """
+def utc_moment(value: str | None) -> datetime | None:
+    """An ISO date-time (``Z``, an offset, or no zone, taken as UTC) in UTC; None if it is not one."""
     if not value:
         return None
     try:
@@ -149,7 +145,17 @@ def utc_z(value: str | None) -> str | None:
         return None
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=UTC)
-    return moment.astimezone(UTC).replace(microsecond=0).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return moment.astimezone(UTC)
+
+
+def utc_z(value: str | None) -> str | None:
+    """An ISO date-time as UTC with ``Z`` (``2024-03-01T10:00:00Z``); None if it is not one.
+
+    QualCoder parses only the ``Z`` form, and the schema wants a time zone-free or zoned
+    ``xsd:dateTime``: a value without a zone is taken to be UTC, as the store writes UTC.
+    """
+    moment = utc_moment(value)
+    return None if moment is None else moment.replace(microsecond=0).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 class FileOffsets:

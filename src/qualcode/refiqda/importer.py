@@ -24,7 +24,6 @@ import zipfile
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from pathlib import Path, PurePosixPath
 from urllib.parse import unquote
 from xml.etree import ElementTree as ET
@@ -35,7 +34,12 @@ from qualcode.ingest.importer import with_default_interviewer_labels
 from qualcode.ingest.turns import is_interviewer, paragraph_turns, split_turns
 from qualcode.limits import MAX_CODE_DEPTH, check_file_size, check_zip_archive, read_zip_member
 from qualcode.outputs import check_output_file, make_output_parent
-from qualcode.refiqda.export import CODE_IDS_HEADING, INACTIVE_SET_NAME, PROJECT_FILE
+from qualcode.refiqda.export import (
+    CODE_IDS_HEADING,
+    INACTIVE_SET_NAME,
+    PROJECT_FILE,
+    utc_moment,
+)
 from qualcode.refiqda.guids import is_guid
 from qualcode.safexml import parse_xml
 from qualcode.store import (
@@ -547,15 +551,8 @@ def store_time(value: str | None) -> str | None:
 
     Files write ``Z`` (QualCoder, qualcode), an offset, or no zone (taken as UTC).
     """
-    if not value:
-        return None
-    try:
-        moment = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=UTC)
-    return moment.astimezone(UTC).isoformat(timespec="seconds")
+    moment = utc_moment(value)
+    return None if moment is None else moment.isoformat(timespec="seconds")
 
 
 # -- how a producer counts positions -------------------------------------------------------------
