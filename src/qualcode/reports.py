@@ -419,10 +419,14 @@ def _turns(
 def _rolled(codings: Iterable[_Coding], paths: set[str]) -> set[tuple[str, str, int]]:
     """(code, respondent, segment) with every coding also counted for its shown ancestors."""
     out = set()
+    # A few dozen codes among hundreds of thousands of codings: each code's shown line once.
+    shown_line: dict[str, list[str]] = {}
     for c in codings:
-        for ancestor in _ancestors(c.path):
-            if ancestor in paths:
-                out.add((ancestor, c.respondent, c.segment_id))
+        line = shown_line.get(c.path)
+        if line is None:
+            line = shown_line[c.path] = [a for a in _ancestors(c.path) if a in paths]
+        for ancestor in line:
+            out.add((ancestor, c.respondent, c.segment_id))
     return out
 
 
@@ -441,6 +445,67 @@ def _pct(part: float, whole: float) -> float:
 
 
 # -- frequencies --------------------------------------------------------------------------------
+@dataclass(slots=True)
+class _FreqCounts:
+    """What a frequency table counts, before it is shown as counts or as shares."""
+
+    groups: dict[str, list[str]]
+    ranges: list[str]
+    left_out: int
+    seg_count: Counter[tuple[str, str]]
+    mentions: dict[tuple[str, str], set[str]]
+    total_rows: Counter[str]
+    total_people: dict[str, set[str]]
+    any_code: set[tuple[str, int]]
+    group_turns: dict[str, int]
+    all_turns: int
+
+
+def _freq_counts(store: Store, sel: Selection, by: str | None) -> _FreqCounts:
+    """The counts behind :func:`freq`; within one report (:func:`_queries_once`) counted once per
+    selection and grouping, for the table of counts and the table of shares alike. Read them,
+    never change them."""
+    key = None
+    if _FETCHED is not None:
+        transcripts = None if sel.transcripts is None else frozenset(sel.transcripts)
+        key = ("freq", id(store), sel.coder, tuple(sel.paths), tuple(sel.respondents),
+               transcripts, sel.exclude_negated, by)
+        found = _FETCHED.get(key)
+        if found is not None:
+            return found  # type: ignore[no-any-return]
+    codings, left_out = _codings(store, sel)
+    rolled = _rolled(codings, set(sel.paths))
+    turns = _turns(store, sel.respondents, sel.transcripts)
+    any_code = {(c.respondent, c.segment_id) for c in codings}
+
+    ranges: list[str] = []
+    if by is None:
+        groups = {label: [label] for label in sel.respondents}
+    else:
+        # The group size goes into the column name, so every cell keeps one meaning.
+        by_value, ranges = _groups(store, sel.respondents, by)
+        groups = {f"{g} (n={len(m)})": m for g, m in by_value.items()}
+
+    group_of = {label: g for g, members in groups.items() for label in members}
+    seg_count: Counter[tuple[str, str]] = Counter()
+    mentions: dict[tuple[str, str], set[str]] = defaultdict(set)
+    for path, label, _seg in rolled:
+        seg_count[(path, group_of[label])] += 1
+        mentions[(path, group_of[label])].add(label)
+    total_rows = Counter(group_of[label] for label, _ in any_code)
+    total_people: dict[str, set[str]] = {g: set() for g in groups}
+    for label, _ in any_code:
+        total_people[group_of[label]].add(label)
+    group_turns = {g: sum(turns[m] for m in members) for g, members in groups.items()}
+    counted = _FreqCounts(
+        groups, ranges, left_out, seg_count, mentions, total_rows, total_people, any_code,
+        group_turns, sum(turns.values()),
+    )
+    if key is not None:
+        _FETCHED[key] = counted
+    return counted
+
+
 def freq(
     store: Store,
     *,
@@ -470,37 +535,17 @@ def freq(
         exclude_negated=exclude_negated,
         include_in_progress=include_in_progress,
     )
-    codings, left_out = _codings(store, sel)
     paths = sel.paths
-    rolled = _rolled(codings, set(paths))
-    turns = _turns(store, sel.respondents, sel.transcripts)
-    any_code = {(c.respondent, c.segment_id) for c in codings}
-
-    ranges: list[str] = []
-    if by is None:
-        groups = {label: [label] for label in sel.respondents}
-    else:
-        # The group size goes into the column name, so every cell keeps one meaning.
-        by_value, ranges = _groups(store, sel.respondents, by)
-        groups = {f"{g} (n={len(m)})": m for g, m in by_value.items()}
-        if ranges:
-            sel.notes.append(
-                f"{by} is grouped by value into {len(ranges)} ranges of about equal size:"
-                f" {', '.join(ranges)}"
-            )
-
-    group_of = {label: g for g, members in groups.items() for label in members}
-    seg_count: Counter[tuple[str, str]] = Counter()
-    mentions: dict[tuple[str, str], set[str]] = defaultdict(set)
-    for path, label, _seg in rolled:
-        seg_count[(path, group_of[label])] += 1
-        mentions[(path, group_of[label])].add(label)
-    total_rows = Counter(group_of[label] for label, _ in any_code)
-    total_people: dict[str, set[str]] = {g: set() for g in groups}
-    for label, _ in any_code:
-        total_people[group_of[label]].add(label)
-    group_turns = {g: sum(turns[m] for m in members) for g, members in groups.items()}
-    all_turns = sum(turns.values())
+    counted = _freq_counts(store, sel, by)
+    groups, ranges, left_out = counted.groups, counted.ranges, counted.left_out
+    seg_count, mentions = counted.seg_count, counted.mentions
+    total_rows, total_people, any_code = counted.total_rows, counted.total_people, counted.any_code
+    group_turns, all_turns = counted.group_turns, counted.all_turns
+    if ranges:
+        sel.notes.append(
+            f"{by} is grouped by value into {len(ranges)} ranges of about equal size:"
+            f" {', '.join(ranges)}"
+        )
 
     def cell(count: int, g: str) -> Any:
         return _pct(count, group_turns[g]) if percent else count
@@ -538,7 +583,7 @@ def freq(
         sel.frame_attrs(left_out),
         percent=percent,
         by=by,
-        ranges=ranges,
+        ranges=list(ranges),
     )
     return frame
 
@@ -668,11 +713,14 @@ def cooc(
     axes = [a for a in axes if not any(a.startswith(b + "/") for b in axes if b != a)]
     axis_set = set(axes)
     units: dict[Any, set[str]] = defaultdict(set)
+    on_axes: dict[str, list[str]] = {}
     for c in codings:
         unit = c.segment_id if within == "segment" else c.respondent
-        for ancestor in _ancestors(c.path):
-            if ancestor in axis_set:
-                units[unit].add(ancestor)
+        line = on_axes.get(c.path)
+        if line is None:
+            line = on_axes[c.path] = [a for a in _ancestors(c.path) if a in axis_set]
+        for ancestor in line:
+            units[unit].add(ancestor)
     matrix = {a: dict.fromkeys(axes, 0) for a in axes}
     for found in units.values():
         for a in found:
