@@ -13,6 +13,7 @@ from collections import defaultdict
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from qualcode.export.docx_stream import streamed_tables
 from qualcode.export.report_text import (
     check_quote_style,
     citation,
@@ -65,22 +66,25 @@ def write_report_docx(
     check_quote_style(quote_style)
     w = words(lang)
     doc = setup_document(lang)
-    title = report_title(report, lang)
-    doc.core_properties.title = title
-    if report.author:
-        doc.core_properties.author = report.author
-    _page_numbers(doc, w)
-    _title_block(doc, report, w, lang)
-    _codebook(doc, report, w)
-    _frequencies(doc, report, w, lang)
-    _cooccurrence(doc, report, w, lang)
-    _quotes(doc, report, w, quote_style, max_quotes_per_code, lang)
-    for section in report.extra_sections:
-        _extra_section(doc, section, w, lang)
-    _appendix(doc, report, w, lang)
-    path = Path(path)
-    with atomic_output(path) as tmp:
-        doc.save(str(tmp))
+    # Thousands of interviews make tables of thousands of rows: they are written at save, row
+    # by row, instead of being held as element trees (see docx_stream).
+    with streamed_tables(doc) as streamed:
+        title = report_title(report, lang)
+        doc.core_properties.title = title
+        if report.author:
+            doc.core_properties.author = report.author
+        _page_numbers(doc, w)
+        _title_block(doc, report, w, lang)
+        _codebook(doc, report, w)
+        _frequencies(doc, report, w, lang)
+        _cooccurrence(doc, report, w, lang)
+        _quotes(doc, report, w, quote_style, max_quotes_per_code, lang)
+        for section in report.extra_sections:
+            _extra_section(doc, section, w, lang)
+        _appendix(doc, report, w, lang)
+        path = Path(path)
+        with atomic_output(path) as tmp:
+            streamed.save(tmp)
     return path
 
 
