@@ -231,14 +231,14 @@ def _frequencies(doc: DocxDocument, report: FullReport, w: dict[str, str], lang:
     freq = report.freq
     people, codes = _split_freq(freq)
     caption_args = {"coder": report.coder}
-    frame = localize_labels(freq, lang)
-    header, rows, numeric = frame_to_docx_rows(frame, lang)
     indents = _depth_indents(codes)
     deepest = max(indents.values(), default=0)
-    # The whole code × respondent table, if it fits a landscape page at all.
-    whole = len(people) <= MAX_RESPONDENT_COLUMNS and table_fits(
-        header, rows, numeric, _landscape_width(doc), MIN_TABLE_PT, deepest
-    )
+    # The whole code × respondent table, if it fits a landscape page at all (its cells are
+    # made only for few respondents: a frame of a thousand columns is slow to walk).
+    whole = len(people) <= MAX_RESPONDENT_COLUMNS
+    if whole:
+        header, rows, numeric = frame_to_docx_rows(localize_labels(freq, lang), lang)
+        whole = table_fits(header, rows, numeric, _landscape_width(doc), MIN_TABLE_PT, deepest)
     if whole:
         # A landscape page rather than a table in a font too small to read; the heading goes
         # with the table onto that page.
