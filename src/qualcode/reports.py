@@ -326,6 +326,13 @@ def _queries_once() -> Iterator[None]:
         _FETCHED = outer
 
 
+def _forget(kind: str) -> None:
+    """Drop what :func:`_queries_once` keeps of one kind (``"freq"``) once no table needs it."""
+    if _FETCHED is not None:
+        for key in [k for k in _FETCHED if k[0] == kind]:
+            del _FETCHED[key]
+
+
 def _rows(store: Store, sql: str, params: tuple[Any, ...] = ()) -> Iterable[tuple[Any, ...]]:
     """The rows of a read query; fetched once per report inside :func:`_queries_once`."""
     if _FETCHED is None:
@@ -1284,6 +1291,7 @@ def _build_full_report(
         ranged = value_ranges(dict(zip(people.index, people[attribute], strict=True)))
         if ranged is not None or 1 < len(values) <= MAX_GROUPS:
             by_attribute[attribute] = names.apply_frame(freq(store, **filters, by=attribute))
+    _forget("freq")  # the frequency tables are made: their counts go before the quotes come
     quoted = quotes(
         store,
         **filters,
