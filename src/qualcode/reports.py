@@ -326,6 +326,13 @@ def _queries_once() -> Iterator[None]:
         _FETCHED = outer
 
 
+def _forget(kind: str) -> None:
+    """Drop what :func:`_queries_once` keeps of one kind (``"freq"``) once no table needs it."""
+    if _FETCHED is not None:
+        for key in [k for k in _FETCHED if k[0] == kind]:
+            del _FETCHED[key]
+
+
 def _rows(store: Store, sql: str, params: tuple[Any, ...] = ()) -> Iterable[tuple[Any, ...]]:
     """The rows of a read query; fetched once per report inside :func:`_queries_once`."""
     if _FETCHED is None:
@@ -362,7 +369,8 @@ def _codings(store: Store, sel: Selection) -> tuple[list[_Coding], int]:
     sql = (
         "SELECT c.segment_id, r.label, k.path, c.negated, c.source, c.id, s.role,"
         " s.transcript_id, s.position, c.quote_start, c.quote_end"
-        " FROM codings c JOIN coders d ON d.id = c.coder_id JOIN codes k ON k.id = c.code_id"
+        f" FROM codings c{' NOT INDEXED' if _most_codings(store, sel.coder) else ''}"
+        " JOIN coders d ON d.id = c.coder_id JOIN codes k ON k.id = c.code_id"
         " JOIN segments s ON s.id = c.segment_id JOIN respondents r ON r.id = s.respondent_id"
         " WHERE d.name = ?"
     )
@@ -399,6 +407,20 @@ def _codings(store: Store, sel: Selection) -> tuple[list[_Coding], int]:
     return result, left_out
 
 
+def _most_codings(store: Store, coder: str) -> bool:
+    """Whether layer ``coder`` holds at least half of the project's codings: then its codings are
+    read in the table's order (a scan, twice as quick), not code by code through the index, which
+    jumps all over the codings and their turns. The tables never depend on the order read: the
+    quotes are sorted, with codings of one code in one turn in the order of their ids either way.
+    """
+    mine = store.conn.execute(
+        "SELECT COUNT(*) FROM codings c JOIN coders d ON d.id = c.coder_id WHERE d.name = ?",
+        (coder,),
+    ).fetchone()[0]
+    every = store.conn.execute("SELECT COUNT(*) FROM codings").fetchone()[0]
+    return bool(mine) and 2 * mine >= every
+
+
 def _turns(
     store: Store, labels: Iterable[str], transcripts: set[int] | None = None
 ) -> dict[str, int]:
@@ -419,10 +441,14 @@ def _turns(
 def _rolled(codings: Iterable[_Coding], paths: set[str]) -> set[tuple[str, str, int]]:
     """(code, respondent, segment) with every coding also counted for its shown ancestors."""
     out = set()
+    # A few dozen codes among hundreds of thousands of codings: each code's shown line once.
+    shown_line: dict[str, list[str]] = {}
     for c in codings:
-        for ancestor in _ancestors(c.path):
-            if ancestor in paths:
-                out.add((ancestor, c.respondent, c.segment_id))
+        line = shown_line.get(c.path)
+        if line is None:
+            line = shown_line[c.path] = [a for a in _ancestors(c.path) if a in paths]
+        for ancestor in line:
+            out.add((ancestor, c.respondent, c.segment_id))
     return out
 
 
@@ -441,6 +467,67 @@ def _pct(part: float, whole: float) -> float:
 
 
 # -- frequencies --------------------------------------------------------------------------------
+@dataclass(slots=True)
+class _FreqCounts:
+    """What a frequency table counts, before it is shown as counts or as shares."""
+
+    groups: dict[str, list[str]]
+    ranges: list[str]
+    left_out: int
+    seg_count: Counter[tuple[str, str]]
+    mentions: dict[tuple[str, str], set[str]]
+    total_rows: Counter[str]
+    total_people: dict[str, set[str]]
+    any_code: set[tuple[str, int]]
+    group_turns: dict[str, int]
+    all_turns: int
+
+
+def _freq_counts(store: Store, sel: Selection, by: str | None) -> _FreqCounts:
+    """The counts behind :func:`freq`; within one report (:func:`_queries_once`) counted once per
+    selection and grouping, for the table of counts and the table of shares alike. Read them,
+    never change them."""
+    key = None
+    if _FETCHED is not None:
+        transcripts = None if sel.transcripts is None else frozenset(sel.transcripts)
+        key = ("freq", id(store), sel.coder, tuple(sel.paths), tuple(sel.respondents),
+               transcripts, sel.exclude_negated, by)
+        found = _FETCHED.get(key)
+        if found is not None:
+            return found  # type: ignore[no-any-return]
+    codings, left_out = _codings(store, sel)
+    rolled = _rolled(codings, set(sel.paths))
+    turns = _turns(store, sel.respondents, sel.transcripts)
+    any_code = {(c.respondent, c.segment_id) for c in codings}
+
+    ranges: list[str] = []
+    if by is None:
+        groups = {label: [label] for label in sel.respondents}
+    else:
+        # The group size goes into the column name, so every cell keeps one meaning.
+        by_value, ranges = _groups(store, sel.respondents, by)
+        groups = {f"{g} (n={len(m)})": m for g, m in by_value.items()}
+
+    group_of = {label: g for g, members in groups.items() for label in members}
+    seg_count: Counter[tuple[str, str]] = Counter()
+    mentions: dict[tuple[str, str], set[str]] = defaultdict(set)
+    for path, label, _seg in rolled:
+        seg_count[(path, group_of[label])] += 1
+        mentions[(path, group_of[label])].add(label)
+    total_rows = Counter(group_of[label] for label, _ in any_code)
+    total_people: dict[str, set[str]] = {g: set() for g in groups}
+    for label, _ in any_code:
+        total_people[group_of[label]].add(label)
+    group_turns = {g: sum(turns[m] for m in members) for g, members in groups.items()}
+    counted = _FreqCounts(
+        groups, ranges, left_out, seg_count, mentions, total_rows, total_people, any_code,
+        group_turns, sum(turns.values()),
+    )
+    if key is not None:
+        _FETCHED[key] = counted
+    return counted
+
+
 def freq(
     store: Store,
     *,
@@ -470,37 +557,17 @@ def freq(
         exclude_negated=exclude_negated,
         include_in_progress=include_in_progress,
     )
-    codings, left_out = _codings(store, sel)
     paths = sel.paths
-    rolled = _rolled(codings, set(paths))
-    turns = _turns(store, sel.respondents, sel.transcripts)
-    any_code = {(c.respondent, c.segment_id) for c in codings}
-
-    ranges: list[str] = []
-    if by is None:
-        groups = {label: [label] for label in sel.respondents}
-    else:
-        # The group size goes into the column name, so every cell keeps one meaning.
-        by_value, ranges = _groups(store, sel.respondents, by)
-        groups = {f"{g} (n={len(m)})": m for g, m in by_value.items()}
-        if ranges:
-            sel.notes.append(
-                f"{by} is grouped by value into {len(ranges)} ranges of about equal size:"
-                f" {', '.join(ranges)}"
-            )
-
-    group_of = {label: g for g, members in groups.items() for label in members}
-    seg_count: Counter[tuple[str, str]] = Counter()
-    mentions: dict[tuple[str, str], set[str]] = defaultdict(set)
-    for path, label, _seg in rolled:
-        seg_count[(path, group_of[label])] += 1
-        mentions[(path, group_of[label])].add(label)
-    total_rows = Counter(group_of[label] for label, _ in any_code)
-    total_people: dict[str, set[str]] = {g: set() for g in groups}
-    for label, _ in any_code:
-        total_people[group_of[label]].add(label)
-    group_turns = {g: sum(turns[m] for m in members) for g, members in groups.items()}
-    all_turns = sum(turns.values())
+    counted = _freq_counts(store, sel, by)
+    groups, ranges, left_out = counted.groups, counted.ranges, counted.left_out
+    seg_count, mentions = counted.seg_count, counted.mentions
+    total_rows, total_people, any_code = counted.total_rows, counted.total_people, counted.any_code
+    group_turns, all_turns = counted.group_turns, counted.all_turns
+    if ranges:
+        sel.notes.append(
+            f"{by} is grouped by value into {len(ranges)} ranges of about equal size:"
+            f" {', '.join(ranges)}"
+        )
 
     def cell(count: int, g: str) -> Any:
         return _pct(count, group_turns[g]) if percent else count
@@ -538,7 +605,7 @@ def freq(
         sel.frame_attrs(left_out),
         percent=percent,
         by=by,
-        ranges=ranges,
+        ranges=list(ranges),
     )
     return frame
 
@@ -668,11 +735,14 @@ def cooc(
     axes = [a for a in axes if not any(a.startswith(b + "/") for b in axes if b != a)]
     axis_set = set(axes)
     units: dict[Any, set[str]] = defaultdict(set)
+    on_axes: dict[str, list[str]] = {}
     for c in codings:
         unit = c.segment_id if within == "segment" else c.respondent
-        for ancestor in _ancestors(c.path):
-            if ancestor in axis_set:
-                units[unit].add(ancestor)
+        line = on_axes.get(c.path)
+        if line is None:
+            line = on_axes[c.path] = [a for a in _ancestors(c.path) if a in axis_set]
+        for ancestor in line:
+            units[unit].add(ancestor)
     matrix = {a: dict.fromkeys(axes, 0) for a in axes}
     for found in units.values():
         for a in found:
@@ -1236,6 +1306,7 @@ def _build_full_report(
         ranged = value_ranges(dict(zip(people.index, people[attribute], strict=True)))
         if ranged is not None or 1 < len(values) <= MAX_GROUPS:
             by_attribute[attribute] = names.apply_frame(freq(store, **filters, by=attribute))
+    _forget("freq")  # the frequency tables are made: their counts go before the quotes come
     quoted = quotes(
         store,
         **filters,

@@ -6,6 +6,7 @@ import math
 import zipfile
 from pathlib import Path
 
+import openpyxl
 import pandas as pd
 import pytest
 from openpyxl import Workbook
@@ -78,3 +79,50 @@ def test_a_sheet_with_nothing_unusual_is_written_the_quick_way(tmp_path: Path) -
     assert isinstance(ws._rows, xlsx_rows.RowStream)
     assert ws._rows.next_row == 4 + len(plain)  # title, blank line, header, rows
     wb.save(tmp_path / "quick.xlsx")
+
+
+#: Letters beyond ASCII (written as character references), a character beyond the BMP, white
+#: space inside and at the edges, markup and what looks like it.
+WIDE_TEXTS = pd.DataFrame(
+    {
+        "tekst": ["blåbærsyltetøy", "«sitat» – … ’", "😀 og 漢字", "tab\there\nny linje",
+                  " kant ", "a]]>b &amp; <!-- x -->", "\u2028\u00a0", ""],
+        "antall": [1, 2, 3, 4, 5, 6, 7, 8],
+    }
+)
+
+
+def test_ready_rows_written_straight_into_the_file_are_what_openpyxl_writes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def no_parsing(body: str) -> None:
+        raise AssertionError("ready rows were parsed, not written straight into the file")
+
+    with monkeypatch.context() as patch:
+        patch.setattr(xlsx_rows, "_parse_rows", no_parsing)
+        _write(WIDE_TEXTS, tmp_path / "quick.xlsx", title="Tegn", wrap_columns=("tekst",))
+    monkeypatch.setattr(tables, "open_row_stream", lambda ws: None)
+    _write(WIDE_TEXTS, tmp_path / "openpyxl.xlsx", title="Tegn", wrap_columns=("tekst",))
+    quick, plain = _sheet_parts(tmp_path / "quick.xlsx"), _sheet_parts(tmp_path / "openpyxl.xlsx")
+    assert quick.keys() == plain.keys()
+    for name in plain:
+        assert quick[name] == plain[name], name
+    sheet = quick["xl/worksheets/sheet1.xml"]
+    assert b"&#128512;" in sheet and b"bl&#229;b&#230;r" in sheet
+    assert openpyxl.load_workbook(tmp_path / "quick.xlsx")["Ark"]["A6"].value == "😀 og 漢字"
+
+
+def test_ready_rows_go_through_lxml_where_the_sheet_has_its_own_writer(tmp_path: Path) -> None:
+    from openpyxl.worksheet._writer import WorksheetWriter
+
+    wb = Workbook(write_only=True)
+    ws = wb.create_sheet("Ark")
+    ws._writer = WorksheetWriter(ws)  # openpyxl's own, with no file of ours to write into
+    ws._writer.write_top()
+    tables.write_frame_sheet(ws, WIDE_TEXTS)
+    assert isinstance(ws._rows, xlsx_rows.RowStream)
+    wb.save(tmp_path / "lxml.xlsx")
+    rows = list(openpyxl.load_workbook(tmp_path / "lxml.xlsx")["Ark"].iter_rows(values_only=True))
+    assert rows[1:] == [
+        (None if t == "" else t, n) for t, n in zip(WIDE_TEXTS["tekst"], WIDE_TEXTS["antall"], strict=True)
+    ]

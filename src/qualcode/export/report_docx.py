@@ -13,6 +13,7 @@ from collections import defaultdict
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from qualcode.export.docx_stream import streamed_tables
 from qualcode.export.report_text import (
     check_quote_style,
     citation,
@@ -65,22 +66,25 @@ def write_report_docx(
     check_quote_style(quote_style)
     w = words(lang)
     doc = setup_document(lang)
-    title = report_title(report, lang)
-    doc.core_properties.title = title
-    if report.author:
-        doc.core_properties.author = report.author
-    _page_numbers(doc, w)
-    _title_block(doc, report, w, lang)
-    _codebook(doc, report, w)
-    _frequencies(doc, report, w, lang)
-    _cooccurrence(doc, report, w, lang)
-    _quotes(doc, report, w, quote_style, max_quotes_per_code, lang)
-    for section in report.extra_sections:
-        _extra_section(doc, section, w, lang)
-    _appendix(doc, report, w, lang)
-    path = Path(path)
-    with atomic_output(path) as tmp:
-        doc.save(str(tmp))
+    # Thousands of interviews make tables of thousands of rows: they are written at save, row
+    # by row, instead of being held as element trees (see docx_stream).
+    with streamed_tables(doc) as streamed:
+        title = report_title(report, lang)
+        doc.core_properties.title = title
+        if report.author:
+            doc.core_properties.author = report.author
+        _page_numbers(doc, w)
+        _title_block(doc, report, w, lang)
+        _codebook(doc, report, w)
+        _frequencies(doc, report, w, lang)
+        _cooccurrence(doc, report, w, lang)
+        _quotes(doc, report, w, quote_style, max_quotes_per_code, lang)
+        for section in report.extra_sections:
+            _extra_section(doc, section, w, lang)
+        _appendix(doc, report, w, lang)
+        path = Path(path)
+        with atomic_output(path) as tmp:
+            streamed.save(tmp)
     return path
 
 
@@ -227,14 +231,14 @@ def _frequencies(doc: DocxDocument, report: FullReport, w: dict[str, str], lang:
     freq = report.freq
     people, codes = _split_freq(freq)
     caption_args = {"coder": report.coder}
-    frame = localize_labels(freq, lang)
-    header, rows, numeric = frame_to_docx_rows(frame, lang)
     indents = _depth_indents(codes)
     deepest = max(indents.values(), default=0)
-    # The whole code × respondent table, if it fits a landscape page at all.
-    whole = len(people) <= MAX_RESPONDENT_COLUMNS and table_fits(
-        header, rows, numeric, _landscape_width(doc), MIN_TABLE_PT, deepest
-    )
+    # The whole code × respondent table, if it fits a landscape page at all (its cells are
+    # made only for few respondents: a frame of a thousand columns is slow to walk).
+    whole = len(people) <= MAX_RESPONDENT_COLUMNS
+    if whole:
+        header, rows, numeric = frame_to_docx_rows(localize_labels(freq, lang), lang)
+        whole = table_fits(header, rows, numeric, _landscape_width(doc), MIN_TABLE_PT, deepest)
     if whole:
         # A landscape page rather than a table in a font too small to read; the heading goes
         # with the table onto that page.

@@ -11,12 +11,13 @@ from __future__ import annotations
 import functools
 import json
 import re
-from collections.abc import Collection, Iterable, Sequence
+from collections.abc import Collection, Iterable, Iterator, Sequence
 from copy import deepcopy
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from qualcode.errors import InputError
+from qualcode.export.docx_stream import ROWS_PER_BATCH, streaming_for
 from qualcode.export.xlsx_rows import cell_tail, open_row_stream, writes_as_openpyxl
 from qualcode.formulas import guard_xlsx_cell, is_formula_like, neutralise_row
 from qualcode.outputs import atomic_output, prepare_output_file
@@ -353,8 +354,8 @@ def add_docx_table(
     cell_templates: dict[tuple[int, bool, bool, int, bool, bool], Any] = {}
     scratch = etree.Element(_w("tr"))
 
-    def add_row(cells: Sequence[str], *, is_header: bool, index: int) -> None:
-        tr = _sub(tbl, "tr")
+    def add_row(parent: Any, cells: Sequence[str], *, is_header: bool, index: int) -> None:
+        tr = _sub(parent, "tr")
         if is_header or cant_split:
             trpr = _sub(tr, "trPr")
             if cant_split:
@@ -386,11 +387,24 @@ def add_docx_table(
                 tc[-1][-1][-1].text = text  # tc > p > r > t
             tr.append(tc)
 
-    add_row(list(header), is_header=True, index=-1)
-    for i, cells in enumerate(rows):
-        add_row(list(cells), is_header=False, index=i)
+    def add_rows(parent: Any, batch: int | None = None) -> Iterator[None]:
+        """The header and every row appended to ``parent``, ``batch`` rows per step."""
+        add_row(parent, list(header), is_header=True, index=-1)
+        for i, cells in enumerate(rows):
+            add_row(parent, list(cells), is_header=False, index=i)
+            if batch and (i + 1) % batch == 0:
+                yield
+        yield
+
+    streamed = streaming_for(doc, len(rows))
+    if streamed is None:
+        for _ in add_rows(tbl):
+            pass
     body = doc.element.body
     body._insert_tbl(tbl)  # before the final section properties
+    if streamed is not None:
+        # Only the table's properties and grid stay in the tree; its rows are written at save.
+        streamed.defer(tbl, lambda parent: add_rows(parent, ROWS_PER_BATCH))
     return tbl
 
 

@@ -14,7 +14,9 @@ caller writes every row the ordinary way.
 
 from __future__ import annotations
 
+import functools
 import math
+import re
 from collections.abc import Iterator
 from typing import Any
 
@@ -75,6 +77,12 @@ def open_row_stream(ws: Any) -> RowStream | None:
         return None
     if ws._rows is not None:
         return None
+    if getattr(ws, "_writer", None) is None:
+        # What ws._get_writer() does, with a writer whose file ready rows can be written to.
+        file_writer = _file_writer_class()
+        if file_writer is not None:
+            ws._writer = file_writer(ws)
+            ws._writer.write_top()
     ws._get_writer()
     writer = getattr(ws, "_writer", None)
     if writer is None or not hasattr(writer, "write_row") or not hasattr(writer, "xf"):
@@ -92,8 +100,7 @@ def _rows(ws: Any) -> Iterator[None]:
             while True:
                 row = yield
                 if row.__class__ is _Ready:
-                    for element in _parse_rows(row):
-                        xf.write(element)
+                    _write_ready(writer, xf, row)
                     row_idx += len(row) - 1
                 else:
                     writer.write_row(xf, ws._values_to_row(row, row_idx), row_idx)
@@ -101,6 +108,56 @@ def _rows(ws: Any) -> Iterator[None]:
         except GeneratorExit:
             pass
     writer.xf.send(None)
+
+
+#: Characters a Python string may hold but an XML file may not: such text goes through lxml,
+#: which refuses it as openpyxl's own path does.
+_SURROGATES = re.compile("[\ud800-\udfff]")
+
+
+def _write_ready(writer: Any, xf: Any, rows: list[str]) -> None:
+    """Write ready ``<row>`` XML into the sheet: straight into its file where the sheet has a
+    :func:`_file_writer_class` writer, else parsed and written by the sheet's XML stream.
+
+    Straight in, the text is what lxml writes for it: the stream is ASCII, every other character
+    a decimal character reference (checked against openpyxl's own rows by tests/reports).
+    """
+    body = "".join(rows)
+    file = getattr(writer, "sheet_file", None)
+    if file is not None and hasattr(xf, "flush") and not _SURROGATES.search(body):
+        xf.flush()  # what lxml holds goes first
+        file.write(body.encode("ascii", "xmlcharrefreplace"))
+        return
+    for element in _parse_rows(body):
+        xf.write(element)
+
+
+@functools.cache
+def _file_writer_class() -> Any:
+    """openpyxl's sheet writer, writing into a file object of its own (ready rows are written to
+    it between lxml's output), or None where openpyxl's writer is not what this module knows."""
+    try:
+        from openpyxl.worksheet._writer import WorksheetWriter, create_temporary_file
+    except ImportError:
+        return None
+    if not all(hasattr(WorksheetWriter, name) for name in ("close", "write_top", "get_stream")):
+        return None
+
+    class SheetFileWriter(WorksheetWriter):  # type: ignore[misc,valid-type]
+        """A sheet writer whose XML goes through ``sheet_file``; ``out`` is its path again once
+        closed, for openpyxl to put it into the workbook and delete it."""
+
+        def __init__(self, ws: Any) -> None:
+            self.sheet_path = create_temporary_file()
+            self.sheet_file = open(self.sheet_path, "wb")  # noqa: SIM115 (closed in close())
+            super().__init__(ws, out=self.sheet_file)
+
+        def close(self) -> None:
+            super().close()
+            self.sheet_file.close()
+            self.out = self.sheet_path
+
+    return SheetFileWriter
 
 
 def writes_as_openpyxl(value: Any, styled: bool) -> bool:
@@ -135,11 +192,10 @@ def cell_tail(value: Any, style: int | None) -> str | None:
     return f'"{s} t="n"><v>{value:.16g}</v></c>'
 
 
-def _parse_rows(rows: list[str]) -> Any:
+def _parse_rows(body: str) -> Any:
     """The ``<row>`` elements of ready XML, empty elements kept open as openpyxl writes them."""
     from lxml import etree
 
-    body = "".join(rows)
     parsed = etree.fromstring(f"<rows>{body}</rows>")
     # lxml writes an element whose text is "" as <c></c>, as openpyxl's stream does, and one whose
     # text is None as <c/>.
