@@ -13,6 +13,9 @@ A turn's offsets are one compact blob, about two bytes a token:
 
 Turns stored before this table existed (an older store, or a turn added by a command that does not
 tokenize) get their tokens on first need, once (:func:`turn_spans`).
+
+Whenever turns are tokenized, their new word types are analysed and kept too
+(:mod:`qualcode.word_analyses`): every tokenized turn's words have a stored analysis.
 """
 
 from __future__ import annotations
@@ -124,12 +127,31 @@ def tokenize_blobs(texts: Sequence[str]) -> list[bytes]:
     return blobs
 
 
-def store_missing_tokens(conn: object) -> int:
-    """Tokenize every turn that has no stored tokens yet, inside the caller's transaction.
+def lower_words(text: str, starts: Sequence[int], ends: Sequence[int]) -> list[str]:
+    """The lower-case forms of a turn's tokens (spaCy's ``LOWER``: ``str.lower`` of each).
 
-    Returns how many turns were tokenized. Called by ingest (the turns it just added) and by
-    :func:`turn_spans` for older stores.
+    These are the word types that are analysed (:mod:`qualcode.word_analyses`) and matched.
     """
+    low = text.lower()
+    # Σ lower-cases by its context (final ς), so only a sigma-free text slices the same.
+    if len(low) == len(text) and "Σ" not in text:
+        return [low[a:b] for a, b in zip(starts, ends, strict=True)]
+    # A letter whose lower case is longer ("İ"): offsets of the lower-cased text would shift.
+    return [text[a:b].lower() for a, b in zip(starts, ends, strict=True)]
+
+
+def store_missing_tokens(conn: object) -> int:
+    """Tokenize every turn that has no stored tokens yet, inside the caller's transaction, and
+    keep the analyses of their new word types.
+
+    Returns how many turns were tokenized. Called by ingest (the turns it just added), by
+    ``code`` and by :func:`turn_spans` for older stores. A store whose word analyses are missing
+    or of another version gets every turn's words analysed here, once.
+    """
+    from qualcode.word_analyses import is_current, start_afresh, store_word_analyses
+
+    current = is_current(conn)
+
     ids = [
         sid
         for (sid,) in conn.execute(  # type: ignore[attr-defined]
@@ -137,6 +159,7 @@ def store_missing_tokens(conn: object) -> int:
             " WHERE NOT EXISTS (SELECT 1 FROM segment_tokens t WHERE t.segment_id = s.id)"
         )
     ]
+    words: set[str] = set()
     # In batches, so a corpus of thousands of interviews never holds all its offsets at once.
     for i in range(0, len(ids), TOKENIZE_BATCH):
         rows = conn.execute(  # type: ignore[attr-defined]
@@ -148,7 +171,25 @@ def store_missing_tokens(conn: object) -> int:
             "INSERT INTO segment_tokens (segment_id, spans) VALUES (?, ?)",
             [(sid, blob) for (sid, _), blob in zip(rows, blobs, strict=True)],
         )
+        if current:
+            for (_, text), blob in zip(rows, blobs, strict=True):
+                words.update(lower_words(text, *decode_spans(blob)))
+    if not current:
+        # Analyses of an older lexicon or analysis, or none yet (a store from before them).
+        start_afresh(conn)
+        words = _all_words(conn)
+    store_word_analyses(conn, words)
     return len(ids)
+
+
+def _all_words(conn: object) -> set[str]:
+    """Every word type of the store's tokenized turns."""
+    words: set[str] = set()
+    for text, blob in conn.execute(  # type: ignore[attr-defined]
+        "SELECT s.text, t.spans FROM segments s JOIN segment_tokens t ON t.segment_id = s.id"
+    ):
+        words.update(lower_words(text, *decode_spans(blob)))
+    return words
 
 
 def turn_spans(store: Store, segment_ids: Sequence[int]) -> dict[int, Spans]:

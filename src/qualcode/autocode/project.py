@@ -131,6 +131,8 @@ def _code_turns(
         total = conn.execute(f"SELECT count(*) FROM segments s{where}").fetchone()[0]
         if fast:
             store_missing_tokens(conn)  # a store made before tokens were kept: once
+            # Every word type's matches from the analyses kept at ingest, before the first turn.
+            compiled.types.prepare_stored(conn)
         coder_id = store.ensure_coder(tx, AUTO_CODER)
         removed = conn.execute("DELETE FROM codings WHERE coder_id = ?", (coder_id,)).rowcount
         rows = conn.execute(

@@ -13,9 +13,20 @@ from typing import Any
 
 from qualcode.autocode.terms import TermTable, write_cache_file
 from qualcode.errors import InputError
-from qualcode.nlp import FILLERS, collapse_doubles, max_edits, pronoun_classes
+from qualcode.nlp import (
+    FILLERS,
+    OBJECT_PRONOUNS,
+    SUBJECT_PRONOUNS,
+    WordInfo,
+    collapse_doubles,
+    max_edits,
+    pronoun_classes,
+)
 
 _WORD = re.compile(r"\w")
+#: Words that may match whatever their lemmas: fillers, and pronouns (which stand for their role
+#: inside a phrase).
+_SPECIAL_WORDS = FILLERS | SUBJECT_PRONOUNS | OBJECT_PRONOUNS
 #: Up to this many fuzzy probes are compared one by one, without numpy.
 SMALL_FUZZY_BATCH = 50
 
@@ -141,20 +152,101 @@ class TypeAnalyser:
 
     def analyse_many(self, keys: list[str]) -> list[TypeInfo]:
         """The type info of each key: lexicon and split look-ups per word, fuzzy in one batch."""
-        table = self.table
         pipeline_info = self.pipeline.info
+        may_split = self.table.may_hold_term
+        words: list[str] = []
+        infos: list[WordInfo | None] = []
+        probes: dict[str, str] = {}  # word → its collapsed form, for the fuzzy batch
+        fuzzy_on = bool(self.table.fuzzy_targets)
+        for key in keys:
+            word = key.partition("\t")[0]
+            words.append(word)
+            if not _WORD.search(word):
+                infos.append(None)
+                continue
+            info = pipeline_info(key, parts=False)
+            if info.parts and not may_split(word):
+                # Split for someone else (a term's word, a search): this codebook matches the
+                # word as it would have analysed it, so the codings never depend on what this
+                # process or the type cache happened to analyse before.
+                info = info.without_split()
+            infos.append(info)
+            # A slip is an unknown word that is no two-part compound of known words (real words
+            # never match); three-part splits of unknown words are mostly nonsense
+            # ("konk+urent+ene").
+            if (
+                fuzzy_on
+                and not info.known
+                and len(info.parts) != 2
+                and len(word) >= 5
+                and "-" not in word
+            ):
+                probes[word] = collapse_doubles(word)
+        slips = self.fuzzy_many(probes) if probes else {}
+        return self._type_infos(words, infos, slips)
+
+    def prepare_stored(self, conn: Any) -> None:
+        """The type info of every word type whose analysis the store keeps.
+
+        The same as :meth:`prepare` (which a property test checks), but without a look at most
+        words: a word can match only through a lemma of the codebook's indexes (one indexed
+        query finds those words), a fuzzy slip (the store's unknown words, compared in one
+        batch), or as a pronoun or filler. Every other word matches nothing. The store keeps
+        each word's full analysis; a word the codebook's :meth:`TermTable.may_hold_term`
+        rejects is matched without its compound split, as :meth:`prepare` does.
+        """
+        from qualcode import word_analyses
+
+        if self.pipeline.spacy_model:
+            return  # a trained model's lemmas are not the stored ones
+        types = self.types
+        words = [w for w in word_analyses.stored_words(conn) if w not in types]
+        if not words:
+            return
+        self.load_cache()
+        self.reuse_cached(words)
+        left = {w for w in words if w not in types}
+        if not left:
+            return
+        table = self.table
+        may_split = table.may_hold_term
+        index_lemmas = table.single_lemmas | table.phrase_lemmas
+        candidates = left & (index_lemmas | _SPECIAL_WORDS)
+        candidates |= left & word_analyses.words_with_lemmas(conn, index_lemmas)
+        slips: dict[str, list[int]] = {}
+        if table.fuzzy_targets:
+            # An unknown two-part compound is no slip, but only where its split is used.
+            probes = {
+                word: probe
+                for word, probe, parts in word_analyses.fuzzy_probes(conn)
+                if word in left and (parts != 2 or not may_split(word))
+            }
+            slips = self.fuzzy_many(probes) if probes else {}
+            candidates.update(slips)
+        analyses = word_analyses.read_analyses(conn, candidates)
+        chosen = sorted(candidates)
+        infos: list[WordInfo | None] = []
+        for word in chosen:
+            info = analyses[word]
+            infos.append(
+                None if not _WORD.search(word) else info if may_split(word) else info.without_split()
+            )
+        types.update(dict.fromkeys(left, NOTHING))
+        types.update(zip(chosen, self._type_infos(chosen, infos, slips), strict=True))
+
+    def _type_infos(
+        self, words: list[str], infos: list[WordInfo | None], slips: dict[str, list[int]]
+    ) -> list[TypeInfo]:
+        """The type info of each word from its analysis (None: no word) and its fuzzy slips."""
+        table = self.table
         single_index, phrase_index, compound_ok = table.single, table.phrase, table.compound_ok
         single_lemmas, phrase_lemmas = table.single_lemmas, table.phrase_lemmas
         index_lemmas = single_lemmas | phrase_lemmas
-        fuzzy_on = bool(table.fuzzy_targets)
-        pending: list[tuple[str, frozenset[str], Any, dict[int, str]] | None] = []
-        probes: dict[str, str] = {}  # word → its collapsed form, for the fuzzy batch
-        for key in keys:
-            word = key.partition("\t")[0]
-            if not _WORD.search(word):
-                pending.append(None)
+        result: list[TypeInfo] = []
+        for word, info in zip(words, infos, strict=True):
+            if info is None:
+                result.append(NOTHING)
                 continue
-            info = pipeline_info(key, parts=False)
             single: dict[int, str] = {}
             # Most types share no lemma with any term: one set intersection says so.
             indexed = info.lemmas & index_lemmas
@@ -167,25 +259,6 @@ class TypeAnalyser:
                         for tid in single_index.get(lemma, ()):
                             if tid in compound_ok:
                                 single.setdefault(tid, "compound")
-            # A slip is an unknown word that is no two-part compound of known words (real words
-            # never match); three-part splits of unknown words are mostly nonsense
-            # ("konk+urent+ene").
-            if (
-                fuzzy_on
-                and not info.known
-                and len(info.parts) != 2
-                and len(word) >= 5
-                and "-" not in word
-            ):
-                probes[word] = collapse_doubles(word)
-            pending.append((word, indexed, info, single))
-        slips = self.fuzzy_many(probes) if probes else {}
-        result: list[TypeInfo] = []
-        for item in pending:
-            if item is None:
-                result.append(NOTHING)
-                continue
-            word, indexed, info, single = item
             for tid in slips.get(word, ()):
                 single.setdefault(tid, "fuzzy")
             phrase: set[tuple[int, int]] = set()

@@ -1,0 +1,182 @@
+"""The analysis of each word type of the project, made once when its turns are tokenized and kept
+in the store, so that ``code`` analyses no word at all.
+
+An analysis is what :class:`qualcode.nlp.WordInfo` holds for a lower-case word type: its lemma
+candidates, whether the lexicon knows it, and its compound split with the parts' lemmas. It does
+not depend on any codebook. The store keeps the *full* analysis (split included) of every word;
+a codebook that wants a word without its split takes :meth:`WordInfo.without_split`, which is
+exactly the analysis made without it.
+
+Tables (see ``store._migrate_add_word_types``):
+
+- ``word_types``: one row per word type: ``known``, the number of compound parts, its fuzzy
+  probe (the form a slip is compared by: unknown words of five or more letters without a hyphen,
+  doubled letters collapsed; NULL for others) and the analysis as JSON
+  ``[lemmas other than the word, parts, [each part's lemmas]]``;
+- ``word_lemmas``: ``(lemma, word)`` for every lemma of a word other than the word itself and
+  every lemma of its parts, so the few words a codebook's lemmas can match are found by one
+  indexed query instead of a look at every word (:func:`words_with_lemmas`);
+- ``word_types_key``: the lexicon and analysis version the rows were made with. A store whose
+  key is not the current one (an older store, or a new lexicon or analysis) gets every word
+  analysed anew on first need (:func:`qualcode.tokens.store_missing_tokens`).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Collection, Iterable, Iterator
+from typing import Any
+
+from qualcode.nlp import WordInfo
+
+#: Word types analysed and stored per step (the lexicon's memo is dropped between steps).
+ANALYSE_BATCH = 20_000
+_WORDLIKE = re.compile(r"\w")
+_ROW_CHUNK = 30_000
+
+
+def current_key() -> str:
+    """The version of the analyses this qualcode makes: the lexicon's and the analysis' keys."""
+    from qualcode.nlp import _analysis_key, _lexicon_key
+
+    return f"{_lexicon_key()}-{_analysis_key()}"
+
+
+def is_current(conn: Any) -> bool:
+    """True if the store's analyses were made by this qualcode's lexicon and analysis."""
+    row = conn.execute("SELECT key FROM word_types_key").fetchone()
+    return row is not None and row[0] == current_key()
+
+
+def start_afresh(conn: Any) -> None:
+    """Drop the store's analyses and record the current version (inside the caller's
+    transaction); the caller then analyses every word of the store's tokenized turns."""
+    conn.execute("DELETE FROM word_lemmas")
+    conn.execute("DELETE FROM word_types")
+    conn.execute("DELETE FROM word_types_key")
+    conn.execute("INSERT INTO word_types_key (key) VALUES (?)", (current_key(),))
+
+
+def store_word_analyses(conn: Any, words: Iterable[str]) -> int:
+    """Analyse and keep the ``words`` the store has no analysis of; returns how many.
+
+    Inside the caller's transaction (see :func:`qualcode.tokens.store_missing_tokens`).
+    """
+    wanted = set(words)
+    new = sorted(wanted - stored_among(conn, wanted))
+    if not new:
+        return 0
+    from qualcode.nlp import get_pipeline
+
+    pipeline = get_pipeline()
+    for i in range(0, len(new), ANALYSE_BATCH):
+        analyses = pipeline.analyse_words(new[i : i + ANALYSE_BATCH])
+        conn.executemany(
+            "INSERT INTO word_types (word, known, parts, probe, analysis) VALUES (?, ?, ?, ?, ?)",
+            [_row(info) for info in analyses.values()],
+        )
+        conn.executemany(
+            "INSERT INTO word_lemmas (lemma, word) VALUES (?, ?)",
+            [(lemma, info.word) for info in analyses.values() for lemma in _indexed(info)],
+        )
+    return len(new)
+
+
+def stored_among(conn: Any, words: Iterable[str]) -> set[str]:
+    """Those of ``words`` the store has an analysis of."""
+    found: set[str] = set()
+    for chunk in _chunks(words):
+        found.update(w for (w,) in conn.execute(
+            "SELECT word FROM word_types WHERE word IN (SELECT value FROM json_each(?))",
+            (_json(chunk),),
+        ))
+    return found
+
+
+def stored_words(conn: Any) -> list[str]:
+    """Every word type the store has an analysis of."""
+    return [w for (w,) in conn.execute("SELECT word FROM word_types")]
+
+
+def words_with_lemmas(conn: Any, lemmas: Iterable[str]) -> set[str]:
+    """The words that have one of ``lemmas`` among their own lemmas (other than the word itself,
+    which the caller tests) or among their compound parts' lemmas."""
+    found: set[str] = set()
+    for chunk in _chunks(lemmas):
+        found.update(w for (w,) in conn.execute(
+            "SELECT word FROM word_lemmas WHERE lemma IN (SELECT value FROM json_each(?))",
+            (_json(chunk),),
+        ))
+    return found
+
+
+def fuzzy_probes(conn: Any) -> Iterator[tuple[str, str, int]]:
+    """``(word, probe, number of compound parts)`` of every word that may be a slip: unknown,
+    with a letter or digit, five letters or more, no hyphen (see the module)."""
+    return conn.execute("SELECT word, probe, parts FROM word_types WHERE probe IS NOT NULL")
+
+
+def read_analyses(conn: Any, words: Collection[str]) -> dict[str, WordInfo]:
+    """The stored analyses of ``words`` (those the store has)."""
+    found: dict[str, WordInfo] = {}
+    for chunk in _chunks(words):
+        for word, known, analysis in conn.execute(
+            "SELECT word, known, analysis FROM word_types"
+            " WHERE word IN (SELECT value FROM json_each(?))",
+            (_json(chunk),),
+        ):
+            found[word] = decode(word, known, analysis)
+    return found
+
+
+def fuzzy_probe(info: WordInfo) -> str | None:
+    """The form ``info``'s word is compared by as a possible slip, or None (see the module)."""
+    from qualcode.nlp import collapse_doubles
+
+    word = info.word
+    if info.known or len(word) < 5 or "-" in word or not _WORDLIKE.search(word):
+        return None
+    return collapse_doubles(word)
+
+
+def encode(info: WordInfo) -> str:
+    """The ``analysis`` column of one word type."""
+    return json.dumps(
+        [sorted(info.lemmas - {info.word}), list(info.parts), [sorted(p) for p in info.part_lemmas]],
+        ensure_ascii=False,
+        separators=(",", ":"),
+    )
+
+
+def decode(word: str, known: int, analysis: str) -> WordInfo:
+    """The :class:`WordInfo` of one stored row."""
+    lemmas, parts, part_lemmas = json.loads(analysis)
+    return WordInfo(
+        word,
+        frozenset((word, *lemmas)),
+        bool(known),
+        tuple(parts),
+        tuple(frozenset(p) for p in part_lemmas),
+    )
+
+
+def _row(info: WordInfo) -> tuple[str, int, int, str | None, str]:
+    return info.word, int(info.known), len(info.parts), fuzzy_probe(info), encode(info)
+
+
+def _indexed(info: WordInfo) -> set[str]:
+    """The lemmas ``word_lemmas`` holds for one word (see :func:`words_with_lemmas`)."""
+    lemmas = set(info.lemmas).union(*info.part_lemmas)
+    lemmas.discard(info.word)
+    return lemmas
+
+
+def _chunks(values: Iterable[str]) -> Iterator[list[str]]:
+    values = list(values)
+    for i in range(0, len(values), _ROW_CHUNK):
+        yield values[i : i + _ROW_CHUNK]
+
+
+def _json(values: list[str]) -> str:
+    return json.dumps(values, ensure_ascii=False)
