@@ -347,8 +347,9 @@ CREATE TABLE IF NOT EXISTS word_types (
 ) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS word_lemmas (
     lemma TEXT NOT NULL,
+    part  INTEGER NOT NULL,             -- 0: a lemma of the word, 1: of a compound part
     word  TEXT NOT NULL,
-    PRIMARY KEY (lemma, word)
+    PRIMARY KEY (lemma, part, word)
 ) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS word_types_key (
     key TEXT PRIMARY KEY                -- lexicon and analysis version of the rows

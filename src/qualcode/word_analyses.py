@@ -13,9 +13,10 @@ Tables (see ``store._migrate_add_word_types``):
   probe (the form a slip is compared by: unknown words of five or more letters without a hyphen,
   doubled letters collapsed; NULL for others) and the analysis as JSON
   ``[lemmas other than the word, parts, [each part's lemmas]]``;
-- ``word_lemmas``: ``(lemma, word)`` for every lemma of a word other than the word itself and
-  every lemma of its parts, so the few words a codebook's lemmas can match are found by one
-  indexed query instead of a look at every word (:func:`words_with_lemmas`);
+- ``word_lemmas``: ``(lemma, part, word)`` for every lemma of a word other than the word itself
+  (``part`` 0) and every lemma of its compound parts (``part`` 1), so the few words a codebook's
+  lemmas can match are found by an indexed query instead of a look at every word
+  (:func:`words_with_lemmas`);
 - ``word_types_key``: the lexicon and analysis version the rows were made with. A store whose
   key is not the current one (an older store, or a new lexicon or analysis) gets every word
   analysed anew on first need (:func:`qualcode.tokens.store_missing_tokens`).
@@ -77,8 +78,8 @@ def store_word_analyses(conn: Any, words: Iterable[str]) -> int:
             [_row(info) for info in analyses.values()],
         )
         conn.executemany(
-            "INSERT INTO word_lemmas (lemma, word) VALUES (?, ?)",
-            [(lemma, info.word) for info in analyses.values() for lemma in _indexed(info)],
+            "INSERT INTO word_lemmas (lemma, part, word) VALUES (?, ?, ?)",
+            [row for info in analyses.values() for row in _indexed(info)],
         )
     return len(new)
 
@@ -99,22 +100,26 @@ def stored_words(conn: Any) -> list[str]:
     return [w for (w,) in conn.execute("SELECT word FROM word_types")]
 
 
-def words_with_lemmas(conn: Any, lemmas: Iterable[str]) -> set[str]:
+def words_with_lemmas(conn: Any, lemmas: Iterable[str], *, parts: bool = False) -> set[str]:
     """The words that have one of ``lemmas`` among their own lemmas (other than the word itself,
-    which the caller tests) or among their compound parts' lemmas."""
+    which the caller tests), or with ``parts`` among their compound parts' lemmas."""
     found: set[str] = set()
     for chunk in _chunks(lemmas):
         found.update(w for (w,) in conn.execute(
-            "SELECT word FROM word_lemmas WHERE lemma IN (SELECT value FROM json_each(?))",
-            (_json(chunk),),
+            "SELECT word FROM word_lemmas"
+            " WHERE lemma IN (SELECT value FROM json_each(?)) AND part = ?",
+            (_json(chunk), int(parts)),
         ))
     return found
 
 
-def fuzzy_probes(conn: Any) -> Iterator[tuple[str, str, int]]:
-    """``(word, probe, number of compound parts)`` of every word that may be a slip: unknown,
-    with a letter or digit, five letters or more, no hyphen (see the module)."""
-    return conn.execute("SELECT word, probe, parts FROM word_types WHERE probe IS NOT NULL")
+def fuzzy_probes(conn: Any, *, two_parts: bool) -> dict[str, str]:
+    """word → probe of every word that may be a slip (unknown, with a letter or digit, five
+    letters or more, no hyphen), of the two-part compounds or of all others."""
+    return dict(conn.execute(
+        "SELECT word, probe FROM word_types WHERE probe IS NOT NULL AND (parts = 2) = ?",
+        (int(two_parts),),
+    ))
 
 
 def read_analyses(conn: Any, words: Collection[str]) -> dict[str, WordInfo]:
@@ -165,11 +170,12 @@ def _row(info: WordInfo) -> tuple[str, int, int, str | None, str]:
     return info.word, int(info.known), len(info.parts), fuzzy_probe(info), encode(info)
 
 
-def _indexed(info: WordInfo) -> set[str]:
-    """The lemmas ``word_lemmas`` holds for one word (see :func:`words_with_lemmas`)."""
-    lemmas = set(info.lemmas).union(*info.part_lemmas)
-    lemmas.discard(info.word)
-    return lemmas
+def _indexed(info: WordInfo) -> list[tuple[str, int, str]]:
+    """The ``word_lemmas`` rows of one word (see :func:`words_with_lemmas`)."""
+    word = info.word
+    rows = [(lemma, 0, word) for lemma in info.lemmas if lemma != word]
+    rows.extend((lemma, 1, word) for lemma in set().union(*info.part_lemmas))
+    return rows
 
 
 def _chunks(values: Iterable[str]) -> Iterator[list[str]]:

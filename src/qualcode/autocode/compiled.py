@@ -129,7 +129,7 @@ class CompiledCodebook:
             lower_words(text, starts, ends) for text, (starts, ends) in zip(texts, spans, strict=True)
         ]
         types = self.types.types
-        new = {w for words in all_words for w in words if w not in types}
+        new = set().union(*all_words).difference(types)
         if new:
             self.types.load_cache()
             self.types.reuse_cached(new)

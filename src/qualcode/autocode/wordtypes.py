@@ -213,14 +213,23 @@ class TypeAnalyser:
         index_lemmas = table.single_lemmas | table.phrase_lemmas
         candidates = left & (index_lemmas | _SPECIAL_WORDS)
         candidates |= left & word_analyses.words_with_lemmas(conn, index_lemmas)
+        # A part matches only the one-word terms a compound may hold.
+        compound_lemmas = [
+            lemma for lemma, tids in table.single.items()
+            if not table.compound_ok.isdisjoint(tids)
+        ]
+        candidates |= left & word_analyses.words_with_lemmas(conn, compound_lemmas, parts=True)
         slips: dict[str, list[int]] = {}
         if table.fuzzy_targets:
+            probes = word_analyses.fuzzy_probes(conn, two_parts=False)
             # An unknown two-part compound is no slip, but only where its split is used.
-            probes = {
-                word: probe
-                for word, probe, parts in word_analyses.fuzzy_probes(conn)
-                if word in left and (parts != 2 or not may_split(word))
-            }
+            probes.update(
+                (word, probe)
+                for word, probe in word_analyses.fuzzy_probes(conn, two_parts=True).items()
+                if not may_split(word)
+            )
+            if len(left) < len(words):
+                probes = {word: probe for word, probe in probes.items() if word in left}
             slips = self.fuzzy_many(probes) if probes else {}
             candidates.update(slips)
         analyses = word_analyses.read_analyses(conn, candidates)
@@ -228,9 +237,12 @@ class TypeAnalyser:
         infos: list[WordInfo | None] = []
         for word in chosen:
             info = analyses[word]
-            infos.append(
-                None if not _WORD.search(word) else info if may_split(word) else info.without_split()
-            )
+            if not _WORD.search(word):
+                infos.append(None)
+            elif info.parts and not may_split(word):
+                infos.append(info.without_split())
+            else:
+                infos.append(info)
         types.update(dict.fromkeys(left, NOTHING))
         types.update(zip(chosen, self._type_infos(chosen, infos, slips), strict=True))
 
