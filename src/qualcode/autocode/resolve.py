@@ -84,29 +84,35 @@ class Resolver:
                 if applies(use, rule, start, end):
                     near_sides.setdefault((use.near, "near_a"), []).append(hit)
             for use in term.keywords:
-                if applies(use, rule, start, end):
-                    if first in negators:
-                        negator = negators[first]
-                    else:
-                        negator = negators[first] = find_negator(words, first)
-                    if negator is None and last > first:
-                        # A phrase with a negator inside it: "stoler ikke på hverandre".
-                        negator = negator_inside(words, first, last)
-                    matches.append(
-                        Match(
-                            paths[use.code],
-                            rule,
-                            term.text,
-                            start + offset,
-                            end + offset,
-                            text[start:end],
-                            negator is not None,
-                            negator,
-                            sentence,
-                            use.weight,
-                            use.support,
-                        )
+                # applies(), inlined: this is the hot loop of a big corpus.
+                if (
+                    (rule == "compound" and not use.compounds)
+                    or (rule == "fuzzy" and not use.fuzzy)
+                    or (excluded and is_excluded(use.code, start, end))
+                ):
+                    continue
+                if first in negators:
+                    negator = negators[first]
+                else:
+                    negator = negators[first] = find_negator(words, first)
+                if negator is None and last > first:
+                    # A phrase with a negator inside it: "stoler ikke på hverandre".
+                    negator = negator_inside(words, first, last)
+                matches.append(
+                    Match(
+                        paths[use.code],
+                        rule,
+                        term.text,
+                        start + offset,
+                        end + offset,
+                        text[start:end],
+                        negator is not None,
+                        negator,
+                        sentence,
+                        use.weight,
+                        use.support,
                     )
+                )
         if near_sides:
             matches.extend(self._near(text, starts, ends, words, hits, near_sides, applies,
                                       offset, sentence))

@@ -7,6 +7,7 @@ from __future__ import annotations
 import marshal
 import re
 from collections.abc import Iterable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -121,9 +122,13 @@ class TypeAnalyser:
         entries: dict[str, Any] = dict(self._cached or {})
         if len(entries) + len(self.types) > CODEBOOK_CACHE_MAX:
             entries = {}
-        for word, info in self.types.items():
-            if len(entries) >= CODEBOOK_CACHE_MAX:
-                break
+        if len(entries) + len(self.types) <= CODEBOOK_CACHE_MAX:
+            # Most words match nothing (0): those in one go, only the others one by one.
+            entries.update(dict.fromkeys(self.types, 0))
+            kept = [(w, info) for w, info in self.types.items() if info is not NOTHING]
+        else:
+            kept = list(self.types.items())[: CODEBOOK_CACHE_MAX - len(entries)]
+        for word, info in kept:
             entries[word] = (
                 0 if info is NOTHING else (info.single, tuple(sorted(info.phrase)), info.filler)
             )
@@ -208,34 +213,66 @@ class TypeAnalyser:
         left = {w for w in words if w not in types}
         if not left:
             return
+        probes = self._stored_probes(conn, left if len(left) < len(words) else None)
+        with ThreadPoolExecutor(max_workers=1) as pool:
+            # The fuzzy comparison runs in C without holding the GIL: on a second core it
+            # overlaps the reading and matching of the other words below.
+            comparing = pool.submit(self.fuzzy_many, probes) if probes else None
+            chosen = sorted(left & self._stored_candidates(conn))
+            found = self._type_infos(chosen, self._stored_infos(conn, chosen), {})
+            slips = comparing.result() if comparing else {}
+        types.update(dict.fromkeys(left, NOTHING))
+        types.update(zip(chosen, found, strict=True))
+        # The slips, matched again with their fuzzy hits (a few thousand words at most).
+        slipped = sorted(slips)
+        types.update(zip(
+            slipped, self._type_infos(slipped, self._stored_infos(conn, slipped), slips),
+            strict=True,
+        ))
+
+    def _stored_candidates(self, conn: Any) -> set[str]:
+        """The stored words that may match other than as slips: those with a lemma in the
+        codebook's indexes, compounds with a part that is a compound term, pronouns, fillers."""
+        from qualcode import word_analyses
+
         table = self.table
-        may_split = table.may_hold_term
         index_lemmas = table.single_lemmas | table.phrase_lemmas
-        candidates = left & (index_lemmas | _SPECIAL_WORDS)
-        candidates |= left & word_analyses.words_with_lemmas(conn, index_lemmas)
+        found = word_analyses.stored_among(conn, index_lemmas | _SPECIAL_WORDS)
+        found |= word_analyses.words_with_lemmas(conn, index_lemmas)
         # A part matches only the one-word terms a compound may hold.
         compound_lemmas = [
             lemma for lemma, tids in table.single.items()
             if not table.compound_ok.isdisjoint(tids)
         ]
-        candidates |= left & word_analyses.words_with_lemmas(conn, compound_lemmas, parts=True)
-        slips: dict[str, list[int]] = {}
-        if table.fuzzy_targets:
-            probes = word_analyses.fuzzy_probes(conn, two_parts=False)
-            # An unknown two-part compound is no slip, but only where its split is used.
-            probes.update(
-                (word, probe)
-                for word, probe in word_analyses.fuzzy_probes(conn, two_parts=True).items()
-                if not may_split(word)
-            )
-            if len(left) < len(words):
-                probes = {word: probe for word, probe in probes.items() if word in left}
-            slips = self.fuzzy_many(probes) if probes else {}
-            candidates.update(slips)
-        analyses = word_analyses.read_analyses(conn, candidates)
-        chosen = sorted(candidates)
+        found |= word_analyses.words_with_lemmas(conn, compound_lemmas, parts=True)
+        return found
+
+    def _stored_probes(self, conn: Any, among: set[str] | None) -> dict[str, str]:
+        """word → fuzzy probe of the stored words (``among`` them only) that may be slips."""
+        from qualcode import word_analyses
+
+        if not self.table.fuzzy_targets:
+            return {}
+        may_split = self.table.may_hold_term
+        probes = word_analyses.fuzzy_probes(conn, two_parts=False)
+        # An unknown two-part compound is no slip, but only where its split is used.
+        probes.update(
+            (word, probe)
+            for word, probe in word_analyses.fuzzy_probes(conn, two_parts=True).items()
+            if not may_split(word)
+        )
+        if among is not None:
+            probes = {word: probe for word, probe in probes.items() if word in among}
+        return probes
+
+    def _stored_infos(self, conn: Any, words: list[str]) -> list[WordInfo | None]:
+        """The stored analyses of ``words`` as this codebook matches them (None: no word)."""
+        from qualcode import word_analyses
+
+        may_split = self.table.may_hold_term
+        analyses = word_analyses.read_analyses(conn, words)
         infos: list[WordInfo | None] = []
-        for word in chosen:
+        for word in words:
             info = analyses[word]
             if not _WORD.search(word):
                 infos.append(None)
@@ -243,8 +280,7 @@ class TypeAnalyser:
                 infos.append(info.without_split())
             else:
                 infos.append(info)
-        types.update(dict.fromkeys(left, NOTHING))
-        types.update(zip(chosen, self._type_infos(chosen, infos, slips), strict=True))
+        return infos
 
     def _type_infos(
         self, words: list[str], infos: list[WordInfo | None], slips: dict[str, list[int]]
@@ -285,13 +321,20 @@ class TypeAnalyser:
 
     # -- fuzzy -------------------------------------------------------------------------------
     def _fuzzy_choices(self, length: int, limit: int) -> list[str]:
-        """Fuzzy targets whose length is within ``limit`` of ``length``, in target-table order."""
+        """Fuzzy targets whose length is within ``limit`` of ``length``, in target-table order.
+
+        Left out: targets whose own allowed edits are fewer than the difference in length, which
+        no probe of this length can be within (a slip is at least that many edits away).
+        """
         key = (length, limit)
         found = self._fuzzy_near.get(key)
         if found is None:
-            by_length = self.table.fuzzy_by_length
+            by_length, targets = self.table.fuzzy_by_length, self.table.fuzzy_targets
             found = self._fuzzy_near[key] = [
-                t for n in range(length - limit, length + limit + 1) for t in by_length.get(n, ())
+                t
+                for n in range(length - limit, length + limit + 1)
+                for t in by_length.get(n, ())
+                if abs(n - length) <= targets[t][1]
             ]
         return found
 
