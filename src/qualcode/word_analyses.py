@@ -16,7 +16,7 @@ Tables (see ``store._migrate_add_word_types``):
 - ``word_lemmas``: ``(lemma, part, word)`` for every lemma of a word other than the word itself
   (``part`` 0) and every lemma of its compound parts (``part`` 1), so the few words a codebook's
   lemmas can match are found by an indexed query instead of a look at every word
-  (:func:`words_with_lemmas`);
+  (:func:`lemma_rows`);
 - ``word_types_key``: the lexicon and analysis version the rows were made with. A store whose
   key is not the current one (an older store, or a new lexicon or analysis) gets every word
   analysed anew on first need (:func:`qualcode.tokens.store_missing_tokens`).
@@ -100,17 +100,22 @@ def stored_words(conn: Any) -> list[str]:
     return [w for (w,) in conn.execute("SELECT word FROM word_types")]
 
 
-def words_with_lemmas(conn: Any, lemmas: Iterable[str], *, parts: bool = False) -> set[str]:
-    """The words that have one of ``lemmas`` among their own lemmas (other than the word itself,
-    which the caller tests), or with ``parts`` among their compound parts' lemmas."""
-    found: set[str] = set()
-    for chunk in _chunks(lemmas):
-        found.update(w for (w,) in conn.execute(
-            "SELECT word FROM word_lemmas"
-            " WHERE lemma IN (SELECT value FROM json_each(?)) AND part = ?",
-            (_json(chunk), int(parts)),
-        ))
-    return found
+def lemma_rows(
+    conn: Any, lemmas: Iterable[str], part_lemmas: Iterable[str]
+) -> Iterator[tuple[str, str, int, int]]:
+    """``(word, lemma, part, known)`` for every stored word with one of ``lemmas`` among its own
+    lemmas other than itself (``part`` 0) or one of ``part_lemmas`` among its compound parts'
+    lemmas (``part`` 1); ``known``: the lexicon knows the word."""
+    return conn.execute(
+        "SELECT l.word, l.lemma, l.part, w.known FROM word_lemmas l"
+        " JOIN word_types w ON w.word = l.word"
+        " WHERE l.part = 0 AND l.lemma IN (SELECT value FROM json_each(?))"
+        " UNION ALL"
+        " SELECT l.word, l.lemma, l.part, w.known FROM word_lemmas l"
+        " JOIN word_types w ON w.word = l.word"
+        " WHERE l.part = 1 AND l.lemma IN (SELECT value FROM json_each(?))",
+        (_json(sorted(lemmas)), _json(sorted(part_lemmas))),
+    )
 
 
 def fuzzy_probes(conn: Any, *, two_parts: bool) -> dict[str, str]:
@@ -171,7 +176,7 @@ def _row(info: WordInfo) -> tuple[str, int, int, str | None, str]:
 
 
 def _indexed(info: WordInfo) -> list[tuple[str, int, str]]:
-    """The ``word_lemmas`` rows of one word (see :func:`words_with_lemmas`)."""
+    """The ``word_lemmas`` rows of one word (see :func:`lemma_rows`)."""
     word = info.word
     rows = [(lemma, 0, word) for lemma in info.lemmas if lemma != word]
     rows.extend((lemma, 1, word) for lemma in set().union(*info.part_lemmas))

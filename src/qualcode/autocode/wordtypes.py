@@ -7,6 +7,7 @@ from __future__ import annotations
 import marshal
 import re
 from collections.abc import Iterable
+from collections.abc import Set as AbstractSet
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,13 +19,15 @@ from qualcode.nlp import (
     FILLERS,
     OBJECT_PRONOUNS,
     SUBJECT_PRONOUNS,
-    WordInfo,
     collapse_doubles,
     max_edits,
     pronoun_classes,
 )
 
 _WORD = re.compile(r"\w")
+#: What matching needs of one word's analysis: the word, its lemma candidates and the lemmas of
+#: its compound parts (all parts' together; empty without a split).
+Entry = tuple[str, AbstractSet[str], AbstractSet[str]]
 #: Words that may match whatever their lemmas: fillers, and pronouns (which stand for their role
 #: inside a phrase).
 _SPECIAL_WORDS = FILLERS | SUBJECT_PRONOUNS | OBJECT_PRONOUNS
@@ -159,15 +162,13 @@ class TypeAnalyser:
         """The type info of each key: lexicon and split look-ups per word, fuzzy in one batch."""
         pipeline_info = self.pipeline.info
         may_split = self.table.may_hold_term
-        words: list[str] = []
-        infos: list[WordInfo | None] = []
+        entries: list[Entry | None] = []
         probes: dict[str, str] = {}  # word → its collapsed form, for the fuzzy batch
         fuzzy_on = bool(self.table.fuzzy_targets)
         for key in keys:
             word = key.partition("\t")[0]
-            words.append(word)
             if not _WORD.search(word):
-                infos.append(None)
+                entries.append(None)
                 continue
             info = pipeline_info(key, parts=False)
             if info.parts and not may_split(word):
@@ -175,7 +176,7 @@ class TypeAnalyser:
                 # word as it would have analysed it, so the codings never depend on what this
                 # process or the type cache happened to analyse before.
                 info = info.without_split()
-            infos.append(info)
+            entries.append((word, info.lemmas, frozenset().union(*info.part_lemmas)))
             # A slip is an unknown word that is no two-part compound of known words (real words
             # never match); three-part splits of unknown words are mostly nonsense
             # ("konk+urent+ene").
@@ -188,17 +189,18 @@ class TypeAnalyser:
             ):
                 probes[word] = collapse_doubles(word)
         slips = self.fuzzy_many(probes) if probes else {}
-        return self._type_infos(words, infos, slips)
+        return self._type_infos(entries, slips)
 
     def prepare_stored(self, conn: Any) -> None:
         """The type info of every word type whose analysis the store keeps.
 
         The same as :meth:`prepare` (which a property test checks), but without a look at most
-        words: a word can match only through a lemma of the codebook's indexes (one indexed
-        query finds those words), a fuzzy slip (the store's unknown words, compared in one
-        batch), or as a pronoun or filler. Every other word matches nothing. The store keeps
-        each word's full analysis; a word the codebook's :meth:`TermTable.may_hold_term`
-        rejects is matched without its compound split, as :meth:`prepare` does.
+        words: a word can match only through a lemma of the codebook's indexes, a compound part
+        that is a compound term (one indexed query finds both), a fuzzy slip (the store's
+        unknown words, compared in one batch), or as a pronoun or filler. Every other word
+        matches nothing. The store keeps each word's full analysis; a word the codebook's
+        :meth:`TermTable.may_hold_term` rejects is matched without its compound split, as
+        :meth:`prepare` does.
         """
         from qualcode import word_analyses
 
@@ -213,100 +215,99 @@ class TypeAnalyser:
         left = {w for w in words if w not in types}
         if not left:
             return
-        probes = self._stored_probes(conn, left if len(left) < len(words) else None)
+        among = left if len(left) < len(words) else None
+        table = self.table
+        probes: tuple[dict[str, str], dict[str, str]] | None = None
+        if table.fuzzy_targets:
+            probes = (
+                word_analyses.fuzzy_probes(conn, two_parts=False),
+                word_analyses.fuzzy_probes(conn, two_parts=True),
+            )
         with ThreadPoolExecutor(max_workers=1) as pool:
             # The fuzzy comparison runs in C without holding the GIL: on a second core it
-            # overlaps the reading and matching of the other words below.
-            comparing = pool.submit(self.fuzzy_many, probes) if probes else None
-            chosen = sorted(left & self._stored_candidates(conn))
-            found = self._type_infos(chosen, self._stored_infos(conn, chosen), {})
+            # overlaps the matching of the other words below.
+            comparing = pool.submit(self._stored_slips, *probes, among) if probes else None
+            own, parts = self._stored_lemmas(conn, among)
+            candidates = own.keys() | parts.keys() | (left & (table.index_lemmas | _SPECIAL_WORDS))
             slips = comparing.result() if comparing else {}
+        chosen = sorted(candidates | slips.keys())
+        entries: list[Entry | None] = [
+            (word, own.get(word, frozenset()) | {word}, parts.get(word, frozenset()))
+            if _WORD.search(word)
+            else None
+            for word in chosen
+        ]
         types.update(dict.fromkeys(left, NOTHING))
-        types.update(zip(chosen, found, strict=True))
-        # The slips, matched again with their fuzzy hits (a few thousand words at most).
-        slipped = sorted(slips)
-        types.update(zip(
-            slipped, self._type_infos(slipped, self._stored_infos(conn, slipped), slips),
-            strict=True,
-        ))
+        types.update(zip(chosen, self._type_infos(entries, slips), strict=True))
 
-    def _stored_candidates(self, conn: Any) -> set[str]:
-        """The stored words that may match other than as slips: those with a lemma in the
-        codebook's indexes, compounds with a part that is a compound term, pronouns, fillers."""
+    def _stored_lemmas(
+        self, conn: Any, among: set[str] | None
+    ) -> tuple[dict[str, set[str]], dict[str, set[str]]]:
+        """The codebook's lemmas among the stored words' own lemmas and among their parts'
+        lemmas, as this codebook matches each word (with or without its split)."""
         from qualcode import word_analyses
 
         table = self.table
-        index_lemmas = table.single_lemmas | table.phrase_lemmas
-        found = word_analyses.stored_among(conn, index_lemmas | _SPECIAL_WORDS)
-        found |= word_analyses.words_with_lemmas(conn, index_lemmas)
+        may_split = table.may_hold_term
         # A part matches only the one-word terms a compound may hold.
         compound_lemmas = [
-            lemma for lemma, tids in table.single.items()
-            if not table.compound_ok.isdisjoint(tids)
+            lemma for lemma, tids in table.single.items() if not table.compound_ok.isdisjoint(tids)
         ]
-        found |= word_analyses.words_with_lemmas(conn, compound_lemmas, parts=True)
-        return found
+        own: dict[str, set[str]] = {}
+        parts: dict[str, set[str]] = {}
+        split: dict[str, bool] = {}
+        for word, lemma, part, known in word_analyses.lemma_rows(
+            conn, table.index_lemmas, compound_lemmas
+        ):
+            if among is not None and word not in among:
+                continue
+            splits = split.get(word)
+            if splits is None:
+                splits = split[word] = may_split(word)
+            if part:
+                if splits:
+                    parts.setdefault(word, set()).add(lemma)
+            elif known or splits:
+                # An unknown word's other lemmas come from its split (the compound's lemma).
+                own.setdefault(word, set()).add(lemma)
+        return own, parts
 
-    def _stored_probes(self, conn: Any, among: set[str] | None) -> dict[str, str]:
-        """word → fuzzy probe of the stored words (``among`` them only) that may be slips."""
-        from qualcode import word_analyses
-
-        if not self.table.fuzzy_targets:
-            return {}
+    def _stored_slips(
+        self, others: dict[str, str], two_parts: dict[str, str], among: set[str] | None
+    ) -> dict[str, list[int]]:
+        """:meth:`fuzzy_many` of the stored fuzzy probes (``among`` those words only)."""
         may_split = self.table.may_hold_term
-        probes = word_analyses.fuzzy_probes(conn, two_parts=False)
+        probes = dict(others)
         # An unknown two-part compound is no slip, but only where its split is used.
-        probes.update(
-            (word, probe)
-            for word, probe in word_analyses.fuzzy_probes(conn, two_parts=True).items()
-            if not may_split(word)
-        )
+        probes.update((word, probe) for word, probe in two_parts.items() if not may_split(word))
         if among is not None:
             probes = {word: probe for word, probe in probes.items() if word in among}
-        return probes
-
-    def _stored_infos(self, conn: Any, words: list[str]) -> list[WordInfo | None]:
-        """The stored analyses of ``words`` as this codebook matches them (None: no word)."""
-        from qualcode import word_analyses
-
-        may_split = self.table.may_hold_term
-        analyses = word_analyses.read_analyses(conn, words)
-        infos: list[WordInfo | None] = []
-        for word in words:
-            info = analyses[word]
-            if not _WORD.search(word):
-                infos.append(None)
-            elif info.parts and not may_split(word):
-                infos.append(info.without_split())
-            else:
-                infos.append(info)
-        return infos
+        return self.fuzzy_many(probes) if probes else {}
 
     def _type_infos(
-        self, words: list[str], infos: list[WordInfo | None], slips: dict[str, list[int]]
+        self, entries: list[Entry | None], slips: dict[str, list[int]]
     ) -> list[TypeInfo]:
-        """The type info of each word from its analysis (None: no word) and its fuzzy slips."""
+        """The type info of each word from its entry (None: no word) and its fuzzy slips."""
         table = self.table
         single_index, phrase_index, compound_ok = table.single, table.phrase, table.compound_ok
         single_lemmas, phrase_lemmas = table.single_lemmas, table.phrase_lemmas
-        index_lemmas = single_lemmas | phrase_lemmas
+        index_lemmas = table.index_lemmas
         result: list[TypeInfo] = []
-        for word, info in zip(words, infos, strict=True):
-            if info is None:
+        for entry in entries:
+            if entry is None:
                 result.append(NOTHING)
                 continue
+            word, lemmas, part_lemmas = entry
             single: dict[int, str] = {}
             # Most types share no lemma with any term: one set intersection says so.
-            indexed = info.lemmas & index_lemmas
+            indexed = index_lemmas.intersection(lemmas)
             for lemma in indexed & single_lemmas:
                 for tid in single_index[lemma]:
                     single[tid] = "keyword"
-            if info.parts:
-                for part in info.part_lemmas:
-                    for lemma in part:
-                        for tid in single_index.get(lemma, ()):
-                            if tid in compound_ok:
-                                single.setdefault(tid, "compound")
+            for lemma in part_lemmas:
+                for tid in single_index.get(lemma, ()):
+                    if tid in compound_ok:
+                        single.setdefault(tid, "compound")
             for tid in slips.get(word, ()):
                 single.setdefault(tid, "fuzzy")
             phrase: set[tuple[int, int]] = set()
