@@ -343,6 +343,7 @@ CREATE TABLE IF NOT EXISTS word_types (
     known    INTEGER NOT NULL,          -- 1: a form the lexicon knows
     parts    INTEGER NOT NULL,          -- number of compound parts (0: no compound)
     probe    TEXT,                      -- form compared for slips, NULL if no candidate
+    edits    INTEGER NOT NULL,          -- edits a slip of the word may have (with a probe)
     analysis TEXT NOT NULL              -- JSON, see qualcode.word_analyses
 ) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS word_lemmas (

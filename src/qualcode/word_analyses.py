@@ -11,7 +11,8 @@ Tables (see ``store._migrate_add_word_types``):
 
 - ``word_types``: one row per word type: ``known``, the number of compound parts, its fuzzy
   probe (the form a slip is compared by: unknown words of five or more letters without a hyphen,
-  doubled letters collapsed; NULL for others) and the analysis as JSON
+  doubled letters collapsed; NULL for others) with the edits a slip of it may have
+  (:func:`qualcode.nlp.max_edits`), and the analysis as JSON
   ``[lemmas other than the word, parts, [each part's lemmas]]``;
 - ``word_lemmas``: ``(lemma, part, word)`` for every lemma of a word other than the word itself
   (``part`` 0) and every lemma of its compound parts (``part`` 1), so the few words a codebook's
@@ -74,7 +75,8 @@ def store_word_analyses(conn: Any, words: Iterable[str]) -> int:
     for i in range(0, len(new), ANALYSE_BATCH):
         analyses = pipeline.analyse_words(new[i : i + ANALYSE_BATCH])
         conn.executemany(
-            "INSERT INTO word_types (word, known, parts, probe, analysis) VALUES (?, ?, ?, ?, ?)",
+            "INSERT INTO word_types (word, known, parts, probe, edits, analysis)"
+            " VALUES (?, ?, ?, ?, ?, ?)",
             [_row(info) for info in analyses.values()],
         )
         conn.executemany(
@@ -118,13 +120,21 @@ def lemma_rows(
     )
 
 
-def fuzzy_probes(conn: Any, *, two_parts: bool) -> dict[str, str]:
-    """word → probe of every word that may be a slip (unknown, with a letter or digit, five
-    letters or more, no hyphen), of the two-part compounds or of all others."""
-    return dict(conn.execute(
-        "SELECT word, probe FROM word_types WHERE probe IS NOT NULL AND (parts = 2) = ?",
+def fuzzy_probe_groups(
+    conn: Any, *, two_parts: bool
+) -> dict[tuple[int, int], tuple[list[str], list[str]]]:
+    """The words that may be slips (unknown, with a letter or digit, five letters or more, no
+    hyphen), of the two-part compounds or of all others, grouped by (probe length, allowed
+    edits): (words, their probes)."""
+    groups: dict[tuple[int, int], tuple[list[str], list[str]]] = {}
+    # Grouped by SQLite: tens of thousands of unknown words cost no Python loop here.
+    for length, edits, words, probes in conn.execute(
+        "SELECT length(probe), edits, json_group_array(word), json_group_array(probe)"
+        " FROM word_types WHERE probe IS NOT NULL AND (parts = 2) = ? GROUP BY 1, 2",
         (int(two_parts),),
-    ))
+    ):
+        groups[length, edits] = (json.loads(words), json.loads(probes))
+    return groups
 
 
 def read_analyses(conn: Any, words: Collection[str]) -> dict[str, WordInfo]:
@@ -171,8 +181,18 @@ def decode(word: str, known: int, analysis: str) -> WordInfo:
     )
 
 
-def _row(info: WordInfo) -> tuple[str, int, int, str | None, str]:
-    return info.word, int(info.known), len(info.parts), fuzzy_probe(info), encode(info)
+def _row(info: WordInfo) -> tuple[str, int, int, str | None, int, str]:
+    from qualcode.nlp import max_edits
+
+    probe = fuzzy_probe(info)
+    return (
+        info.word,
+        int(info.known),
+        len(info.parts),
+        probe,
+        max_edits(info.word) if probe is not None else 0,
+        encode(info),
+    )
 
 
 def _indexed(info: WordInfo) -> list[tuple[str, int, str]]:

@@ -28,6 +28,8 @@ _WORD = re.compile(r"\w")
 #: What matching needs of one word's analysis: the word, its lemma candidates and the lemmas of
 #: its compound parts (all parts' together; empty without a split).
 Entry = tuple[str, AbstractSet[str], AbstractSet[str]]
+#: Fuzzy probes by (probe length, allowed edits): (words, their probes), in the same order.
+ProbeGroups = dict[tuple[int, int], tuple[list[str], list[str]]]
 #: Words that may match whatever their lemmas: fillers, and pronouns (which stand for their role
 #: inside a phrase).
 _SPECIAL_WORDS = FILLERS | SUBJECT_PRONOUNS | OBJECT_PRONOUNS
@@ -217,11 +219,11 @@ class TypeAnalyser:
             return
         among = left if len(left) < len(words) else None
         table = self.table
-        probes: tuple[dict[str, str], dict[str, str]] | None = None
+        probes: tuple[ProbeGroups, ProbeGroups] | None = None
         if table.fuzzy_targets:
             probes = (
-                word_analyses.fuzzy_probes(conn, two_parts=False),
-                word_analyses.fuzzy_probes(conn, two_parts=True),
+                word_analyses.fuzzy_probe_groups(conn, two_parts=False),
+                word_analyses.fuzzy_probe_groups(conn, two_parts=True),
             )
         with ThreadPoolExecutor(max_workers=1) as pool:
             # The fuzzy comparison runs in C without holding the GIL: on a second core it
@@ -273,16 +275,24 @@ class TypeAnalyser:
         return own, parts
 
     def _stored_slips(
-        self, others: dict[str, str], two_parts: dict[str, str], among: set[str] | None
+        self, others: ProbeGroups, two_parts: ProbeGroups, among: set[str] | None
     ) -> dict[str, list[int]]:
-        """:meth:`fuzzy_many` of the stored fuzzy probes (``among`` those words only)."""
+        """:meth:`fuzzy_groups` of the stored fuzzy probes (``among`` those words only)."""
         may_split = self.table.may_hold_term
-        probes = dict(others)
+        groups = others  # fresh from the store: extended in place
         # An unknown two-part compound is no slip, but only where its split is used.
-        probes.update((word, probe) for word, probe in two_parts.items() if not may_split(word))
+        for group, (words, forms) in two_parts.items():
+            kept, kept_forms = groups.setdefault(group, ([], []))
+            for word, form in zip(words, forms, strict=True):
+                if not may_split(word):
+                    kept.append(word)
+                    kept_forms.append(form)
         if among is not None:
-            probes = {word: probe for word, probe in probes.items() if word in among}
-        return self.fuzzy_many(probes) if probes else {}
+            for group, (words, forms) in list(groups.items()):
+                pairs = [(w, f) for w, f in zip(words, forms, strict=True) if w in among]
+                groups[group] = ([w for w, _ in pairs], [f for _, f in pairs])
+        count = sum(len(words) for words, _ in groups.values())
+        return self.fuzzy_groups(groups, small=count <= SMALL_FUZZY_BATCH) if count else {}
 
     def _type_infos(
         self, entries: list[Entry | None], slips: dict[str, list[int]]
@@ -342,26 +352,36 @@ class TypeAnalyser:
     def fuzzy_many(self, probes: dict[str, str]) -> dict[str, list[int]]:
         """word → term ids it is a slip of, best first (ties in target-table order).
 
-        One ``cdist`` per (length, allowed edits) group instead of one ``extract`` per word. A
-        target more than ``limit`` letters longer or shorter is more than ``limit`` edits away,
-        so only the targets of near lengths are compared; the order of the hits is the one a
-        per-word ``extract`` over the targets of lengths ±2 gives (distance, then table order).
+        ``probes``: word → its form with doubled letters collapsed (see :func:`fuzzy_groups`).
+        """
+        groups: ProbeGroups = {}
+        for word, probe in probes.items():
+            words, forms = groups.setdefault((len(probe), max_edits(word)), ([], []))
+            words.append(word)
+            forms.append(probe)
+        return self.fuzzy_groups(groups, small=len(probes) <= SMALL_FUZZY_BATCH)
+
+    def fuzzy_groups(self, groups: ProbeGroups, *, small: bool = False) -> dict[str, list[int]]:
+        """:meth:`fuzzy_many` of probes grouped by (probe length, allowed edits).
+
+        One ``cdist`` per group instead of one ``extract`` per word. A target more than
+        ``limit`` letters longer or shorter is more than ``limit`` edits away, so only the
+        targets of near lengths are compared; the order of the hits is the one a per-word
+        ``extract`` over the targets of lengths ±2 gives (distance, then table order).
+        ``small``: a look-up (explain, a few sentences), compared pair by pair, since numpy's
+        import would cost more than the work.
         """
         from rapidfuzz.distance import OSA
 
-        groups: dict[tuple[int, int], list[str]] = {}
-        for word, probe in probes.items():
-            groups.setdefault((len(probe), max_edits(word)), []).append(word)
         targets = self.table.fuzzy_targets
         slips: dict[str, list[int]] = {}
-        if len(probes) <= SMALL_FUZZY_BATCH:
-            # A look-up (explain, a few sentences): numpy's import would cost more than the work.
-            for (length, limit), words in groups.items():
+        if small:
+            for (length, limit), (words, forms) in groups.items():
                 choices = self._fuzzy_choices(length, limit)
-                for word in words:
+                for word, form in zip(words, forms, strict=True):
                     found = []
                     for c, choice in enumerate(choices):
-                        d = OSA.distance(probes[word], choice, score_cutoff=limit)
+                        d = OSA.distance(form, choice, score_cutoff=limit)
                         if d <= limit:
                             found.append((d, c))
                     for d, c in sorted(found):
@@ -372,15 +392,15 @@ class TypeAnalyser:
         import numpy as np
         from rapidfuzz.process import cdist
 
-        for (length, limit), words in groups.items():
+        for (length, limit), (words, forms) in groups.items():
             choices = self._fuzzy_choices(length, limit)
             if not choices:
                 continue
             # 500 probes a chunk: the distance matrix stays a few MB against thousands of targets.
             for i in range(0, len(words), 500):
-                chunk = words[i : i + 500]
+                chunk = forms[i : i + 500]
                 dist = cdist(
-                    [probes[w] for w in chunk],
+                    chunk,
                     choices,
                     scorer=OSA.distance,
                     score_cutoff=limit,
@@ -398,5 +418,5 @@ class TypeAnalyser:
                 ):
                     tid, allowed = targets[choices[c]]
                     if d <= allowed:
-                        slips.setdefault(chunk[r], []).append(tid)
+                        slips.setdefault(words[i + r], []).append(tid)
         return slips
