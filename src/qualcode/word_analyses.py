@@ -36,6 +36,10 @@ from qualcode.nlp import WordInfo
 ANALYSE_BATCH = 20_000
 _WORDLIKE = re.compile(r"\w")
 _ROW_CHUNK = 30_000
+#: One encoder for every row, not one per ``json.dumps`` call (ingest writes tens of thousands).
+_json_compact = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
+#: The analysis of a word that is its own only lemma and no compound.
+_BARE = "[[],[],[]]"
 
 
 def current_key() -> str:
@@ -162,10 +166,10 @@ def fuzzy_probe(info: WordInfo) -> str | None:
 
 def encode(info: WordInfo) -> str:
     """The ``analysis`` column of one word type."""
-    return json.dumps(
-        [sorted(info.lemmas - {info.word}), list(info.parts), [sorted(p) for p in info.part_lemmas]],
-        ensure_ascii=False,
-        separators=(",", ":"),
+    if not info.parts and len(info.lemmas) == 1:
+        return _BARE  # most words of a big corpus: unknown, no compound
+    return _json_compact(
+        [sorted(info.lemmas - {info.word}), list(info.parts), [sorted(p) for p in info.part_lemmas]]
     )
 
 
