@@ -82,21 +82,28 @@ def tokenize_spans(texts: Iterable[str]) -> list[Spans]:
     return result
 
 
-def tokenize_blobs(texts: Sequence[str]) -> list[bytes]:
+def tokenize_blobs(texts: Sequence[str], words: set[str] | None = None) -> list[bytes]:
     """:func:`encode_spans` of each text's tokens, computed for the whole batch at once (numpy).
 
     Ingest stores every turn's tokens: a loop in Python per token would cost more than the rest
-    of ingest.
+    of ingest. ``words``: gets the batch's distinct lower-case word types (spaCy's ``LOWER``,
+    ``str.lower`` of each token: what :func:`lower_words` gives), found once per type.
     """
     import numpy as np
-    from spacy.attrs import IDX, LENGTH
+    from spacy.attrs import IDX, LENGTH, LOWER
 
     from qualcode.nlp import get_pipeline
 
-    arrays = [
-        doc.to_array([IDX, LENGTH]).reshape(-1, 2)
-        for doc in get_pipeline().tokenizer.pipe(texts, batch_size=256)
-    ]
+    tokenizer = get_pipeline().tokenizer
+    arrays = []
+    lowers = []
+    for doc in tokenizer.pipe(texts, batch_size=256):
+        found = doc.to_array([IDX, LENGTH, LOWER]).reshape(-1, 3)
+        arrays.append(found[:, :2].astype(np.int64))
+        lowers.append(found[:, 2])
+    if words is not None and lowers:
+        strings = tokenizer.vocab.strings
+        words.update(strings[int(h)] for h in np.unique(np.concatenate(lowers)).tolist())
     counts = np.array([len(a) for a in arrays], dtype=np.int64)
     if not counts.sum():
         return [bytes([_SMALL]) for _ in arrays]
@@ -160,30 +167,28 @@ def store_missing_tokens(conn: object) -> int:
         )
     ]
     words: set[str] = set()
+    if not current:
+        # Analyses of an older lexicon or analysis, or none yet (a store from before them): the
+        # words of the turns tokenized before are analysed anew too.
+        start_afresh(conn)
+        words = _tokenized_words(conn)
     # In batches, so a corpus of thousands of interviews never holds all its offsets at once.
     for i in range(0, len(ids), TOKENIZE_BATCH):
         rows = conn.execute(  # type: ignore[attr-defined]
             "SELECT id, text FROM segments WHERE id IN (SELECT value FROM json_each(?))",
             (_json_ids(ids[i : i + TOKENIZE_BATCH]),),
         ).fetchall()
-        blobs = tokenize_blobs([text for _, text in rows])
+        blobs = tokenize_blobs([text for _, text in rows], words)
         conn.executemany(  # type: ignore[attr-defined]
             "INSERT INTO segment_tokens (segment_id, spans) VALUES (?, ?)",
             [(sid, blob) for (sid, _), blob in zip(rows, blobs, strict=True)],
         )
-        if current:
-            for (_, text), blob in zip(rows, blobs, strict=True):
-                words.update(lower_words(text, *decode_spans(blob)))
-    if not current:
-        # Analyses of an older lexicon or analysis, or none yet (a store from before them).
-        start_afresh(conn)
-        words = _all_words(conn)
     store_word_analyses(conn, words)
     return len(ids)
 
 
-def _all_words(conn: object) -> set[str]:
-    """Every word type of the store's tokenized turns."""
+def _tokenized_words(conn: object) -> set[str]:
+    """Every word type of the store's turns whose tokens are stored."""
     words: set[str] = set()
     for text, blob in conn.execute(  # type: ignore[attr-defined]
         "SELECT s.text, t.spans FROM segments s JOIN segment_tokens t ON t.segment_id = s.id"

@@ -237,3 +237,17 @@ def test_stored_analyses_give_the_type_info_of_fresh_ones(
         from_store._cached = {}
         from_store.prepare_stored(conn)
         assert {w: from_store.types[w] for w in words} == expected
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.text(alphabet=st.sampled_from("aBcØåΣσİı -.,:\n"), max_size=30), max_size=5))
+def test_ingest_finds_the_word_types_coding_slices(texts: list[str]) -> None:
+    """The word types kept at ingest (spaCy's LOWER per type) are the forms coding slices."""
+    from qualcode.tokens import tokenize_blobs
+
+    words: set[str] = set()
+    blobs = tokenize_blobs(texts, words)
+    expected: set[str] = set()
+    for text, blob in zip(texts, blobs, strict=True):
+        expected.update(lower_words(text, *decode_spans(blob)))
+    assert words == expected
