@@ -95,19 +95,18 @@ def tokenize_blobs(texts: Sequence[str], words: set[str] | None = None) -> list[
     from qualcode.nlp import get_pipeline
 
     tokenizer = get_pipeline().tokenizer
-    arrays = []
-    lowers = []
-    for doc in tokenizer.pipe(texts, batch_size=256):
-        found = doc.to_array([IDX, LENGTH, LOWER]).reshape(-1, 3)
-        arrays.append(found[:, :2].astype(np.int64))
-        lowers.append(found[:, 2])
-    if words is not None and lowers:
-        strings = tokenizer.vocab.strings
-        words.update(strings[int(h)] for h in np.unique(np.concatenate(lowers)).tolist())
+    arrays = [
+        doc.to_array([IDX, LENGTH, LOWER]).reshape(-1, 3)
+        for doc in tokenizer.pipe(texts, batch_size=256)
+    ]
     counts = np.array([len(a) for a in arrays], dtype=np.int64)
     if not counts.sum():
         return [bytes([_SMALL]) for _ in arrays]
-    flat = np.concatenate(arrays).astype(np.int64)
+    table = np.concatenate(arrays)
+    if words is not None:
+        strings = tokenizer.vocab.strings
+        words.update(strings[h] for h in np.unique(table[:, 2]).tolist())
+    flat = table[:, :2].astype(np.int64)
     starts, lengths = flat[:, 0], flat[:, 1]
     ends = starts + lengths
     firsts = np.cumsum(counts) - counts  # each doc's first token in ``flat``
