@@ -26,6 +26,8 @@ class Resolver:
         self.codes = table.codes
         self.paths = [code.path for code in table.codes]
         self.near_rules = table.near_rules
+        #: Terms that exclude something (most hits are of terms that do not).
+        self.excluding = frozenset(tid for tid, term in enumerate(self.terms) if term.excludes)
         self.patterns = [
             (ci, p, TimedPattern.compile(p))
             for ci, code in enumerate(table.codes)
@@ -53,9 +55,11 @@ class Resolver:
         paths = self.paths
         # Excluded character spans: per code index, and -1 for everyone.
         excluded: dict[int, list[tuple[int, int]]] = {}
+        excluding = self.excluding
         for tid, _, first, last in hits:
-            for use in terms[tid].excludes:
-                excluded.setdefault(use.code, []).append((starts[first], ends[last]))
+            if tid in excluding:
+                for use in terms[tid].excludes:
+                    excluded.setdefault(use.code, []).append((starts[first], ends[last]))
 
         def is_excluded(ci: int, start: int, end: int) -> bool:
             for key in (-1, ci):
