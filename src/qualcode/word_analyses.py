@@ -30,8 +30,17 @@ import re
 from collections.abc import Collection, Iterable, Iterator
 from typing import Any
 
-from qualcode.nlp import WordInfo
+from qualcode.nlp import (
+    WordInfo,
+    _analysis_key,
+    _lexicon_key,
+    collapse_doubles,
+    get_pipeline,
+    max_edits,
+)
 
+#: Bumped whenever this module's rows change layout or content rules.
+ROWS_FORMAT = 1
 #: Word types analysed and stored per step (the lexicon's memo is dropped between steps).
 ANALYSE_BATCH = 20_000
 _WORDLIKE = re.compile(r"\w")
@@ -43,10 +52,9 @@ _BARE = "[[],[],[]]"
 
 
 def current_key() -> str:
-    """The version of the analyses this qualcode makes: the lexicon's and the analysis' keys."""
-    from qualcode.nlp import _analysis_key, _lexicon_key
-
-    return f"{_lexicon_key()}-{_analysis_key()}"
+    """The version of the analyses this qualcode makes: the rows' format, the lexicon's and the
+    analysis' keys (a hash of :mod:`qualcode.nlp`)."""
+    return f"{ROWS_FORMAT}-{_lexicon_key()}-{_analysis_key()}"
 
 
 def is_current(conn: Any) -> bool:
@@ -73,8 +81,6 @@ def store_word_analyses(conn: Any, words: Iterable[str]) -> int:
     new = sorted(wanted - stored_among(conn, wanted))
     if not new:
         return 0
-    from qualcode.nlp import get_pipeline
-
     pipeline = get_pipeline()
     for i in range(0, len(new), ANALYSE_BATCH):
         analyses = pipeline.analyse_words(new[i : i + ANALYSE_BATCH])
@@ -156,8 +162,6 @@ def read_analyses(conn: Any, words: Collection[str]) -> dict[str, WordInfo]:
 
 def fuzzy_probe(info: WordInfo) -> str | None:
     """The form ``info``'s word is compared by as a possible slip, or None (see the module)."""
-    from qualcode.nlp import collapse_doubles
-
     word = info.word
     if info.known or len(word) < 5 or "-" in word or not _WORDLIKE.search(word):
         return None
@@ -186,8 +190,6 @@ def decode(word: str, known: int, analysis: str) -> WordInfo:
 
 
 def _row(info: WordInfo) -> tuple[str, int, int, str | None, int, str]:
-    from qualcode.nlp import max_edits
-
     probe = fuzzy_probe(info)
     return (
         info.word,
