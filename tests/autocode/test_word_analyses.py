@@ -251,3 +251,39 @@ def test_ingest_finds_the_word_types_coding_slices(texts: list[str]) -> None:
     for text, blob in zip(texts, blobs, strict=True):
         expected.update(lower_words(text, *decode_spans(blob)))
     assert words == expected
+
+
+def _forget_analyses(store) -> None:  # type: ignore[no-untyped-def]
+    with store.write("test: forget") as tx:
+        for table in ("word_lemmas", "word_types", "word_types_key"):
+            tx.conn.execute(f"DELETE FROM {table}")
+
+
+def test_search_and_explain_read_the_stored_analyses_and_find_the_same(
+    tmp_path: Path,
+) -> None:
+    """``search --lemma`` and ``explain`` take the words' analyses from the store: the same
+    rows and matches as analysing the words afresh (a store without current analyses)."""
+    from qualcode.concordance import explain, search
+
+    sample = Path(__file__).resolve().parents[2] / "sample_transcripts"
+    book = load_codebook(KLYNGE)
+    terms = ["stole på", "klyngeledelse", "konkurrent", "tillit*", "samarbeid"]
+    with create_store(tmp_path / "p") as store:
+        ingest_paths(store, [sample], command="test: ingest")
+        segments = [sid for (sid,) in store.conn.execute(
+            "SELECT id FROM segments WHERE role = 'respondent' ORDER BY id LIMIT 40")]
+
+        def look_ups() -> tuple[list, list]:
+            found = search(store, terms, lemma=True)
+            explained = [explain(store, sid, book) for sid in segments]
+            return found, [(e.matches, e.codes) for e in explained]
+
+        stored = look_ups()
+        assert is_current(store.conn)
+        _forget_analyses(store)
+        assert not is_current(store.conn)
+        assert look_ups() == stored
+    found, explained = stored
+    assert {r.match.lower() for r in found} >= {"stoler på", "klyngeledelsen"}
+    assert sum(len(matches) for matches, _ in explained) > 20

@@ -193,8 +193,9 @@ class TypeAnalyser:
         slips = self.fuzzy_many(probes) if probes else {}
         return self._type_infos(entries, slips)
 
-    def prepare_stored(self, conn: Any) -> None:
-        """The type info of every word type whose analysis the store keeps.
+    def prepare_stored(self, conn: Any, words: Iterable[str] | None = None) -> None:
+        """The type info of every word type whose analysis the store keeps (of ``words`` only,
+        if given: a look-up of one turn).
 
         The same as :meth:`prepare` (which a property test checks), but without a look at most
         words: a word can match only through a lemma of the codebook's indexes, a compound part
@@ -206,30 +207,38 @@ class TypeAnalyser:
         """
         from qualcode import word_analyses
 
-        if self.pipeline.spacy_model:
-            return  # a trained model's lemmas are not the stored ones
-        types = self.types
-        words = [w for w in word_analyses.stored_words(conn) if w not in types]
-        if not words:
+        if self.pipeline.spacy_model or not word_analyses.is_current(conn):
+            # A trained model's lemmas are not the stored ones; analyses of another lexicon or
+            # analysis are made again by the next ingest or code (store_missing_tokens).
             return
-        self.load_cache()
-        self.reuse_cached(words)
-        left = {w for w in words if w not in types}
+        types = self.types
+        if words is None:
+            stored = word_analyses.stored_words(conn)
+        else:
+            stored = sorted(word_analyses.stored_among(conn, set(words) - types.keys()))
+        new = [w for w in stored if w not in types]
+        if not new:
+            return
+        if words is None:
+            self.load_cache()
+            self.reuse_cached(new)
+        left = {w for w in new if w not in types}
         if not left:
             return
-        among = left if len(left) < len(words) else None
+        # Whole-store queries unless only some of its words are left to match.
+        only = left if words is not None or len(left) < len(new) else None
         table = self.table
         probes: tuple[ProbeGroups, ProbeGroups] | None = None
         if table.fuzzy_targets:
             probes = (
-                word_analyses.fuzzy_probe_groups(conn, two_parts=False),
-                word_analyses.fuzzy_probe_groups(conn, two_parts=True),
+                word_analyses.fuzzy_probe_groups(conn, two_parts=False, words=only),
+                word_analyses.fuzzy_probe_groups(conn, two_parts=True, words=only),
             )
         with ThreadPoolExecutor(max_workers=1) as pool:
             # The fuzzy comparison runs in C without holding the GIL: on a second core it
             # overlaps the matching of the other words below.
-            comparing = pool.submit(self._stored_slips, *probes, among) if probes else None
-            own, parts = self._stored_lemmas(conn, among)
+            comparing = pool.submit(self._stored_slips, *probes) if probes else None
+            own, parts = self._stored_lemmas(conn, only)
             candidates = own.keys() | parts.keys() | (left & (table.index_lemmas | _SPECIAL_WORDS))
             slips = comparing.result() if comparing else {}
         chosen = sorted(candidates | slips.keys())
@@ -243,10 +252,11 @@ class TypeAnalyser:
         types.update(zip(chosen, self._type_infos(entries, slips), strict=True))
 
     def _stored_lemmas(
-        self, conn: Any, among: set[str] | None
+        self, conn: Any, only: set[str] | None
     ) -> tuple[dict[str, set[str]], dict[str, set[str]]]:
         """The codebook's lemmas among the stored words' own lemmas and among their parts'
-        lemmas, as this codebook matches each word (with or without its split)."""
+        lemmas (of the words ``only``, if given), as this codebook matches each word (with or
+        without its split)."""
         from qualcode import word_analyses
 
         table = self.table
@@ -259,10 +269,8 @@ class TypeAnalyser:
         parts: dict[str, set[str]] = {}
         split: dict[str, bool] = {}
         for word, lemma, part, known in word_analyses.lemma_rows(
-            conn, table.index_lemmas, compound_lemmas
+            conn, table.index_lemmas, compound_lemmas, only
         ):
-            if among is not None and word not in among:
-                continue
             splits = split.get(word)
             if splits is None:
                 splits = split[word] = may_split(word)
@@ -274,10 +282,8 @@ class TypeAnalyser:
                 own.setdefault(word, set()).add(lemma)
         return own, parts
 
-    def _stored_slips(
-        self, others: ProbeGroups, two_parts: ProbeGroups, among: set[str] | None
-    ) -> dict[str, list[int]]:
-        """:meth:`fuzzy_groups` of the stored fuzzy probes (``among`` those words only)."""
+    def _stored_slips(self, others: ProbeGroups, two_parts: ProbeGroups) -> dict[str, list[int]]:
+        """:meth:`fuzzy_groups` of the stored fuzzy probes."""
         may_split = self.table.may_hold_term
         groups = others  # fresh from the store: extended in place
         # An unknown two-part compound is no slip, but only where its split is used.
@@ -287,10 +293,6 @@ class TypeAnalyser:
                 if not may_split(word):
                     kept.append(word)
                     kept_forms.append(form)
-        if among is not None:
-            for group, (words, forms) in list(groups.items()):
-                pairs = [(w, f) for w, f in zip(words, forms, strict=True) if w in among]
-                groups[group] = ([w for w, _ in pairs], [f for _, f in pairs])
         count = sum(len(words) for words, _ in groups.values())
         return self.fuzzy_groups(groups, small=count <= SMALL_FUZZY_BATCH) if count else {}
 
