@@ -237,6 +237,19 @@ def test_stored_analyses_give_the_type_info_of_fresh_ones(
         from_store._cached = {}
         from_store.prepare_stored(conn)
         assert {w: from_store.types[w] for w in words} == expected
+        # A look-up of a few words (explain) reads their analyses by key: the same.
+        look_up = TypeAnalyser(book.table)
+        look_up.prepare_stored(conn, words)
+        assert {w: look_up.types[w] for w in words} == expected
+        # The codebook's cache knows the first word: the others are matched by restricted
+        # queries.
+        first = expected[words[0]]
+        partly = TypeAnalyser(book.table)
+        partly._cached = {
+            words[0]: (first.single, tuple(sorted(first.phrase)), first.filler)
+        }
+        partly.prepare_stored(conn)
+        assert {w: partly.types[w] for w in words} == expected
 
 
 @settings(max_examples=60, deadline=None)

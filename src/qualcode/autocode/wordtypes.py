@@ -19,6 +19,7 @@ from qualcode.nlp import (
     FILLERS,
     OBJECT_PRONOUNS,
     SUBJECT_PRONOUNS,
+    WordInfo,
     collapse_doubles,
     max_edits,
     pronoun_classes,
@@ -163,20 +164,28 @@ class TypeAnalyser:
     def analyse_many(self, keys: list[str]) -> list[TypeInfo]:
         """The type info of each key: lexicon and split look-ups per word, fuzzy in one batch."""
         pipeline_info = self.pipeline.info
+        analyses = [
+            (word, pipeline_info(key, parts=False) if _WORD.search(word) else None)
+            for key in keys
+            for word in (key.partition("\t")[0],)
+        ]
+        return self._match_analyses(analyses)
+
+    def _match_analyses(self, analyses: list[tuple[str, WordInfo | None]]) -> list[TypeInfo]:
+        """The type info of each (word, analysis): the analysis as this codebook uses it, then
+        the lemma indexes, and the fuzzy comparison in one batch (None: no word)."""
         may_split = self.table.may_hold_term
         entries: list[Entry | None] = []
         probes: dict[str, str] = {}  # word → its collapsed form, for the fuzzy batch
         fuzzy_on = bool(self.table.fuzzy_targets)
-        for key in keys:
-            word = key.partition("\t")[0]
-            if not _WORD.search(word):
+        for word, info in analyses:
+            if info is None:
                 entries.append(None)
                 continue
-            info = pipeline_info(key, parts=False)
             if info.parts and not may_split(word):
-                # Split for someone else (a term's word, a search): this codebook matches the
-                # word as it would have analysed it, so the codings never depend on what this
-                # process or the type cache happened to analyse before.
+                # Split for someone else (a term's word, a search), or stored with its split:
+                # this codebook matches the word as it would have analysed it, so the codings
+                # never depend on what was analysed before.
                 info = info.without_split()
             entries.append((word, info.lemmas, frozenset().union(*info.part_lemmas)))
             # A slip is an unknown word that is no two-part compound of known words (real words
@@ -212,21 +221,23 @@ class TypeAnalyser:
             # analysis are made again by the next ingest or code (store_missing_tokens).
             return
         types = self.types
-        if words is None:
-            stored = word_analyses.stored_words(conn)
-        else:
-            stored = sorted(word_analyses.stored_among(conn, set(words) - types.keys()))
-        new = [w for w in stored if w not in types]
+        if words is not None:
+            # A look-up: the few words' analyses by their keys, matched one by one.
+            found = word_analyses.read_analyses(conn, set(words) - types.keys())
+            chosen = sorted(found)
+            analyses = [(w, found[w] if _WORD.search(w) else None) for w in chosen]
+            types.update(zip(chosen, self._match_analyses(analyses), strict=True))
+            return
+        new = [w for w in word_analyses.stored_words(conn) if w not in types]
         if not new:
             return
-        if words is None:
-            self.load_cache()
-            self.reuse_cached(new)
+        self.load_cache()
+        self.reuse_cached(new)
         left = {w for w in new if w not in types}
         if not left:
             return
         # Whole-store queries unless only some of its words are left to match.
-        only = left if words is not None or len(left) < len(new) else None
+        only = left if len(left) < len(new) else None
         table = self.table
         probes: tuple[ProbeGroups, ProbeGroups] | None = None
         if table.fuzzy_targets:
