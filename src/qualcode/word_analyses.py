@@ -113,24 +113,23 @@ def stored_words(conn: Any) -> list[str]:
 
 
 def lemma_rows(
-    conn: Any,
-    lemmas: Iterable[str],
-    part_lemmas: Iterable[str],
-    words: Collection[str] | None = None,
+    conn: Any, lemmas: Iterable[str], part_lemmas: Iterable[str]
 ) -> Iterator[tuple[str, str, int, int]]:
-    """``(word, lemma, part, known)`` for every stored word (of ``words`` only, if given) with
-    one of ``lemmas`` among its own lemmas other than itself (``part`` 0) or one of
-    ``part_lemmas`` among its compound parts' lemmas (``part`` 1); ``known``: the lexicon knows
-    the word."""
-    among, extra = _among("l.word", words)
+    """``(word, lemma, part, known)`` for every stored word with one of ``lemmas`` among its own
+    lemmas other than itself (``part`` 0) or one of ``part_lemmas`` among its compound parts'
+    lemmas (``part`` 1); ``known``: the lexicon knows the word.
+
+    Driven by the lemmas (the table's key): a condition on the words as well would let SQLite
+    look them up in a table that has no index on them.
+    """
     query = (
         "SELECT l.word, l.lemma, l.part, w.known FROM word_lemmas l"
         " JOIN word_types w ON w.word = l.word"
-        f" WHERE l.part = ? AND l.lemma IN (SELECT value FROM json_each(?)){among}"
+        " WHERE l.part = ? AND l.lemma IN (SELECT value FROM json_each(?))"
     )
     return conn.execute(
         f"{query} UNION ALL {query}",
-        (0, _json(sorted(lemmas)), *extra, 1, _json(sorted(part_lemmas)), *extra),
+        (0, _json(sorted(lemmas)), 1, _json(sorted(part_lemmas))),
     )
 
 
@@ -138,29 +137,26 @@ def lemma_sharers(conn: Any, lemmas: Iterable[str], words: Collection[str]) -> s
     """Those of ``words`` that have one of ``lemmas`` among their own lemmas (with the compound
     lemma an unknown word gets from its split), the word itself included."""
     lemmas = set(lemmas)
-    among, extra = _among("word", words)
     found = {w for w in words if w in lemmas}
     found.update(w for (w,) in conn.execute(
-        f"SELECT word FROM word_lemmas WHERE part = 0"
-        f" AND lemma IN (SELECT value FROM json_each(?)){among}",
-        (_json(sorted(lemmas)), *extra),
-    ))
+        "SELECT word FROM word_lemmas WHERE part = 0 AND lemma IN (SELECT value FROM json_each(?))",
+        (_json(sorted(lemmas)),),
+    ) if w in words)
     return found
 
 
 def fuzzy_probe_groups(
-    conn: Any, *, two_parts: bool, words: Collection[str] | None = None
+    conn: Any, *, two_parts: bool
 ) -> dict[tuple[int, int], tuple[list[str], list[str]]]:
-    """The words (of ``words`` only, if given) that may be slips (unknown, with a letter or
-    digit, five letters or more, no hyphen), of the two-part compounds or of all others,
-    grouped by (probe length, allowed edits): (words, their probes)."""
-    among, extra = _among("word", words)
+    """The words that may be slips (unknown, with a letter or digit, five letters or more, no
+    hyphen), of the two-part compounds or of all others, grouped by (probe length, allowed
+    edits): (words, their probes)."""
     groups: dict[tuple[int, int], tuple[list[str], list[str]]] = {}
     # Grouped by SQLite: tens of thousands of unknown words cost no Python loop here.
     for length, edits, found, probes in conn.execute(
         "SELECT length(probe), edits, json_group_array(word), json_group_array(probe)"
-        f" FROM word_types WHERE probe IS NOT NULL AND (parts = 2) = ?{among} GROUP BY 1, 2",
-        (int(two_parts), *extra),
+        " FROM word_types WHERE probe IS NOT NULL AND (parts = 2) = ? GROUP BY 1, 2",
+        (int(two_parts),),
     ):
         groups[length, edits] = (json.loads(found), json.loads(probes))
     return groups
@@ -226,13 +222,6 @@ def _indexed(info: WordInfo) -> list[tuple[str, int, str]]:
     rows = [(lemma, 0, word) for lemma in info.lemmas if lemma != word]
     rows.extend((lemma, 1, word) for lemma in set().union(*info.part_lemmas))
     return rows
-
-
-def _among(column: str, words: Collection[str] | None) -> tuple[str, tuple[str, ...]]:
-    """The SQL condition (and its parameter) that keeps only ``words``; none for None."""
-    if words is None:
-        return "", ()
-    return f" AND {column} IN (SELECT value FROM json_each(?))", (_json(sorted(words)),)
 
 
 def _chunks(values: Iterable[str]) -> Iterator[list[str]]:

@@ -236,19 +236,19 @@ class TypeAnalyser:
         left = {w for w in new if w not in types}
         if not left:
             return
-        # Whole-store queries unless only some of its words are left to match.
+        # The whole store's rows, kept to these words if the cache matched some already.
         only = left if len(left) < len(new) else None
         table = self.table
         probes: tuple[ProbeGroups, ProbeGroups] | None = None
         if table.fuzzy_targets:
             probes = (
-                word_analyses.fuzzy_probe_groups(conn, two_parts=False, words=only),
-                word_analyses.fuzzy_probe_groups(conn, two_parts=True, words=only),
+                word_analyses.fuzzy_probe_groups(conn, two_parts=False),
+                word_analyses.fuzzy_probe_groups(conn, two_parts=True),
             )
         with ThreadPoolExecutor(max_workers=1) as pool:
             # The fuzzy comparison runs in C without holding the GIL: on a second core it
             # overlaps the matching of the other words below.
-            comparing = pool.submit(self._stored_slips, *probes) if probes else None
+            comparing = pool.submit(self._stored_slips, *probes, only) if probes else None
             own, parts = self._stored_lemmas(conn, only)
             candidates = own.keys() | parts.keys() | (left & (table.index_lemmas | _SPECIAL_WORDS))
             slips = comparing.result() if comparing else {}
@@ -280,8 +280,10 @@ class TypeAnalyser:
         parts: dict[str, set[str]] = {}
         split: dict[str, bool] = {}
         for word, lemma, part, known in word_analyses.lemma_rows(
-            conn, table.index_lemmas, compound_lemmas, only
+            conn, table.index_lemmas, compound_lemmas
         ):
+            if only is not None and word not in only:
+                continue
             splits = split.get(word)
             if splits is None:
                 splits = split[word] = may_split(word)
@@ -293,8 +295,10 @@ class TypeAnalyser:
                 own.setdefault(word, set()).add(lemma)
         return own, parts
 
-    def _stored_slips(self, others: ProbeGroups, two_parts: ProbeGroups) -> dict[str, list[int]]:
-        """:meth:`fuzzy_groups` of the stored fuzzy probes."""
+    def _stored_slips(
+        self, others: ProbeGroups, two_parts: ProbeGroups, only: set[str] | None
+    ) -> dict[str, list[int]]:
+        """:meth:`fuzzy_groups` of the stored fuzzy probes (of the words ``only``, if given)."""
         may_split = self.table.may_hold_term
         groups = others  # fresh from the store: extended in place
         # An unknown two-part compound is no slip, but only where its split is used.
@@ -304,6 +308,10 @@ class TypeAnalyser:
                 if not may_split(word):
                     kept.append(word)
                     kept_forms.append(form)
+        if only is not None:
+            for group, (words, forms) in list(groups.items()):
+                pairs = [(w, f) for w, f in zip(words, forms, strict=True) if w in only]
+                groups[group] = ([w for w, _ in pairs], [f for _, f in pairs])
         count = sum(len(words) for words, _ in groups.values())
         return self.fuzzy_groups(groups, small=count <= SMALL_FUZZY_BATCH) if count else {}
 
