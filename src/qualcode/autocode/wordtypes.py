@@ -8,7 +8,6 @@ import marshal
 import re
 from collections.abc import Iterable
 from collections.abc import Set as AbstractSet
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -236,6 +235,8 @@ class TypeAnalyser:
         left = {w for w in new if w not in types}
         if not left:
             return
+        from concurrent.futures import ThreadPoolExecutor  # not for look-ups: their start-up
+
         # The whole store's rows, kept to these words if the cache matched some already.
         only = left if len(left) < len(new) else None
         table = self.table
