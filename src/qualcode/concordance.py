@@ -82,14 +82,13 @@ def search(
         if tokens:
             turns.append((row, tokens))
     vocabulary = {w for _, tokens in turns for w, _, _ in tokens}
+    shared: dict[str, set[str]] = {}
     if lemma:
-        # One batch for the whole project. Only unknown words need the (costly) compound split:
-        # it adds lemmas to unknown compounds alone (klyngeledelsen → klyngeledelse).
-        pipeline.lexicon.prefetch(vocabulary)
-        pipeline.prepare(vocabulary, split=lambda word: pipeline.lexicon.get(word) is None)
+        words = {q for query in queries for q in query if not _is_prefix(q)}
+        shared = _lemma_sharers(store, pipeline, vocabulary, words)
     # Which of the project's words each query word matches: asked once per word type.
     matching = {
-        q: {w for w in vocabulary if _word_matches(pipeline, q, w, lemma)}
+        q: {w for w in vocabulary if _word_matches(q, w)} | shared.get(q, set())
         for query in queries
         for q in query
     }
@@ -109,13 +108,40 @@ def search(
     return found
 
 
-def _word_matches(pipeline, query: str, word: str, lemma: bool) -> bool:  # type: ignore[no-untyped-def]
-    if query.endswith("*") and len(query) > 1:
-        return word.startswith(query[:-1])
-    if word == query:
-        return True
-    # parts=False: a known word's lemmas never depend on its compound split (see search).
-    return lemma and bool(pipeline.info(word, parts=False).lemmas & pipeline.lemmas(query))
+def _is_prefix(query: str) -> bool:
+    return query.endswith("*") and len(query) > 1
+
+
+def _word_matches(query: str, word: str) -> bool:
+    """``word`` as written matches ``query``: the same, or starting with a ``prefix*``."""
+    return word.startswith(query[:-1]) if _is_prefix(query) else word == query
+
+
+def _lemma_sharers(  # type: ignore[no-untyped-def]
+    store: Store, pipeline, vocabulary: set[str], queries: set[str]
+) -> dict[str, set[str]]:
+    """query word → the project's words that share a lemma candidate with it.
+
+    From the word analyses kept in the store (one indexed query per query word). Words it has
+    no current analysis of are analysed here in one batch; only unknown words need the (costly)
+    compound split: it adds lemmas to unknown compounds alone (klyngeledelsen → klyngeledelse).
+    """
+    from qualcode.word_analyses import is_current, lemma_sharers, stored_among
+
+    conn = store.conn
+    stored = stored_among(conn, vocabulary) if is_current(conn) else set()
+    missing = vocabulary - stored
+    if missing:
+        pipeline.lexicon.prefetch(missing)
+        pipeline.prepare(missing, split=lambda word: pipeline.lexicon.get(word) is None)
+    found: dict[str, set[str]] = {}
+    for query in queries:
+        lemmas = pipeline.lemmas(query)
+        sharers = lemma_sharers(conn, lemmas, stored) if stored else set()
+        # parts=False: a known word's lemmas never depend on its compound split (see above).
+        sharers.update(w for w in missing if pipeline.info(w, parts=False).lemmas & lemmas)
+        found[query] = sharers
+    return found
 
 
 def _clip_left(text: str, width: int) -> str:
@@ -167,10 +193,12 @@ def explain(store: Store, segment_id: int, codebook: Codebook, *, unit: str = "t
         ] if unit == "sentence" else compiled.match(row.text)
         codes = compiled.code_text(row.text, unit)
     else:
-        from qualcode.tokens import turn_spans
+        from qualcode.tokens import lower_words, turn_spans
 
-        # The turn's tokens as stored at ingest: explaining a turn needs no spaCy.
+        # The turn's tokens as stored at ingest: explaining a turn needs no spaCy, and its
+        # words' analyses too: no lexicon either.
         starts, ends = turn_spans(store, [segment_id])[segment_id]
+        compiled.types.prepare_stored(store.conn, lower_words(row.text, starts, ends))
         matches = compiled.match_tokens(row.text, starts, ends)
         codes = compiled.scorer.assign([matches], row.text)
     stored = [

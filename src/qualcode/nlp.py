@@ -478,6 +478,19 @@ class WordInfo:
     parts: tuple[str, ...]  # compound parts as written (empty: not a compound)
     part_lemmas: tuple[frozenset[str], ...]
 
+    def without_split(self) -> WordInfo:
+        """This analysis as :meth:`Pipeline.prepare` makes it without the compound split.
+
+        No parts, and an unknown word's only lemma is itself (and a trained model's lemma): the
+        lemma of an unknown compound (the leading parts plus the head's lemma) comes from its
+        split. A known word's lemmas never depend on it.
+        """
+        if not self.parts:
+            return self
+        # With a trained model the word is "word<TAB>lemma", and the model's lemma stays.
+        lemmas = self.lemmas if self.known else frozenset(x for x in self.word.split("\t") if x)
+        return WordInfo(self.word, lemmas, self.known, (), ())
+
 
 class Pipeline:
     """The tokenizer and the per-type analyses. Build it with :func:`get_pipeline`."""
@@ -586,26 +599,9 @@ class Pipeline:
             new = self._reuse_stored(new, split)
         if not new:
             return
-        lexicon = self.lexicon
         splitting = {key for key in new if split is None or split(key.partition("\t")[0])}
-        self._splits_done += len(splitting)
-        if self._splits_done >= BULK_SPLITS:
-            lexicon.load_ordbank_forms()
-        pieces: dict[str, tuple[tuple[str, str], ...]] = {}
-        if lexicon.has_ordbank_forms:
-            # Splits test membership in memory; then one query for the words and their parts.
-            lexicon.prefetch(key.partition("\t")[0] for key in new)
-            pieces = {key: _best_split(key.partition("\t")[0], lexicon) for key in splitting}
-            lexicon.prefetch(base for found in pieces.values() for _, base in found)
-        else:
-            keys = {key.partition("\t")[0] for key in new}
-            for key in splitting:
-                keys.update(_split_keys(key.partition("\t")[0]))
-            lexicon.prefetch(keys)
-            if splitting:
-                _prefetch_splits([key.partition("\t")[0] for key in splitting], lexicon)
-        for word in new:
-            info = self._info[word] = self._analyse(word, word in splitting, pieces.get(word))
+        for word, info in self._analyse_batch(new, splitting).items():
+            self._info[word] = info
             if word in splitting:
                 self._unsplit.discard(word)
             else:
@@ -622,6 +618,44 @@ class Pipeline:
                         word in splitting,
                     )
                 )
+
+    def analyse_words(self, words: Iterable[str]) -> dict[str, WordInfo]:
+        """The full analyses (compound split included) of many lower-case word types.
+
+        For keeping in the project's store (:mod:`qualcode.word_analyses`): nothing is memoised
+        here, so a corpus of any size is analysed in flat memory, batch by batch.
+        """
+        new = set(words)
+        try:
+            return self._analyse_batch(new, new)
+        finally:
+            self.lexicon.forget_memo()
+
+    def _analyse_batch(self, new: set[str], splitting: set[str]) -> dict[str, WordInfo]:
+        """The analyses of ``new`` word types, compound splits only for those in ``splitting``.
+
+        The lexicon is asked in a few batched rounds (see :func:`_prefetch_splits`).
+        """
+        lexicon = self.lexicon
+        self._splits_done += len(splitting)
+        if self._splits_done >= BULK_SPLITS:
+            lexicon.load_ordbank_forms()
+        pieces: dict[str, tuple[tuple[str, str], ...]] = {}
+        if lexicon.has_ordbank_forms:
+            # Splits test membership in memory; then one query for the words and their parts.
+            lexicon.prefetch(key.partition("\t")[0] for key in new)
+            pieces = {key: _best_split(key.partition("\t")[0], lexicon) for key in splitting}
+            lexicon.prefetch(base for found in pieces.values() for _, base in found)
+        else:
+            keys = {key.partition("\t")[0] for key in new}
+            for key in splitting:
+                keys.update(_split_keys(key.partition("\t")[0]))
+            lexicon.prefetch(keys)
+            if splitting:
+                _prefetch_splits([key.partition("\t")[0] for key in splitting], lexicon)
+        return {
+            word: self._analyse(word, word in splitting, pieces.get(word)) for word in new
+        }
 
     def forget(self, words: Iterable[str]) -> None:
         """Drop the in-memory analyses of ``words`` and the lexicon's memo of looked-up forms.

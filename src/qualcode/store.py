@@ -22,7 +22,7 @@ from typing import Any
 from qualcode.errors import ProjectError
 
 DB_NAME = "qualcode.db"
-SCHEMA_VERSION = 5
+SCHEMA_VERSION = 6
 BUSY_TIMEOUT_SECONDS = 60.0
 AUTO_CODER = "auto"
 DEFAULT_INTERVIEWER_LABELS = ("I", "Int", "Intervjuer", "Interviewer", "Q")
@@ -329,6 +329,36 @@ CREATE TABLE IF NOT EXISTS segment_tokens (
     )
 
 
+def _migrate_add_word_types(conn: sqlite3.Connection) -> None:
+    """Keep the analysis of each word type (``word_types``, see :mod:`qualcode.word_analyses`).
+
+    The tables start empty and without a version key: the words of an existing store are
+    analysed once, on first need, so opening an old store stays instant.
+    """
+    _execute_script(
+        conn,
+        """
+CREATE TABLE IF NOT EXISTS word_types (
+    word     TEXT PRIMARY KEY,          -- lower-case word type, as the tokens are sliced
+    known    INTEGER NOT NULL,          -- 1: a form the lexicon knows
+    parts    INTEGER NOT NULL,          -- number of compound parts (0: no compound)
+    probe    TEXT,                      -- form compared for slips, NULL if no candidate
+    edits    INTEGER NOT NULL,          -- edits a slip of the word may have (with a probe)
+    analysis TEXT NOT NULL              -- JSON, see qualcode.word_analyses
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS word_lemmas (
+    lemma TEXT NOT NULL,
+    part  INTEGER NOT NULL,             -- 0: a lemma of the word, 1: of a compound part
+    word  TEXT NOT NULL,
+    PRIMARY KEY (lemma, part, word)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS word_types_key (
+    key TEXT PRIMARY KEY                -- lexicon and analysis version of the rows
+) WITHOUT ROWID;
+""",
+    )
+
+
 #: ``MIGRATIONS[n]`` takes a store from schema version ``n`` to ``n + 1``.
 MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [
     _migrate_0_to_1,
@@ -336,6 +366,7 @@ MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [
     _migrate_refi_interchange,
     _migrate_neutral_respondent_labels,
     _migrate_add_segment_tokens,
+    _migrate_add_word_types,
 ]
 assert len(MIGRATIONS) == SCHEMA_VERSION
 

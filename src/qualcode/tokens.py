@@ -13,6 +13,9 @@ A turn's offsets are one compact blob, about two bytes a token:
 
 Turns stored before this table existed (an older store, or a turn added by a command that does not
 tokenize) get their tokens on first need, once (:func:`turn_spans`).
+
+Whenever turns are tokenized, their new word types are analysed and kept too
+(:mod:`qualcode.word_analyses`): every tokenized turn's words have a stored analysis.
 """
 
 from __future__ import annotations
@@ -79,25 +82,31 @@ def tokenize_spans(texts: Iterable[str]) -> list[Spans]:
     return result
 
 
-def tokenize_blobs(texts: Sequence[str]) -> list[bytes]:
+def tokenize_blobs(texts: Sequence[str], words: set[str] | None = None) -> list[bytes]:
     """:func:`encode_spans` of each text's tokens, computed for the whole batch at once (numpy).
 
     Ingest stores every turn's tokens: a loop in Python per token would cost more than the rest
-    of ingest.
+    of ingest. ``words``: gets the batch's distinct lower-case word types (spaCy's ``LOWER``,
+    ``str.lower`` of each token: what :func:`lower_words` gives), found once per type.
     """
     import numpy as np
-    from spacy.attrs import IDX, LENGTH
+    from spacy.attrs import IDX, LENGTH, LOWER
 
     from qualcode.nlp import get_pipeline
 
+    tokenizer = get_pipeline().tokenizer
     arrays = [
-        doc.to_array([IDX, LENGTH]).reshape(-1, 2)
-        for doc in get_pipeline().tokenizer.pipe(texts, batch_size=256)
+        doc.to_array([IDX, LENGTH, LOWER]).reshape(-1, 3)
+        for doc in tokenizer.pipe(texts, batch_size=256)
     ]
     counts = np.array([len(a) for a in arrays], dtype=np.int64)
     if not counts.sum():
         return [bytes([_SMALL]) for _ in arrays]
-    flat = np.concatenate(arrays).astype(np.int64)
+    table = np.concatenate(arrays)
+    if words is not None:
+        strings = tokenizer.vocab.strings
+        words.update(strings[h] for h in np.unique(table[:, 2]).tolist())
+    flat = table[:, :2].astype(np.int64)
     starts, lengths = flat[:, 0], flat[:, 1]
     ends = starts + lengths
     firsts = np.cumsum(counts) - counts  # each doc's first token in ``flat``
@@ -124,12 +133,31 @@ def tokenize_blobs(texts: Sequence[str]) -> list[bytes]:
     return blobs
 
 
-def store_missing_tokens(conn: object) -> int:
-    """Tokenize every turn that has no stored tokens yet, inside the caller's transaction.
+def lower_words(text: str, starts: Sequence[int], ends: Sequence[int]) -> list[str]:
+    """The lower-case forms of a turn's tokens (spaCy's ``LOWER``: ``str.lower`` of each).
 
-    Returns how many turns were tokenized. Called by ingest (the turns it just added) and by
-    :func:`turn_spans` for older stores.
+    These are the word types that are analysed (:mod:`qualcode.word_analyses`) and matched.
     """
+    low = text.lower()
+    # Σ lower-cases by its context (final ς), so only a sigma-free text slices the same.
+    if len(low) == len(text) and "Σ" not in text:
+        return [low[a:b] for a, b in zip(starts, ends, strict=True)]
+    # A letter whose lower case is longer ("İ"): offsets of the lower-cased text would shift.
+    return [text[a:b].lower() for a, b in zip(starts, ends, strict=True)]
+
+
+def store_missing_tokens(conn: object) -> int:
+    """Tokenize every turn that has no stored tokens yet, inside the caller's transaction, and
+    keep the analyses of their new word types.
+
+    Returns how many turns were tokenized. Called by ingest (the turns it just added), by
+    ``code`` and by :func:`turn_spans` for older stores. A store whose word analyses are missing
+    or of another version gets every turn's words analysed here, once.
+    """
+    from qualcode.word_analyses import is_current, start_afresh, store_word_analyses
+
+    current = is_current(conn)
+
     ids = [
         sid
         for (sid,) in conn.execute(  # type: ignore[attr-defined]
@@ -137,18 +165,35 @@ def store_missing_tokens(conn: object) -> int:
             " WHERE NOT EXISTS (SELECT 1 FROM segment_tokens t WHERE t.segment_id = s.id)"
         )
     ]
+    words: set[str] = set()
+    if not current:
+        # Analyses of an older lexicon or analysis, or none yet (a store from before them): the
+        # words of the turns tokenized before are analysed anew too.
+        start_afresh(conn)
+        words = _tokenized_words(conn)
     # In batches, so a corpus of thousands of interviews never holds all its offsets at once.
     for i in range(0, len(ids), TOKENIZE_BATCH):
         rows = conn.execute(  # type: ignore[attr-defined]
             "SELECT id, text FROM segments WHERE id IN (SELECT value FROM json_each(?))",
             (_json_ids(ids[i : i + TOKENIZE_BATCH]),),
         ).fetchall()
-        blobs = tokenize_blobs([text for _, text in rows])
+        blobs = tokenize_blobs([text for _, text in rows], words)
         conn.executemany(  # type: ignore[attr-defined]
             "INSERT INTO segment_tokens (segment_id, spans) VALUES (?, ?)",
             [(sid, blob) for (sid, _), blob in zip(rows, blobs, strict=True)],
         )
+    store_word_analyses(conn, words)
     return len(ids)
+
+
+def _tokenized_words(conn: object) -> set[str]:
+    """Every word type of the store's turns whose tokens are stored."""
+    words: set[str] = set()
+    for text, blob in conn.execute(  # type: ignore[attr-defined]
+        "SELECT s.text, t.spans FROM segments s JOIN segment_tokens t ON t.segment_id = s.id"
+    ):
+        words.update(lower_words(text, *decode_spans(blob)))
+    return words
 
 
 def turn_spans(store: Store, segment_ids: Sequence[int]) -> dict[int, Spans]:

@@ -14,6 +14,7 @@ from qualcode.autocode.wordtypes import TypeAnalyser, TypeInfo
 from qualcode.codebook import Code, Codebook
 from qualcode.errors import InputError
 from qualcode.nlp import Pipeline, get_pipeline
+from qualcode.tokens import lower_words
 
 UNITS = ("turn", "sentence")
 
@@ -85,7 +86,7 @@ class CompiledCodebook:
 
     def match_tokens(self, text: str, starts: list[int], ends: list[int]) -> list[Match]:
         """:meth:`match` of a whole turn whose token offsets are known (stored at ingest)."""
-        words = _lower_words(text, starts, ends)
+        words = lower_words(text, starts, ends)
         self.types.prepare(words)
         types = self.types.types
         infos = list(map(types.__getitem__, words))
@@ -125,10 +126,10 @@ class CompiledCodebook:
         if self.pipeline.spacy_model:
             return [self.code_text(text) for text in texts]
         all_words = [
-            _lower_words(text, starts, ends) for text, (starts, ends) in zip(texts, spans, strict=True)
+            lower_words(text, starts, ends) for text, (starts, ends) in zip(texts, spans, strict=True)
         ]
         types = self.types.types
-        new = {w for words in all_words for w in words if w not in types}
+        new = set().union(*all_words).difference(types)
         if new:
             self.types.load_cache()
             self.types.reuse_cached(new)
@@ -148,12 +149,3 @@ class CompiledCodebook:
             results.append(assign([matches], text) if matches else {})
         return results
 
-
-def _lower_words(text: str, starts: Sequence[int], ends: Sequence[int]) -> list[str]:
-    """The lower-case forms of a turn's tokens (spaCy's ``LOWER``: ``str.lower`` of each)."""
-    low = text.lower()
-    # Σ lower-cases by its context (final ς), so only a sigma-free text slices the same.
-    if len(low) == len(text) and "Σ" not in text:
-        return [low[a:b] for a, b in zip(starts, ends, strict=True)]
-    # A letter whose lower case is longer ("İ"): offsets of the lower-cased text would shift.
-    return [text[a:b].lower() for a, b in zip(starts, ends, strict=True)]

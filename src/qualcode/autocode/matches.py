@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 #: Which rule wins when several match the same span of one code (lowest first).
 RULE_RANK = {"phrase": 0, "keyword": 1, "near": 2, "compound": 3, "pattern": 4, "fuzzy": 5}
 
 
-@dataclass(frozen=True)
-class Match:
-    """One piece of evidence: a rule of a code that fired on some words of a text."""
+class Match(NamedTuple):
+    """One piece of evidence: a rule of a code that fired on some words of a text.
+
+    A named tuple, immutable and compared by value like the frozen dataclass it was, but made
+    several times faster: a big corpus makes tens of thousands of them in the hot loop.
+    """
 
     code: str
     rule: str

@@ -19,6 +19,8 @@ from qualcode.tokens import decode_spans, store_missing_tokens
 
 #: Turns coded (and their codings written) per step.
 BATCH = 500
+#: ``json.dumps(…, ensure_ascii=False)`` without making an encoder for each coding.
+_evidence_json = json.JSONEncoder(ensure_ascii=False).encode
 
 
 @dataclass
@@ -131,6 +133,8 @@ def _code_turns(
         total = conn.execute(f"SELECT count(*) FROM segments s{where}").fetchone()[0]
         if fast:
             store_missing_tokens(conn)  # a store made before tokens were kept: once
+            # Every word type's matches from the analyses kept at ingest, before the first turn.
+            compiled.types.prepare_stored(conn)
         coder_id = store.ensure_coder(tx, AUTO_CODER)
         removed = conn.execute("DELETE FROM codings WHERE coder_id = ?", (coder_id,)).rowcount
         rows = conn.execute(
@@ -153,7 +157,7 @@ def _code_turns(
                 coded_segments += bool(coded)
                 for path, matches in coded.items():
                     negated = all(m.negated for m in matches)
-                    evidence = json.dumps([m.evidence() for m in matches], ensure_ascii=False)
+                    evidence = _evidence_json([m.evidence() for m in matches])
                     inserts.append((seg_id, code_ids[path], int(negated), evidence, created))
                     summary = per_code[path]
                     summary.segments += 1

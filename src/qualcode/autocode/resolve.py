@@ -26,6 +26,8 @@ class Resolver:
         self.codes = table.codes
         self.paths = [code.path for code in table.codes]
         self.near_rules = table.near_rules
+        #: Terms that exclude something (most hits are of terms that do not).
+        self.excluding = frozenset(tid for tid, term in enumerate(self.terms) if term.excludes)
         self.patterns = [
             (ci, p, TimedPattern.compile(p))
             for ci, code in enumerate(table.codes)
@@ -53,9 +55,11 @@ class Resolver:
         paths = self.paths
         # Excluded character spans: per code index, and -1 for everyone.
         excluded: dict[int, list[tuple[int, int]]] = {}
+        excluding = self.excluding
         for tid, _, first, last in hits:
-            for use in terms[tid].excludes:
-                excluded.setdefault(use.code, []).append((starts[first], ends[last]))
+            if tid in excluding:
+                for use in terms[tid].excludes:
+                    excluded.setdefault(use.code, []).append((starts[first], ends[last]))
 
         def is_excluded(ci: int, start: int, end: int) -> bool:
             for key in (-1, ci):
@@ -84,29 +88,35 @@ class Resolver:
                 if applies(use, rule, start, end):
                     near_sides.setdefault((use.near, "near_a"), []).append(hit)
             for use in term.keywords:
-                if applies(use, rule, start, end):
-                    if first in negators:
-                        negator = negators[first]
-                    else:
-                        negator = negators[first] = find_negator(words, first)
-                    if negator is None and last > first:
-                        # A phrase with a negator inside it: "stoler ikke på hverandre".
-                        negator = negator_inside(words, first, last)
-                    matches.append(
-                        Match(
-                            paths[use.code],
-                            rule,
-                            term.text,
-                            start + offset,
-                            end + offset,
-                            text[start:end],
-                            negator is not None,
-                            negator,
-                            sentence,
-                            use.weight,
-                            use.support,
-                        )
+                # applies(), inlined: this is the hot loop of a big corpus.
+                if (
+                    (rule == "compound" and not use.compounds)
+                    or (rule == "fuzzy" and not use.fuzzy)
+                    or (excluded and is_excluded(use.code, start, end))
+                ):
+                    continue
+                if first in negators:
+                    negator = negators[first]
+                else:
+                    negator = negators[first] = find_negator(words, first)
+                if negator is None and last > first:
+                    # A phrase with a negator inside it: "stoler ikke på hverandre".
+                    negator = negator_inside(words, first, last)
+                matches.append(
+                    Match(
+                        paths[use.code],
+                        rule,
+                        term.text,
+                        start + offset,
+                        end + offset,
+                        text[start:end],
+                        negator is not None,
+                        negator,
+                        sentence,
+                        use.weight,
+                        use.support,
                     )
+                )
         if near_sides:
             matches.extend(self._near(text, starts, ends, words, hits, near_sides, applies,
                                       offset, sentence))

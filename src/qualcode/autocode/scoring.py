@@ -106,7 +106,8 @@ class Scorer:
             for m in matches:
                 weight = m.weight
                 if weight < 1.0 and short is None:
-                    short = len(text.split()) < scoring.short_turn
+                    # Fewer words than short_turn: splitting beyond that many says nothing more.
+                    short = len(text.split(None, scoring.short_turn)) < scoring.short_turn
                 if short and weight < 1.0:
                     weight = 0.0
                 elif echo is not None and echo(m.start, m.end):
@@ -141,4 +142,6 @@ class Scorer:
         code = self.codes[ci]
         if len(items) < code.min_hits or all(m.support for m, _ in items):
             return False
-        return evidence_score(items, self.scoring.repeat) >= code.threshold - 1e-9
+        # One match (the common case) scores its weight: no per-term tally needed.
+        score = items[0][1] if len(items) == 1 else evidence_score(items, self.scoring.repeat)
+        return score >= code.threshold - 1e-9

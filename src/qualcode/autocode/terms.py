@@ -269,6 +269,7 @@ class TermTable:
                     self.single.setdefault(lemma, []).append(tid)
         self.single_lemmas = frozenset(self.single)
         self.phrase_lemmas = frozenset(self.phrase)
+        self.index_lemmas = self.single_lemmas | self.phrase_lemmas
         self.compound_ok = {
             tid
             for tid, t in enumerate(self.terms)

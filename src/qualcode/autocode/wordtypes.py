@@ -7,15 +7,32 @@ from __future__ import annotations
 import marshal
 import re
 from collections.abc import Iterable
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from qualcode.autocode.terms import TermTable, write_cache_file
 from qualcode.errors import InputError
-from qualcode.nlp import FILLERS, collapse_doubles, max_edits, pronoun_classes
+from qualcode.nlp import (
+    FILLERS,
+    OBJECT_PRONOUNS,
+    SUBJECT_PRONOUNS,
+    WordInfo,
+    collapse_doubles,
+    max_edits,
+    pronoun_classes,
+)
 
 _WORD = re.compile(r"\w")
+#: What matching needs of one word's analysis: the word, its lemma candidates and the lemmas of
+#: its compound parts (all parts' together; empty without a split).
+Entry = tuple[str, AbstractSet[str], AbstractSet[str]]
+#: Fuzzy probes by (probe length, allowed edits): (words, their probes), in the same order.
+ProbeGroups = dict[tuple[int, int], tuple[list[str], list[str]]]
+#: Words that may match whatever their lemmas: fillers, and pronouns (which stand for their role
+#: inside a phrase).
+_SPECIAL_WORDS = FILLERS | SUBJECT_PRONOUNS | OBJECT_PRONOUNS
 #: Up to this many fuzzy probes are compared one by one, without numpy.
 SMALL_FUZZY_BATCH = 50
 
@@ -110,9 +127,13 @@ class TypeAnalyser:
         entries: dict[str, Any] = dict(self._cached or {})
         if len(entries) + len(self.types) > CODEBOOK_CACHE_MAX:
             entries = {}
-        for word, info in self.types.items():
-            if len(entries) >= CODEBOOK_CACHE_MAX:
-                break
+        if len(entries) + len(self.types) <= CODEBOOK_CACHE_MAX:
+            # Most words match nothing (0): those in one go, only the others one by one.
+            entries.update(dict.fromkeys(self.types, 0))
+            kept = [(w, info) for w, info in self.types.items() if info is not NOTHING]
+        else:
+            kept = list(self.types.items())[: CODEBOOK_CACHE_MAX - len(entries)]
+        for word, info in kept:
             entries[word] = (
                 0 if info is NOTHING else (info.single, tuple(sorted(info.phrase)), info.filler)
             )
@@ -141,32 +162,31 @@ class TypeAnalyser:
 
     def analyse_many(self, keys: list[str]) -> list[TypeInfo]:
         """The type info of each key: lexicon and split look-ups per word, fuzzy in one batch."""
-        table = self.table
         pipeline_info = self.pipeline.info
-        single_index, phrase_index, compound_ok = table.single, table.phrase, table.compound_ok
-        single_lemmas, phrase_lemmas = table.single_lemmas, table.phrase_lemmas
-        index_lemmas = single_lemmas | phrase_lemmas
-        fuzzy_on = bool(table.fuzzy_targets)
-        pending: list[tuple[str, frozenset[str], Any, dict[int, str]] | None] = []
+        analyses = [
+            (word, pipeline_info(key, parts=False) if _WORD.search(word) else None)
+            for key in keys
+            for word in (key.partition("\t")[0],)
+        ]
+        return self._match_analyses(analyses)
+
+    def _match_analyses(self, analyses: list[tuple[str, WordInfo | None]]) -> list[TypeInfo]:
+        """The type info of each (word, analysis): the analysis as this codebook uses it, then
+        the lemma indexes, and the fuzzy comparison in one batch (None: no word)."""
+        may_split = self.table.may_hold_term
+        entries: list[Entry | None] = []
         probes: dict[str, str] = {}  # word → its collapsed form, for the fuzzy batch
-        for key in keys:
-            word = key.partition("\t")[0]
-            if not _WORD.search(word):
-                pending.append(None)
+        fuzzy_on = bool(self.table.fuzzy_targets)
+        for word, info in analyses:
+            if info is None:
+                entries.append(None)
                 continue
-            info = pipeline_info(key, parts=False)
-            single: dict[int, str] = {}
-            # Most types share no lemma with any term: one set intersection says so.
-            indexed = info.lemmas & index_lemmas
-            for lemma in indexed & single_lemmas:
-                for tid in single_index[lemma]:
-                    single[tid] = "keyword"
-            if info.parts:
-                for part in info.part_lemmas:
-                    for lemma in part:
-                        for tid in single_index.get(lemma, ()):
-                            if tid in compound_ok:
-                                single.setdefault(tid, "compound")
+            if info.parts and not may_split(word):
+                # Split for someone else (a term's word, a search), or stored with its split:
+                # this codebook matches the word as it would have analysed it, so the codings
+                # never depend on what was analysed before.
+                info = info.without_split()
+            entries.append((word, info.lemmas, frozenset().union(*info.part_lemmas)))
             # A slip is an unknown word that is no two-part compound of known words (real words
             # never match); three-part splits of unknown words are mostly nonsense
             # ("konk+urent+ene").
@@ -178,14 +198,148 @@ class TypeAnalyser:
                 and "-" not in word
             ):
                 probes[word] = collapse_doubles(word)
-            pending.append((word, indexed, info, single))
         slips = self.fuzzy_many(probes) if probes else {}
+        return self._type_infos(entries, slips)
+
+    def prepare_stored(self, conn: Any, words: Iterable[str] | None = None) -> None:
+        """The type info of every word type whose analysis the store keeps (of ``words`` only,
+        if given: a look-up of one turn).
+
+        The same as :meth:`prepare` (which a property test checks), but without a look at most
+        words: a word can match only through a lemma of the codebook's indexes, a compound part
+        that is a compound term (one indexed query finds both), a fuzzy slip (the store's
+        unknown words, compared in one batch), or as a pronoun or filler. Every other word
+        matches nothing. The store keeps each word's full analysis; a word the codebook's
+        :meth:`TermTable.may_hold_term` rejects is matched without its compound split, as
+        :meth:`prepare` does.
+        """
+        from qualcode import word_analyses
+
+        if self.pipeline.spacy_model or not word_analyses.is_current(conn):
+            # A trained model's lemmas are not the stored ones; analyses of another lexicon or
+            # analysis are made again by the next ingest or code (store_missing_tokens).
+            return
+        types = self.types
+        if words is not None:
+            # A look-up: the few words' analyses by their keys, matched one by one.
+            found = word_analyses.read_analyses(conn, set(words) - types.keys())
+            chosen = sorted(found)
+            analyses = [(w, found[w] if _WORD.search(w) else None) for w in chosen]
+            types.update(zip(chosen, self._match_analyses(analyses), strict=True))
+            return
+        new = [w for w in word_analyses.stored_words(conn) if w not in types]
+        if not new:
+            return
+        self.load_cache()
+        self.reuse_cached(new)
+        left = {w for w in new if w not in types}
+        if not left:
+            return
+        from concurrent.futures import ThreadPoolExecutor  # not for look-ups: their start-up
+
+        # The whole store's rows, kept to these words if the cache matched some already.
+        only = left if len(left) < len(new) else None
+        table = self.table
+        probes: tuple[ProbeGroups, ProbeGroups] | None = None
+        if table.fuzzy_targets:
+            probes = (
+                word_analyses.fuzzy_probe_groups(conn, two_parts=False),
+                word_analyses.fuzzy_probe_groups(conn, two_parts=True),
+            )
+        with ThreadPoolExecutor(max_workers=1) as pool:
+            # The fuzzy comparison runs in C without holding the GIL: on a second core it
+            # overlaps the matching of the other words below.
+            comparing = pool.submit(self._stored_slips, *probes, only) if probes else None
+            own, parts = self._stored_lemmas(conn, only)
+            candidates = own.keys() | parts.keys() | (left & (table.index_lemmas | _SPECIAL_WORDS))
+            slips = comparing.result() if comparing else {}
+        chosen = sorted(candidates | slips.keys())
+        entries: list[Entry | None] = [
+            (word, own.get(word, frozenset()) | {word}, parts.get(word, frozenset()))
+            if _WORD.search(word)
+            else None
+            for word in chosen
+        ]
+        types.update(dict.fromkeys(left, NOTHING))
+        types.update(zip(chosen, self._type_infos(entries, slips), strict=True))
+
+    def _stored_lemmas(
+        self, conn: Any, only: set[str] | None
+    ) -> tuple[dict[str, set[str]], dict[str, set[str]]]:
+        """The codebook's lemmas among the stored words' own lemmas and among their parts'
+        lemmas (of the words ``only``, if given), as this codebook matches each word (with or
+        without its split)."""
+        from qualcode import word_analyses
+
+        table = self.table
+        may_split = table.may_hold_term
+        # A part matches only the one-word terms a compound may hold.
+        compound_lemmas = [
+            lemma for lemma, tids in table.single.items() if not table.compound_ok.isdisjoint(tids)
+        ]
+        own: dict[str, set[str]] = {}
+        parts: dict[str, set[str]] = {}
+        split: dict[str, bool] = {}
+        for word, lemma, part, known in word_analyses.lemma_rows(
+            conn, table.index_lemmas, compound_lemmas
+        ):
+            if only is not None and word not in only:
+                continue
+            splits = split.get(word)
+            if splits is None:
+                splits = split[word] = may_split(word)
+            if part:
+                if splits:
+                    parts.setdefault(word, set()).add(lemma)
+            elif known or splits:
+                # An unknown word's other lemmas come from its split (the compound's lemma).
+                own.setdefault(word, set()).add(lemma)
+        return own, parts
+
+    def _stored_slips(
+        self, others: ProbeGroups, two_parts: ProbeGroups, only: set[str] | None
+    ) -> dict[str, list[int]]:
+        """:meth:`fuzzy_groups` of the stored fuzzy probes (of the words ``only``, if given)."""
+        may_split = self.table.may_hold_term
+        groups = others  # fresh from the store: extended in place
+        # An unknown two-part compound is no slip, but only where its split is used.
+        for group, (words, forms) in two_parts.items():
+            kept, kept_forms = groups.setdefault(group, ([], []))
+            for word, form in zip(words, forms, strict=True):
+                if not may_split(word):
+                    kept.append(word)
+                    kept_forms.append(form)
+        if only is not None:
+            for group, (words, forms) in list(groups.items()):
+                pairs = [(w, f) for w, f in zip(words, forms, strict=True) if w in only]
+                groups[group] = ([w for w, _ in pairs], [f for _, f in pairs])
+        count = sum(len(words) for words, _ in groups.values())
+        return self.fuzzy_groups(groups, small=count <= SMALL_FUZZY_BATCH) if count else {}
+
+    def _type_infos(
+        self, entries: list[Entry | None], slips: dict[str, list[int]]
+    ) -> list[TypeInfo]:
+        """The type info of each word from its entry (None: no word) and its fuzzy slips."""
+        table = self.table
+        single_index, phrase_index, compound_ok = table.single, table.phrase, table.compound_ok
+        single_lemmas, phrase_lemmas = table.single_lemmas, table.phrase_lemmas
+        index_lemmas = table.index_lemmas
         result: list[TypeInfo] = []
-        for item in pending:
-            if item is None:
+        for entry in entries:
+            if entry is None:
                 result.append(NOTHING)
                 continue
-            word, indexed, info, single = item
+            word, lemmas, part_lemmas = entry
+            single: dict[int, str] = {}
+            # Most types share no lemma with any term: one set intersection says so.
+            indexed = index_lemmas.intersection(lemmas)
+            for lemma in indexed & single_lemmas:
+                for tid in single_index[lemma]:
+                    single[tid] = "keyword"
+            for lemma in part_lemmas:
+                for tid in single_index.get(lemma, ()):
+                    if tid in compound_ok:
+                        single.setdefault(tid, "compound")
             for tid in slips.get(word, ()):
                 single.setdefault(tid, "fuzzy")
             phrase: set[tuple[int, int]] = set()
@@ -200,39 +354,56 @@ class TypeAnalyser:
 
     # -- fuzzy -------------------------------------------------------------------------------
     def _fuzzy_choices(self, length: int, limit: int) -> list[str]:
-        """Fuzzy targets whose length is within ``limit`` of ``length``, in target-table order."""
+        """Fuzzy targets whose length is within ``limit`` of ``length``, in target-table order.
+
+        Left out: targets whose own allowed edits are fewer than the difference in length, which
+        no probe of this length can be within (a slip is at least that many edits away).
+        """
         key = (length, limit)
         found = self._fuzzy_near.get(key)
         if found is None:
-            by_length = self.table.fuzzy_by_length
+            by_length, targets = self.table.fuzzy_by_length, self.table.fuzzy_targets
             found = self._fuzzy_near[key] = [
-                t for n in range(length - limit, length + limit + 1) for t in by_length.get(n, ())
+                t
+                for n in range(length - limit, length + limit + 1)
+                for t in by_length.get(n, ())
+                if abs(n - length) <= targets[t][1]
             ]
         return found
 
     def fuzzy_many(self, probes: dict[str, str]) -> dict[str, list[int]]:
         """word → term ids it is a slip of, best first (ties in target-table order).
 
-        One ``cdist`` per (length, allowed edits) group instead of one ``extract`` per word. A
-        target more than ``limit`` letters longer or shorter is more than ``limit`` edits away,
-        so only the targets of near lengths are compared; the order of the hits is the one a
-        per-word ``extract`` over the targets of lengths ±2 gives (distance, then table order).
+        ``probes``: word → its form with doubled letters collapsed (see :func:`fuzzy_groups`).
+        """
+        groups: ProbeGroups = {}
+        for word, probe in probes.items():
+            words, forms = groups.setdefault((len(probe), max_edits(word)), ([], []))
+            words.append(word)
+            forms.append(probe)
+        return self.fuzzy_groups(groups, small=len(probes) <= SMALL_FUZZY_BATCH)
+
+    def fuzzy_groups(self, groups: ProbeGroups, *, small: bool = False) -> dict[str, list[int]]:
+        """:meth:`fuzzy_many` of probes grouped by (probe length, allowed edits).
+
+        One ``cdist`` per group instead of one ``extract`` per word. A target more than
+        ``limit`` letters longer or shorter is more than ``limit`` edits away, so only the
+        targets of near lengths are compared; the order of the hits is the one a per-word
+        ``extract`` over the targets of lengths ±2 gives (distance, then table order).
+        ``small``: a look-up (explain, a few sentences), compared pair by pair, since numpy's
+        import would cost more than the work.
         """
         from rapidfuzz.distance import OSA
 
-        groups: dict[tuple[int, int], list[str]] = {}
-        for word, probe in probes.items():
-            groups.setdefault((len(probe), max_edits(word)), []).append(word)
         targets = self.table.fuzzy_targets
         slips: dict[str, list[int]] = {}
-        if len(probes) <= SMALL_FUZZY_BATCH:
-            # A look-up (explain, a few sentences): numpy's import would cost more than the work.
-            for (length, limit), words in groups.items():
+        if small:
+            for (length, limit), (words, forms) in groups.items():
                 choices = self._fuzzy_choices(length, limit)
-                for word in words:
+                for word, form in zip(words, forms, strict=True):
                     found = []
                     for c, choice in enumerate(choices):
-                        d = OSA.distance(probes[word], choice, score_cutoff=limit)
+                        d = OSA.distance(form, choice, score_cutoff=limit)
                         if d <= limit:
                             found.append((d, c))
                     for d, c in sorted(found):
@@ -243,15 +414,15 @@ class TypeAnalyser:
         import numpy as np
         from rapidfuzz.process import cdist
 
-        for (length, limit), words in groups.items():
+        for (length, limit), (words, forms) in groups.items():
             choices = self._fuzzy_choices(length, limit)
             if not choices:
                 continue
             # 500 probes a chunk: the distance matrix stays a few MB against thousands of targets.
             for i in range(0, len(words), 500):
-                chunk = words[i : i + 500]
+                chunk = forms[i : i + 500]
                 dist = cdist(
-                    [probes[w] for w in chunk],
+                    chunk,
                     choices,
                     scorer=OSA.distance,
                     score_cutoff=limit,
@@ -269,5 +440,5 @@ class TypeAnalyser:
                 ):
                     tid, allowed = targets[choices[c]]
                     if d <= allowed:
-                        slips.setdefault(chunk[r], []).append(tid)
+                        slips.setdefault(words[i + r], []).append(tid)
         return slips
