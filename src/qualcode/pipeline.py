@@ -70,6 +70,7 @@ def analyze(
     lang: str | None = None,
     write_reports: bool = True,
     on_file: Callable[[Path], None] | None = None,
+    on_step: Callable[[str, int, int], None] | None = None,
     on_progress: Callable[[int, int], None] | None = None,
     command: str = "analyze",
 ) -> AnalyzeResult:
@@ -101,6 +102,7 @@ def analyze(
             interviewer_labels=interviewer_labels,
             replace=replace,
             on_file=on_file,
+            on_step=on_step,
             command=command,
         )
         result = AnalyzeResult(project=out, ingest=report, codebook=codebook_file)

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import sys
 from array import array
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from itertools import accumulate
 
 from qualcode.store import Store
@@ -30,6 +30,8 @@ from qualcode.store import Store
 _SMALL = 1
 #: Turns tokenized and stored per step.
 TOKENIZE_BATCH = 2000
+#: Progress steps of :func:`store_missing_tokens`, as a progress display names them.
+TOKENIZE_STEP = "Tokenizing turns"
 _WIDE = 4
 Spans = tuple[list[int], list[int]]
 
@@ -146,13 +148,17 @@ def lower_words(text: str, starts: Sequence[int], ends: Sequence[int]) -> list[s
     return [text[a:b].lower() for a, b in zip(starts, ends, strict=True)]
 
 
-def store_missing_tokens(conn: object) -> int:
+def store_missing_tokens(
+    conn: object, on_step: Callable[[str, int, int], None] | None = None
+) -> int:
     """Tokenize every turn that has no stored tokens yet, inside the caller's transaction, and
     keep the analyses of their new word types.
 
     Returns how many turns were tokenized. Called by ingest (the turns it just added), by
     ``code`` and by :func:`turn_spans` for older stores. A store whose word analyses are missing
-    or of another version gets every turn's words analysed here, once.
+    or of another version gets every turn's words analysed here, once. ``on_step(step, done,
+    total)`` is told the progress of each step (:data:`TOKENIZE_STEP` in turns, then
+    :data:`qualcode.word_analyses.ANALYSE_STEP` in words), for a progress display.
     """
     from qualcode.word_analyses import is_current, start_afresh, store_word_analyses
 
@@ -182,7 +188,9 @@ def store_missing_tokens(conn: object) -> int:
             "INSERT INTO segment_tokens (segment_id, spans) VALUES (?, ?)",
             [(sid, blob) for (sid, _), blob in zip(rows, blobs, strict=True)],
         )
-    store_word_analyses(conn, words)
+        if on_step is not None:
+            on_step(TOKENIZE_STEP, min(i + TOKENIZE_BATCH, len(ids)), len(ids))
+    store_word_analyses(conn, words, on_step)
     return len(ids)
 
 

@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Collection, Iterable, Iterator
+from collections.abc import Callable, Collection, Iterable, Iterator
 from typing import Any
 
 from qualcode.nlp import (
@@ -43,6 +43,8 @@ from qualcode.nlp import (
 ROWS_FORMAT = 1
 #: Word types analysed and stored per step (the lexicon's memo is dropped between steps).
 ANALYSE_BATCH = 20_000
+#: The progress step of :func:`store_word_analyses`, as a progress display names it.
+ANALYSE_STEP = "Analysing new words"
 _WORDLIKE = re.compile(r"\w")
 _ROW_CHUNK = 30_000
 #: One encoder for every row, not one per ``json.dumps`` call (ingest writes tens of thousands).
@@ -72,10 +74,13 @@ def start_afresh(conn: Any) -> None:
     conn.execute("INSERT INTO word_types_key (key) VALUES (?)", (current_key(),))
 
 
-def store_word_analyses(conn: Any, words: Iterable[str]) -> int:
+def store_word_analyses(
+    conn: Any, words: Iterable[str], on_step: Callable[[str, int, int], None] | None = None
+) -> int:
     """Analyse and keep the ``words`` the store has no analysis of; returns how many.
 
-    Inside the caller's transaction (see :func:`qualcode.tokens.store_missing_tokens`).
+    Inside the caller's transaction (see :func:`qualcode.tokens.store_missing_tokens`);
+    ``on_step(ANALYSE_STEP, done, total)`` after each batch of words.
     """
     wanted = set(words)
     new = sorted(wanted - stored_among(conn, wanted))
@@ -93,6 +98,8 @@ def store_word_analyses(conn: Any, words: Iterable[str]) -> int:
             "INSERT INTO word_lemmas (lemma, part, word) VALUES (?, ?, ?)",
             [row for info in analyses.values() for row in _indexed(info)],
         )
+        if on_step is not None:
+            on_step(ANALYSE_STEP, min(i + ANALYSE_BATCH, len(new)), len(new))
     return len(new)
 
 

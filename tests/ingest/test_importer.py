@@ -207,3 +207,30 @@ def test_joint_interview_keeps_both_respondents(project: Store, tmp_path: Path):
         ("R3", "R3"),
         ("R4", "R4"),
     ]
+
+
+def test_ingest_tells_its_steps_for_progress_bars(project: Store, small_corpus: Path, tmp_path: Path):
+    """Tokenizing and word analysis are the long part of a big ingest: both report progress, and
+    a second ingest reports only what it adds."""
+    from qualcode.tokens import TOKENIZE_STEP
+    from qualcode.word_analyses import ANALYSE_STEP
+
+    steps: list[tuple[str, int, int]] = []
+    ingest_paths(project, [small_corpus], on_step=lambda *step: steps.append(step))
+    turns = project.conn.execute("SELECT count(*) FROM segments").fetchone()[0]
+    words = project.conn.execute("SELECT count(*) FROM word_types").fetchone()[0]
+    assert steps[-1] == (ANALYSE_STEP, words, words)
+    assert (TOKENIZE_STEP, turns, turns) in steps
+
+    more = tmp_path / "more"
+    more.mkdir()
+    (more / "R3.txt").write_text(
+        "I: Hva betyr klyngen for dere?\nR3: Altså, vi får sånn nettverksbygging ut av det.\n",
+        encoding="utf-8",
+    )
+    steps.clear()
+    ingest_paths(project, [more], on_step=lambda *step: steps.append(step))
+    added = project.conn.execute("SELECT count(*) FROM word_types").fetchone()[0] - words
+    assert 0 < added < words  # "klyngen", "dere", … are stored already
+    assert (TOKENIZE_STEP, 2, 2) in steps
+    assert steps[-1] == (ANALYSE_STEP, added, added)

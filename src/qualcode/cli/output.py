@@ -295,21 +295,6 @@ def lexicon_progress(done: int, total: int) -> None:
         display.__exit__(None, None, None)
 
 
-@contextmanager
-def progress_bar(description: str, total: int) -> Iterator[Any]:
-    """A rich progress bar on stderr; yields a function to call once per finished item."""
-    with progress_steps() as update:
-        done = 0
-
-        def advance(*_: object) -> None:
-            nonlocal done
-            done += 1
-            update(description, done, total)
-
-        update(description, 0, total)
-        yield advance
-
-
 def warn_without_pseudonyms(project: Any) -> None:
     """Say so when files leave the project without a pseudonyms.csv to replace names with."""
     from pathlib import Path

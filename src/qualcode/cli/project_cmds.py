@@ -6,7 +6,7 @@ import typer
 
 from qualcode.cli import state
 from qualcode.cli.app import app, config_app, respondents_app
-from qualcode.cli.output import OutputFormat, emit_rows, info, progress_bar, progress_steps, warn
+from qualcode.cli.output import OutputFormat, emit_rows, info, progress_steps, warn
 from qualcode.errors import InputError
 
 FORMAT_OPTION = typer.Option(OutputFormat.table, "--format", "-f", help="table, csv or json.")
@@ -80,7 +80,9 @@ def ingest(
     store = state.open_project()
     with store:
         files, _ = collect_files(paths)
-        with progress_bar("Reading transcripts", len(files)) as advance:
+        with progress_steps() as update:
+            read = iter(range(1, len(files) + 1))
+            update("Reading transcripts", 0, len(files))
             report = ingest_paths(
                 store,
                 paths,
@@ -88,7 +90,8 @@ def ingest(
                 attributes_file=attributes,
                 interviewer_labels=interviewer,
                 replace=replace,
-                on_file=advance,
+                on_file=lambda _: update("Reading transcripts", next(read), len(files)),
+                on_step=update,
                 command=command_line(),
             )
     _print_ingest_report(report)
@@ -346,6 +349,7 @@ def analyze(
             replace=replace,
             lang=lang,
             on_file=lambda _: update("Reading transcripts", next(read), len(files)),
+            on_step=update,
             on_progress=lambda done, total: update("Auto-coding turns", done, total),
             command=f"analyze {folder}",
         )

@@ -203,6 +203,7 @@ def ingest_paths(
     interviewer_labels: Iterable[str] = (),
     replace: bool = False,
     on_file: Callable[[Path], None] | None = None,
+    on_step: Callable[[str, int, int], None] | None = None,
     command: str | None = None,
 ) -> IngestReport:
     """Read transcripts and store them, all or nothing.
@@ -210,7 +211,8 @@ def ingest_paths(
     ``respondent`` names the respondent of a single file (and lets a file without speaker labels be
     read as that respondent's speech). A transcript already in the project keeps its respondent
     unless ``respondent`` or the respondent table names one. ``interviewer_labels`` are added to the
-    project's labels. ``on_file`` is called after each file is read (for a progress bar).
+    project's labels. ``on_file`` is called after each file is read, and ``on_step(step, done,
+    total)`` as the new turns are tokenized and their new words analysed (for progress bars).
     """
     files, skipped = collect_files(paths)
     if respondent is not None and len(files) != 1:
@@ -269,7 +271,7 @@ def ingest_paths(
                 for name, value in attributes.items():
                     store.set_attribute(tx, label, name, value)
         # Tokenized once here, so coding, search and explain never need spaCy.
-        store_missing_tokens(tx.conn)
+        store_missing_tokens(tx.conn, on_step)
     return report
 
 
