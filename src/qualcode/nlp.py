@@ -221,7 +221,8 @@ def _ordbank_file() -> Path:
 
 
 @functools.cache
-def _lexicon_key() -> str:
+def lexicon_key() -> str:
+    """The version of the lexicon: its format, the data packages' versions and the data's hash."""
     # The data file's content, not its modification time: every new virtual environment
     # installs the same file afresh, and must find the cache built by the previous one.
     from importlib import metadata
@@ -238,7 +239,7 @@ def _lexicon_key() -> str:
 
 def lexicon_path() -> Path:
     """The lexicon cache file for the installed data versions (built on first use)."""
-    return cache_dir() / f"lexicon-nb-{_lexicon_key()}.sqlite"
+    return cache_dir() / f"lexicon-nb-{lexicon_key()}.sqlite"
 
 
 def type_cache_path() -> Path:
@@ -247,11 +248,12 @@ def type_cache_path() -> Path:
     The name holds the lexicon's key and a hash of this module, where the analysis is written:
     a changed analysis never reads the analyses of an older one.
     """
-    return cache_dir() / f"types-nb-{_lexicon_key()}-{_analysis_key()}.marshal"
+    return cache_dir() / f"types-nb-{lexicon_key()}-{analysis_key()}.marshal"
 
 
 @functools.cache
-def _analysis_key() -> str:
+def analysis_key() -> str:
+    """The version of the word analysis: a hash of this module, where the analysis is written."""
     return hashlib.sha256(Path(__file__).read_bytes()).hexdigest()[:12]
 
 

@@ -32,10 +32,10 @@ from typing import Any
 
 from qualcode.nlp import (
     WordInfo,
-    _analysis_key,
-    _lexicon_key,
+    analysis_key,
     collapse_doubles,
     get_pipeline,
+    lexicon_key,
     max_edits,
 )
 
@@ -56,7 +56,7 @@ _BARE = "[[],[],[]]"
 def current_key() -> str:
     """The version of the analyses this qualcode makes: the rows' format, the lexicon's and the
     analysis' keys (a hash of :mod:`qualcode.nlp`)."""
-    return f"{ROWS_FORMAT}-{_lexicon_key()}-{_analysis_key()}"
+    return f"{ROWS_FORMAT}-{lexicon_key()}-{analysis_key()}"
 
 
 def is_current(conn: Any) -> bool:

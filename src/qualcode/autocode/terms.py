@@ -225,11 +225,11 @@ class TermTable:
         The name holds the codebook's content hash, the lexicon's and the analysis' keys and a
         hash of the auto-coder's source, so any change to what a term matches starts afresh.
         """
-        from qualcode.nlp import _analysis_key, _lexicon_key, cache_dir
+        from qualcode.nlp import analysis_key, cache_dir, lexicon_key
 
         key = hashlib.sha256(
             "|".join(
-                (self.codebook.sha256, _lexicon_key(), _analysis_key(), code_key())
+                (self.codebook.sha256, lexicon_key(), analysis_key(), code_key())
             ).encode()
         ).hexdigest()[:16]
         return cache_dir() / f"codebook-{kind}-{key}.marshal"
