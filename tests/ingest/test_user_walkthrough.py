@@ -132,6 +132,14 @@ def test_analyze_with_replace_re_segments(runner, proj, tmp_path):
     assert "1 replaced" in result.output
     people = {p["respondent"]: p for p in respondents_json(runner, proj)}
     assert people["R3"]["turns"] == 3
+    # The same words as `code`: the turns that got a code, of the turns looked at.
+    with open_store(proj) as store:
+        coded, looked_at = store.conn.execute(
+            "SELECT (SELECT count(DISTINCT c.segment_id) FROM codings c JOIN coders d"
+            " ON d.id = c.coder_id WHERE d.name = 'auto'),"
+            " (SELECT count(*) FROM segments WHERE role = 'respondent')"
+        ).fetchone()
+    assert f"Auto-coded {coded} of {looked_at} turns" in result.output
 
 
 # -- 3, 5. the respondent table: a `file` column, no reserved attribute names --------------------

@@ -359,8 +359,8 @@ def analyze(
     if result.autocode is not None:
         summary = result.autocode
         info(
-            f"Auto-coded {summary.segments} turns: {summary.codings} codings "
-            f"in the layer 'auto' ({summary.seconds:.1f} s)"
+            f"Auto-coded {summary.coded_segments} of {summary.segments} turns: "
+            f"{summary.codings} codings in the layer 'auto' ({summary.seconds:.1f} s)"
         )
     if result.pseudonyms is not None:
         info(f"Pseudonyms: {result.pseudonyms} (applied to every report and export)")
