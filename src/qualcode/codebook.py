@@ -982,6 +982,23 @@ def _likely_rename(
     return min(candidates, key=order.__getitem__) if candidates else None
 
 
+def edited_since_loaded(book: Codebook) -> bool:
+    """True if the YAML file ``book`` was loaded from now holds another codebook.
+
+    For the project's current codebook: a student who edits the file and runs ``code`` again
+    would otherwise get the loaded version without a word. Only a ``.yaml``/``.yml`` source is
+    compared (a codebook imported from a REFI-QDA file is stored as YAML made from it); a file
+    that is gone or unreadable counts as unchanged.
+    """
+    if not book.source_path or Path(book.source_path).suffix.lower() not in (".yaml", ".yml"):
+        return False
+    try:
+        text = read_text(Path(book.source_path))
+    except (InputError, OSError):
+        return False
+    return hashlib.sha256(text.encode("utf-8")).hexdigest() != book.sha256
+
+
 def current_codebook(store: Store) -> Codebook | None:
     """The project's current codebook (the last version installed), or None."""
     row = store.conn.execute(

@@ -55,9 +55,13 @@ def search(
 
     Without ``lemma`` a word matches case-insensitively as written (``tillit*`` matches any word
     starting with ``tillit``); with ``lemma`` it matches when the lemma candidates intersect, so
-    ``stole på`` finds ``stolte på``. A term of several words is a phrase.
+    ``stole på`` finds ``stolte på``. A term of several words is a phrase. ``width``: characters
+    of context on each side (0: none).
     """
     import re
+
+    if width < 0:
+        raise InputError(f"the context width must be 0 or more characters, not {width}")
 
     from qualcode.corpus import segments
     from qualcode.nlp import get_pipeline
@@ -146,7 +150,10 @@ def _lemma_sharers(  # type: ignore[no-untyped-def]
 
 def _clip_left(text: str, width: int) -> str:
     text = " ".join(text.split())
-    return text if len(text) <= width else "…" + text[-width:].split(" ", 1)[-1]
+    if len(text) <= width:
+        return text
+    # Not text[-width:]: with width 0 that slice is the whole text.
+    return "…" + text[len(text) - width :].split(" ", 1)[-1]
 
 
 def _clip_right(text: str, width: int) -> str:
@@ -177,10 +184,13 @@ def explain(store: Store, segment_id: int, codebook: Codebook, *, unit: str = "t
             spacy_model: str | None = None) -> Explanation:
     """Every match of ``codebook`` in one turn, with its rule, term, offsets and negation."""
     from qualcode.autocode import CompiledCodebook
+    from qualcode.autocode.compiled import UNITS
     from qualcode.corpus import segments
     from qualcode.nlp import get_pipeline
     from qualcode.text import sentence_spans
 
+    if unit not in UNITS:
+        raise InputError(f"unknown unit '{unit}'; use turn or sentence")
     rows = segments(store, segment_ids=[segment_id])
     if not rows:
         raise InputError(f"no segment {segment_id} in the project (see 'qualcode segments')")

@@ -334,8 +334,12 @@ def build_lexicon(path: Path) -> None:
         step(5)
         conn.commit()
         step(6)
-    finally:
+    except BaseException:
+        # Interrupted (Ctrl-C) or failed: no half-built file is left in the user's cache.
         conn.close()
+        tmp.unlink(missing_ok=True)
+        raise
+    conn.close()
     os.replace(tmp, path)
 
 

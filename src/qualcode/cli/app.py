@@ -24,12 +24,15 @@ class QualcodeGroup(TyperGroup):
 
     def invoke(self, ctx: typer.Context) -> Any:
         from qualcode import nlp
-        from qualcode.cli.output import lexicon_progress
+        from qualcode.cli.output import close_lexicon_display, lexicon_progress
 
         if lexicon_progress not in nlp.lexicon_build_listeners:
             nlp.lexicon_build_listeners.append(lexicon_progress)
         try:
-            return super().invoke(ctx)
+            try:
+                return super().invoke(ctx)
+            finally:
+                close_lexicon_display()
         except QualcodeError as exc:
             _error(str(exc))
             raise typer.Exit(code=2) from None

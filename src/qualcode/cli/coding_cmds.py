@@ -36,13 +36,18 @@ def _find_default_codebook() -> Path | None:
 
 def _resolve_codebook(store, codebook: Path | None):  # type: ignore[no-untyped-def]
     """The codebook to use: --codebook, else the project's current one, else codebooks/klynge.yaml."""
-    from qualcode.codebook import current_codebook, load_codebook
+    from qualcode.codebook import current_codebook, edited_since_loaded, load_codebook
 
     if codebook is not None:
         return load_codebook(codebook), str(codebook)
     if store is not None:
         current = current_codebook(store)
         if current is not None:
+            if edited_since_loaded(current):
+                warn(
+                    f"{current.source_path} has changed since it was loaded; this uses the loaded "
+                    f"version (load the edit: qualcode codebook load {current.source_path})"
+                )
             return (
                 current,
                 f"the project's current codebook ({current.source_path or current.name})",

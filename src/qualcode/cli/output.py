@@ -295,6 +295,18 @@ def lexicon_progress(done: int, total: int) -> None:
         display.__exit__(None, None, None)
 
 
+def close_lexicon_display() -> None:
+    """Close the display of a lexicon build that did not finish (interrupted or failed).
+
+    Left open, it would be closed at interpreter shutdown, when rich can no longer import what
+    it needs: a traceback after the one-line error.
+    """
+    global _lexicon_display
+    display, _lexicon_display = _lexicon_display, None
+    if display is not None:
+        display.__exit__(None, None, None)
+
+
 def warn_without_pseudonyms(project: Any) -> None:
     """Say so when files leave the project without a pseudonyms.csv to replace names with."""
     from pathlib import Path
