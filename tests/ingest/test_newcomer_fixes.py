@@ -40,7 +40,12 @@ def test_code_says_when_the_loaded_codebook_file_was_edited(runner, ingested: St
         f"(load the edit: qualcode codebook load {mine})"
     ) in " ".join(edited.output.split())
 
-    assert _run(runner, ingested, "codebook", "load", str(mine)).exit_code == 0
+    load = _run(runner, ingested, "codebook", "load", str(mine))
+    assert load.exit_code == 0, load.output
+    # No code was added or changed, but the file was: not "0 added, 0 updated".
+    assert "installed (version 2): the same codes, with changed rules or texts." in " ".join(
+        load.output.split()
+    )
     loaded = _run(runner, ingested, "code")
     assert "has changed since it was loaded" not in loaded.output
 

@@ -165,12 +165,15 @@ def _report_install(changes, source) -> None:  # type: ignore[no-untyped-def]
     if not changes.changed:
         info(f"Codebook {source} is already the project's current one; nothing changed.")
         return
-    parts = [
-        f"{len(changes.added)} added",
-        f"{len(changes.updated)} updated",
-        f"{len(changes.deactivated)} no longer in the codebook",
-    ]
-    info(f"Codebook {source} installed (version {changes.version_id}): {', '.join(parts)}.")
+    if changes.added or changes.updated or changes.deactivated:
+        what = (
+            f"codes {len(changes.added)} added, {len(changes.updated)} updated, "
+            f"{len(changes.deactivated)} no longer in the codebook"
+        )
+    else:
+        # A new version with the same codes: "0 added, 0 updated" read as "nothing changed".
+        what = "the same codes, with changed rules or texts"
+    info(f"Codebook {source} installed (version {changes.version_id}): {what}.")
     for old, new in changes.moved.items():
         info(f"code '{old}' is now '{new}' (same GUID), with its codings and memos")
     for path, n in changes.kept_with_codings.items():
