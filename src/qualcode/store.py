@@ -437,6 +437,9 @@ class Store:
         self.folder = folder
         self.path = folder / DB_NAME
         self.conn = conn
+        #: Set when opening upgraded a store made by an older qualcode: (its schema version, the
+        #: copy of it kept beside the store, or None if none could be written).
+        self.upgraded_from: tuple[int, Path | None] | None = None
 
     # -- lifecycle ---------------------------------------------------------------------------
     def close(self) -> None:
@@ -841,7 +844,12 @@ def _connect(path: Path) -> sqlite3.Connection:
     return conn
 
 
-def _migrate(conn: sqlite3.Connection, path: Path) -> None:
+def _migrate(conn: sqlite3.Connection, path: Path) -> tuple[int, Path | None] | None:
+    """Bring the store to :data:`SCHEMA_VERSION` in one transaction.
+
+    Returns, for a store made by an older qualcode, its version and the copy of it kept first
+    (see :func:`_keep_copy`); None if nothing was upgraded.
+    """
     version = conn.execute("PRAGMA user_version").fetchone()[0]
     if version > SCHEMA_VERSION:
         raise ProjectError(
@@ -850,7 +858,8 @@ def _migrate(conn: sqlite3.Connection, path: Path) -> None:
             path=path,
         )
     if version == SCHEMA_VERSION:
-        return
+        return None
+    copy = _keep_copy(conn, path, version) if version > 0 else None
     conn.execute("BEGIN IMMEDIATE")
     try:
         # Re-read under the lock: another process may have migrated meanwhile.
@@ -862,6 +871,32 @@ def _migrate(conn: sqlite3.Connection, path: Path) -> None:
         conn.execute("ROLLBACK")
         raise
     conn.execute("COMMIT")
+    return (version, copy) if version > 0 else None
+
+
+def _keep_copy(conn: sqlite3.Connection, path: Path, version: int) -> Path | None:
+    """A copy of a store made by an older qualcode, written beside it before it is upgraded.
+
+    The upgrade itself is one transaction and never half done; the copy is for going back to
+    the older qualcode, which cannot open the upgraded store. Written once per old version
+    (SQLite's backup: a consistent copy even while another process reads). None if it cannot
+    be written; the upgrade goes on, as safe as before.
+    """
+    copy = path.with_name(f"{path.name}.format-{version}.bak")
+    if copy.exists():
+        return copy
+    tmp = copy.with_name(f"{copy.name}.{os.getpid()}.tmp")
+    try:
+        target = sqlite3.connect(tmp)
+        try:
+            conn.backup(target)
+        finally:
+            target.close()
+        os.replace(tmp, copy)
+    except (sqlite3.Error, OSError):
+        tmp.unlink(missing_ok=True)
+        return None
+    return copy
 
 
 def open_store(folder: str | Path) -> Store:
@@ -872,10 +907,12 @@ def open_store(folder: str | Path) -> Store:
         raise ProjectError(f"no {DB_NAME} in this folder; run 'qualcode init'", path=folder)
     try:
         conn = _connect(path)
-        _migrate(conn, path)
+        upgraded = _migrate(conn, path)
     except sqlite3.DatabaseError as exc:
         raise ProjectError(f"the store cannot be opened: {exc}", path=path) from None
-    return Store(folder, conn)
+    store = Store(folder, conn)
+    store.upgraded_from = upgraded
+    return store
 
 
 def create_store(folder: str | Path) -> Store:
@@ -893,10 +930,12 @@ def create_store(folder: str | Path) -> Store:
     path = folder / DB_NAME
     try:
         conn = _connect(path)
-        _migrate(conn, path)
+        upgraded = _migrate(conn, path)
     except (sqlite3.DatabaseError, OSError) as exc:
         raise ProjectError(f"the store cannot be created: {exc}", path=path) from None
-    return Store(folder, conn)
+    store = Store(folder, conn)
+    store.upgraded_from = upgraded
+    return store
 
 
 def command_line() -> str:

@@ -55,9 +55,17 @@ def err_console() -> Console:
 
 def open_project() -> Store:
     """Open the project named by ``--project``, or the nearest one from the current folder up."""
-    from qualcode.store import find_project, open_store
+    from qualcode.store import SCHEMA_VERSION, find_project, open_store
 
-    return open_store(find_project(_project))
+    store = open_store(find_project(_project))
+    if store.upgraded_from is not None:
+        version, copy = store.upgraded_from
+        kept = f"; the old store is kept as {copy}" if copy is not None else ""
+        err_console().print(
+            f"Upgraded the project store from format {version} to {SCHEMA_VERSION}{kept}",
+            highlight=False, soft_wrap=True, markup=False,
+        )
+    return store
 
 
 def interactive() -> bool:
