@@ -9,7 +9,6 @@ layer is recomputed, and existing human layers are left alone.
 
 from __future__ import annotations
 
-import shutil
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -106,7 +105,7 @@ def analyze(
             command=command,
         )
         result = AnalyzeResult(project=out, ingest=report, codebook=codebook_file)
-        result.pseudonyms = _adopt_pseudonyms(folder, out)
+        result.pseudonyms = report.pseudonyms
         result.codebook_changes = install_codebook(store, codebook, command)
         result.autocode = autocode_project(
             store, codebook, on_progress=on_progress, command=command
@@ -135,20 +134,6 @@ def _project_codebook(out: Path) -> Codebook | None:
         return None
     with open_store(out) as store:
         return current_codebook(store)
-
-
-def _adopt_pseudonyms(folder: Path, out: Path) -> Path | None:
-    """Copy ``pseudonyms.csv`` from the transcripts into a project that has none yet.
-
-    The project's own list wins once it exists: the student may have extended it there.
-    """
-    from qualcode.pseudonyms import PSEUDONYMS_FILE
-
-    source, target = folder / PSEUDONYMS_FILE, out / PSEUDONYMS_FILE
-    if source.is_file() and not target.exists():
-        shutil.copyfile(source, target)
-        return target
-    return None
 
 
 def _load_layers(store: Store, folder: Path, command: str) -> dict[str, int]:

@@ -318,6 +318,32 @@ def load(path: Path) -> Pseudonyms:
     return result
 
 
+def pseudonyms_to_adopt(folders: Iterable[Path], project: Path) -> Path | None:
+    """The ``pseudonyms.csv`` among the transcripts that a project without one should take.
+
+    The first of ``folders`` holding one; None if the project has its own (the student may have
+    extended it there: it wins) or no folder has one. The file is checked (:func:`load`) here, so
+    a bad list is refused before anything is stored.
+    """
+    if (project / PSEUDONYMS_FILE).exists():
+        return None
+    for folder in folders:
+        source = folder / PSEUDONYMS_FILE
+        if folder.is_dir() and source.is_file():
+            load(source)
+            return source
+    return None
+
+
+def adopt(source: Path, project: Path) -> Path:
+    """Copy ``source`` (see :func:`pseudonyms_to_adopt`) into the project; returns the copy."""
+    import shutil
+
+    target = project / PSEUDONYMS_FILE
+    shutil.copyfile(source, target)
+    return target
+
+
 def project_pseudonyms(store: Store) -> Pseudonyms:
     """The project's ``pseudonyms.csv``, or an empty list when the project has none."""
     path = Path(store.folder) / PSEUDONYMS_FILE

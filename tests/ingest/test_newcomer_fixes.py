@@ -120,3 +120,40 @@ def test_ctrl_c_in_the_lexicon_build_is_one_line(ingested: Store, tmp_path: Path
     assert lines == [
         "interrupted: the unfinished command changed nothing (finished steps are kept)"
     ], child.stderr
+
+
+def test_ingest_takes_the_folders_pseudonyms_like_analyze(runner, project: Store, small_corpus: Path):
+    (small_corpus / "pseudonyms.csv").write_text(
+        "original,replacement\nFjordal Aluminium,[bedriften]\n", encoding="utf-8"
+    )
+    result = _run(runner, project, "ingest", str(small_corpus))
+    assert result.exit_code == 0, result.output
+    kept = project.folder / "pseudonyms.csv"
+    assert kept.read_text(encoding="utf-8") == (small_corpus / "pseudonyms.csv").read_text(
+        encoding="utf-8"
+    )
+    assert f"Pseudonyms: {kept} (applied to every report and export)" in " ".join(
+        result.output.split()
+    )
+    # The project's own list wins once it exists: the student may have extended it there.
+    kept.write_text("original,replacement\nFjordal Aluminium,[firma]\nKari,[navn]\n", encoding="utf-8")
+    (small_corpus / "R3.txt").write_text("I: Og så?\nR3: Ja, det går fint.\n", encoding="utf-8")
+    again = _run(runner, project, "ingest", str(small_corpus))
+    assert again.exit_code == 0, again.output
+    assert "Kari,[navn]" in kept.read_text(encoding="utf-8")
+    assert "Pseudonyms:" not in again.output
+
+
+def test_a_bad_pseudonym_list_stops_the_ingest_before_anything_is_stored(
+    runner, project: Store, small_corpus: Path
+):
+    (small_corpus / "pseudonyms.csv").write_text(
+        "original,replacement\nFjordal Aluminium,\n", encoding="utf-8"
+    )
+    before = project.dump()
+    result = _run(runner, project, "ingest", str(small_corpus))
+    assert result.exit_code == 2
+    line = result.output.strip()
+    assert "\n" not in line and "pseudonyms.csv" in line and ":2" in line, line
+    assert project.dump() == before
+    assert not (project.folder / "pseudonyms.csv").exists()

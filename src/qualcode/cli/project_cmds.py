@@ -52,6 +52,8 @@ def _print_ingest_report(report) -> None:  # type: ignore[no-untyped-def]
     if report.skipped:
         parts.append(f"{len(report.skipped)} skipped")
     info(f"Transcripts: {', '.join(parts)}; {report.turns} turns stored.")
+    if report.pseudonyms is not None:
+        info(f"Pseudonyms: {report.pseudonyms} (applied to every report and export)")
 
 
 @app.command()
@@ -362,8 +364,6 @@ def analyze(
             f"Auto-coded {summary.coded_segments} of {summary.segments} turns: "
             f"{summary.codings} codings in the layer 'auto' ({summary.seconds:.1f} s)"
         )
-    if result.pseudonyms is not None:
-        info(f"Pseudonyms: {result.pseudonyms} (applied to every report and export)")
     for coder, added in result.layers.items():
         info(f"Loaded coder layer '{coder}' ({added} codings) from {folder / 'koding'}")
     rows = [[p.label, p.transcripts, p.turns, p.words] for p in result.respondents]

@@ -15,6 +15,7 @@ from qualcode.errors import InputError
 from qualcode.ingest.model import ParsedTranscript
 from qualcode.ingest.readers import SUFFIX_FORMATS, format_of, read_transcript
 from qualcode.ingest.respondents import RESPONDENTS_FILE, RespondentTable, read_respondent_table
+from qualcode.pseudonyms import PSEUDONYMS_FILE, adopt, pseudonyms_to_adopt
 from qualcode.respondent_labels import neutral_labels
 from qualcode.store import DEFAULT_INTERVIEWER_LABELS, Store, WriteTx, command_line, now_iso
 from qualcode.tokens import store_missing_tokens
@@ -62,13 +63,15 @@ class IngestReport:
     carried: int = 0
     corrected: list[CorrectedCoding] = field(default_factory=list)
     lost: list[LostCoding] = field(default_factory=list)
+    #: The transcripts' ``pseudonyms.csv``, copied into a project that had none.
+    pseudonyms: Path | None = None
 
 
 #: How many files of the respondent table that were not found are named one by one.
 MISSING_FILES_LISTED = 10
 
 #: Files that may sit among the transcripts without being transcripts.
-NOT_TRANSCRIPTS = frozenset({RESPONDENTS_FILE, "pseudonyms.csv"})
+NOT_TRANSCRIPTS = frozenset({RESPONDENTS_FILE, PSEUDONYMS_FILE})
 
 
 def collect_files(paths: Sequence[Path]) -> tuple[list[Path], list[tuple[str, str]]]:
@@ -220,6 +223,8 @@ def ingest_paths(
             f"--respondent names the respondent of one file, but {len(files)} files were given"
         )
     table = _respondent_tables(paths, attributes_file)
+    # Checked before anything is stored; copied once the transcripts are.
+    pseudonyms = pseudonyms_to_adopt([Path(p) for p in paths], Path(store.folder))
     labels = project_interviewer_labels(store, interviewer_labels)
     report = IngestReport(skipped=list(skipped))
     report.warnings.extend(f"{p}: skipped, {why}" for p, why in skipped)
@@ -272,6 +277,8 @@ def ingest_paths(
                     store.set_attribute(tx, label, name, value)
         # Tokenized once here, so coding, search and explain never need spaCy.
         store_missing_tokens(tx.conn, on_step)
+    if pseudonyms is not None:
+        report.pseudonyms = adopt(pseudonyms, Path(store.folder))
     return report
 
 
