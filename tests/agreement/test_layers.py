@@ -315,3 +315,18 @@ def test_consistency_order_and_section(coded: Store) -> None:
 def test_section_needs_two_human_layers(ingested: Store, make_codes) -> None:  # type: ignore[no-untyped-def]
     make_codes(ingested, ["tillit"])
     assert consistency_section(ingested) is None
+
+
+def test_cli_agreement_table_counts_the_pooled_rows_decisions(runner, coded: Store) -> None:  # type: ignore[no-untyped-def]
+    """The pooled row's units are its (unit, code) decisions, as in the Word report: the cells
+    of the row add up to them."""
+    table = _run(runner, coded, "agreement", "kari", "jonas")
+    assert table.exit_code == 0, table.output
+    records = json.loads(_run(runner, coded, "agreement", "kari", "jonas", "-f", "json").stdout)
+    pooled = records[-1]
+    decisions = pooled["both"] + pooled["only_a"] + pooled["only_b"] + pooled["neither"]
+    row = next(line for line in table.stdout.splitlines() if "(pooled)" in line)
+    cells = [c.strip() for c in row.replace("│", "|").split("|") if c.strip()]
+    assert cells[:2] == ["(pooled)", str(decisions)]
+    assert decisions > pooled["n_units"]
+    assert f"= {decisions} decisions, each counted once." in " ".join(table.stderr.split())

@@ -115,7 +115,7 @@ def agreement_cmd(
 ) -> None:
     """Intercoder agreement per code and pooled: percent, Cohen's κ, Krippendorff's α,
     Brennan–Prediger κ, and the counts both / only A / only B / neither."""
-    from qualcode.agreement import agreement
+    from qualcode.agreement import POOLED, agreement
 
     if bootstrap < 0:
         raise InputError("--bootstrap must be 0 (off) or a number of resamples")
@@ -148,10 +148,12 @@ def agreement_cmd(
         if two:
             columns[columns.index("κ") + 1 : columns.index("κ") + 1] = ["κ 95% CI"]
     rows = []
+    pooled_codes = len(report.pooled_codes)
     for r in records:
         row = {
             "code": r["code"],
-            "units": r["n_units"],
+            # The pooled row stacks one decision per unit and code (as the Word report counts).
+            "units": r["n_units"] * (pooled_codes if r["code"] == POOLED else 1),
             "both": r["both"],
             f"only {a}": r["only_a"],
             f"only {b}": r["only_b"],
@@ -179,8 +181,10 @@ def agreement_cmd(
         if r["note"]:
             info(f"{r['code']}: {r['note']}")
     if report.pooled is not None:
+        n = report.pooled.n_units
         info(
-            f"Pooled over {len(report.pooled_codes)} codes: every (unit, code) decision counted once."
+            f"Pooled over {pooled_codes} codes: {_count(n, unit.value)} × {pooled_codes} codes ="
+            f" {n * pooled_codes} decisions, each counted once."
         )
     if report.unused_codes:
         info(
