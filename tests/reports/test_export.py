@@ -102,6 +102,9 @@ def test_docx_has_chart_codebook_quotes_and_appendix(report_nb):
     assert "Definisjon av åpenhet." in texts
     quotes = table_after_header(document, ["Respondent", "Sitat", "Segment"])
     assert quotes.rows[1].cells[1].text.startswith("«")  # bokmål quotation marks
+    # A quote is never split over two pages (the second part would lose respondent and segment).
+    assert all(row._tr.find(f"{qn('w:trPr')}/{qn('w:cantSplit')}") is not None
+               for row in quotes.rows)
     appendix = table_after_header(document, ["Respondent", "sector", "size"])
     assert [r.cells[0].text for r in appendix.rows[1:]] == LABELS
     consistency = table_after_header(document, ["kode", "kappa"])
@@ -211,3 +214,18 @@ def test_libreoffice_converts_docx_to_pdf(report_nb, tmp_path):
     pdf = tmp_path / "pdf" / "rapport.pdf"
     assert result.returncode == 0 and pdf.is_file(), result.stderr
     assert Path(pdf).read_bytes()[:5] == b"%PDF-"
+
+
+@pytest.mark.parametrize("length, kept_whole", [(300, True), (4000, False)])
+def test_only_a_quote_too_long_for_a_page_may_split(length: int, kept_whole: bool) -> None:
+    from qualcode.export.report_docx import _quote_table
+    from qualcode.export.report_text import words
+    from qualcode.export.tables import setup_document
+
+    doc = setup_document("nb")
+    text = ("Vi stoler på hverandre, og det har tatt tid å bygge opp. " * 80)[:length]
+    quotes = pd.DataFrame([{"respondent": "R1", "text": text, "segment": 7, "negated": False}])
+    _quote_table(doc, quotes, words("nb"), "tillit", "nb")
+    rows = doc.tables[-1].rows
+    assert all((row._tr.find(f"{qn('w:trPr')}/{qn('w:cantSplit')}") is not None) == kept_whole
+               for row in rows[1:])

@@ -52,6 +52,8 @@ MAX_FIGURE_TWIPS_TALL = 18 * 567
 READABLE_PT = 8.5
 #: Indent per code level in tables and the codebook, in twips (0.4 cm).
 LEVEL_INDENT = 227
+#: Quote rows are kept on one page when no quote is longer than this (about 15 lines).
+QUOTE_ROW_KEPT_WHOLE = 1500
 
 
 def write_report_docx(
@@ -481,7 +483,9 @@ def _quote_table(
         rows,
         numeric=[False, False, True],
         text_width=text_width_twips(doc),
-        cant_split=False,
+        # A quote split over two pages loses its respondent and segment on the second; only
+        # whole turns (--full) may be too long to keep on one page.
+        cant_split=max((len(r[1]) for r in rows), default=0) <= QUOTE_ROW_KEPT_WHOLE,
     )
     doc.add_paragraph()
 
