@@ -1089,6 +1089,7 @@ def summary(
     import pandas as pd
 
     from qualcode.corpus import count_words
+    from qualcode.ingest.respondents import attribute_names
 
     sel = select(
         store,
@@ -1100,7 +1101,9 @@ def summary(
     )
     codings, left_out = _codings(store, sel)
     attrs = _attributes(store)
-    names = sorted({n for label in sel.respondents for n in attrs.get(label, {})})
+    present = {n for label in sel.respondents for n in attrs.get(label, {})}
+    # The respondent table's column order, as `qualcode respondents` shows them.
+    names = [n for n in attribute_names(store) if n in present]
     wanted = set(sel.respondents)
     words: Counter[str] = Counter()
     turns: Counter[str] = Counter()

@@ -168,6 +168,15 @@ def test_summary(coded):
     assert frame.loc["R1", "codes"].startswith("tillit/åpenhet (2), forankring/ledelse (1)")
 
 
+def test_summary_keeps_the_respondent_tables_column_order(coded):
+    """Attributes in the order they were stored (the respondent table's columns, then later
+    ones), as `qualcode respondents` lists them, not alphabetically."""
+    with coded.write("test: add an attribute") as tx:
+        coded.set_attribute(tx, "R1", "alder", "40-49")
+    frame = reports.summary(coded)
+    assert list(frame.columns[: frame.columns.get_loc("transcripts")]) == ["sector", "size", "alder"]
+
+
 @pytest.mark.parametrize(
     "kwargs, message",
     [
