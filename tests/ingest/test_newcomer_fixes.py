@@ -157,3 +157,32 @@ def test_a_bad_pseudonym_list_stops_the_ingest_before_anything_is_stored(
     assert "\n" not in line and "pseudonyms.csv" in line and ":2" in line, line
     assert project.dump() == before
     assert not (project.folder / "pseudonyms.csv").exists()
+
+
+def test_explain_shows_weights_and_what_matched_without_being_assigned(runner, ingested: Store):
+    """A weak term reads as "keyword" in the rule column: its weight says it needs company. The
+    answer (codes now, matched but not assigned) is on stdout, so a pipe keeps it."""
+    from qualcode.concordance import explain
+
+    book = load_codebook(KLYNGE)
+    turns = [sid for (sid,) in ingested.conn.execute(
+        "SELECT id FROM segments WHERE role = 'respondent' ORDER BY id")]
+    seen_unassigned = False
+    for sid in turns:
+        expected = explain(ingested, sid, book)
+        table = _run(runner, ingested, "explain", str(sid), "--codebook", str(KLYNGE))
+        assert table.exit_code == 0, table.output
+        out = " ".join(table.stdout.split())
+        assert f"Codes now: {', '.join(expected.codes) or '(none)'}." in out
+        unassigned = list(dict.fromkeys(
+            m.code for m in expected.matches if m.code not in expected.codes))
+        if unassigned:
+            seen_unassigned = True
+            assert f"Matched, not assigned: {', '.join(unassigned)} (" in out
+        else:
+            assert "Matched, not assigned" not in out
+        rows = json.loads(_run(runner, ingested, "explain", str(sid), "--codebook", str(KLYNGE),
+                               "-f", "json").stdout)
+        assert [(r["term"], r["weight"], r["support"]) for r in rows] == [
+            (m.term, m.weight, m.support) for m in expected.matches]
+    assert seen_unassigned  # the small corpus has such a turn: the line is really tested

@@ -319,13 +319,25 @@ def explain_cmd(
         from qualcode.passages import human_codings
 
         people = human_codings(store, [segment_id]).get(segment_id, [])
-    rows = [
-        [m.code, m.rule, m.term, m.words, m.start, m.end, m.negator or ""] for m in result.matches
-    ]
-    columns = ["code", "rule", "term", "words", "start", "end", "negated by"]
+    columns = ["code", "rule", "term", "words", "weight", "start", "end", "negated by"]
     if fmt != OutputFormat.table:
-        emit_rows(columns, rows, fmt)
+        emit_rows(
+            [*columns, "support"],
+            [
+                [m.code, m.rule, m.term, m.words, m.weight, m.start, m.end, m.negator or "",
+                 m.support]
+                for m in result.matches
+            ],
+            fmt,
+        )
         return
+    # A weak term (weight below 1) or a support term needs other evidence: the student tuning
+    # the codebook must see that, or "keyword" reads as enough on its own.
+    rows = [
+        [m.code, m.rule, m.term, m.words, f"{m.weight:g}" + (" (support)" if m.support else ""),
+         m.start, m.end, m.negator or ""]
+        for m in result.matches
+    ]
     from rich.text import Text
 
     console = state.console()
@@ -342,16 +354,27 @@ def explain_cmd(
         if not passage.whole_turn:
             text.stylize("reverse", passage.start, passage.end)
     console.print(text)
+
+    def say(line: str) -> None:
+        # Part of the answer, not a status line: on stdout, so `explain 42 | less` keeps it.
+        console.print(line, highlight=False, markup=False, soft_wrap=True)
+
     for passage in people:
         where = (
             "whole turn"
             if passage.whole_turn
             else f"«{result.text[passage.start : passage.end]}» ({passage.start}:{passage.end})"
         )
-        info(f"{passage.coder}: {passage.code} — {where}")
-    emit_rows(columns, rows, fmt, right_align=("start", "end"))
+        say(f"{passage.coder}: {passage.code} — {where}")
+    emit_rows(columns, rows, fmt, right_align=("weight", "start", "end"))
     coded = ", ".join(result.codes) or "(none)"
     stored = ", ".join(result.stored) or "(none)"
-    info(f"Codes now: {coded}. Stored in the auto layer: {stored}. Codebook: {source}")
+    say(f"Codes now: {coded}. Stored in the auto layer: {stored}. Codebook: {source}")
+    unassigned = list(dict.fromkeys(m.code for m in result.matches if m.code not in result.codes))
+    if unassigned:
+        say(
+            f"Matched, not assigned: {', '.join(unassigned)} (too little evidence for the "
+            "threshold, or a more specific code was kept: docs/codebook.md, Evidence strength)"
+        )
     if result.role == "interviewer":
         info("This is an interviewer turn: 'qualcode code' skips it unless --include-interviewer.")
