@@ -380,4 +380,4 @@ def analyze(
 
         warn_without_pseudonyms(out)
     for path in result.report_files:
-        info(f"Report written: {path}")
+        info(f"Wrote {path}")
