@@ -676,12 +676,21 @@ def parse_codebook(text: str, source: str = "<codebook>") -> tuple[Codebook | No
         mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
         problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
         line = None if mark is None else mark.line + 1
+        if mark is not None and _char_at(text, mark.line, mark.column) == "\t":
+            # PyYAML's "found character that cannot start any token" hides the usual cause.
+            problem = f"a tab character (column {mark.column + 1}); YAML indents with spaces only"
         return None, [Issue("error", f"not valid YAML: {problem}", source, line)]
     if root is None:
         return None, [Issue("error", "the codebook is empty", source, None)]
     parser = _Parser(source)
     book = parser.document(root, text)
     return book, parser.issues
+
+
+def _char_at(text: str, line: int, column: int) -> str:
+    """The character at a YAML mark's (0-based) line and column, or "" past the text."""
+    lines = text.split("\n")
+    return lines[line][column] if line < len(lines) and column < len(lines[line]) else ""
 
 
 def _refuse_yaml_structure(text: str, loader: Any, source: str) -> Issue | None:
@@ -741,9 +750,10 @@ def read_text(path: Path) -> str:
 
 
 def validate_codebook(path: Path) -> list[Issue]:
-    """Every error and warning of the codebook file at ``path`` (empty: all is well)."""
+    """Every error and warning of the codebook file at ``path`` (empty: all is well), in the
+    order of their lines, as an editor shows the file."""
     _, issues = parse_codebook(read_text(path), str(path))
-    return issues
+    return sorted(issues, key=lambda issue: issue.line or 0)
 
 
 def loads_codebook(text: str, source: str = "<codebook>") -> Codebook:

@@ -94,6 +94,7 @@ BAD_CODEBOOKS = [
     ("codes:\n  - id: a\n    keywords: [x\n  - id: b\n", 4, "not valid YAML"),
     ("codes:\n  - id: a\n    color: red\n    keywords: [x]\n", 3, "#rrggbb"),
     ("codes:\n  - id: a\n    keywords: [x]\n    min_hits: 0\n", 4, "min_hits"),
+    ("codes:\n  - id: a\n\tkeywords: [x]\n", 3, "a tab character (column 1); YAML indents with spaces"),
 ]
 
 
@@ -182,3 +183,14 @@ def test_codebook_show_counts_per_layer(runner: CliRunner, ingested: Store, code
     assert rows["tillit"]["auto"] >= 1
     tree = run(runner, ingested, "codebook", "show")
     assert tree.exit_code == 0 and "tillit/mistillit" in tree.stdout
+
+
+def test_validation_lists_issues_in_line_order(tmp_path: Path) -> None:
+    path = tmp_path / "several.yaml"
+    path.write_text(
+        "name: t\ncodes:\n  - id: b\n    keywrds: [x]\n  - id: a\n    keywords: [y]\n"
+        "    color: red\n  - id: a\n    keywords: [z]\n",
+        encoding="utf-8",
+    )
+    lines = [issue.line for issue in validate_codebook(path)]
+    assert len(lines) >= 3 and lines == sorted(lines)
