@@ -559,7 +559,23 @@ class _Parser:
                 f"code '{path}' has no keywords, patterns or near rules: only manual coding can use it",
                 node,
             )
+        self.same_term_twice(code, node)
         return code
+
+    def same_term_twice(self, code: Code, node: Any) -> None:
+        """Warn of a term listed under two of keywords, weak and support: a turn's evidence
+        counts each term once at its highest weight, so the weaker listing does nothing."""
+        kinds: dict[str, str] = {}
+        for kind in ("keywords", "weak", "support"):
+            for term in getattr(code, kind):
+                key = " ".join(term.split()).casefold()
+                first = kinds.setdefault(key, kind)
+                if first != kind:
+                    self.warning(
+                        f"code '{code.path}': '{term}' is listed in both {first} and {kind}; it "
+                        "counts once, at the higher weight, so remove one of them",
+                        node,
+                    )
 
     def near_list(self, node: Any) -> list[Near]:
         if not isinstance(node, self.yaml.SequenceNode):

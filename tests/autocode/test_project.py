@@ -194,3 +194,15 @@ def test_validation_lists_issues_in_line_order(tmp_path: Path) -> None:
     )
     lines = [issue.line for issue in validate_codebook(path)]
     assert len(lines) >= 3 and lines == sorted(lines)
+
+
+def test_a_term_listed_twice_in_one_code_is_a_warning(tmp_path: Path) -> None:
+    path = tmp_path / "twice.yaml"
+    path.write_text(
+        "name: t\ncodes:\n  - id: åpenhet\n    keywords: [ærlig, tillit]\n    weak: [Ærlig]\n",
+        encoding="utf-8",
+    )
+    issues = validate_codebook(path)
+    assert [(i.severity, i.line) for i in issues] == [("warning", 3)]
+    assert "'Ærlig' is listed in both keywords and weak" in issues[0].message
+    load_codebook(path)  # a warning, not an error
